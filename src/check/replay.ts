@@ -1,0 +1,32 @@
+/**
+ * One execution under a given schedule (`run`, `replay`): the choices of the token, then,
+ * if the world is not finished, the default policy (keep running the current thread,
+ * else the lowest runnable one), which is also the first schedule every search takes.
+ */
+import { buildWorld } from '../scenario/world.ts';
+import type { Scenario } from '../scenario/types.ts';
+import type { Runtime } from '../sim/runtime.ts';
+
+export class ScheduleMismatch extends Error {}
+
+export function runSchedule(sc: Scenario, schedule: readonly number[]): { rt: Runtime; schedule: number[] } {
+  const rt = buildWorld(sc).rt;
+  const taken: number[] = [];
+  for (const [i, t] of schedule.entries()) {
+    if (t >= rt.threads.length || !rt.isEnabled(t)) {
+      throw new ScheduleMismatch(`the schedule does not fit this scenario: step ${i + 1} runs thread ${t}, which cannot run there`);
+    }
+    rt.step(t);
+    taken.push(t);
+  }
+  for (;;) {
+    const en = rt.enabledMask();
+    if (!en) break;
+    const prev = taken.length ? taken[taken.length - 1]! : -1;
+    const p = prev >= 0 && en & (1 << prev) ? prev : 31 - Math.clz32(en & -en);
+    rt.step(p);
+    taken.push(p);
+  }
+  rt.finish();
+  return { rt, schedule: taken };
+}

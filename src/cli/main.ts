@@ -1,0 +1,209 @@
+/**
+ * The `dmabuf-lab` command (spec/scenario-format.md §5). Exit codes: 0 every scenario met
+ * its expectation, 1 at least one did not, 2 bad input or usage.
+ */
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { checkScenario, violationResult } from '../check/check.ts';
+import type { CheckOutput, ScenarioResult } from '../check/result.ts';
+import { VERSION } from '../check/result.ts';
+import { runSchedule, ScheduleMismatch } from '../check/replay.ts';
+import { parseToken } from '../check/token.ts';
+import { EXPORTERS, IMPORTERS } from '../drivers/catalogue.ts';
+import { formatTimeline } from '../report/timeline.ts';
+import { formatIssue, InputError } from '../scenario/errors.ts';
+import type { Scenario } from '../scenario/types.ts';
+import { PROPERTY_DOCS } from './properties.ts';
+import { bundledDir, displayPath, loadScenario, scenarioFiles } from './files.ts';
+
+class UsageError extends Error {}
+
+const color = () => process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.CI !== 'true';
+
+function intArg(min: number) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
+    return n;
+  };
+}
+
+function resultLine(r: ScenarioResult): string {
+  const mark = r.verdict === 'error' ? 'ERROR' : r.ok ? 'ok  ' : 'FAIL';
+  if (r.verdict === 'error') return `${mark} ${r.file}`;
+  const what = r.verdict === 'violation' ? `violation ${r.violation?.property}` : `safe${r.complete ? '' : ' within bounds'}`;
+  const exp = r.expected ? ` (expected ${r.expected.verdict}${r.expected.property ? ` ${r.expected.property}` : ''})` : '';
+  return `${mark} ${r.scenario.padEnd(36)} ${what}${exp}  ${r.stats.executions} executions, ${r.stats.elapsedMs} ms`;
+}
+
+function printViolation(r: ScenarioResult): void {
+  const v = r.violation;
+  if (!v) return;
+  process.stdout.write(`     ${v.property} (${v.rule}): ${v.message}\n     schedule ${v.schedule}\n`);
+  process.stdout.write(formatTimeline(v, { color: color() }).replace(/^/gm, '     ') + '\n');
+}
+
+interface CheckFlags {
+  strategy?: 'dpor' | 'exhaustive';
+  preemptions?: number;
+  maxExecutions?: number;
+  json?: boolean;
+  quiet?: boolean;
+  requireComplete?: boolean;
+}
+
+function cmdCheck(paths: string[], flags: CheckFlags): number {
+  const t0 = performance.now();
+  const files = scenarioFiles(paths.length ? paths : [bundledDir()]);
+  const results: ScenarioResult[] = [];
+  let exit = 0;
+  for (const file of files) {
+    let sc: Scenario;
+    try {
+      sc = loadScenario(file);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      const errors = e.issues.map(formatIssue);
+      results.push({ scenario: '', file: displayPath(file), verdict: 'error', complete: false, expected: null, ok: false, violations: [], errors, stats: { executions: 0, redundant: 0, maxDepth: 0, elapsedMs: 0, strategy: flags.strategy ?? 'dpor', sleepBlocked: 0 } });
+      if (!flags.json) process.stderr.write(errors.join('\n') + '\n');
+      exit = 2;
+      continue;
+    }
+    const r = checkScenario(sc, { strategy: flags.strategy, preemptions: flags.preemptions, maxExecutions: flags.maxExecutions });
+    const ok = r.ok && !(flags.requireComplete && !r.complete);
+    results.push(ok === r.ok ? r : { ...r, ok });
+    if (!ok && exit === 0) exit = 1;
+    if (!flags.json && !flags.quiet) {
+      process.stdout.write(resultLine(results[results.length - 1]!) + '\n');
+      printViolation(r);
+    }
+  }
+  const okCount = results.filter((r) => r.ok).length;
+  const out: CheckOutput = { version: VERSION, results, summary: { scenarios: results.length, ok: okCount, failed: results.length - okCount, elapsedMs: Math.round(performance.now() - t0) } };
+  if (flags.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  else process.stdout.write(`${out.summary.scenarios} scenario(s): ${out.summary.ok} ok, ${out.summary.failed} failed (${out.summary.elapsedMs} ms)\n`);
+  return exit;
+}
+
+/** One execution, printed as a timeline; exit 1 when it broke a rule. */
+function runAndPrint(sc: Scenario, schedule: number[], json: boolean): number {
+  let run;
+  try {
+    run = runSchedule(sc, schedule);
+  } catch (e) {
+    if (e instanceof ScheduleMismatch) throw new UsageError(e.message);
+    throw e;
+  }
+  const { rt } = run;
+  const first = rt.violations[0];
+  const shown = violationResult(sc, rt, first ?? { property: 'leak', rule: '', message: '', event: -2, thread: '' }, run.schedule);
+  if (json) {
+    process.stdout.write(JSON.stringify({ version: VERSION, scenario: sc.name, file: sc.file, violations: rt.violations, schedule: shown.schedule, trace: shown.trace }, null, 2) + '\n');
+  } else {
+    process.stdout.write(formatTimeline(shown, { color: color(), full: true }) + '\n');
+    for (const v of rt.violations) process.stdout.write(`${v.property} (${v.rule}) at ${v.event + 1 || 'end'}: ${v.message}\n`);
+    process.stdout.write(`schedule ${shown.schedule}\n${first ? `${rt.violations.length} violation(s)` : 'no violation'}\n`);
+  }
+  return first ? 1 : 0;
+}
+
+function scheduleFor(sc: Scenario, token: string): number[] {
+  const t = parseToken(token);
+  if (!t) throw new UsageError(`not a schedule token: "${token}" (expected FILE@HASH:SCHEDULE)`);
+  if (t.hash !== sc.hash) throw new UsageError(`the token was made for ${t.file} with content hash ${t.hash}; ${sc.file} has hash ${sc.hash} (the file changed or is another one)`);
+  return t.schedule;
+}
+
+function cmdReplay(arg: string, json: boolean): number {
+  let token = arg;
+  if (!parseToken(arg)) {
+    let text: string;
+    try { text = readFileSync(arg, 'utf8'); } catch { throw new UsageError(`"${arg}" is neither a schedule token nor a readable result file`); }
+    let data: CheckOutput;
+    try { data = JSON.parse(text) as CheckOutput; } catch { throw new UsageError(`${arg}: not JSON`); }
+    const withViolation = data.results?.find((r) => r.violation);
+    if (!withViolation?.violation) throw new UsageError(`${arg}: no result with a counterexample`);
+    token = withViolation.violation.schedule;
+  }
+  const t = parseToken(token)!;
+  const sc = loadScenario(t.file);
+  return runAndPrint(sc, scheduleFor(sc, token), json);
+}
+
+function cmdList(what: string): number {
+  const out: string[] = [];
+  if (what === 'drivers') {
+    for (const d of [...EXPORTERS, ...IMPORTERS]) {
+      out.push(`${d.name} (${d.role}): ${d.description}`, `    source: ${d.source}`);
+      for (const v of d.variants) out.push(`    ${v.name.padEnd(24)} ${v.description}`);
+    }
+  } else if (what === 'properties') {
+    for (const [id, text] of Object.entries(PROPERTY_DOCS)) out.push(`${id.padEnd(22)} ${text}`);
+  } else if (what === 'scenarios') {
+    for (const f of scenarioFiles([bundledDir()])) {
+      const sc = loadScenario(f);
+      out.push(`${sc.name.padEnd(36)} ${sc.expect ? `${sc.expect.verdict}${sc.expect.properties.length ? ` ${sc.expect.properties.join('|')}` : ''}` : 'safe'}  ${sc.description.trim()}`);
+    }
+  } else throw new UsageError(`unknown list "${what}": expected drivers, properties or scenarios`);
+  process.stdout.write(out.join('\n') + '\n');
+  return 0;
+}
+
+function main(argv: string[]): number {
+  let code = 0;
+  const program = new Command('dmabuf-lab')
+    .description('model checker for the Linux dma-buf sharing contract, revoke included')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  program
+    .command('check')
+    .description('explore every scenario in the given files or directories (default: the bundled scenarios)')
+    .argument('[paths...]')
+    .addOption(new Option('--strategy <s>', 'search strategy').choices(['dpor', 'exhaustive']).default('dpor'))
+    .option('--preemptions <n>', 'preemption bound', intArg(0))
+    .option('--max-executions <n>', 'stop after this many executions', intArg(1))
+    .option('--json', 'print the result object on stdout, nothing else')
+    .option('--quiet', 'only the summary line')
+    .option('--require-complete', 'a search cut short by a bound fails')
+    .action((paths: string[], flags: CheckFlags) => { code = cmdCheck(paths, flags); });
+  program
+    .command('run')
+    .description('one execution (the default schedule or the given one), printed as a timeline')
+    .argument('<file>')
+    .option('--schedule <token>', 'a schedule token from check or replay')
+    .option('--json', 'print the execution as JSON')
+    .action((file: string, flags: { schedule?: string; json?: boolean }) => {
+      const sc = loadScenario(file);
+      code = runAndPrint(sc, flags.schedule ? scheduleFor(sc, flags.schedule) : [], flags.json === true);
+    });
+  program
+    .command('replay')
+    .description('re-run a counterexample exactly, from its token or a --json result file')
+    .argument('<token-or-result>')
+    .option('--json', 'print the execution as JSON')
+    .action((arg: string, flags: { json?: boolean }) => { code = cmdReplay(arg, flags.json === true); });
+  program
+    .command('list')
+    .description('the catalogue: drivers, properties or scenarios')
+    .argument('<what>')
+    .action((what: string) => { code = cmdList(what); });
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof InputError) {
+      process.stderr.write(e.message + '\n');
+      return 2;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`dmabuf-lab: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  return code;
+}
+
+process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,183 @@
+/**
+ * gpu-dynamic importer (rule book §5.3, D-GPUI-*): dynamic attach, asynchronous
+ * invalidation through fences, lazy remap. (linux: amdgpu_dma_buf.c:amdgpu_dma_buf_move_notify,
+ * xe_dma_buf.c:xe_dma_buf_move_notify)
+ */
+import { sharedRead, sharedWrite, waitOp, waitUntil } from '../sim/completion.ts';
+import { mutexLock, mutexUnlock, newMutex } from '../sim/mutex.ts';
+import { local, OpKind, type Proc } from '../sim/op.ts';
+import { dmaBufDetach, dmaBufDynamicAttach } from '../kernel/attach.ts';
+import { dmaBufGet, dmaBufPut, type DmaBufAttachment, type DmaBufAttachOps, type SgTable } from '../kernel/dma-buf.ts';
+import { ERRNO } from '../kernel/errno.ts';
+import { dmaFenceContextAlloc, dmaFenceInit, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from '../kernel/fence.ts';
+import type { Kernel } from '../kernel/kernel.ts';
+import { dmaBufMapAttachment, dmaBufUnmapAttachment } from '../kernel/mapping.ts';
+import { dmaResvAddFence, dmaResvFences, dmaResvLock, dmaResvReserveFences, dmaResvUnlock, DmaResvUsage } from '../kernel/resv.ts';
+import { engineThread, newEngine, prefetchThread, submitJob } from '../hw/engine.ts';
+import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance, ImporterOp } from './types.ts';
+
+interface GpuImporter {
+  a: DmaBufAttachment | null;
+  /** the live table the importer owns, null once handed to the unmapper */
+  table: SgTable | null;
+  /** whether new jobs may use `table` (cleared by the callback, D-GPUI-3) */
+  valid: boolean;
+  /** job fences not yet known to be signalled */
+  jobFences: DmaFence[];
+  seqno: number;
+}
+
+function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): ImporterInstance {
+  const { k, rt } = env;
+  const buf = exp.buf;
+  const dev = cfg.id;
+  const st: GpuImporter = { a: null, table: null, valid: false, jobFences: [], seqno: 0 };
+  const opLock = newMutex(rt, `${dev}.ops`, 'importer-ops');
+  const slot = rt.newObject(`${dev}.attachment`);
+  const engine = newEngine(rt, dev);
+  engine.tracker = exp.tracker;
+  const context = dmaFenceContextAlloc(k, 1);
+  const unmapper = { id: rt.newObject(`${dev}.unmapper`), queue: [] as { table: SgTable; after: DmaFence[] }[], pending: 0 };
+
+  const newFence = (what: string) => dmaFenceInit(k, `${dev}-${what}${++st.seqno}`, context, st.seqno, `${dev} engine`);
+
+  /** D-GPUI-3: resv held, in the exporter's thread; returns without waiting. */
+  function* invalidate(kk: Kernel, a: DmaBufAttachment): Proc {
+    if (!st.table) return;
+    st.valid = false;
+    const table = st.table;
+    dmaResvReserveFences(kk, buf.resv, 1);
+    const u = newFence('teardown');
+    yield* dmaResvAddFence(kk, buf.resv, u, DmaResvUsage.BOOKKEEP);
+    yield* submitJob(engine, { name: u.name, table: null, write: false, deps: [], fence: u });
+    const after = [u, ...st.jobFences];
+    st.table = null;
+    yield* sharedWrite(unmapper.id, 'queue deferred unmap', table.name, () => { unmapper.queue.push({ table, after }); unmapper.pending++; });
+    void a;
+  }
+
+  const ops: DmaBufAttachOps = { allowPeer2peer: cfg.peer2peer, invalidateMappings: invalidate };
+
+  /** R38 under the resv when the importer has no valid mapping. */
+  function* ensureMapped(): Proc<number> {
+    if (st.valid && st.table) return 0;
+    const r = yield* dmaBufMapAttachment(k, st.a!, 'DMA_BIDIRECTIONAL');
+    if (typeof r === 'number') return r;
+    st.table = r;
+    st.valid = true;
+    return 0;
+  }
+
+  function* doImport(): Proc<number> {
+    if (st.a) return -ERRNO.EBUSY;
+    const open = yield* sharedRead(buf.id, 'dma_buf_get', `${buf.name} fd`, () => exp.fdOpen);
+    if (!open) return -ERRNO.EBADF;
+    yield* dmaBufGet(k, buf);
+    const a = yield* dmaBufDynamicAttach(k, buf, dev, ops, st, slot);
+    if (typeof a === 'number') {
+      yield* dmaBufPut(k, buf);
+      return a;
+    }
+    st.a = a;
+    yield* dmaResvLock(k, buf.resv);
+    const r = yield* ensureMapped();
+    yield* dmaResvUnlock(k, buf.resv);
+    return r;
+  }
+
+  /** D-GPUI-2: one job per transfer, fenced in the resv, after the KERNEL fences. */
+  function* doDma(count: number, write: boolean): Proc<number> {
+    if (!st.a) return -ERRNO.ENOENT;
+    let ret = 0;
+    for (let i = 0; i < count; i++) {
+      yield* dmaResvLock(k, buf.resv);
+      const r = yield* ensureMapped();
+      if (r < 0) {
+        yield* dmaResvUnlock(k, buf.resv);
+        yield local('submission failed', `${dev} ${r}`);
+        ret = r;
+        continue;
+      }
+      dmaResvReserveFences(k, buf.resv, 1);
+      const f = newFence('job');
+      const deps = dmaResvFences(buf.resv, DmaResvUsage.KERNEL).filter((x) => !x.signaled);
+      yield* dmaResvAddFence(k, buf.resv, f, write ? DmaResvUsage.WRITE : DmaResvUsage.READ);
+      st.jobFences.push(f);
+      yield* submitJob(engine, { name: f.name, table: st.table, write, deps, fence: f });
+      yield* dmaResvUnlock(k, buf.resv);
+    }
+    return ret;
+  }
+
+  /** D-GPUI-4: wait for own jobs, unmap what it still owns, wait for the deferred unmapper, detach, put. */
+  function* doRelease(): Proc<number> {
+    const a = st.a;
+    if (!a) return -ERRNO.ENOENT;
+    for (const f of st.jobFences) yield* dmaFenceWaitTimeout(k, f, MAX_SCHEDULE_TIMEOUT);
+    st.jobFences = [];
+    yield* dmaResvLock(k, buf.resv);
+    if (st.table) {
+      yield* dmaBufUnmapAttachment(k, a, st.table, 'DMA_BIDIRECTIONAL');
+      st.table = null;
+    }
+    st.valid = false;
+    yield* dmaResvUnlock(k, buf.resv);
+    yield* waitUntil(unmapper.id, 'flush deferred unmapper', dev, () => unmapper.pending === 0, 'completion');
+    yield* dmaBufDetach(k, buf, a);
+    yield* dmaBufPut(k, buf);
+    st.a = null;
+    return 0;
+  }
+
+  /** The deferred unmapper: R40 under the resv once the teardown and every job retired. */
+  function* unmapperThread(): Proc {
+    for (;;) {
+      yield waitOp(unmapper.id, 'unmapper idle', dev, () => unmapper.queue.length > 0, 'idle');
+      const item = (yield { kind: OpKind.Write, obj: unmapper.id, write: true, label: 'unmapper fetch', detail: dev, apply: () => unmapper.queue.shift() }) as { table: SgTable; after: DmaFence[] };
+      for (const f of item.after) yield* dmaFenceWaitTimeout(k, f, MAX_SCHEDULE_TIMEOUT);
+      yield* dmaResvLock(k, buf.resv);
+      if (st.a) yield* dmaBufUnmapAttachment(k, st.a, item.table, 'DMA_BIDIRECTIONAL');
+      yield* dmaResvUnlock(k, buf.resv);
+      yield* sharedWrite(unmapper.id, 'deferred unmap done', item.table.name, () => { unmapper.pending--; });
+    }
+  }
+
+  env.background(`${dev}-engine`, () => engineThread(k, engine));
+  env.background(`${dev}-unmapper`, unmapperThread);
+  if (cfg.speculativeReads ?? true) {
+    env.background(`${dev}-prefetch`, () => prefetchThread(k, engine, () => st.a, [slot, ...exp.regions.map((r) => r.id)]));
+  }
+
+  return {
+    id: dev,
+    *op(name: ImporterOp, args: { count?: number; write?: boolean }): Proc<number> {
+      yield* mutexLock(rt, opLock);
+      let r: number;
+      switch (name) {
+        case 'import': r = yield* doImport(); break;
+        case 'dma': r = yield* doDma(args.count ?? 1, args.write ?? true); break;
+        case 'remap':
+          if (!st.a) { r = -ERRNO.ENOENT; break; }
+          yield* dmaResvLock(k, buf.resv);
+          r = yield* ensureMapped();
+          yield* dmaResvUnlock(k, buf.resv);
+          break;
+        case 'release': r = yield* doRelease(); break;
+      }
+      yield* mutexUnlock(rt, opLock);
+      return r;
+    },
+  };
+}
+
+export const gpuDynamic: ImporterDriver = {
+  name: 'gpu-dynamic',
+  role: 'importer',
+  description: 'DRM importer with dynamic attach: invalidation fences its in-flight work and defers the unmap',
+  source: 'linux: drivers/gpu/drm/amd/amdgpu/amdgpu_dma_buf.c, drivers/gpu/drm/xe/xe_dma_buf.c',
+  variants: [{ name: 'correct', description: 'fences every in-flight job, unmaps after the fences retire, remaps lazily' }],
+  ops: ['import', 'dma', 'remap', 'release'],
+  keys: ['speculative-reads'],
+  dynamic: true,
+  create,
+};

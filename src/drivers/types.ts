@@ -1,0 +1,81 @@
+/**
+ * What a driver model provides to a scenario: the exporter or importer operations of the
+ * scenario contract (spec/scenario-format.md §1) and the background threads it runs.
+ */
+import type { Proc } from '../sim/op.ts';
+import type { Runtime } from '../sim/runtime.ts';
+import type { DmaBuf } from '../kernel/dma-buf.ts';
+import type { Kernel } from '../kernel/kernel.ts';
+import type { RevokeTracker } from '../hw/oracle.ts';
+import type { MemRegion } from '../hw/region.ts';
+
+export type ExporterOp = 'revoke' | 'unrevoke' | 'evict' | 'unplug' | 'close';
+export type ImporterOp = 'import' | 'dma' | 'remap' | 'release';
+export type RevokeTrigger = 'mem-disable' | 'flr' | 'reset' | 'hot-reset' | 'd3';
+
+export interface BackgroundThread {
+  readonly name: string;
+  readonly body: () => Proc<unknown>;
+}
+
+export interface DriverEnv {
+  readonly k: Kernel;
+  readonly rt: Runtime;
+  /** registers a driver-internal worker (a background thread, P9) */
+  background(name: string, body: () => Proc<unknown>): void;
+}
+
+/** An exporter op returns 0 or a negative errno (a failed op is traced, not a violation). */
+export interface ExporterInstance {
+  readonly buf: DmaBuf;
+  /** every region the buffer can live in (device threads watch them) */
+  readonly regions: readonly MemRegion[];
+  /** revoke progress for the oracle; null for exporters that never revoke */
+  readonly tracker: RevokeTracker | null;
+  /** the exporter's fd is open (import's dma_buf_get reads it; close writes it) */
+  fdOpen: boolean;
+  op(name: ExporterOp, args: { trigger?: RevokeTrigger }): Proc<number>;
+}
+
+export interface ImporterConfig {
+  readonly id: string;
+  readonly variant: string;
+  readonly peer2peer: boolean;
+  readonly pinned: boolean;
+  readonly speculativeReads: boolean | undefined;
+}
+
+export interface ImporterInstance {
+  readonly id: string;
+  op(name: ImporterOp, args: { count?: number; write?: boolean }): Proc<number>;
+}
+
+export interface VariantInfo {
+  readonly name: string;
+  readonly description: string;
+  /** kernel versions it exists in (all when absent) */
+  readonly kernels?: readonly string[];
+}
+
+export interface DriverInfo {
+  readonly name: string;
+  readonly role: 'exporter' | 'importer';
+  readonly description: string;
+  readonly source: string;
+  readonly variants: readonly VariantInfo[];
+  /** the scenario ops this driver supports; the rest are validation errors */
+  readonly ops: readonly (ExporterOp | ImporterOp)[];
+  /** importer keys beyond id/driver/variant/peer2peer it accepts */
+  readonly keys?: readonly ('pinned' | 'speculative-reads')[];
+  readonly dynamic?: boolean;
+}
+
+export interface ExporterDriver extends DriverInfo {
+  readonly role: 'exporter';
+  create(env: DriverEnv, variant: string): ExporterInstance;
+}
+
+export interface ImporterDriver extends DriverInfo {
+  readonly role: 'importer';
+  create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): ImporterInstance;
+}

@@ -1,0 +1,99 @@
+/**
+ * Device DMA engines (rule book S21): one background thread per importer device that runs
+ * queued jobs in submission order, performs each transfer, and signals the job's fence.
+ * A prefetcher thread models speculative reads through tables not yet unmapped.
+ */
+import { waitOp } from '../sim/completion.ts';
+import { OpKind, type Proc } from '../sim/op.ts';
+import type { Runtime } from '../sim/runtime.ts';
+import type { DmaBufAttachment, SgTable } from '../kernel/dma-buf.ts';
+import { dmaFenceSignal, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from '../kernel/fence.ts';
+import type { Kernel } from '../kernel/kernel.ts';
+import { accessFootprint, judgeAccess, type Access, type RevokeTracker } from './oracle.ts';
+import type { MemRegion } from './region.ts';
+
+export interface DmaJob {
+  readonly name: string;
+  /** a transfer through `table`, or a driver action run on the engine (page-table teardown) */
+  readonly table: SgTable | null;
+  readonly write: boolean;
+  /** fences the job waits for before it runs (R42: the KERNEL fences at submission) */
+  readonly deps: readonly DmaFence[];
+  /** signalled when the job is done; null for unfenced jobs */
+  readonly fence: DmaFence | null;
+  readonly action?: () => void;
+}
+
+export interface DmaEngine {
+  readonly id: number;
+  readonly device: string;
+  readonly queue: DmaJob[];
+  tracker: RevokeTracker | null;
+  /** jobs run so far */
+  ran: number;
+}
+
+export function newEngine(rt: Runtime, device: string): DmaEngine {
+  return { id: rt.newObject(`${device}.engine`), device, queue: [], tracker: null, ran: 0 };
+}
+
+/** Queues a job (the doorbell write). */
+export function* submitJob(e: DmaEngine, job: DmaJob): Proc {
+  yield { kind: OpKind.Write, obj: e.id, write: true, label: 'submit', detail: `${e.device} ${job.name}`, apply: () => { e.queue.push(job); } };
+}
+
+/** The device access op: reads the region, the table and the revoke state. */
+export function* dmaAccess(rt: Runtime, a: Access, label: string): Proc {
+  yield {
+    kind: OpKind.Dma, obj: a.region.id, write: false, also: accessFootprint(a), label,
+    detail: `${a.region.name} via ${a.table.name}`,
+    apply: () => { judgeAccess(rt, a); },
+  };
+}
+
+/** The engine thread body: idles while the queue is empty (a background thread). */
+export function* engineThread(k: Kernel, e: DmaEngine): Proc {
+  for (;;) {
+    yield waitOp(e.id, 'engine idle', e.device, () => e.queue.length > 0, 'idle');
+    const job = (yield {
+      kind: OpKind.Write, obj: e.id, write: true, label: 'engine fetch', detail: e.device, apply: () => e.queue.shift(),
+    }) as DmaJob;
+    for (const d of job.deps) yield* dmaFenceWaitTimeout(k, d, MAX_SCHEDULE_TIMEOUT);
+    if (job.table) {
+      const t = job.table;
+      yield* dmaAccess(k.rt, { device: e.device, table: t, region: t.region as MemRegion, write: job.write, speculative: false, tracker: e.tracker }, job.write ? 'dma write' : 'dma read');
+    }
+    job.action?.();
+    e.ran++;
+    if (job.fence) yield* dmaFenceSignal(k, job.fence);
+  }
+}
+
+/**
+ * The prefetcher: a speculative read through any table of the attachment not yet
+ * unmapped, enabled only while the table points at memory that is not enabled, once per
+ * table and region state (S21, RV5). `watch` lists every object the choice depends on:
+ * the importer's attachment slot and the exporter's regions.
+ */
+export function* prefetchThread(k: Kernel, e: DmaEngine, att: () => DmaBufAttachment | null, watch: readonly number[]): Proc {
+  const done = new Set<string>();
+  const key = (t: SgTable) => `${t.id}:${(t.region as MemRegion).state}:${t.region.epoch}`;
+  const candidate = (): SgTable | null => {
+    const a = att();
+    if (!a) return null;
+    for (const t of a.mappings) if ((t.region as MemRegion).state !== 'enabled' && !done.has(key(t))) return t;
+    return null;
+  };
+  const also = e.tracker ? [...watch, e.tracker.id] : [...watch];
+  for (;;) {
+    yield {
+      kind: OpKind.Dma, obj: e.id, write: false, also, label: 'speculative read', detail: e.device, blockReason: 'idle',
+      enabled: () => candidate() !== null,
+      apply: () => {
+        const t = candidate()!;
+        done.add(key(t));
+        judgeAccess(k.rt, { device: e.device, table: t, region: t.region as MemRegion, write: false, speculative: true, tracker: e.tracker });
+      },
+    };
+  }
+}

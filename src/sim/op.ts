@@ -1,0 +1,87 @@
+/**
+ * Operations: what a simulated thread yields at a visible step.
+ *
+ * A thread is a generator that yields one Op per yield point (rule book §0 "Atomicity").
+ * The scheduler runs `apply` of the chosen thread's pending op and resumes the generator
+ * with its result; everything up to the next yield is atomic. An op names the objects it
+ * touches and whether it writes them: that footprint is the dependence relation of the
+ * partial-order reduction (DESIGN.md "The runtime"), so it must cover every shared object
+ * the op reads or writes outside a lock the thread holds.
+ */
+
+/** What kind of step an op is; the explorer uses it for co-enabledness. */
+export const enum OpKind {
+  /** a step that touches only the thread's own state (entering an op, logging) */
+  Local = 0,
+  Read = 1,
+  Write = 2,
+  /** blocking lock acquisition: enabled only while the lock is free */
+  Acquire = 3,
+  Release = 4,
+  /** a wait whose condition, once true, stays true (a fence signalled) */
+  WaitMonotone = 5,
+  /** a wait on a condition that can become false again (a completion, a queue) */
+  Wait = 6,
+  /** a fence signal: the write that ends every WaitMonotone on the fence */
+  Signal = 7,
+  /** a DMA access of a device engine: judged by the access oracle */
+  Dma = 8,
+}
+
+/** Why a blocked thread waits: decides deadlock (locks) against wait-timeout (P8, P9). */
+export type BlockReason = 'lock' | 'fence' | 'completion' | 'idle';
+
+export interface Op {
+  readonly kind: OpKind;
+  /** primary object id, or -1 for a thread-local step */
+  readonly obj: number;
+  /** whether the op writes `obj` (and every object of `also`) */
+  readonly write: boolean;
+  /** further objects the op reads (or writes, with `write`) */
+  readonly also?: readonly number[];
+  /** event name in the trace, in kernel vocabulary */
+  readonly label: string;
+  /** object or argument text for the trace */
+  readonly detail?: string;
+  /** blocking condition; absent = always enabled */
+  readonly enabled?: () => boolean;
+  readonly blockReason?: BlockReason;
+  /** the atomic effect, run when the op is scheduled; its result resumes the thread */
+  readonly apply?: () => unknown;
+  /** marks an event the timeline highlights (revoke returned, a violating DMA) */
+  readonly mark?: string;
+}
+
+/** A simulated thread body. */
+export type Proc<T = void> = Generator<Op, T, unknown>;
+
+/** A thread-local step: visible in the trace, independent of every other step. */
+export function local(label: string, detail?: string, mark?: string): Op {
+  return { kind: OpKind.Local, obj: -1, write: false, label, detail, mark };
+}
+
+/** Two ops conflict when they share an object and at least one of them writes it. */
+export function opsDependent(a: Op, b: Op): boolean {
+  if (a.obj < 0 && !a.also) return false;
+  if (b.obj < 0 && !b.also) return false;
+  if (!a.write && !b.write) return false;
+  if (a.obj >= 0 && (a.obj === b.obj || (b.also !== undefined && b.also.includes(a.obj)))) return true;
+  if (a.also) {
+    for (const o of a.also) if (o === b.obj || (b.also !== undefined && b.also.includes(o))) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether two dependent ops of different threads may both be enabled in one state. A lock
+ * release and another thread's acquisition of the same lock never are (the holder must
+ * release first), nor are a fence signal and a wait for that fence: the explorer need not
+ * try to reverse them.
+ */
+export function mayBeCoEnabled(a: Op, b: Op): boolean {
+  if (a.obj !== b.obj) return true;
+  const k1 = a.kind, k2 = b.kind;
+  if ((k1 === OpKind.Acquire && k2 === OpKind.Release) || (k1 === OpKind.Release && k2 === OpKind.Acquire)) return false;
+  if ((k1 === OpKind.WaitMonotone && k2 === OpKind.Signal) || (k1 === OpKind.Signal && k2 === OpKind.WaitMonotone)) return false;
+  return true;
+}

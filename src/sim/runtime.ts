@@ -1,0 +1,162 @@
+/**
+ * The deterministic runtime: simulated threads, one scheduling decision per step.
+ *
+ * Nothing here reads a clock or a random source: the sequence of chosen thread ids is the
+ * only input besides the world itself, so a schedule replays an execution exactly.
+ */
+import { HbLog } from './hb.ts';
+import { LockDep } from './lockdep.ts';
+import { OpKind, type Op, type Proc } from './op.ts';
+import type { PropertyId, Violation } from './violation.ts';
+
+/** Bitmasks of thread ids are used by the explorers. */
+export const MAX_THREADS = 31;
+
+export interface SimThread {
+  readonly id: number;
+  readonly name: string;
+  /** driver-internal worker: never counts as blocked or unfinished (P8, P9) */
+  readonly background: boolean;
+  readonly gen: Proc<unknown>;
+  pending: Op | null;
+  done: boolean;
+}
+
+export interface SimEvent {
+  readonly tid: number;
+  readonly op: Op;
+  result: unknown;
+}
+
+/** Thrown inside a thread to stop it, as a kernel BUG stops the offending task. */
+class ThreadStopped extends Error {}
+
+export class Runtime {
+  readonly threads: SimThread[] = [];
+  readonly events: SimEvent[] = [];
+  readonly violations: Violation[] = [];
+  readonly objNames: string[] = [];
+  hb: HbLog;
+  /** lock objects each thread holds, in acquisition order */
+  readonly held: number[][] = [];
+  readonly lockdep = new LockDep();
+  /** lockdep class of each lock object */
+  readonly lockClasses = new Map<number, string>();
+  /** thread whose code runs now, -1 outside a step */
+  current = -1;
+  private readonly endChecks: (() => void)[] = [];
+  private started = false;
+
+  constructor() {
+    this.hb = new HbLog(MAX_THREADS);
+  }
+
+  /** A fresh shared object id, named for traces. */
+  newObject(name: string): number {
+    this.objNames.push(name);
+    return this.objNames.length - 1;
+  }
+
+  /** Adds a thread; all threads must exist before the first step. */
+  spawn(name: string, body: () => Proc<unknown>, background = false): number {
+    if (this.started) throw new Error('spawn after the first step');
+    if (this.threads.length >= MAX_THREADS) throw new Error(`more than ${MAX_THREADS} threads`);
+    const id = this.threads.length;
+    this.held.push([]);
+    this.threads.push({ id, name, background, gen: body(), pending: null, done: false });
+    return id;
+  }
+
+  /** Registers a check run once when the execution ends (leaks, P6). */
+  atEnd(check: () => void): void {
+    this.endChecks.push(check);
+  }
+
+  /** Runs every thread up to its first yield. */
+  start(): void {
+    this.started = true;
+    for (const t of this.threads) this.resume(t, undefined);
+  }
+
+  isEnabled(tid: number): boolean {
+    const t = this.threads[tid]!;
+    const op = t.pending;
+    return op !== null && (op.enabled === undefined || op.enabled());
+  }
+
+  enabledMask(): number {
+    let m = 0;
+    for (let i = 0; i < this.threads.length; i++) if (this.isEnabled(i)) m |= 1 << i;
+    return m;
+  }
+
+  /** Executes the pending op of `tid` and runs its thread to the next yield. */
+  step(tid: number): void {
+    const t = this.threads[tid]!;
+    const op = t.pending!;
+    this.hb.append(tid, op);
+    this.current = tid;
+    const ev: SimEvent = { tid, op, result: undefined };
+    this.events.push(ev);
+    ev.result = op.apply ? op.apply() : undefined;
+    this.resume(t, ev.result);
+  }
+
+  private resume(t: SimThread, value: unknown): void {
+    this.current = t.id;
+    try {
+      const r = t.gen.next(value);
+      if (r.done) {
+        t.done = true;
+        t.pending = null;
+      } else t.pending = r.value;
+    } catch (e) {
+      if (!(e instanceof ThreadStopped)) throw e;
+      t.done = true;
+      t.pending = null;
+    }
+    this.current = -1;
+  }
+
+  /** Records a violation at the current event, in the current thread. */
+  report(property: PropertyId, rule: string, message: string): void {
+    const thread = this.current >= 0 ? this.threads[this.current]!.name : '';
+    this.violations.push({ property, rule, message, event: this.events.length - 1, thread });
+  }
+
+  /** A kernel BUG: records api-misuse and stops the calling thread. */
+  bug(rule: string, message: string): never {
+    this.report('api-misuse', rule, `BUG: ${message}`);
+    throw new ThreadStopped(message);
+  }
+
+  /** The current thread's name. */
+  get currentName(): string {
+    return this.current >= 0 ? this.threads[this.current]!.name : '';
+  }
+
+  /**
+   * Ends the execution once no thread can run: a scenario thread still blocked is a hang,
+   * wait-timeout when any blocked thread waits on a fence or completion (P9), deadlock when
+   * all wait for locks (P8); then the end-of-run checks (P6).
+   */
+  finish(): void {
+    const blocked = this.threads.filter((t) => !t.background && !t.done);
+    if (blocked.length > 0) {
+      const waitsOnEvent = blocked.some((t) => t.pending?.blockReason !== 'lock');
+      const what = blocked.map((t) => `${t.name} in ${t.pending?.label ?? '?'}${t.pending?.detail ? ` (${t.pending.detail})` : ''}`).join(', ');
+      this.current = -1;
+      this.violations.push(
+        waitsOnEvent
+          ? { property: 'wait-timeout', rule: 'P9', message: `no thread can run; blocked for ever: ${what}`, event: -1, thread: blocked[0]!.name }
+          : { property: 'deadlock', rule: 'P8', message: `threads block each other on locks for ever: ${what}`, event: -1, thread: blocked[0]!.name },
+      );
+    }
+    else for (const c of this.endChecks) c();
+  }
+
+  /** Whether the op of an event was a thread-local step. */
+  static isLocal(op: Op): boolean {
+    return op.kind === OpKind.Local;
+  }
+}
