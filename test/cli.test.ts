@@ -1,0 +1,70 @@
+// The installed CLI (compiled bundle): exit codes, the JSON result shape, run and replay.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/dmabuf-lab.cjs', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+
+test('check on the bundled scenarios exits 0 and prints the counterexample', () => {
+  const r = cli('check');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /ok {3}b1-vfio-revoke-no-wait +violation dma-after-revoke/);
+  assert.match(r.stdout, /<-- revoke returned/);
+  assert.match(r.stdout, /dma write BAR0 .*<-- dma-after-revoke \(P1\)/);
+  assert.match(r.stdout, /2 scenario\(s\): 2 ok, 0 failed/);
+});
+
+test('--json prints the result object of the spec', () => {
+  const r = cli('check', '--json');
+  assert.equal(r.status, 0);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.version, '0.1.0');
+  assert.deepEqual(Object.keys(out.summary).sort(), ['elapsedMs', 'failed', 'ok', 'scenarios']);
+  const bug = out.results.find((x: { scenario: string }) => x.scenario === 'b1-vfio-revoke-no-wait');
+  for (const k of ['scenario', 'file', 'verdict', 'complete', 'expected', 'ok', 'violation', 'violations', 'stats']) assert.ok(k in bug, k);
+  assert.equal(bug.violation.property, 'dma-after-revoke');
+  assert.equal(bug.violation.rule, 'P1');
+  assert.deepEqual(Object.keys(bug.violation.trace[0]).slice(0, 3), ['seq', 'thread', 'event']);
+  for (const k of ['executions', 'redundant', 'maxDepth', 'elapsedMs']) assert.equal(typeof bug.stats[k], 'number');
+});
+
+test('replay reproduces a counterexample from its token and from the result file', () => {
+  const out = JSON.parse(cli('check', '--json', 'scenarios/b1-vfio-revoke-no-wait.yaml').stdout);
+  const token: string = out.results[0].violation.schedule;
+  const r = cli('replay', token);
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /dma-after-revoke \(P1\)/);
+  const dir = mkdtempSync(join(tmpdir(), 'dmabuf-lab-'));
+  writeFileSync(join(dir, 'r.json'), JSON.stringify(out));
+  const again = cli('replay', join(dir, 'r.json'));
+  assert.equal(again.status, 1);
+  assert.equal(again.stdout, r.stdout);
+  const run = cli('run', 'scenarios/b1-vfio-revoke-fixed.yaml');
+  assert.equal(run.status, 0);
+  assert.match(run.stdout, /no violation/);
+  const wrong = cli('run', 'scenarios/b1-vfio-revoke-fixed.yaml', '--schedule', token);
+  assert.equal(wrong.status, 2);
+  assert.match(wrong.stderr, /content hash/);
+});
+
+test('bad input exits 2 with file:line:column, and an unmet expectation exits 1', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dmabuf-lab-'));
+  writeFileSync(join(dir, 'typo.yaml'), 'name: t\nexporter:\n  driver: vfio-pci\nimporters: []\nthreads:\n  - name: a\n    steps: [revoke]\nexpekt: {}\n');
+  const bad = cli('check', join(dir, 'typo.yaml'));
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /typo\.yaml:8:1: expekt: unknown key "expekt" \(did you mean "expect"\?\)/);
+  assert.doesNotMatch(bad.stderr, /at .*\.js:\d+/, 'no stack trace');
+  writeFileSync(join(dir, 'unmet.yaml'), 'name: unmet\nexporter:\n  driver: vfio-pci\nimporters: []\nthreads:\n  - name: a\n    steps: [revoke]\nexpect: {verdict: violation, property: leak}\n');
+  assert.equal(cli('check', join(dir, 'unmet.yaml')).status, 1);
+  assert.equal(cli('check', '--preemptions', '-1').status, 2);
+  assert.equal(cli('frobnicate').status, 2);
+});
+
+test('list drivers shows every driver and variant', () => {
+  const r = cli('list', 'drivers');
+  assert.equal(r.status, 0);
+  for (const s of ['vfio-pci (exporter)', 'gpu-dynamic (importer)', 'v2-no-wait', 'correct']) assert.ok(r.stdout.includes(s), s);
+});
