@@ -100,7 +100,7 @@ const opArb = fc.oneof(
   fc.record({ k: fc.constant('w' as const), v: fc.integer({ min: 0, max: 1 }) }),
   fc.record({ k: fc.constant('inc' as const), v: fc.integer({ min: 0, max: 1 }) }),
 );
-const progArb = fc.array(fc.array(opArb, { minLength: 1, maxLength: 2 }), { minLength: 2, maxLength: 3 });
+const progArb = fc.array(fc.array(opArb, { minLength: 1, maxLength: Number(process.env.DPOR_LEN ?? 2) }), { minLength: 2, maxLength: 3 });
 
 function progWorld(prog: { k: 'r' | 'w' | 'inc'; v: number }[][]) {
   return () => {
@@ -136,6 +136,6 @@ test('dpor reaches the same final states as exhaustive (generated programs)', ()
       const dp = finals(progWorld(prog), 'dpor').out;
       assert.deepEqual([...dp].sort(), [...ex].sort());
     }),
-    { numRuns: 60 },
+    { numRuns: Number(process.env.DPOR_RUNS ?? 60) },
   );
 });

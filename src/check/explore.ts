@@ -1,14 +1,17 @@
 /**
  * Explorers: stateless search over schedules by re-execution (DESIGN.md "The runtime").
  *
- * `exhaustive` enumerates every schedule depth-first. `dpor` is dynamic partial-order
- * reduction in the style of Flanagan and Godefroid (POPL 2005) with sleep sets: at each
- * state, for every thread's next op it finds the latest earlier event that conflicts with
- * it, may be co-enabled with it and does not happen before it, and schedules that thread
- * (or, if it was not enabled then, every enabled thread) at the state before that event.
- * (Sleep sets are implemented but disabled, see `useSleep`.)
+ * `exhaustive` enumerates every schedule depth-first. `dpor` is Source-DPOR with sleep
+ * sets (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014, Algorithm 1): after each execution,
+ * for every pair of events in a reversible race (dependent, of different threads, ordered
+ * directly, possibly co-enabled), it takes the events after the first that do not depend on
+ * it, followed by the second, and makes sure one of their initial threads is a backtrack
+ * choice at the state before the first. Sleep sets prune orders of independent steps that
+ * an earlier sibling already covered. A lock acquisition races with the previous
+ * acquisition of the lock by another thread (the release between them is not a race
+ * partner, it is never co-enabled with the acquisition).
  */
-import { mayBeCoEnabled, opsDependent, type Op } from '../sim/op.ts';
+import { mayBeCoEnabled, OpKind, opsDependent, type Op } from '../sim/op.ts';
 import type { Runtime } from '../sim/runtime.ts';
 
 export type Strategy = 'dpor' | 'exhaustive';
@@ -49,22 +52,19 @@ export function explore(
   build: () => Runtime, opts: ExploreOptions, onExecution: (rt: Runtime, schedule: number[]) => boolean,
 ): ExploreStats {
   const dpor = opts.strategy === 'dpor';
-  // Sleep sets are off: combined with this backtracking rule they lost a final state on a
-  // generated program (test/sim.test.ts, three threads, a lock and one variable). Until the
-  // source-set/wakeup-tree algorithm replaces it, the plain rule is the sound one.
-  const useSleep = false;
   const maxSteps = opts.maxSteps ?? 100_000;
   const stats: ExploreStats = { executions: 0, sleepBlocked: 0, maxDepth: 0, complete: true };
   const stack: Frame[] = [];
   let childSleep = 0;
   for (;;) {
     const rt = build();
+    const fresh = Math.max(0, stack.length - 1);
     for (let d = 0; d < stack.length; d++) {
       const f = stack[d]!;
       if (d === stack.length - 1) {
         const before = dpor ? (f.sleep | f.done) & ~(1 << f.chosen) : 0;
         rt.step(f.chosen);
-        childSleep = useSleep ? wake(rt, before) : 0;
+        childSleep = dpor ? wake(rt, before) : 0;
       } else rt.step(f.chosen);
     }
     let sleep = stack.length === 0 ? 0 : childSleep;
@@ -73,7 +73,6 @@ export function explore(
       const en = rt.enabledMask();
       if (en === 0) break;
       if (stack.length >= maxSteps) throw new Error(`an execution exceeded ${maxSteps} steps: the model does not terminate`);
-      if (dpor) addBacktracks(rt, stack);
       const avail = en & ~sleep;
       if (avail === 0) { blocked = true; break; }
       const prev = stack.length ? stack[stack.length - 1]!.chosen : -1;
@@ -82,8 +81,9 @@ export function explore(
       const preemptions = (stack.length ? stack[stack.length - 1]!.preemptions : 0) + preempt;
       stack.push({ enabled: en, backtrack: dpor ? 1 << p : en, done: 1 << p, sleep, chosen: p, preemptions });
       rt.step(p);
-      sleep = useSleep ? wake(rt, sleep) : 0;
+      sleep = dpor ? wake(rt, sleep) : 0;
     }
+    if (dpor) analyzeRaces(rt, stack, fresh);
     if (stack.length > stats.maxDepth) stats.maxDepth = stack.length;
     if (blocked) stats.sleepBlocked++;
     else {
@@ -148,30 +148,110 @@ function footprint(op: Op): readonly number[] {
   return op.obj >= 0 ? [op.obj, ...op.also] : op.also;
 }
 
-/** The race-detection step of the reduction, at the current state. */
-function addBacktracks(rt: Runtime, stack: Frame[]): void {
+/**
+ * Race analysis of one (possibly sleep-blocked) execution, for the events from `fresh` on
+ * (earlier ones were analysed in the execution that first ran them).
+ */
+function analyzeRaces(rt: Runtime, stack: Frame[], fresh: number): void {
   const hb = rt.hb;
-  for (const t of rt.threads) {
-    const op = t.pending;
-    if (!op) continue;
-    let best = -1;
-    for (const o of footprint(op)) {
-      const list = hb.byObject.get(o);
-      if (!list) continue;
-      for (let n = list.length - 1; n >= 0; n--) {
-        const j = list[n]!;
-        if (j <= best) break;
-        if (hb.tids[j] === t.id) continue;
-        const other = rt.events[j]!.op;
-        if (!opsDependent(op, other) || !mayBeCoEnabled(op, other)) continue;
-        if (hb.happensBeforeThread(j, t.id)) continue;
-        best = j;
-        break;
+  const n = rt.events.length;
+  for (let j = fresh; j < n; j++) {
+    const ej = rt.events[j]!.op;
+    const tj = hb.tids[j]!;
+    const fp = footprint(ej);
+    if (fp.length === 0) continue;
+    for (const o of fp) {
+      const list = hb.byObject.get(o)!;
+      let at = list.lastIndexOf(j);
+      for (let n2 = at - 1; n2 >= 0; n2--) {
+        const i = list[n2]!;
+        const ti = hb.tids[i]!;
+        if (ti === tj) continue;
+        const ei = rt.events[i]!.op;
+        if (!opsDependent(ei, ej) || !mayBeCoEnabled(ei, ej)) continue;
+        if (!isDirectRace(rt, i, j, fp)) continue;
+        addSource(rt, stack, i, j);
       }
+      void at;
     }
-    if (best < 0) continue;
-    const f = stack[best]!;
-    if (f.enabled & (1 << t.id)) f.backtrack |= 1 << t.id;
-    else f.backtrack |= f.enabled;
   }
+}
+
+/**
+ * Whether `i` happens before `j` only through their own conflict: `j`'s thread had not
+ * seen `i` before `j`, and no event between them that `j` depends on has seen `i`. A
+ * release between two acquisitions of a lock does not count (the acquisitions race).
+ */
+function isDirectRace(rt: Runtime, i: number, j: number, fp: readonly number[]): boolean {
+  const hb = rt.hb;
+  const tj = hb.tids[j]!;
+  const ci = hb.clocks[i]!;
+  const ti = hb.tids[i]!;
+  const cj = hb.clocks[j]!;
+  if (cj[tj]! > 1) {
+    // the previous event of j's thread: its clock is j's own entry minus one
+    const prevSeen = prevClockEntry(rt, j, ti);
+    if (prevSeen >= ci[ti]!) return false;
+  }
+  const ej = rt.events[j]!.op;
+  for (const o of fp) {
+    const list = hb.byObject.get(o)!;
+    for (let n = list.length - 1; n >= 0; n--) {
+      const k = list[n]!;
+      if (k >= j) continue;
+      if (k <= i) break;
+      const ek = rt.events[k]!.op;
+      if (!opsDependent(ek, ej)) continue;
+      if (ej.kind === OpKind.Acquire && ek.kind === OpKind.Release && ek.obj === ej.obj) continue;
+      if (hb.clocks[k]![ti]! >= ci[ti]!) return false;
+    }
+  }
+  return true;
+}
+
+/** What j's thread had seen of thread `t` just before event j. */
+function prevClockEntry(rt: Runtime, j: number, t: number): number {
+  const hb = rt.hb;
+  const tj = hb.tids[j]!;
+  for (let k = j - 1; k >= 0; k--) if (hb.tids[k] === tj) return hb.clocks[k]![t]!;
+  return 0;
+}
+
+/**
+ * Ensures that one initial of notdep(i).j is a backtrack choice at the state before `i`:
+ * the events after `i` that do not happen after it, then `j`; an initial is the first event
+ * of its thread in that sequence with no predecessor in it.
+ */
+function addSource(rt: Runtime, stack: Frame[], i: number, j: number): void {
+  const hb = rt.hb;
+  const f = stack[i]!;
+  const ti = hb.tids[i]!;
+  const ci = hb.clocks[i]!;
+  // first event of each thread in u
+  const first = new Map<number, number>();
+  for (let k = i + 1; k < j; k++) {
+    const tk = hb.tids[k]!;
+    if (first.has(tk)) continue;
+    if (hb.clocks[k]![ti]! >= ci[ti]!) continue;
+    first.set(tk, k);
+  }
+  const tj = hb.tids[j]!;
+  if (!first.has(tj)) first.set(tj, j);
+  const inits: number[] = [];
+  for (const [t, k] of first) {
+    const ck = hb.clocks[k]!;
+    let initial = true;
+    for (const [u, m] of first) {
+      if (u === t) continue;
+      if (m < k && ck[u]! >= hb.clocks[m]![u]!) { initial = false; break; }
+    }
+    if (initial) inits.push(t);
+  }
+  let mask = 0;
+  for (const t of inits) mask |= 1 << t;
+  if (mask & f.backtrack) return;
+  const usable = mask & f.enabled;
+  if (!usable) return;
+  const awake = usable & ~f.sleep;
+  f.backtrack |= 1 << lowestBit(awake || usable);
 }
