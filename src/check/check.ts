@@ -1,7 +1,8 @@
 /**
  * Checking one scenario: explore its worlds and meet the expectation (contract §4).
  * With `expect: violation X` the search runs until an execution records X; otherwise it
- * stops at the first execution that records any violation.
+ * stops at the first execution that records any violation. A found counterexample is
+ * shrunk (shrink.ts) before it is reported.
  */
 import { performance } from 'node:perf_hooks';
 import { buildWorld } from '../scenario/world.ts';
@@ -9,14 +10,26 @@ import type { Scenario } from '../scenario/types.ts';
 import type { Runtime } from '../sim/runtime.ts';
 import type { PropertyId, Violation } from '../sim/violation.ts';
 import { HbAudit } from './audit.ts';
-import { explore, type Strategy } from './explore.ts';
+import { explore, type ExploreStats } from './explore.ts';
 import type { ScenarioResult, TraceEntry, ViolationResult } from './result.ts';
+import { sample } from './sample.ts';
+import { scheduleSize, shrinkSchedule } from './shrink.ts';
 import { formatToken } from './token.ts';
 
+export type StrategyName = 'dpor' | 'exhaustive' | 'pct' | 'random';
+
 export interface CheckOptions {
-  readonly strategy?: Strategy;
+  readonly strategy?: StrategyName;
   readonly maxExecutions?: number;
   readonly preemptions?: number;
+  /** seconds */
+  readonly timeLimit?: number;
+  readonly seed?: number;
+  readonly runs?: number;
+  /** pct bug depth */
+  readonly depth?: number;
+  /** shrink counterexamples (default true) */
+  readonly shrink?: boolean;
   /** called after every execution (progress display) */
   readonly progress?: (executions: number, depth: number, violations: number) => void;
 }
@@ -39,51 +52,59 @@ export function violationResult(sc: Scenario, rt: Runtime, v: Violation, schedul
 
 export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioResult {
   const t0 = performance.now();
+  const strategy = opts.strategy ?? 'dpor';
   const wanted = sc.expect?.verdict === 'violation' ? sc.expect.properties : null;
   const seen = new Set<PropertyId>();
-  let shown: ViolationResult | undefined;
-  let found = false;
   const audit = new HbAudit();
   let redundant = 0;
-  const stats = explore(
-    () => buildWorld(sc).rt,
-    {
-      strategy: opts.strategy ?? 'dpor',
-      maxExecutions: opts.maxExecutions ?? sc.check.maxExecutions,
-      preemptions: opts.preemptions ?? sc.check.preemptions,
-    },
-    (rt, schedule) => {
-      if (!audit.add(rt)) redundant++;
-      for (const v of rt.violations) seen.add(v.property);
-      opts.progress?.(0, schedule.length, seen.size);
-      if (rt.violations.length === 0) return false;
-      if (wanted) {
-        const hit = rt.violations.find((v) => wanted.includes(v.property));
-        if (!hit) {
-          shown ??= violationResult(sc, rt, rt.violations[0]!, schedule);
-          return false;
-        }
-        shown = violationResult(sc, rt, hit, schedule);
-        found = true;
-        return true;
-      }
-      shown = violationResult(sc, rt, rt.violations[0]!, schedule);
-      found = true;
-      return true;
-    },
-  );
+  let executions = 0;
+  let hit: { rt: Runtime; v: Violation; schedule: number[] } | null = null;
+  let firstOther: { rt: Runtime; v: Violation; schedule: number[] } | null = null;
+  const build = () => buildWorld(sc).rt;
+  const onExecution = (rt: Runtime, schedule: number[]): boolean => {
+    executions++;
+    if (!audit.add(rt)) redundant++;
+    for (const v of rt.violations) seen.add(v.property);
+    opts.progress?.(executions, schedule.length, seen.size);
+    if (rt.violations.length === 0) return false;
+    const v = wanted ? rt.violations.find((x) => wanted.includes(x.property)) : rt.violations[0];
+    if (!v) {
+      firstOther ??= { rt, v: rt.violations[0]!, schedule };
+      return false;
+    }
+    hit = { rt, v, schedule };
+    return true;
+  };
+  const deadline = opts.timeLimit !== undefined ? t0 + opts.timeLimit * 1000 : undefined;
+  const stats: ExploreStats = strategy === 'pct' || strategy === 'random'
+    ? sample(build, { strategy, runs: opts.runs ?? opts.maxExecutions ?? sc.check.maxExecutions ?? 1000, seed: opts.seed ?? 1, depth: opts.depth ?? 3, deadline }, onExecution)
+    : explore(build, { strategy, maxExecutions: opts.maxExecutions ?? sc.check.maxExecutions, preemptions: opts.preemptions ?? sc.check.preemptions, deadline }, onExecution);
+  const searchMs = performance.now() - t0;
+  const found = hit as { rt: Runtime; v: Violation; schedule: number[] } | null;
+  const show = found ?? (firstOther as typeof found);
+  let violation: ViolationResult | undefined;
+  if (show) {
+    const before = scheduleSize(show.schedule);
+    let { rt, v, schedule } = show;
+    if (opts.shrink !== false) {
+      const s = shrinkSchedule(build, schedule, v.property);
+      const sv = s.rt.violations.find((x) => x.property === v.property);
+      if (sv) ({ rt, v, schedule } = { rt: s.rt, v: sv, schedule: s.schedule });
+    }
+    violation = { ...violationResult(sc, rt, v, schedule), shrunk: { before, after: scheduleSize(schedule) } };
+  }
   const verdict = seen.size > 0 ? 'violation' : 'safe';
-  const ok = wanted ? found : verdict === 'safe';
+  const ok = wanted ? found !== null : verdict === 'safe';
   const expected = sc.expect
     ? { verdict: sc.expect.verdict, ...(sc.expect.properties.length ? { property: sc.expect.properties.length === 1 ? sc.expect.properties[0]! : [...sc.expect.properties] } : {}) }
     : null;
   return {
     scenario: sc.name, file: sc.file, verdict, complete: stats.complete, expected, ok,
-    ...(shown ? { violation: shown } : {}),
+    ...(violation ? { violation } : {}),
     violations: [...seen].sort(),
     stats: {
-      executions: stats.executions, redundant, maxDepth: stats.maxDepth,
-      elapsedMs: Math.round(performance.now() - t0), strategy: opts.strategy ?? 'dpor', sleepBlocked: stats.sleepBlocked,
+      executions, redundant, maxDepth: stats.maxDepth, elapsedMs: Math.round(performance.now() - t0), strategy,
+      sleepBlocked: stats.sleepBlocked, firstViolationMs: found ? Math.round(searchMs) : undefined,
     },
   };
 }

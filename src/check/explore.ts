@@ -11,6 +11,7 @@
  * acquisition of the lock by another thread (the release between them is not a race
  * partner, it is never co-enabled with the acquisition).
  */
+import { performance } from 'node:perf_hooks';
 import { mayBeCoEnabled, OpKind, opsDependent, type Op } from '../sim/op.ts';
 import type { Runtime } from '../sim/runtime.ts';
 
@@ -22,6 +23,8 @@ export interface ExploreOptions {
   readonly preemptions?: number;
   /** steps an execution may take before it is an internal error (a model that never ends) */
   readonly maxSteps?: number;
+  /** performance.now() value after which the search stops, incomplete */
+  readonly deadline?: number;
 }
 
 export interface ExploreStats {
@@ -91,7 +94,8 @@ export function explore(
       stats.executions++;
       if (onExecution(rt, stack.map((f) => f.chosen))) return stats;
     }
-    if (opts.maxExecutions !== undefined && stats.executions >= opts.maxExecutions) {
+    const late = opts.deadline !== undefined && stats.executions % 16 === 0 && performance.now() > opts.deadline;
+    if (late || (opts.maxExecutions !== undefined && stats.executions >= opts.maxExecutions)) {
       stats.complete = !hasAlternatives(stack);
       return stats;
     }

@@ -18,6 +18,8 @@ export interface ViolationResult {
   readonly seq: number;
   readonly thread: string;
   readonly trace: readonly TraceEntry[];
+  /** counterexample size before and after shrinking */
+  readonly shrunk?: { readonly before: { steps: number; switches: number }; readonly after: { steps: number; switches: number } };
 }
 
 export interface ScenarioResult {
@@ -30,7 +32,11 @@ export interface ScenarioResult {
   readonly violation?: ViolationResult;
   readonly violations: PropertyId[];
   readonly errors?: string[];
-  readonly stats: { executions: number; redundant: number; maxDepth: number; elapsedMs: number; strategy: string; sleepBlocked: number };
+  readonly stats: {
+    executions: number; redundant: number; maxDepth: number; elapsedMs: number; strategy: string; sleepBlocked: number;
+    /** time from the start of the search to the execution that showed the wanted violation */
+    firstViolationMs?: number;
+  };
 }
 
 export interface CheckOutput {

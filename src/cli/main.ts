@@ -2,10 +2,12 @@
  * The `dmabuf-lab` command (spec/scenario-format.md §5). Exit codes: 0 every scenario met
  * its expectation, 1 at least one did not, 2 bad input or usage.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { checkScenario, violationResult } from '../check/check.ts';
+import { checkScenario, violationResult, type StrategyName } from '../check/check.ts';
+import { junitXml } from '../report/junit.ts';
+import { progressBar } from './progress.ts';
 import type { CheckOutput, ScenarioResult } from '../check/result.ts';
 import { VERSION } from '../check/result.ts';
 import { runSchedule, ScheduleMismatch } from '../check/replay.ts';
@@ -41,11 +43,17 @@ function printViolation(r: ScenarioResult): void {
   const v = r.violation;
   if (!v) return;
   process.stdout.write(`     ${v.property} (${v.rule}): ${v.message}\n     schedule ${v.schedule}\n`);
-  process.stdout.write(formatTimeline(v, { color: color() }).replace(/^/gm, '     ') + '\n');
+  process.stdout.write(formatTimeline(v, { color: color(), width: 95 }).replace(/^/gm, '     ') + '\n');
 }
 
 interface CheckFlags {
-  strategy?: 'dpor' | 'exhaustive';
+  strategy?: StrategyName;
+  seed?: number;
+  runs?: number;
+  depth?: number;
+  timeLimit?: number;
+  shrink?: boolean;
+  junit?: string;
   preemptions?: number;
   maxExecutions?: number;
   json?: boolean;
@@ -70,7 +78,12 @@ function cmdCheck(paths: string[], flags: CheckFlags): number {
       exit = 2;
       continue;
     }
-    const r = checkScenario(sc, { strategy: flags.strategy, preemptions: flags.preemptions, maxExecutions: flags.maxExecutions });
+    const bar = progressBar(flags, sc.name);
+    const r = checkScenario(sc, {
+      strategy: flags.strategy, preemptions: flags.preemptions, maxExecutions: flags.maxExecutions, timeLimit: flags.timeLimit,
+      seed: flags.seed, runs: flags.runs, depth: flags.depth, shrink: flags.shrink, progress: bar?.update,
+    });
+    bar?.stop();
     const ok = r.ok && !(flags.requireComplete && !r.complete);
     results.push(ok === r.ok ? r : { ...r, ok });
     if (!ok && exit === 0) exit = 1;
@@ -81,6 +94,7 @@ function cmdCheck(paths: string[], flags: CheckFlags): number {
   }
   const okCount = results.filter((r) => r.ok).length;
   const out: CheckOutput = { version: VERSION, results, summary: { scenarios: results.length, ok: okCount, failed: results.length - okCount, elapsedMs: Math.round(performance.now() - t0) } };
+  if (flags.junit) writeFileSync(flags.junit, junitXml(out));
   if (flags.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   else process.stdout.write(`${out.summary.scenarios} scenario(s): ${out.summary.ok} ok, ${out.summary.failed} failed (${out.summary.elapsedMs} ms)\n`);
   return exit;
@@ -161,7 +175,13 @@ function main(argv: string[]): number {
     .command('check')
     .description('explore every scenario in the given files or directories (default: the bundled scenarios)')
     .argument('[paths...]')
-    .addOption(new Option('--strategy <s>', 'search strategy').choices(['dpor', 'exhaustive']).default('dpor'))
+    .addOption(new Option('--strategy <s>', 'search strategy').choices(['dpor', 'exhaustive', 'pct', 'random']).default('dpor'))
+    .option('--seed <n>', 'seed of the random strategies', intArg(0))
+    .option('--runs <n>', 'executions of the random strategies (default 1000)', intArg(1))
+    .option('--depth <d>', 'pct bug depth (default 3)', intArg(1))
+    .option('--time-limit <sec>', 'stop the search after this many seconds (incomplete)', intArg(1))
+    .option('--no-shrink', 'report counterexamples as found, not shrunk')
+    .option('--junit <file>', 'write a JUnit XML report (one testcase a scenario)')
     .option('--preemptions <n>', 'preemption bound', intArg(0))
     .option('--max-executions <n>', 'stop after this many executions', intArg(1))
     .option('--json', 'print the result object on stdout, nothing else')
