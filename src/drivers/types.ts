@@ -4,7 +4,7 @@
  */
 import type { Proc } from '../sim/op.ts';
 import type { Runtime } from '../sim/runtime.ts';
-import type { DmaBuf } from '../kernel/dma-buf.ts';
+import type { DmaBuf, DmaBufAttachment } from '../kernel/dma-buf.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { RevokeTracker } from '../hw/oracle.ts';
 import type { MemRegion } from '../hw/region.ts';
@@ -35,6 +35,11 @@ export interface ExporterInstance {
   /** the exporter's fd is open (import's dma_buf_get reads it; close writes it) */
   fdOpen: boolean;
   op(name: ExporterOp, args: { trigger?: RevokeTrigger }): Proc<number>;
+  /**
+   * VFIO's private physical-range interface for iommufd (D-VFIO-5), resv held: the region
+   * or a negative errno. Absent for every other exporter (iommufd then gets -EOPNOTSUPP).
+   */
+  privateMap?(a: DmaBufAttachment): Proc<MemRegion | number>;
 }
 
 export interface ImporterConfig {

@@ -9,6 +9,7 @@ import type { Runtime } from '../sim/runtime.ts';
 import type { DmaBufAttachment, SgTable } from '../kernel/dma-buf.ts';
 import { dmaFenceSignal, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from '../kernel/fence.ts';
 import type { Kernel } from '../kernel/kernel.ts';
+import type { IommuMapping } from './iommu.ts';
 import { accessFootprint, judgeAccess, type Access, type RevokeTracker } from './oracle.ts';
 import type { MemRegion } from './region.ts';
 
@@ -22,6 +23,10 @@ export interface DmaJob {
   /** signalled when the job is done; null for unfenced jobs */
   readonly fence: DmaFence | null;
   readonly action?: () => void;
+  /** a transfer through an IOMMU range (iommufd): faults without access once unmapped */
+  readonly iova?: IommuMapping;
+  /** a driver-specific transfer run on the engine instead of the table access (ODP faults) */
+  readonly run?: () => Proc;
 }
 
 export interface DmaEngine {
@@ -51,6 +56,16 @@ export function* dmaAccess(rt: Runtime, a: Access, label: string): Proc {
   };
 }
 
+/** A transfer through an IOVA range: reaches the region only while the range is present. */
+export function* iovaAccess(rt: Runtime, e: DmaEngine, m: IommuMapping, write: boolean): Proc {
+  const a: Access = { device: e.device, table: m, region: m.region, write, speculative: false, tracker: e.tracker };
+  yield {
+    kind: OpKind.Dma, obj: m.region.id, write: false, also: accessFootprint(a), label: write ? 'dma write' : 'dma read',
+    detail: `${m.region.name} via ${m.name}`,
+    apply: () => { if (m.present) judgeAccess(rt, a); },
+  };
+}
+
 /** The engine thread body: idles while the queue is empty (a background thread). */
 export function* engineThread(k: Kernel, e: DmaEngine): Proc {
   for (;;) {
@@ -59,7 +74,9 @@ export function* engineThread(k: Kernel, e: DmaEngine): Proc {
       kind: OpKind.Write, obj: e.id, write: true, label: 'engine fetch', detail: e.device, apply: () => e.queue.shift(),
     }) as DmaJob;
     for (const d of job.deps) yield* dmaFenceWaitTimeout(k, d, MAX_SCHEDULE_TIMEOUT);
-    if (job.table) {
+    if (job.run) yield* job.run();
+    else if (job.iova) yield* iovaAccess(k.rt, e, job.iova, job.write);
+    else if (job.table) {
       const t = job.table;
       yield* dmaAccess(k.rt, { device: e.device, table: t, region: t.region as MemRegion, write: job.write, speculative: false, tracker: e.tracker }, job.write ? 'dma write' : 'dma read');
     }

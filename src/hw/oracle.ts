@@ -43,9 +43,15 @@ export function revokeReturnedOp(t: RevokeTracker, label: string): Op {
   };
 }
 
+/**
+ * What a device access goes through: an sg table (S18) or an IOMMU range (S20). Both
+ * carry the event index of their creation and the KERNEL fences they must wait for.
+ */
+export type AccessPath = Pick<SgTable, 'id' | 'name' | 'createdAt' | 'readyAfter' | 'live'>;
+
 export interface Access {
   readonly device: string;
-  readonly table: SgTable;
+  readonly table: AccessPath;
   readonly region: MemRegion;
   readonly write: boolean;
   readonly speculative: boolean;
@@ -80,4 +86,15 @@ export function judgeAccess(rt: Runtime, a: Access): boolean {
     if (pending) rt.report('dma-after-revoke', 'R42', `${at}: before-ready, KERNEL fence ${pending.name} of the mapping has not signalled`);
   }
   return rt.violations.length > before;
+}
+
+/**
+ * P3(a): an importer submits a new transfer through a mapping whose invalidate callback
+ * has run and which was not replaced by a new R38 mapping since. Judged by the importer
+ * at submission (the submission op must read the importer state the callback writes).
+ */
+export function judgeSubmission(rt: Runtime, device: string, path: AccessPath, invalidated: boolean): boolean {
+  if (!invalidated) return false;
+  rt.report('use-after-invalidate', 'P3', `${device} submits a transfer through ${path.name} after its invalidate callback ran, without mapping again`);
+  return true;
 }

@@ -165,7 +165,6 @@ export function parseScenario(text: string, file: string): Scenario {
           if (typeof a.trigger !== 'string' || !(TRIGGERS as readonly string[]).includes(a.trigger)) { atPath([...argPath, 'trigger'], `expected one of ${TRIGGERS.join(', ')}, found ${describe(a.trigger)}${didYouMean(String(a.trigger), TRIGGERS)}`); return null; }
           trigger = a.trigger as RevokeTrigger;
           if (exp && exp.name !== 'vfio-pci') { atPath([...argPath, 'trigger'], `revoke triggers apply to vfio-pci only`); return null; }
-          if (exp?.name === 'vfio-pci' && trigger !== 'mem-disable') { atPath([...argPath, 'trigger'], `trigger "${trigger}" is not modelled yet; this build models mem-disable`); return null; }
         }
       }
       return { kind: 'exporter', op: eop, trigger, text: trigger ? `revoke(${trigger})` : op };
