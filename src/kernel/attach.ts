@@ -79,6 +79,20 @@ export function dmaBufAttachRevocable(k: Kernel, a: DmaBufAttachment): boolean {
   }
 }
 
+/**
+ * `[v3]` dma_buf_unsupported_invalidate_mappings: the sentinel callback of importers that
+ * cannot be invalidated (RDMA pinned); it only logs, and R45 treats it as absent.
+ */
+export function* dmaBufUnsupportedInvalidateMappings(k: Kernel, a: DmaBufAttachment): Proc {
+  void k;
+  yield local('dma_buf_unsupported_invalidate_mappings', `${a.name}: invalidate of an importer that cannot be invalidated (log only)`);
+}
+
+/** The v3 sentinel as importer ops: present for R33, absent for R45. */
+export function unsupportedInvalidateOps(allowPeer2peer: boolean): DmaBufAttachOps {
+  return { allowPeer2peer, invalidateMappings: dmaBufUnsupportedInvalidateMappings, unsupported: true };
+}
+
 /** S15 / R46 */
 export function dmaBufAttachmentIsDynamic(a: DmaBufAttachment): boolean {
   return a.importerOps !== null;

@@ -1,7 +1,7 @@
 /**
  * dma_buf objects, export and references (rule book S9-S17, R30-R32).
  */
-import { OpKind, type Proc } from '../sim/op.ts';
+import { local, OpKind, type Proc } from '../sim/op.ts';
 import { ERRNO } from './errno.ts';
 import type { DmaFence } from './fence.ts';
 import { warn, type Kernel } from './kernel.ts';
@@ -55,7 +55,26 @@ export interface DmaBufOps {
   /** held */
   unmapDmaBuf(k: Kernel, a: DmaBufAttachment, sgt: SgTable, dir: DmaDataDirection): Proc;
   release(k: Kernel, buf: DmaBuf): Proc;
+  /** resv free (R51) */
+  mmap?(k: Kernel, buf: DmaBuf, vma: VmArea): Proc<number>;
+  /** held (R49); a kernel address or a negative errno */
+  vmap?(k: Kernel, buf: DmaBuf): Proc<number>;
+  /** held (R49) */
+  vunmap?(k: Kernel, buf: DmaBuf, vaddr: number): Proc;
+  /** resv free (R47) */
+  beginCpuAccess?(k: Kernel, buf: DmaBuf, dir: DmaDataDirection): Proc<number>;
+  /** resv free (R48) */
+  endCpuAccess?(k: Kernel, buf: DmaBuf, dir: DmaDataDirection): Proc<number>;
 }
+
+/** The part of a vm_area_struct dma_buf_mmap looks at (R51). */
+export interface VmArea {
+  readonly pages: number;
+  pgoff: number;
+  file: DmaBuf | null;
+}
+
+export const PAGE_SIZE = 4096;
 
 /** Model-only observers an exporter installs (P5 is judged where attaches complete). */
 export interface DmaBufHooks {
@@ -75,6 +94,10 @@ export interface DmaBuf {
   /** newest first; protected by resv (S9) */
   attachments: DmaBufAttachment[];
   vmappingCounter: number;
+  /** the cached vmap address (R49), 0 when none */
+  vmapPtr: number;
+  /** bytes (R51) */
+  readonly size: number;
   released: boolean;
   hooks: DmaBufHooks;
 }
@@ -97,9 +120,12 @@ export interface DmaBufAttachment {
 export interface DmaBufExportInfo {
   readonly name: string;
   readonly exporter: string;
-  readonly ops: DmaBufOps;
+  /** checked by R30: map_dma_buf, unmap_dma_buf and release are mandatory */
+  readonly ops: Partial<DmaBufOps> | null;
   readonly priv: unknown;
   readonly resv?: DmaResv;
+  /** bytes; one page when absent */
+  readonly size?: number;
 }
 
 /**
@@ -107,15 +133,62 @@ export interface DmaBufExportInfo {
  * Returns -EINVAL (with a WARN) when pin/unpin are not paired.
  */
 export function dmaBufExport(k: Kernel, info: DmaBufExportInfo): DmaBuf | number {
-  if (!info.ops.pin !== !info.ops.unpin) {
+  const ops = info.ops;
+  if (info.priv === null || info.priv === undefined || !ops || !ops.mapDmaBuf || !ops.unmapDmaBuf || !ops.release) {
+    const missing = !ops ? ['ops'] : (['mapDmaBuf', 'unmapDmaBuf', 'release'] as const).filter((o) => !ops[o]).map((o) => OP_NAMES[o]);
+    if (info.priv === null || info.priv === undefined) missing.unshift('priv');
+    warn(k, 'R30', `dma_buf_export(${info.name}): missing ${missing.join(', ')}`);
+    return -ERRNO.EINVAL;
+  }
+  if (!ops.pin !== !ops.unpin) {
     warn(k, 'R30', `dma_buf_export(${info.name}): pin and unpin must both be set or both unset`);
     return -ERRNO.EINVAL;
   }
   return {
-    id: k.rt.newObject(`${info.name}.file`), name: info.name, exporter: info.exporter, ops: info.ops, priv: info.priv,
-    resv: info.resv ?? dmaResvInit(k, `${info.name}.resv`), refcount: 1, attachments: [], vmappingCounter: 0,
-    released: false, hooks: {},
+    id: k.rt.newObject(`${info.name}.file`), name: info.name, exporter: info.exporter, ops: ops as DmaBufOps, priv: info.priv,
+    resv: info.resv ?? dmaResvInit(k, `${info.name}.resv`), refcount: 1, attachments: [], vmappingCounter: 0, vmapPtr: 0,
+    size: info.size ?? PAGE_SIZE, released: false, hooks: {},
   };
+}
+
+/** Kernel spelling of the exporter op fields. */
+export const OP_NAMES: Record<keyof DmaBufOps, string> = {
+  attach: 'attach', detach: 'detach', pin: 'pin', unpin: 'unpin', mapDmaBuf: 'map_dma_buf', unmapDmaBuf: 'unmap_dma_buf',
+  release: 'release', mmap: 'mmap', vmap: 'vmap', vunmap: 'vunmap', beginCpuAccess: 'begin_cpu_access', endCpuAccess: 'end_cpu_access',
+};
+
+/** R31: any use of a released buffer is api-misuse; returns whether `buf` is alive. */
+export function dmaBufCheckAlive(k: Kernel, buf: DmaBuf, fn: string): boolean {
+  if (!buf.released) return true;
+  k.rt.report('api-misuse', 'R31', `${fn}(${buf.name}) on a released buffer`);
+  return false;
+}
+
+/** R31: dma_buf_fd installs an fd for `buf`, consuming the caller's reference. */
+export function* dmaBufFd(k: Kernel, buf: DmaBuf): Proc<number> {
+  const r = yield {
+    kind: OpKind.Write, obj: buf.id, write: true, label: 'dma_buf_fd', detail: buf.name,
+    apply: () => {
+      dmaBufCheckAlive(k, buf, 'dma_buf_fd');
+      const fd = k.nextFd++;
+      k.fds.set(fd, buf);
+      return fd;
+    },
+  };
+  return r as number;
+}
+
+/** R31: dma_buf_get(fd): a new reference, -EBADF for no such fd, -EINVAL for another file. */
+export function* dmaBufGetFd(k: Kernel, fd: number): Proc<DmaBuf | number> {
+  const f = k.fds.get(fd);
+  if (f === undefined) { yield local('dma_buf_get', `fd ${fd} -EBADF`); return -ERRNO.EBADF; }
+  if (!isDmaBuf(f)) { yield local('dma_buf_get', `fd ${fd} -EINVAL`); return -ERRNO.EINVAL; }
+  yield* dmaBufGet(k, f);
+  return f;
+}
+
+function isDmaBuf(x: unknown): x is DmaBuf {
+  return typeof x === 'object' && x !== null && 'attachments' in x && 'resv' in x;
 }
 
 /** S10 / R46: an exporter is dynamic iff it can pin. */
@@ -148,6 +221,7 @@ export function* dmaBufPut(k: Kernel, buf: DmaBuf): Proc {
   }) as boolean;
   if (!last) return;
   if (buf.vmappingCounter !== 0) k.rt.bug('R32', `release of ${buf.name} with vmapping_counter ${buf.vmappingCounter}`);
+  yield local('release', buf.name);
   yield* buf.ops.release(k, buf);
   if (buf.attachments.length > 0) warn(k, 'R32', `release of ${buf.name} with ${buf.attachments.length} attachment(s) still on its list`);
   buf.released = true;

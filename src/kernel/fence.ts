@@ -3,7 +3,7 @@
  */
 import { OpKind, type Proc } from '../sim/op.ts';
 import { ERRNO } from './errno.ts';
-import { isVersion, warn, type Kernel } from './kernel.ts';
+import { inSignalling, isVersion, warn, type Kernel } from './kernel.ts';
 
 export const MAX_SCHEDULE_TIMEOUT = Number.MAX_SAFE_INTEGER;
 
@@ -11,6 +11,24 @@ export interface FenceCallback {
   readonly name: string;
   ran: boolean;
   fence: DmaFence | null;
+  /** the callback's func; the default only records that it ran (`ran`) */
+  readonly func?: (f: DmaFence) => void;
+}
+
+/** Runs the queued callbacks once, in registration order (R4); the fence lock is held. */
+function runCallbacks(f: DmaFence): void {
+  const cbs = f.callbacks;
+  f.callbacks = [];
+  for (const cb of cbs) { cb.ran = true; cb.fence = null; cb.func?.(f); }
+}
+
+/** Marks `f` signalled now (R4); false when it already was. */
+function signalLocked(k: Kernel, f: DmaFence): boolean {
+  if (f.signaled) return false;
+  f.signaled = true;
+  f.timestamp = k.rt.events.length;
+  runCallbacks(f);
+  return true;
 }
 
 export interface DmaFence {
@@ -57,15 +75,50 @@ export function* dmaFenceSignal(k: Kernel, f: DmaFence): Proc<number> {
   const r = yield {
     kind: OpKind.Signal, obj: f.id, write: true, also: f.resvObjs, label: 'dma_fence_signal', detail: f.name,
     apply: () => {
-      if (f.signaled) return isVersion(k, 'landed') ? 0 : -ERRNO.EINVAL;
-      f.signaled = true;
-      f.timestamp = k.rt.events.length;
-      for (const cb of f.callbacks) { cb.ran = true; cb.fence = null; }
-      f.callbacks = [];
+      if (!signalLocked(k, f)) return isVersion(k, 'landed') ? 0 : -ERRNO.EINVAL;
       return 0;
     },
   };
   return r as number;
+}
+
+/** R4 `[landed]`: signals unless already signalled; true when it already was. */
+export function* dmaFenceCheckAndSignal(k: Kernel, f: DmaFence): Proc<boolean> {
+  const r = yield {
+    kind: OpKind.Signal, obj: f.id, write: true, also: f.resvObjs, label: 'dma_fence_check_and_signal', detail: f.name,
+    apply: () => !signalLocked(k, f),
+  };
+  return r as boolean;
+}
+
+/** R7: whether `f` is signalled (the driver poll hook is not modelled). */
+export function dmaFenceIsSignaled(f: DmaFence): boolean {
+  return f.signaled;
+}
+
+/** R12: dma_fence_is_later_or_same: also true for the same fence. */
+export function dmaFenceIsLaterOrSame(k: Kernel, f1: DmaFence, f2: DmaFence): boolean {
+  return f1 === f2 || dmaFenceIsLater(k, f1, f2);
+}
+
+/** R13: enters a signalling critical section of the current thread; returns the cookie. */
+export function dmaFenceBeginSignalling(k: Kernel): boolean {
+  const d = k.signalling.get(k.rt.current) ?? 0;
+  k.signalling.set(k.rt.current, d + 1);
+  return d > 0;
+}
+
+/** R13: leaves the section entered by the begin that returned `cookie`. */
+export function dmaFenceEndSignalling(k: Kernel, cookie: boolean): void {
+  void cookie;
+  const d = k.signalling.get(k.rt.current) ?? 0;
+  if (d <= 0) { warn(k, 'R13', 'dma_fence_end_signalling without dma_fence_begin_signalling'); return; }
+  k.signalling.set(k.rt.current, d - 1);
+}
+
+/** R13: a fence wait inside a signalling critical section is a lockdep splat. */
+export function dmaFenceMightWait(k: Kernel, fn: string): void {
+  if (inSignalling(k)) k.rt.report('api-misuse', 'R13', `${fn} by ${k.rt.currentName} inside a fence signalling critical section (lockdep dma_fence_map)`);
 }
 
 /** R5: error status; only while pending, negative errno only. */
@@ -91,6 +144,7 @@ export function* dmaFenceWaitTimeout(k: Kernel, f: DmaFence, timeout: number): P
     warn(k, 'R10', `dma_fence_wait_timeout(${f.name}) with negative timeout`);
     return -ERRNO.EINVAL;
   }
+  dmaFenceMightWait(k, 'dma_fence_wait_timeout');
   if (timeout === MAX_SCHEDULE_TIMEOUT) {
     yield {
       kind: OpKind.WaitMonotone, obj: f.id, write: false, label: 'dma_fence_wait', detail: f.name, blockReason: 'fence',
@@ -103,6 +157,29 @@ export function* dmaFenceWaitTimeout(k: Kernel, f: DmaFence, timeout: number): P
     apply: () => (f.signaled ? Math.max(1, timeout) : 0),
   };
   return r as number;
+}
+
+/** R11: dma_fence_wait, an infinite R10; 0 (signals are off, so never -ERESTARTSYS). */
+export function* dmaFenceWait(k: Kernel, f: DmaFence, intr = false): Proc<number> {
+  void intr;
+  const r = yield* dmaFenceWaitTimeout(k, f, MAX_SCHEDULE_TIMEOUT);
+  return r < 0 ? r : 0;
+}
+
+/** R9: true when `cb` was pending on `f` and is now removed. */
+export function* dmaFenceRemoveCallback(k: Kernel, f: DmaFence, cb: FenceCallback): Proc<boolean> {
+  void k;
+  const r = yield {
+    kind: OpKind.Write, obj: f.id, write: true, label: 'dma_fence_remove_callback', detail: `${f.name} ${cb.name}`,
+    apply: () => {
+      const i = f.callbacks.indexOf(cb);
+      if (i < 0) return false;
+      f.callbacks.splice(i, 1);
+      cb.fence = null;
+      return true;
+    },
+  };
+  return r as boolean;
 }
 
 /** R8: -ENOENT when already signalled (the callback is not queued). */
@@ -120,10 +197,25 @@ export function* dmaFenceAddCallback(k: Kernel, f: DmaFence, cb: FenceCallback):
   return r as number;
 }
 
-/** R3: reference drop; below zero is api-misuse. */
+/**
+ * R3, R15: reference drop; below zero is api-misuse. At zero the fence is released: a
+ * PENDING fence with callbacks queued WARNs, gets -EDEADLK and is signalled first (R15).
+ * Not a yield point: a caller that shares `f` wraps it in an op (dmaFencePutOp).
+ */
 export function dmaFencePut(k: Kernel, f: DmaFence): void {
   if (f.refcount <= 0) k.rt.report('api-misuse', 'R3', `dma_fence_put(${f.name}) drops the refcount below zero`);
   f.refcount--;
+  if (f.refcount !== 0) return;
+  if (!f.signaled && f.callbacks.length > 0) {
+    warn(k, 'R15', `release of pending ${f.name} with ${f.callbacks.length} callback(s) queued`);
+    f.error = -ERRNO.EDEADLK;
+    signalLocked(k, f);
+  } else if (!f.signaled && f.published) k.rt.report('leak', 'R15', `published ${f.name} released while still pending`);
+}
+
+/** R3, R15 as one visible step (the release may signal). */
+export function* dmaFencePutOp(k: Kernel, f: DmaFence): Proc {
+  yield { kind: OpKind.Write, obj: f.id, write: true, also: f.resvObjs, label: 'dma_fence_put', detail: f.name, apply: () => dmaFencePut(k, f) };
 }
 
 export function dmaFenceGet(k: Kernel, f: DmaFence): void {

@@ -16,15 +16,28 @@ export interface Kernel {
   nextFenceContext: number;
   /** next ww acquire stamp */
   nextStamp: number;
+  /** per thread: depth of dma_fence_begin_signalling sections (R13) */
+  readonly signalling: Map<number, number>;
+  /** the fd table of dma_buf_fd / dma_buf_get (R31): fd -> object */
+  readonly fds: Map<number, unknown>;
+  nextFd: number;
+  /** next kernel virtual address handed out by an exporter's vmap (R49) */
+  nextVaddr: number;
 }
 
 export function newKernel(rt: Runtime, version: KernelVersion, moveNotify = false): Kernel {
-  return { rt, version, configMoveNotify: version === 'v3' || version === 'landed' ? true : moveNotify, nextFenceContext: 1, nextStamp: 1 };
+  return { rt, version, configMoveNotify: version === 'v3' || version === 'landed' ? true : moveNotify, nextFenceContext: 1, nextStamp: 1,
+    signalling: new Map(), fds: new Map(), nextFd: 3, nextVaddr: 0x1000 };
 }
 
 /** Whether the selected version is one of `versions` (a `[pre,v2]` tag of the rule book). */
 export function isVersion(k: Kernel, ...versions: KernelVersion[]): boolean {
   return versions.includes(k.version);
+}
+
+/** Whether the current thread is inside a fence signalling critical section (R13). */
+export function inSignalling(k: Kernel): boolean {
+  return (k.signalling.get(k.rt.current) ?? 0) > 0;
 }
 
 /** A WARN of the rule book: api-misuse, and the caller carries on (P7). */

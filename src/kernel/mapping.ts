@@ -8,7 +8,7 @@ import { dmaBufIsDynamic } from './dma-buf.ts';
 import { ERRNO } from './errno.ts';
 import { MAX_SCHEDULE_TIMEOUT } from './fence.ts';
 import { isVersion, warn, type Kernel } from './kernel.ts';
-import { dmaResvAssertHeld, dmaResvLock, dmaResvUnlock, dmaResvWaitTimeout, DmaResvUsage } from './resv.ts';
+import { dmaResvAssertHeld, dmaResvAssertNotHeld, dmaResvLock, dmaResvUnlock, dmaResvWaitTimeout, DmaResvUsage } from './resv.ts';
 
 /** S17: whether the core pins for this attachment around each mapping. */
 export function pinOnMap(k: Kernel, a: DmaBufAttachment): boolean {
@@ -72,6 +72,7 @@ export function* dmaBufMapAttachment(k: Kernel, a: DmaBufAttachment, dir: DmaDat
 
 /** R39: takes the resv around R38. */
 export function* dmaBufMapAttachmentUnlocked(k: Kernel, a: DmaBufAttachment, dir: DmaDataDirection): Proc<SgTable | number> {
+  dmaResvAssertNotHeld(k, a.dmabuf.resv, 'dma_buf_map_attachment_unlocked', 'R39');
   yield* dmaResvLock(k, a.dmabuf.resv);
   const r = yield* dmaBufMapAttachment(k, a, dir);
   yield* dmaResvUnlock(k, a.dmabuf.resv);
@@ -99,6 +100,7 @@ export function* dmaBufUnmapAttachment(k: Kernel, a: DmaBufAttachment, sgt: SgTa
 
 /** R41 */
 export function* dmaBufUnmapAttachmentUnlocked(k: Kernel, a: DmaBufAttachment, sgt: SgTable, dir: DmaDataDirection): Proc {
+  dmaResvAssertNotHeld(k, a.dmabuf.resv, 'dma_buf_unmap_attachment_unlocked', 'R41');
   yield* dmaResvLock(k, a.dmabuf.resv);
   yield* dmaBufUnmapAttachment(k, a, sgt, dir);
   yield* dmaResvUnlock(k, a.dmabuf.resv);
@@ -107,6 +109,11 @@ export function* dmaBufUnmapAttachmentUnlocked(k: Kernel, a: DmaBufAttachment, s
 /** The core entry point's name in the selected version. */
 export function invalidateName(k: Kernel): string {
   return isVersion(k, 'landed') ? 'dma_buf_invalidate_mappings' : 'dma_buf_move_notify';
+}
+
+/** The importer callback's name in the selected version (S14). */
+export function callbackName(k: Kernel): string {
+  return isVersion(k, 'pre') ? 'move_notify' : 'invalidate_mappings';
 }
 
 /**
@@ -121,7 +128,7 @@ export function* dmaBufInvalidateMappings(k: Kernel, buf: DmaBuf): Proc {
   for (const a of [...buf.attachments]) {
     const cb = a.importerOps?.invalidateMappings;
     if (!cb) continue;
-    yield local('invalidate_mappings', a.name);
+    yield local(callbackName(k), a.name);
     yield* cb(k, a);
   }
 }

@@ -7,8 +7,8 @@
 import { noteAcquired, noteReleased } from '../sim/mutex.ts';
 import { OpKind, local, type Proc } from '../sim/op.ts';
 import { ERRNO } from './errno.ts';
-import { dmaFenceIsLater, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from './fence.ts';
-import { warn, type Kernel } from './kernel.ts';
+import { dmaFenceIsLater, dmaFencePut, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from './fence.ts';
+import { inSignalling, warn, type Kernel } from './kernel.ts';
 
 export enum DmaResvUsage { KERNEL = 0, WRITE = 1, READ = 2, BOOKKEEP = 3 }
 
@@ -33,12 +33,14 @@ export interface DmaResv {
   readonly fencesObj: number;
   fences: { fence: DmaFence; usage: DmaResvUsage }[];
   maxFences: number;
+  /** acquire contexts blocked on the lock, in arrival order (Wait-Die, R18) */
+  waiters: WwAcquireCtx[];
 }
 
 export function dmaResvInit(k: Kernel, name: string): DmaResv {
   const id = k.rt.newObject(`${name}.lock`);
   k.rt.lockClasses.set(id, 'reservation_ww_class');
-  return { id, name, cls: 'reservation_ww_class', owner: -1, ownerCtx: null, fencesObj: k.rt.newObject(`${name}.fences`), fences: [], maxFences: 0 };
+  return { id, name, cls: 'reservation_ww_class', owner: -1, ownerCtx: null, fencesObj: k.rt.newObject(`${name}.fences`), fences: [], maxFences: 0, waiters: [] };
 }
 
 /** R17 */
@@ -51,31 +53,74 @@ export function wwAcquireInit(k: Kernel, name: string): WwAcquireCtx {
   return { name, stamp: k.nextStamp++, locks: [], contended: null, done: false };
 }
 
+/** ww_acquire_fini: every lock of `ctx` must be released first (DEBUG_LOCKS_WARN_ON, R18). */
+export function wwAcquireFini(k: Kernel, ctx: WwAcquireCtx): void {
+  if (ctx.locks.length > 0) warn(k, 'R18', `ww_acquire_fini(${ctx.name}) with ${ctx.locks.map((l) => l.name).join(', ')} still held`);
+  ctx.done = true;
+}
+
+/** R13: taking a resv lock inside a fence signalling critical section. */
+function checkSignalling(k: Kernel, obj: DmaResv, fn: string): void {
+  if (inSignalling(k)) k.rt.report('api-misuse', 'R13', `${fn}(${obj.name}) by ${k.rt.currentName} inside a fence signalling critical section`);
+}
+
+/**
+ * Wait-Die (R18): a context that holds locks dies when it is younger than the holder's
+ * context or than a context already waiting ahead of it.
+ */
+function wwDies(obj: DmaResv, ctx: WwAcquireCtx): boolean {
+  if (ctx.locks.length === 0) return false;
+  if (obj.ownerCtx && ctx.stamp > obj.ownerCtx.stamp) return true;
+  for (const w of obj.waiters) {
+    if (w === ctx) break;
+    if (ctx.stamp > w.stamp) return true;
+  }
+  return false;
+}
+
 /**
  * R18: dma_resv_lock. Without `ctx` it blocks until free (taking a lock the caller holds
  * is a self-deadlock, P8) and returns 0. With `ctx`: -EALREADY if `ctx` holds it; Wait-Die
  * against another context: a context holding locks that is younger than the holder gets
  * -EDEADLK (and `contended` is set), otherwise it blocks.
  */
-export function* dmaResvLock(k: Kernel, obj: DmaResv, ctx: WwAcquireCtx | null = null): Proc<number> {
+export function* dmaResvLock(k: Kernel, obj: DmaResv, ctx: WwAcquireCtx | null = null, fn = 'dma_resv_lock'): Proc<number> {
   const rt = k.rt;
+  checkSignalling(k, obj, fn);
   if (ctx && obj.ownerCtx === ctx) {
-    yield local('dma_resv_lock', `${obj.name} -EALREADY`);
+    yield local(fn, `${obj.name} -EALREADY`);
     return -ERRNO.EALREADY;
   }
-  if (!ctx && obj.owner === rt.current) rt.report('deadlock', 'R18', `${rt.currentName} takes ${obj.name} which it already holds`);
-  const dies = () => ctx !== null && ctx.locks.length > 0 && obj.ownerCtx !== null && ctx.stamp > obj.ownerCtx.stamp;
-  const r = yield {
-    kind: OpKind.Acquire, obj: obj.id, write: true, label: 'dma_resv_lock', detail: obj.name, blockReason: 'lock',
-    enabled: () => obj.owner === -1 || dies(),
+  if (ctx?.done) warn(k, 'R18', `${fn}(${obj.name}) with ${ctx.name} after ww_acquire_fini`);
+  if (!ctx) {
+    if (obj.owner === rt.current) rt.report('deadlock', 'R18', `${rt.currentName} takes ${obj.name} which it already holds`);
+    yield {
+      kind: OpKind.Acquire, obj: obj.id, write: true, label: fn, detail: obj.name, blockReason: 'lock',
+      enabled: () => obj.owner === -1,
+      apply: () => { noteAcquired(rt, obj); obj.ownerCtx = null; },
+    };
+    return 0;
+  }
+  // With a context: the first step takes a free lock, dies, or queues as a waiter.
+  const first = (yield {
+    kind: OpKind.Write, obj: obj.id, write: true, label: fn, detail: `${obj.name} ${ctx.name}`,
     apply: () => {
-      if (obj.owner !== -1) {
-        ctx!.contended = obj;
-        return -ERRNO.EDEADLK;
-      }
+      if (obj.owner === -1) { noteAcquired(rt, obj); obj.ownerCtx = ctx; ctx.locks.push(obj); return 0; }
+      if (wwDies(obj, ctx)) { ctx.contended = obj; return -ERRNO.EDEADLK; }
+      obj.waiters.push(ctx);
+      return 1;
+    },
+  }) as number;
+  if (first !== 1) return first;
+  const r = yield {
+    kind: OpKind.Acquire, obj: obj.id, write: true, label: `${fn} (woken)`, detail: `${obj.name} ${ctx.name}`, blockReason: 'lock',
+    enabled: () => obj.owner === -1 || wwDies(obj, ctx),
+    apply: () => {
+      obj.waiters = obj.waiters.filter((w) => w !== ctx);
+      if (obj.owner !== -1) { ctx.contended = obj; return -ERRNO.EDEADLK; }
       noteAcquired(rt, obj);
       obj.ownerCtx = ctx;
-      if (ctx) ctx.locks.push(obj);
+      ctx.locks.push(obj);
       return 0;
     },
   };
@@ -83,10 +128,11 @@ export function* dmaResvLock(k: Kernel, obj: DmaResv, ctx: WwAcquireCtx | null =
 }
 
 /** R18b: after -EDEADLK, with no lock held in `ctx`; blocks until acquired. */
-export function* dmaResvLockSlow(k: Kernel, obj: DmaResv, ctx: WwAcquireCtx): Proc<number> {
+export function* dmaResvLockSlow(k: Kernel, obj: DmaResv, ctx: WwAcquireCtx, fn = 'dma_resv_lock_slow'): Proc<number> {
+  checkSignalling(k, obj, fn);
   if (ctx.locks.length > 0) warn(k, 'R18b', `dma_resv_lock_slow(${obj.name}) while ${ctx.name} still holds ${ctx.locks.map((l) => l.name).join(', ')}`);
   yield {
-    kind: OpKind.Acquire, obj: obj.id, write: true, label: 'dma_resv_lock_slow', detail: obj.name, blockReason: 'lock',
+    kind: OpKind.Acquire, obj: obj.id, write: true, label: fn, detail: obj.name, blockReason: 'lock',
     enabled: () => obj.owner === -1,
     apply: () => { noteAcquired(k.rt, obj); obj.ownerCtx = ctx; ctx.locks.push(obj); ctx.contended = null; },
   };
@@ -131,9 +177,9 @@ export function dmaResvAssertHeld(k: Kernel, obj: DmaResv, fn: string): boolean 
 }
 
 /** The rule-book "free" functions: calling them with the resv held is api-misuse. */
-export function dmaResvAssertNotHeld(k: Kernel, obj: DmaResv, fn: string): boolean {
+export function dmaResvAssertNotHeld(k: Kernel, obj: DmaResv, fn: string, rule = 'R30'): boolean {
   if (obj.owner !== k.rt.current) return true;
-  k.rt.report('api-misuse', 'R30', `${fn} called by ${k.rt.currentName} while holding ${obj.name}`);
+  k.rt.report('api-misuse', rule, `${fn} called by ${k.rt.currentName} while holding ${obj.name}`);
   return false;
 }
 
@@ -168,10 +214,37 @@ export function* dmaResvAddFence(k: Kernel, obj: DmaResv, fence: DmaFence, usage
       const i = obj.fences.findIndex(
         (s) => s.fence.signaled || (s.fence.context === fence.context && s.usage >= usage && !dmaFenceIsLater(k, s.fence, fence)),
       );
-      if (i >= 0) obj.fences[i] = { fence, usage };
+      if (i >= 0) {
+        const old = obj.fences[i]!.fence;
+        obj.fences[i] = { fence, usage };
+        if (old !== fence) dmaFencePut(k, old);
+      }
       else {
         obj.fences.push({ fence, usage });
         if (obj.fences.length > obj.maxFences) obj.maxFences = obj.fences.length;
+      }
+    },
+  };
+}
+
+/**
+ * R24: every slot whose fence has `context` now holds (`replacement`, `usage`); the old
+ * fences' references are dropped. Caller holds the lock.
+ */
+export function* dmaResvReplaceFences(k: Kernel, obj: DmaResv, context: number, replacement: DmaFence, usage: DmaResvUsage): Proc {
+  dmaResvAssertHeld(k, obj, 'dma_resv_replace_fences');
+  yield {
+    kind: OpKind.Write, obj: obj.fencesObj, write: true, also: [replacement.id], label: 'dma_resv_replace_fences',
+    detail: `${obj.name} context ${context} -> ${replacement.name} ${USAGE_NAMES[usage]}`,
+    apply: () => {
+      for (let i = 0; i < obj.fences.length; i++) {
+        const old = obj.fences[i]!.fence;
+        if (old.context !== context) continue;
+        replacement.refcount++;
+        replacement.published = true;
+        if (!replacement.resvObjs.includes(obj.fencesObj)) replacement.resvObjs.push(obj.fencesObj);
+        obj.fences[i] = { fence: replacement, usage };
+        dmaFencePut(k, old);
       }
     },
   };
@@ -202,6 +275,7 @@ export function dmaResvFences(obj: DmaResv, usage: DmaResvUsage): DmaFence[] {
  * when the budget ran out. The lock is not needed.
  */
 export function* dmaResvWaitTimeout(k: Kernel, obj: DmaResv, usage: DmaResvUsage, timeout: number): Proc<number> {
+  if (timeout < 0) { warn(k, 'R10', `dma_resv_wait_timeout(${obj.name}) with negative timeout`); return -ERRNO.EINVAL; }
   let left = timeout;
   for (;;) {
     const f = (yield {
