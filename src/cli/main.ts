@@ -14,6 +14,7 @@ import { runSchedule, ScheduleMismatch } from '../check/replay.ts';
 import { parseToken } from '../check/token.ts';
 import { EXPORTERS, IMPORTERS } from '../drivers/catalogue.ts';
 import { formatTimeline } from '../report/timeline.ts';
+import { cmdMatrix, cmdReport, writeHtmlReports, type MatrixFlags, type ReportFlags } from './report-cmds.ts';
 import { formatIssue, InputError } from '../scenario/errors.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { PROPERTY_DOCS } from './properties.ts';
@@ -43,6 +44,7 @@ function printViolation(r: ScenarioResult): void {
   const v = r.violation;
   if (!v) return;
   process.stdout.write(`     ${v.property} (${v.rule}): ${v.message}\n     schedule ${v.schedule}\n`);
+  process.stdout.write(`     diagram: dmabuf-lab report ${r.file} --schedule '${v.schedule}' --html ${r.scenario}.html\n`);
   process.stdout.write(formatTimeline(v, { color: color(), width: 95 }).replace(/^/gm, '     ') + '\n');
 }
 
@@ -54,6 +56,7 @@ interface CheckFlags {
   timeLimit?: number;
   shrink?: boolean;
   junit?: string;
+  html?: string;
   preemptions?: number;
   maxExecutions?: number;
   json?: boolean;
@@ -65,6 +68,7 @@ function cmdCheck(paths: string[], flags: CheckFlags): number {
   const t0 = performance.now();
   const files = scenarioFiles(paths.length ? paths : [bundledDir()]);
   const results: ScenarioResult[] = [];
+  const checked: { sc: Scenario; result: ScenarioResult }[] = [];
   let exit = 0;
   for (const file of files) {
     let sc: Scenario;
@@ -86,6 +90,7 @@ function cmdCheck(paths: string[], flags: CheckFlags): number {
     bar?.stop();
     const ok = r.ok && !(flags.requireComplete && !r.complete);
     results.push(ok === r.ok ? r : { ...r, ok });
+    if (flags.html) checked.push({ sc, result: r });
     if (!ok && exit === 0) exit = 1;
     if (!flags.json && !flags.quiet) {
       process.stdout.write(resultLine(results[results.length - 1]!) + '\n');
@@ -95,6 +100,7 @@ function cmdCheck(paths: string[], flags: CheckFlags): number {
   const okCount = results.filter((r) => r.ok).length;
   const out: CheckOutput = { version: VERSION, results, summary: { scenarios: results.length, ok: okCount, failed: results.length - okCount, elapsedMs: Math.round(performance.now() - t0) } };
   if (flags.junit) writeFileSync(flags.junit, junitXml(out));
+  if (flags.html) writeHtmlReports(flags.html, checked, !flags.json);
   if (flags.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   else process.stdout.write(`${out.summary.scenarios} scenario(s): ${out.summary.ok} ok, ${out.summary.failed} failed (${out.summary.elapsedMs} ms)\n`);
   return exit;
@@ -182,6 +188,7 @@ function main(argv: string[]): number {
     .option('--time-limit <sec>', 'stop the search after this many seconds (incomplete)', intArg(1))
     .option('--no-shrink', 'report counterexamples as found, not shrunk')
     .option('--junit <file>', 'write a JUnit XML report (one testcase a scenario)')
+    .option('--html <dir>', 'write an HTML sequence diagram of each counterexample into this directory')
     .option('--preemptions <n>', 'preemption bound', intArg(0))
     .option('--max-executions <n>', 'stop after this many executions', intArg(1))
     .option('--json', 'print the result object on stdout, nothing else')
@@ -204,6 +211,28 @@ function main(argv: string[]): number {
     .argument('<token-or-result>')
     .option('--json', 'print the execution as JSON')
     .action((arg: string, flags: { json?: boolean }) => { code = cmdReplay(arg, flags.json === true); });
+  program
+    .command('report')
+    .description('write the HTML sequence diagram and/or Chrome/Perfetto trace of a counterexample (or of one run)')
+    .argument('<file>')
+    .option('--schedule <token>', 'this schedule instead of the counterexample a check finds')
+    .option('--html <file>', 'write the HTML sequence diagram here')
+    .option('--trace <file>', 'write the Chrome/Perfetto trace (JSON) here')
+    .action((file: string, flags: ReportFlags) => {
+      const sc = loadScenario(file);
+      code = cmdReport(sc, flags.schedule ? scheduleFor(sc, flags.schedule) : undefined, flags);
+    });
+  program
+    .command('matrix')
+    .description('check every exporter x importer variant pair against the standard revoke scenarios')
+    .option('--md', 'print the table as Markdown')
+    .option('--html <file>', 'write the table as HTML')
+    .option('--exporter <names...>', 'only these exporters (driver or driver/variant)')
+    .option('--importer <names...>', 'only these importers (driver or driver/variant)')
+    .option('--preemptions <n>', 'preemption bound of each search (default 2)', intArg(0))
+    .option('--max-executions <n>', 'executions per scenario (default 2000)', intArg(1))
+    .option('--write-scenarios <dir>', 'write the generated scenarios here so that their tokens replay')
+    .action((flags: MatrixFlags) => { code = cmdMatrix(flags); });
   program
     .command('list')
     .description('the catalogue: drivers, properties or scenarios')
