@@ -3,18 +3,41 @@
  * invalidation through fences, lazy remap. (linux: amdgpu_dma_buf.c:amdgpu_dma_buf_move_notify,
  * xe_dma_buf.c:xe_dma_buf_move_notify)
  */
-import { sharedRead, sharedWrite, waitOp, waitUntil } from '../sim/completion.ts';
+import { sharedWrite, waitOp, waitUntil } from '../sim/completion.ts';
 import { mutexLock, mutexUnlock, newMutex } from '../sim/mutex.ts';
 import { local, OpKind, type Proc } from '../sim/op.ts';
 import { dmaBufDetach, dmaBufDynamicAttach } from '../kernel/attach.ts';
-import { dmaBufGet, dmaBufPut, type DmaBufAttachment, type DmaBufAttachOps, type SgTable } from '../kernel/dma-buf.ts';
+import { dmaBufPut, type DmaBufAttachment, type DmaBufAttachOps, type SgTable } from '../kernel/dma-buf.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { dmaFenceContextAlloc, dmaFenceInit, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from '../kernel/fence.ts';
 import type { Kernel } from '../kernel/kernel.ts';
-import { dmaBufMapAttachment, dmaBufUnmapAttachment } from '../kernel/mapping.ts';
+import { dmaBufMapAttachment, dmaBufPin, dmaBufUnmapAttachment, dmaBufUnpin } from '../kernel/mapping.ts';
 import { dmaResvAddFence, dmaResvFences, dmaResvLock, dmaResvReserveFences, dmaResvUnlock, DmaResvUsage } from '../kernel/resv.ts';
 import { engineThread, newEngine, prefetchThread, submitJob } from '../hw/engine.ts';
+import { judgeSubmission } from '../hw/oracle.ts';
+import { dmaBufGetFd } from './common.ts';
 import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance, ImporterOp } from './types.ts';
+
+/** Variant switches (rule book §5.3), each citing its source. */
+interface GpuiSwitches {
+  /** contract variant (seed: Thomas Hellström 2026-01-18 14:16): no fence in the resv for its jobs or teardown */
+  noFence: boolean;
+  /** contract variant (list: v6 6/8 kdoc allows a new mapping only after the invalidate returned) */
+  remapInCallback: boolean;
+  /** seed: Thomas Hellström 2026-01-19 17:24: xe would not cope with an invalidate while pinned */
+  pinnedIgnoresInvalidate: boolean;
+  /** rule book B19 (inference, Q7): the callback wakes a worker that remaps at once */
+  eagerRemap: boolean;
+}
+
+const BASE: GpuiSwitches = { noFence: false, remapInCallback: false, pinnedIgnoresInvalidate: false, eagerRemap: false };
+const SWITCHES: Record<string, GpuiSwitches> = {
+  correct: BASE,
+  'no-fence': { ...BASE, noFence: true },
+  'remap-in-callback': { ...BASE, remapInCallback: true },
+  'pinned-ignores-invalidate': { ...BASE, pinnedIgnoresInvalidate: true },
+  'eager-remap': { ...BASE, eagerRemap: true },
+};
 
 interface GpuImporter {
   a: DmaBufAttachment | null;
@@ -25,13 +48,21 @@ interface GpuImporter {
   /** job fences not yet known to be signalled */
   jobFences: DmaFence[];
   seqno: number;
+  /** pinned at import (key `pinned`, D-GPUI-5) */
+  pinned: boolean;
+  /** tables whose invalidate callback ran (P3(a) observer; written and read under resv) */
+  notified: Set<SgTable>;
+  /** eager-remap: release has begun, the worker maps nothing (under resv) */
+  closing: boolean;
 }
 
 function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): ImporterInstance {
   const { k, rt } = env;
   const buf = exp.buf;
   const dev = cfg.id;
-  const st: GpuImporter = { a: null, table: null, valid: false, jobFences: [], seqno: 0 };
+  const sw = SWITCHES[cfg.variant]!;
+  const st: GpuImporter = { a: null, table: null, valid: false, jobFences: [], seqno: 0, pinned: false, notified: new Set(), closing: false };
+  const remap = { id: rt.newObject(`${dev}.remap-work`), pending: false, running: false };
   const opLock = newMutex(rt, `${dev}.ops`, 'importer-ops');
   const slot = rt.newObject(`${dev}.attachment`);
   const engine = newEngine(rt, dev);
@@ -43,17 +74,27 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
 
   /** D-GPUI-3: resv held, in the exporter's thread; returns without waiting. */
   function* invalidate(kk: Kernel, a: DmaBufAttachment): Proc {
+    if (st.table) st.notified.add(st.table);
+    if (sw.eagerRemap && !st.closing) yield* sharedWrite(remap.id, 'queue remap work', dev, () => { remap.pending = true; });
     if (!st.table) return;
+    if (sw.pinnedIgnoresInvalidate && st.pinned) return;
     st.valid = false;
     const table = st.table;
-    dmaResvReserveFences(kk, buf.resv, 1);
-    const u = newFence('teardown');
-    yield* dmaResvAddFence(kk, buf.resv, u, DmaResvUsage.BOOKKEEP);
-    yield* submitJob(engine, { name: u.name, table: null, write: false, deps: [], fence: u });
-    const after = [u, ...st.jobFences];
+    let after: DmaFence[] = [];
+    if (!sw.noFence) {
+      dmaResvReserveFences(kk, buf.resv, 1);
+      const u = newFence('teardown');
+      yield* dmaResvAddFence(kk, buf.resv, u, DmaResvUsage.BOOKKEEP);
+      yield* submitJob(engine, { name: u.name, table: null, write: false, deps: [], fence: u });
+      after = [u, ...st.jobFences];
+    }
     st.table = null;
     yield* sharedWrite(unmapper.id, 'queue deferred unmap', table.name, () => { unmapper.queue.push({ table, after }); unmapper.pending++; });
-    void a;
+    if (sw.remapInCallback) {
+      /** R38 from inside the callback: the table points at the placement being left */
+      const r = yield* dmaBufMapAttachment(kk, a, 'DMA_BIDIRECTIONAL');
+      if (typeof r !== 'number') { st.table = r; st.valid = true; }
+    }
   }
 
   const ops: DmaBufAttachOps = { allowPeer2peer: cfg.peer2peer, invalidateMappings: invalidate };
@@ -68,18 +109,38 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
     return 0;
   }
 
+  /** eager-remap: the worker the callback wakes maps again at once (B19). */
+  function* remapWorker(): Proc {
+    for (;;) {
+      yield waitOp(remap.id, 'remap worker idle', dev, () => remap.pending, 'idle');
+      yield* sharedWrite(remap.id, 'remap work runs', dev, () => { remap.pending = false; remap.running = true; });
+      yield* dmaResvLock(k, buf.resv);
+      if (!st.closing && st.a) {
+        const r = yield* ensureMapped();
+        if (r < 0) yield local('eager remap failed', `${dev} ${r}`);
+      }
+      yield* dmaResvUnlock(k, buf.resv);
+      yield* sharedWrite(remap.id, 'remap work done', dev, () => { remap.running = false; });
+    }
+  }
+
   function* doImport(): Proc<number> {
     if (st.a) return -ERRNO.EBUSY;
-    const open = yield* sharedRead(buf.id, 'dma_buf_get', `${buf.name} fd`, () => exp.fdOpen);
-    if (!open) return -ERRNO.EBADF;
-    yield* dmaBufGet(k, buf);
+    const g = yield* dmaBufGetFd({ buf }, exp);
+    if (g < 0) return g;
     const a = yield* dmaBufDynamicAttach(k, buf, dev, ops, st, slot);
     if (typeof a === 'number') {
       yield* dmaBufPut(k, buf);
       return a;
     }
     st.a = a;
+    st.closing = false;
     yield* dmaResvLock(k, buf.resv);
+    if (cfg.pinned) {
+      /** D-GPUI-5: a scanout-style pin before the first map */
+      const p = yield* dmaBufPin(k, a);
+      if (p === 0) st.pinned = true;
+    }
     const r = yield* ensureMapped();
     yield* dmaResvUnlock(k, buf.resv);
     return r;
@@ -98,10 +159,13 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
         ret = r;
         continue;
       }
-      dmaResvReserveFences(k, buf.resv, 1);
+      judgeSubmission(rt, dev, st.table!, st.notified.has(st.table!));
       const f = newFence('job');
       const deps = dmaResvFences(buf.resv, DmaResvUsage.KERNEL).filter((x) => !x.signaled);
-      yield* dmaResvAddFence(k, buf.resv, f, write ? DmaResvUsage.WRITE : DmaResvUsage.READ);
+      if (!sw.noFence) {
+        dmaResvReserveFences(k, buf.resv, 1);
+        yield* dmaResvAddFence(k, buf.resv, f, write ? DmaResvUsage.WRITE : DmaResvUsage.READ);
+      }
       st.jobFences.push(f);
       yield* submitJob(engine, { name: f.name, table: st.table, write, deps, fence: f });
       yield* dmaResvUnlock(k, buf.resv);
@@ -116,13 +180,21 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
     for (const f of st.jobFences) yield* dmaFenceWaitTimeout(k, f, MAX_SCHEDULE_TIMEOUT);
     st.jobFences = [];
     yield* dmaResvLock(k, buf.resv);
+    st.closing = true;
     if (st.table) {
       yield* dmaBufUnmapAttachment(k, a, st.table, 'DMA_BIDIRECTIONAL');
       st.table = null;
     }
     st.valid = false;
     yield* dmaResvUnlock(k, buf.resv);
+    if (sw.eagerRemap) yield* waitUntil(remap.id, 'cancel remap work', dev, () => !remap.running, 'completion');
     yield* waitUntil(unmapper.id, 'flush deferred unmapper', dev, () => unmapper.pending === 0, 'completion');
+    if (st.pinned) {
+      yield* dmaResvLock(k, buf.resv);
+      yield* dmaBufUnpin(k, a);
+      yield* dmaResvUnlock(k, buf.resv);
+      st.pinned = false;
+    }
     yield* dmaBufDetach(k, buf, a);
     yield* dmaBufPut(k, buf);
     st.a = null;
@@ -144,8 +216,9 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
 
   env.background(`${dev}-engine`, () => engineThread(k, engine));
   env.background(`${dev}-unmapper`, unmapperThread);
+  if (sw.eagerRemap) env.background(`${dev}-remap`, remapWorker);
   if (cfg.speculativeReads ?? true) {
-    env.background(`${dev}-prefetch`, () => prefetchThread(k, engine, () => st.a, [slot, ...exp.regions.map((r) => r.id)]));
+    env.background(`${dev}-prefetch`, () => prefetchThread(k, engine, exp.regions, slot));
   }
 
   return {
@@ -175,9 +248,15 @@ export const gpuDynamic: ImporterDriver = {
   role: 'importer',
   description: 'DRM importer with dynamic attach: invalidation fences its in-flight work and defers the unmap',
   source: 'linux: drivers/gpu/drm/amd/amdgpu/amdgpu_dma_buf.c, drivers/gpu/drm/xe/xe_dma_buf.c',
-  variants: [{ name: 'correct', description: 'fences every in-flight job, unmaps after the fences retire, remaps lazily' }],
+  variants: [
+    { name: 'correct', description: 'fences every in-flight job, unmaps after the fences retire, remaps lazily (rule book D-GPUI-3)' },
+    { name: 'no-fence', description: 'jobs and teardown carry no fence in the resv; the unmap does not wait (seed: Thomas Hellström 2026-01-18 14:16)' },
+    { name: 'remap-in-callback', description: 'maps again from inside the callback and keeps that table (list: v6 6/8 kdoc)' },
+    { name: 'pinned-ignores-invalidate', description: 'while pinned the callback does nothing (seed: Thomas Hellström 2026-01-19 17:24)' },
+    { name: 'eager-remap', description: 'the callback wakes a worker that remaps at once; fails while VFIO still says revoked (rule book B19, Q7)' },
+  ],
   ops: ['import', 'dma', 'remap', 'release'],
-  keys: ['speculative-reads'],
+  keys: ['pinned', 'speculative-reads'],
   dynamic: true,
   create,
 };

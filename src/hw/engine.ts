@@ -87,28 +87,33 @@ export function* engineThread(k: Kernel, e: DmaEngine): Proc {
 }
 
 /**
- * The prefetcher: a speculative read through any table of the attachment not yet
- * unmapped, enabled only while the table points at memory that is not enabled, once per
- * table and region state (S21, RV5). `watch` lists every object the choice depends on:
- * the importer's attachment slot and the exporter's regions.
+ * The prefetcher (S21, RV5): a speculative read through a table of this importer at most
+ * once per table and region state. A read is armed when the region goes `disabled` while
+ * the table is live, and stays armed until taken: if the importer unmapped the table
+ * first, the read finds it gone and touches nothing. (An arm that a later unmap would
+ * disable again hides the race from a partial-order search; this one cannot.) `watch`
+ * lists every object the choice depends on: the importer's attachment slot and the
+ * exporter's regions.
  */
-export function* prefetchThread(k: Kernel, e: DmaEngine, att: () => DmaBufAttachment | null, watch: readonly number[]): Proc {
+export function* prefetchThread(k: Kernel, e: DmaEngine, regions: readonly MemRegion[], slot: number): Proc {
   const done = new Set<string>();
-  const key = (t: SgTable) => `${t.id}:${(t.region as MemRegion).state}:${t.region.epoch}`;
-  const candidate = (): SgTable | null => {
-    const a = att();
-    if (!a) return null;
-    for (const t of a.mappings) if ((t.region as MemRegion).state !== 'enabled' && !done.has(key(t))) return t;
+  const candidate = (): { table: SgTable; key: string } | null => {
+    for (const r of regions) {
+      for (const x of r.armed) if (x.table.attachment.dev === e.device && !done.has(x.key)) return x;
+    }
     return null;
   };
-  const also = e.tracker ? [...watch, e.tracker.id] : [...watch];
+  const watch = [slot, ...regions.map((r) => r.id)];
+  const also = e.tracker ? [...watch, e.tracker.id] : watch;
   for (;;) {
     yield {
       kind: OpKind.Dma, obj: e.id, write: false, also, label: 'speculative read', detail: e.device, blockReason: 'idle',
       enabled: () => candidate() !== null,
       apply: () => {
-        const t = candidate()!;
-        done.add(key(t));
+        const x = candidate()!;
+        done.add(x.key);
+        const t = x.table;
+        if (!t.live) return;
         judgeAccess(k.rt, { device: e.device, table: t, region: t.region as MemRegion, write: false, speculative: true, tracker: e.tracker });
       },
     };

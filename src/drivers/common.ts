@@ -1,0 +1,79 @@
+/**
+ * Pieces every importer model shares: the per-importer op lock (contract §1: operations on
+ * one importer run one at a time), the fd read of `import`, and device jobs whose fences
+ * stay private (iommufd, rdma and static importers publish none in the resv).
+ */
+import { mutexLock, mutexUnlock, newMutex, type Mutex } from '../sim/mutex.ts';
+import { OpKind, type Proc } from '../sim/op.ts';
+import type { DmaBuf } from '../kernel/dma-buf.ts';
+import { ERRNO } from '../kernel/errno.ts';
+import { dmaFenceContextAlloc, dmaFenceInit, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from '../kernel/fence.ts';
+import type { Kernel } from '../kernel/kernel.ts';
+import { newEngine, submitJob, type DmaEngine, type DmaJob } from '../hw/engine.ts';
+import type { DriverEnv, ExporterInstance, ImporterOp } from './types.ts';
+
+export interface ImporterBase {
+  readonly k: Kernel;
+  readonly buf: DmaBuf;
+  readonly dev: string;
+  readonly opLock: Mutex;
+  /** the attachment slot object (device threads watch it before the attachment exists) */
+  readonly slot: number;
+  readonly engine: DmaEngine;
+  /** fences of jobs not yet waited for */
+  jobs: DmaFence[];
+  newFence(what: string): DmaFence;
+}
+
+export function importerBase(env: DriverEnv, dev: string, exp: ExporterInstance): ImporterBase {
+  const { k, rt } = env;
+  const engine = newEngine(rt, dev);
+  engine.tracker = exp.tracker;
+  const context = dmaFenceContextAlloc(k, 1);
+  let seqno = 0;
+  return {
+    k, buf: exp.buf, dev, opLock: newMutex(rt, `${dev}.ops`, 'importer-ops'), slot: rt.newObject(`${dev}.attachment`), engine, jobs: [],
+    newFence: (what: string) => dmaFenceInit(k, `${dev}-${what}${++seqno}`, context, seqno, `${dev} engine`),
+  };
+}
+
+/**
+ * The fd part of `import` (R31 dma_buf_get on the exporter's fd): the fd lookup and the
+ * new reference are one step, as fget is; -EBADF once the exporter closed the fd.
+ */
+export function* dmaBufGetFd(b: { readonly buf: DmaBuf }, exp: ExporterInstance): Proc<number> {
+  const buf = b.buf;
+  const ok = (yield {
+    kind: OpKind.Write, obj: buf.id, write: true, label: 'dma_buf_get', detail: `${buf.name} fd`,
+    apply: () => {
+      if (!exp.fdOpen) return false;
+      buf.refcount++;
+      return true;
+    },
+  }) as boolean;
+  return ok ? 0 : -ERRNO.EBADF;
+}
+
+/** Queues one transfer whose completion fence the importer keeps to itself. */
+export function* submitPrivate(b: ImporterBase, job: Omit<DmaJob, 'name' | 'fence' | 'deps'> & { deps?: readonly DmaFence[] }): Proc {
+  const f = b.newFence('wr');
+  b.jobs.push(f);
+  yield* submitJob(b.engine, { name: f.name, deps: [], ...job, fence: f });
+}
+
+/** Waits until the device finished every job submitted so far (the importer's own fences). */
+export function* waitOwnJobs(b: ImporterBase): Proc {
+  for (const f of b.jobs) yield* dmaFenceWaitTimeout(b.k, f, MAX_SCHEDULE_TIMEOUT);
+  b.jobs = [];
+}
+
+/** Runs `body` with the importer's op lock held (contract §1). */
+export function* serialised(b: ImporterBase, body: Proc<number>): Proc<number> {
+  yield* mutexLock(b.k.rt, b.opLock);
+  const r = yield* body;
+  yield* mutexUnlock(b.k.rt, b.opLock);
+  return r;
+}
+
+export type OpArgs = { count?: number; write?: boolean };
+export type OpTable = Partial<Record<ImporterOp, (args: OpArgs) => Proc<number>>>;

@@ -1,0 +1,85 @@
+/**
+ * static legacy importer without importer ops (rule book §5.7, D-STATIC): maps with
+ * R39 at import (the core pins for it on a dynamic exporter and waits KERNEL fences),
+ * is never notified, and holds the mapping until its own release.
+ * (linux: drivers/dma-buf/dma-buf.c:dma_buf_attach)
+ */
+import type { Proc } from '../sim/op.ts';
+import { dmaBufDetach, dmaBufDynamicAttach } from '../kernel/attach.ts';
+import { dmaBufPut, type DmaBufAttachment, type SgTable } from '../kernel/dma-buf.ts';
+import { ERRNO } from '../kernel/errno.ts';
+import { dmaBufMapAttachmentUnlocked, dmaBufUnmapAttachmentUnlocked } from '../kernel/mapping.ts';
+import { engineThread } from '../hw/engine.ts';
+import { dmaBufGetFd, importerBase, serialised, submitPrivate, waitOwnJobs } from './common.ts';
+import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance } from './types.ts';
+
+function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): ImporterInstance {
+  const { k } = env;
+  const b = importerBase(env, cfg.id, exp);
+  const { buf, dev } = b;
+  const st = { a: null as DmaBufAttachment | null, table: null as SgTable | null };
+
+  function* doImport(): Proc<number> {
+    if (st.a) return -ERRNO.EBUSY;
+    const g = yield* dmaBufGetFd(b, exp);
+    if (g < 0) return g;
+    const a = yield* dmaBufDynamicAttach(k, buf, dev, null, st, b.slot);
+    if (typeof a === 'number') {
+      yield* dmaBufPut(k, buf);
+      return a;
+    }
+    const t = yield* dmaBufMapAttachmentUnlocked(k, a, 'DMA_BIDIRECTIONAL');
+    if (typeof t === 'number') {
+      yield* dmaBufDetach(k, buf, a);
+      yield* dmaBufPut(k, buf);
+      return t;
+    }
+    st.a = a;
+    st.table = t;
+    return 0;
+  }
+
+  function* doDma(count: number, write: boolean): Proc<number> {
+    if (!st.table) return -ERRNO.ENOENT;
+    for (let i = 0; i < count; i++) yield* submitPrivate(b, { table: st.table, write });
+    return 0;
+  }
+
+  /** Waits for its own transfers, then R41, R35, put. */
+  function* doRelease(): Proc<number> {
+    const a = st.a;
+    if (!a) return -ERRNO.ENOENT;
+    yield* waitOwnJobs(b);
+    if (st.table) yield* dmaBufUnmapAttachmentUnlocked(k, a, st.table, 'DMA_BIDIRECTIONAL');
+    yield* dmaBufDetach(k, buf, a);
+    yield* dmaBufPut(k, buf);
+    st.a = null;
+    st.table = null;
+    return 0;
+  }
+
+  env.background(`${dev}-engine`, () => engineThread(k, b.engine));
+  return {
+    id: dev,
+    *op(name, args): Proc<number> {
+      switch (name) {
+        case 'import': return yield* serialised(b, doImport());
+        case 'dma': return yield* serialised(b, doDma(args.count ?? 1, args.write ?? true));
+        case 'release': return yield* serialised(b, doRelease());
+        default: return -ERRNO.EOPNOTSUPP;
+      }
+    },
+  };
+}
+
+export const staticImporter: ImporterDriver = {
+  name: 'static',
+  role: 'importer',
+  description: 'legacy importer without importer ops: maps at import, never notified, unmaps at release',
+  source: 'linux: drivers/dma-buf/dma-buf.c (dma_buf_attach, dma_buf_map_attachment_unlocked)',
+  variants: [{ name: 'correct', description: 'R34 attach, R39 map at import, R41 + R35 at release (rule book D-STATIC)' }],
+  ops: ['import', 'dma', 'release'],
+  keys: [],
+  dynamic: false,
+  create,
+};
