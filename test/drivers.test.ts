@@ -1,7 +1,11 @@
 // The driver catalogue as the loader sees it: n/a ops, kernel-only variants, importer keys.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { checkScenario } from '../src/check/check.ts';
+import { explore } from '../src/check/explore.ts';
+import { loadScenario } from '../src/cli/files.ts';
 import { EXPORTERS, IMPORTERS } from '../src/drivers/catalogue.ts';
+import { buildWorld } from '../src/scenario/world.ts';
 import { InputError } from '../src/scenario/errors.ts';
 import { parseScenario } from '../src/scenario/load.ts';
 
@@ -61,4 +65,50 @@ test('importer keys: pinned is gpu-dynamic only, peer2peer dynamic only', () => 
   assert.equal(problems(scenario('driver: gpu', '{id: g, driver: gpu-dynamic, pinned: true}', ['import: g'])), '');
   assert.match(problems(scenario('driver: vfio-pci', '{id: x, driver: iommufd, pinned: true}', ['import: x'])), /has no key "pinned"/);
   assert.match(problems(scenario('driver: vfio-pci', '{id: x, driver: static, peer2peer: true}', ['import: x'])), /dynamic importers only/);
+});
+
+// Each fixed scenario is safe only because of the behaviour its bug variant removes: put the
+// bug back on the same threads and the search must find a violation (the safe verdicts are
+// not vacuous).
+const MUTANTS: [scenario: string, who: string, variant: string, property: string][] = [
+  ['b2-vfio-bookkeep-fixed', 'exporter', 'kernel-fence-only', 'leak'],
+  ['b3-vfio-unmap-wait-fixed', 'exporter', 'no-unmap-wait', 'leak'],
+  ['b18-vfio-untimed-fixed', 'exporter', 'timeout-1s', 'wait-timeout'],
+  ['b8-vfio-unrevoke-fixed', 'exporter', 'unrevoke-race', 'api-misuse'],
+  ['b14-vfio-revoked-check-fixed', 'exporter', 'no-revoked-check', 'access-after-revoke'],
+  ['b17-revoke-races-release', 'exporter', 'v2-no-wait', 'dma-after-revoke'],
+  ['vfio-close-after-revoke', 'exporter', 'as-merged', 'api-misuse'],
+  ['b10-gpu-pinned-stays', 'exporter', 'moves-pinned', 'dma-after-revoke'],
+  ['b15-static-gpu-pinned', 'exporter', 'moves-pinned', 'dma-after-revoke'],
+  ['b13-gpu-remap-lazily-fixed', 'exporter', 'no-invalidate-before-move', 'dma-after-revoke'],
+  ['b11-gpu-fenced-evict-fixed', 'gpu0', 'no-fence', 'dma-after-revoke'],
+  ['b12-odp-fixed', 'odp0', 'ignores-invalidate', 'dma-after-revoke'],
+  ['b6-iommufd-unpin-fixed', 'iommu0', 'no-unpin', 'leak'],
+  ['b6-iommufd-unpin-fixed', 'exporter', 'no-revoked-check', 'access-after-revoke'],
+  ['gpu-unplug-pinned-fixed', 'gpu0', 'pinned-ignores-invalidate', 'use-after-invalidate'],
+];
+
+for (const [name, who, variant, property] of MUTANTS) {
+  test(`${name} breaks with ${who} ${variant} (${property})`, () => {
+    const sc = loadScenario(`scenarios/${name}.yaml`);
+    const m = who === 'exporter'
+      ? { ...sc, expect: null, exporter: { ...sc.exporter, variant } }
+      : { ...sc, expect: null, importers: sc.importers.map((i) => (i.id === who ? { ...i, variant } : i)) };
+    const r = checkScenario(m);
+    assert.equal(r.verdict, 'violation');
+    assert.equal(r.violation?.property, property);
+  });
+}
+
+test('B19: an eager remap during the landed un-revoke fails and nothing maps again before it returns', () => {
+  const sc = loadScenario('scenarios/b19-unrevoke-eager-remap.yaml');
+  let lost = 0;
+  explore(() => buildWorld(sc).rt, { strategy: 'dpor' }, (rt) => {
+    const labels = rt.events.map((e) => e.op.label);
+    const f = labels.lastIndexOf('eager remap failed');
+    if (f >= 0 && !labels.slice(f).includes('mapped') && labels.indexOf('unrevoke done') > f) lost++;
+    assert.equal(rt.violations.length, 0);
+    return false;
+  });
+  assert.ok(lost > 0, 'some schedule loses the un-revoke notification (Q7)');
 });
