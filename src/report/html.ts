@@ -17,6 +17,7 @@ const TOP = 8;
 const TEXT_W = 430;
 const LANE_W = 96;
 const RIGHT = 300;
+const MAX_OBJECT_LANES = 16;
 
 export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -102,12 +103,19 @@ document.getElementById('quiet').addEventListener('change',function(ev){
 
 /** The HTML page of an execution. */
 export function renderHtml(x: Execution): string {
-  const lanes: { key: string; name: string; kind: string }[] = [
-    ...x.threads.map((t) => ({ key: `t${t.tid}`, name: t.name, kind: t.engine ? 'engine' : 'thread' })),
-    ...x.objects.map((o) => ({ key: `o${o.id}`, name: o.name, kind: o.kind })),
-  ];
+  // Many objects (a long trace has a fence per job): objects whose names differ only in
+  // a trailing number share one lifeline, so that the diagram stays a screen or two wide.
+  const group = (name: string) => (x.objects.length > MAX_OBJECT_LANES ? name.replace(/\d+$/, '*') : name);
+  const lanes: { key: string; name: string; kind: string }[] = x.threads.map((t) => ({ key: `t${t.tid}`, name: t.name, kind: t.engine ? 'engine' : 'thread' }));
+  const objLane = new Map<number, string>();
+  for (const o of x.objects) {
+    const key = `g${group(o.name)}`;
+    objLane.set(o.id, key);
+    if (!lanes.some((l) => l.key === key)) lanes.push({ key, name: group(o.name), kind: o.kind });
+  }
   const laneX = new Map<string, number>();
   lanes.forEach((l, i) => laneX.set(l.key, TEXT_W + 40 + i * LANE_W));
+  for (const [id, key] of objLane) laneX.set(`o${id}`, laneX.get(key)!);
   const tx = (tid: number) => laneX.get(`t${tid}`)!;
   const objName = (id: number) => x.objects.find((o) => o.id === id)?.name;
   const endRow = x.violations.some((v) => v.event < 0);

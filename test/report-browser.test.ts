@@ -1,0 +1,119 @@
+// The HTML report in headless Chromium (playwright-core): lifelines, arrows and the marked
+// violation are rendered, hovering shows an event's details, the page fetches nothing,
+// and a 200-event execution stays readable. Screenshots go to test-output/.
+// The browser: $DMABUF_LAB_CHROMIUM, else Debian's chromium-headless-shell or chromium
+// (scripts/setup-browser.sh installs it). Missing: a failure under CI, else a skip.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { loadScenario } from '../src/cli/files.ts';
+import { renderHtml } from '../src/report/html.ts';
+import { executionOf, reportExecution } from '../src/report/report.ts';
+import { parseScenario } from '../src/scenario/load.ts';
+
+const OUT = resolve('test-output');
+const candidates = [process.env.DMABUF_LAB_CHROMIUM, '/usr/bin/chromium-headless-shell', '/usr/lib/chromium/chromium-headless-shell', '/usr/bin/chromium'].filter((p): p is string => !!p);
+const browserPath = candidates.find((p) => existsSync(p));
+const missing = 'Chromium not found: run scripts/setup-browser.sh (apt-get install chromium-headless-shell) or set DMABUF_LAB_CHROMIUM';
+const skip = browserPath ? false : process.env.CI ? false : missing;
+
+let browser: Browser | undefined;
+
+before(async () => {
+  if (skip) return;
+  assert.ok(browserPath, missing);
+  const { chromium } = await import('playwright-core');
+  browser = await chromium.launch({
+    executablePath: browserPath,
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  mkdirSync(OUT, { recursive: true });
+});
+
+after(async () => { await browser?.close(); });
+
+/** Opens `html` in a fresh page that fails every network request and records them. */
+async function open(html: string): Promise<{ page: Page; requests: string[]; errors: string[] }> {
+  const page = await browser!.newPage({ viewport: { width: 1500, height: 950 } });
+  const requests: string[] = [];
+  const errors: string[] = [];
+  page.on('request', (r) => { if (!r.url().startsWith('data:') && r.url() !== 'about:blank') requests.push(r.url()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.route('**/*', (route) => route.abort());
+  await page.setContent(html, { waitUntil: 'load' });
+  return { page, requests, errors };
+}
+
+test('the b1 counterexample renders lifelines, arrows and the marked violation; hover shows details', { skip }, async () => {
+  const x = reportExecution(loadScenario('scenarios/b1-vfio-revoke-no-wait.yaml'));
+  const { page, requests, errors } = await open(renderHtml(x));
+  try {
+    assert.equal(await page.locator('#diagram line.lane').count(), x.threads.length + x.objects.length);
+    assert.equal(await page.locator('.lifeline-head').count(), x.threads.length + x.objects.length);
+    const heads = await page.locator('.lifeline-head text.lname').allTextContents();
+    for (const t of x.threads) assert.ok(heads.includes(t.name), t.name);
+    assert.equal(await page.locator('#diagram circle.dot').count(), x.events.length);
+    assert.ok(await page.locator('#diagram line.arrow').count() >= x.events.length / 2, 'arrows to the objects');
+    assert.equal(await page.locator('#diagram path.hb').count(), x.hb.length);
+    // the SVG really has a size and the lifelines span it
+    const box = await page.locator('#diagram').boundingBox();
+    assert.ok(box && box.height > x.events.length * 15 && box.width > 800, JSON.stringify(box));
+    // the violation: banner, mark, red row
+    const banner = await page.locator('#violation').innerText();
+    assert.match(banner, /dma-after-revoke \(rule P1\) at event #\d+ in gpu0-engine: gpu0 engine DMA write of BAR0/);
+    assert.match(await page.locator('.violation-mark').first().textContent() ?? '', /✖ dma-after-revoke \(P1\)/);
+    assert.equal(await page.locator('circle.violation').count(), x.violations.filter((v) => v.event >= 0).length);
+    assert.equal(await page.locator('#token').innerText(), x.token);
+    // "show it" scrolls the violating row into view and shows its details
+    await page.click('#goto');
+    const row = page.locator('.ev.shown');
+    assert.ok(await row.isVisible());
+    const rb = (await row.boundingBox())!, wb = (await page.locator('#wrap').boundingBox())!;
+    assert.ok(rb.y >= wb.y && rb.y + rb.height <= wb.y + wb.height, 'the violation row is in view');
+    assert.match(await page.locator('#details').innerText(), /VIOLATION dma-after-revoke \(P1\)/);
+    // hover another event: its own details
+    const signal = x.events.find((e) => e.label === 'dma_fence_signal')!;
+    await page.hover(`.ev[data-i="${signal.index}"]`);
+    const details = await page.locator('#details').innerText();
+    assert.match(details, new RegExp(`#${signal.seq} +gpu0-engine`));
+    assert.match(details, /dma_fence_signal gpu0-job1/);
+    assert.match(details, /kind: signal/);
+    assert.match(details, /before #\d+ \(gpu0-user\) via gpu0-job1/, 'its happens-before edge to the waiter');
+    assert.ok(await page.locator('path.hb.hl').count() >= 1, 'its edges are highlighted');
+    await page.hover(`.ev[data-i="${x.violations.find((v) => v.shown)!.event}"]`);
+    await page.screenshot({ path: join(OUT, 'report-b1-vfio-revoke-no-wait.png') });
+    assert.ok(statSync(join(OUT, 'report-b1-vfio-revoke-no-wait.png')).size > 10_000);
+    assert.deepEqual(requests, [], 'the page fetched nothing');
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('a 200-event execution stays readable: rows and lifeline names do not overlap', { skip }, async () => {
+  const text = readFileSync('scenarios/b1-vfio-revoke-no-wait.yaml', 'utf8')
+    .replace(/importers:\n(.*\n)*?threads:\n/, 'importers:\n  - {id: gpu0, driver: gpu-dynamic}\n  - {id: gpu1, driver: gpu-dynamic}\nthreads:\n')
+    .replace(/threads:\n(.*\n)*?expect:/, 'threads:\n  - name: gpu0-user\n    steps: [import: gpu0, {dma: {importer: gpu0, count: 8}}, release: gpu0]\n  - name: gpu1-user\n    steps: [import: gpu1, {dma: {importer: gpu1, count: 8}}, release: gpu1]\n  - name: reset\n    steps: [revoke]\nexpect:');
+  const sc = parseScenario(text, 'long.yaml');
+  const x = executionOf(sc, []);
+  assert.ok(x.events.length >= 200, `${x.events.length} events`);
+  const { page, requests, errors } = await open(renderHtml(x));
+  try {
+    const rows = await page.$$eval('.ev text:nth-of-type(3)', (ts) => ts.map((t) => (t as SVGTextElement).getBBox()).map((b) => [b.y, b.height]));
+    assert.equal(rows.length, x.events.length);
+    for (let i = 1; i < rows.length; i++) assert.ok(rows[i]![0]! >= rows[i - 1]![0]! + rows[i - 1]![1]! - 0.5, `row ${i} overlaps row ${i - 1}`);
+    const heads = await page.$$eval('.lifeline-head text.lname', (ts) => ts.map((t) => (t as SVGTextElement).getBBox()).map((b) => [b.x, b.width]));
+    heads.sort((a, b) => a[0]! - b[0]!);
+    for (let i = 1; i < heads.length; i++) assert.ok(heads[i]![0]! >= heads[i - 1]![0]! + heads[i - 1]![1]!, `lifeline name ${i} overlaps ${i - 1}`);
+    const w = (await page.locator('#diagram').boundingBox())!.width;
+    assert.ok(w < 4000, `diagram ${w}px wide`);
+    await page.screenshot({ path: join(OUT, 'report-200-events.png') });
+    assert.deepEqual(requests, []);
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
