@@ -224,7 +224,7 @@ export function renderHtml(x: Execution): string {
   };
   const banner = shown
     ? `<div class="viol" id="violation"><b>${esc(shown.property)}</b> (rule ${esc(shown.rule)}) at ${shown.event < 0 ? 'the end of the execution' : `event #${shown.event + 1}`}${shown.thread ? ` in ${esc(shown.thread)}` : ''}: ${esc(shown.message)} <a href="#" id="goto">show it</a>`
-      + (x.violations.length > 1 ? `<br>also: ${x.violations.filter((v) => !v.shown).map((v) => `${esc(v.property)} (${esc(v.rule)}) at ${v.event < 0 ? 'end' : `#${v.event + 1}`}`).join(', ')}` : '') + '</div>'
+      + (x.violations.length > 1 ? `<br>also: ${alsoText(x)}` : '') + '</div>'
     : '<div class="ok" id="violation">no violation in this execution</div>';
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -248,6 +248,17 @@ ${body.join('\n')}
 <script>${JS}</script>
 </body></html>
 `;
+}
+
+/** The other violations, grouped by property and rule: `dma-after-revoke (P1) at #5, #9`. */
+function alsoText(x: Execution): string {
+  const groups = new Map<string, string[]>();
+  for (const v of x.violations) {
+    if (v.shown) continue;
+    const k = `${v.property} (${v.rule})`;
+    groups.set(k, [...(groups.get(k) ?? []), v.event < 0 ? 'end' : `#${v.event + 1}`]);
+  }
+  return [...groups].map(([k, at]) => `${esc(k)} at ${at.slice(0, 6).join(', ')}${at.length > 6 ? ` and ${at.length - 6} more` : ''}`).join('; ');
 }
 
 const OpKindName: Record<number, string> = {
