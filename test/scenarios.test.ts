@@ -67,6 +67,7 @@ for (const f of files) {
     const r = checkScenario(sc);
     const want = EXPECTED[sc.name]!;
     assert.equal(r.verdict, want.verdict);
+    assert.equal(r.stats.redundant, 0, 'dpor explores each happens-before class once');
     assert.equal(r.ok, true);
     if (want.property) assert.equal(r.violation?.property, want.property);
     if (sc.name === 'b1-vfio-revoke-no-wait') {

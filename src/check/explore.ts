@@ -137,7 +137,7 @@ function hasAlternatives(stack: Frame[]): boolean {
 /** Keeps asleep only the threads whose next op is independent of the step just taken. */
 function wake(rt: Runtime, sleep: number): number {
   if (!sleep) return 0;
-  const last = rt.events[rt.events.length - 1]!.op;
+  const last = rt.events[rt.visible[rt.visible.length - 1]!]!.op;
   let out = 0;
   for (let m = sleep; m; m &= m - 1) {
     const r = lowestBit(m);
@@ -159,7 +159,7 @@ function footprint(op: Op): readonly number[] {
 function analyzeRaces(rt: Runtime, stack: Frame[], fresh: number): void {
   const hb = rt.hb;
   const n = rt.events.length;
-  for (let j = fresh; j < n; j++) {
+  for (let j = rt.visible[fresh] ?? n; j < n; j++) {
     const ej = rt.events[j]!.op;
     const tj = hb.tids[j]!;
     const fp = footprint(ej);
@@ -228,14 +228,14 @@ function prevClockEntry(rt: Runtime, j: number, t: number): number {
  */
 function addSource(rt: Runtime, stack: Frame[], i: number, j: number): void {
   const hb = rt.hb;
-  const f = stack[i]!;
+  const f = stack[rt.stepOf[i]!]!;
   const ti = hb.tids[i]!;
   const ci = hb.clocks[i]!;
   // first event of each thread in u
   const first = new Map<number, number>();
   for (let k = i + 1; k < j; k++) {
     const tk = hb.tids[k]!;
-    if (first.has(tk)) continue;
+    if (first.has(tk) || rt.events[k]!.op.kind === OpKind.Local) continue;
     if (hb.clocks[k]![ti]! >= ci[ti]!) continue;
     first.set(tk, k);
   }

@@ -34,6 +34,10 @@ class ThreadStopped extends Error {}
 export class Runtime {
   readonly threads: SimThread[] = [];
   readonly events: SimEvent[] = [];
+  /** event index of each visible step (the explorers' choice points) */
+  readonly visible: number[] = [];
+  /** visible step each event belongs to (-1 for the local steps before the first) */
+  readonly stepOf: number[] = [];
   readonly violations: Violation[] = [];
   readonly objNames: string[] = [];
   hb: HbLog;
@@ -72,10 +76,28 @@ export class Runtime {
     this.endChecks.push(check);
   }
 
-  /** Runs every thread up to its first yield. */
+  /** Runs every thread up to its first visible op. */
   start(): void {
     this.started = true;
     for (const t of this.threads) this.resume(t, undefined);
+    this.drainLocal();
+  }
+
+  /**
+   * Thread-local steps touch nothing another thread can see, so where they fall between
+   * other threads' steps changes nothing: they run at once, in thread order, and are never
+   * a scheduling choice (schedules list visible steps only).
+   */
+  private drainLocal(): void {
+    for (let again = true; again; ) {
+      again = false;
+      for (const t of this.threads) {
+        while (t.pending && t.pending.kind === OpKind.Local) {
+          this.exec(t.id);
+          again = true;
+        }
+      }
+    }
   }
 
   isEnabled(tid: number): boolean {
@@ -90,14 +112,21 @@ export class Runtime {
     return m;
   }
 
-  /** Executes the pending op of `tid` and runs its thread to the next yield. */
+  /** Executes the pending op of `tid`, runs its thread to the next yield, then the local steps. */
   step(tid: number): void {
+    this.visible.push(this.events.length);
+    this.exec(tid);
+    this.drainLocal();
+  }
+
+  private exec(tid: number): void {
     const t = this.threads[tid]!;
     const op = t.pending!;
     this.hb.append(tid, op);
     this.current = tid;
     const ev: SimEvent = { tid, op, result: undefined };
     this.events.push(ev);
+    this.stepOf.push(this.visible.length - 1);
     ev.result = op.apply ? op.apply() : undefined;
     this.resume(t, ev.result);
   }
