@@ -4,7 +4,7 @@
  * A prefetcher thread models speculative reads through tables not yet unmapped.
  */
 import { waitOp } from '../sim/completion.ts';
-import { OpKind, type Proc } from '../sim/op.ts';
+import { local, OpKind, type Proc } from '../sim/op.ts';
 import type { Runtime } from '../sim/runtime.ts';
 import type { DmaBufAttachment, SgTable } from '../kernel/dma-buf.ts';
 import { dmaFenceSignal, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from '../kernel/fence.ts';
@@ -59,11 +59,16 @@ export function* dmaAccess(rt: Runtime, a: Access, label: string): Proc {
 /** A transfer through an IOVA range: reaches the region only while the range is present. */
 export function* iovaAccess(rt: Runtime, e: DmaEngine, m: IommuMapping, write: boolean): Proc {
   const a: Access = { device: e.device, table: m, region: m.region, write, speculative: false, tracker: e.tracker };
-  yield {
+  const reached = yield {
     kind: OpKind.Dma, obj: m.region.id, write: false, also: accessFootprint(a), label: write ? 'dma write' : 'dma read',
     detail: `${m.region.name} via ${m.name}`,
-    apply: () => { if (m.present) judgeAccess(rt, a); },
+    apply: () => {
+      if (!m.present) return false;
+      judgeAccess(rt, a);
+      return true;
+    },
   };
+  if (!reached) yield local('IOMMU fault', `${e.device} ${m.name} is unmapped: no access`);
 }
 
 /** The engine thread body: idles while the queue is empty (a background thread). */
