@@ -221,7 +221,6 @@ export function* dmaBufPut(k: Kernel, buf: DmaBuf): Proc {
   }) as boolean;
   if (!last) return;
   if (buf.vmappingCounter !== 0) k.rt.bug('R32', `release of ${buf.name} with vmapping_counter ${buf.vmappingCounter}`);
-  yield local('release', buf.name);
   yield* buf.ops.release(k, buf);
   if (buf.attachments.length > 0) warn(k, 'R32', `release of ${buf.name} with ${buf.attachments.length} attachment(s) still on its list`);
   buf.released = true;

@@ -11,6 +11,7 @@ import type { DriverInfo, ExporterOp, ImporterOp, RevokeTrigger } from '../drive
 import { PROPERTIES, type PropertyId } from '../sim/violation.ts';
 import { didYouMean, InputError, type InputIssue } from './errors.ts';
 import { ScenarioSchema } from './schema.ts';
+import { checkCallNames, parseCallStep } from './calls.ts';
 import type { ImporterSpec, Scenario, Step } from './types.ts';
 
 const EXPORTER_OPS: readonly ExporterOp[] = ['revoke', 'unrevoke', 'evict', 'unplug', 'close'];
@@ -134,6 +135,7 @@ export function parseScenario(text: string, file: string): Scenario {
     });
     return { name: t.name, steps };
   });
+  if (!issues.length) checkCallNames(threads, kernel, { atPath, keyAt, describe });
 
   function parseStep(st: unknown, path: PathItem[]): Step | null {
     let op: string;
@@ -142,10 +144,7 @@ export function parseScenario(text: string, file: string): Scenario {
     else if (st && typeof st === 'object' && !Array.isArray(st) && Object.keys(st).length >= 1) {
       const keys = Object.keys(st);
       op = keys[0]!;
-      if (op === 'call') {
-        atPath(path, `call steps are not in this model yet: "${String((st as Record<string, unknown>).call)}" cannot be called (see README, "Not modelled yet")`);
-        return null;
-      }
+      if (op === 'call' || keys.includes('call')) return parseCallStep(st as Record<string, unknown>, path, kernel, { atPath, keyAt, describe });
       if (keys.length > 1) { keyAt([...path, keys[1]!], `a step is a one-key map {op: args}; unexpected key "${keys[1]}"`); return null; }
       args = (st as Record<string, unknown>)[op];
     } else {

@@ -2,10 +2,12 @@
 import type { ExporterOp, ImporterOp, RevokeTrigger } from '../drivers/types.ts';
 import type { KernelVersion } from '../kernel/kernel.ts';
 import type { PropertyId } from '../sim/violation.ts';
+import type { CallStep } from './call-args.ts';
 
 export type Step =
   | { readonly kind: 'exporter'; readonly op: ExporterOp; readonly trigger?: RevokeTrigger; readonly text: string }
-  | { readonly kind: 'importer'; readonly op: ImporterOp; readonly importer: string; readonly count: number; readonly write: boolean; readonly text: string };
+  | { readonly kind: 'importer'; readonly op: ImporterOp; readonly importer: string; readonly count: number; readonly write: boolean; readonly text: string }
+  | CallStep;
 
 export interface ImporterSpec {
   readonly id: string;

@@ -10,6 +10,7 @@ import { newKernel, type Kernel } from '../kernel/kernel.ts';
 import { local, type Proc } from '../sim/op.ts';
 import { Runtime } from '../sim/runtime.ts';
 import type { Scenario, Step } from './types.ts';
+import { newCallEnv, runCall } from './calls.ts';
 
 export interface World {
   readonly rt: Runtime;
@@ -28,7 +29,9 @@ export function buildWorld(sc: Scenario): World {
   for (const im of sc.importers) {
     importers.set(im.id, findImporter(im.driver)!.create(env, { id: im.id, variant: im.variant, peer2peer: im.peer2peer, pinned: im.pinned, speculativeReads: im.speculativeReads }, exporter));
   }
+  const calls = newCallEnv(k, rt, exporter, sc.threads);
   function* runStep(step: Step): Proc<number> {
+    if (step.kind === 'call') return yield* runCall(calls, step);
     yield local(step.text, undefined, 'step');
     const r = step.kind === 'exporter'
       ? yield* exporter.op(step.op, { trigger: step.trigger })
