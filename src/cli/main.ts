@@ -13,6 +13,7 @@ import { VERSION } from '../check/result.ts';
 import { runSchedule, ScheduleMismatch } from '../check/replay.ts';
 import { parseToken } from '../check/token.ts';
 import { EXPORTERS, IMPORTERS } from '../drivers/catalogue.ts';
+import { RULES } from '../kernel/rules.ts';
 import { formatTimeline } from '../report/timeline.ts';
 import { cmdMatrix, cmdReport, writeHtmlReports, type MatrixFlags, type ReportFlags } from './report-cmds.ts';
 import { formatIssue, InputError } from '../scenario/errors.ts';
@@ -165,7 +166,12 @@ function cmdList(what: string): number {
       const sc = loadScenario(f);
       out.push(`${sc.name.padEnd(36)} ${sc.expect ? `${sc.expect.verdict}${sc.expect.properties.length ? ` ${sc.expect.properties.join('|')}` : ''}` : 'safe'}  ${sc.description.trim()}`);
     }
-  } else throw new UsageError(`unknown list "${what}": expected drivers, properties or scenarios`);
+  } else if (what === 'rules') {
+    for (const r of RULES) {
+      const m = r.modelled === true ? 'modelled' : r.modelled === 'driver' ? 'drivers ' : 'not modelled';
+      out.push(`${r.id.padEnd(5)} ${m.padEnd(12)} ${r.text}`, `      source: ${r.source}`, `      ${r.modelled === false ? 'why' : 'where'}: ${r.where}`);
+    }
+  } else throw new UsageError(`unknown list "${what}": expected drivers, properties, scenarios or rules`);
   process.stdout.write(out.join('\n') + '\n');
   return 0;
 }
@@ -235,7 +241,7 @@ function main(argv: string[]): number {
     .action((flags: MatrixFlags) => { code = cmdMatrix(flags); });
   program
     .command('list')
-    .description('the catalogue: drivers, properties or scenarios')
+    .description('the catalogue: drivers, properties, scenarios or rules')
     .argument('<what>')
     .action((what: string) => { code = cmdList(what); });
   try {
