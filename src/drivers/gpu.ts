@@ -15,7 +15,7 @@ import { dmaBufInvalidateMappings } from '../kernel/mapping.ts';
 import { dmaResvAddFence, dmaResvFences, dmaResvLock, dmaResvReserveFences, dmaResvUnlock, dmaResvWaitTimeout, DmaResvUsage } from '../kernel/resv.ts';
 import { engineThread, newEngine, submitJob, type DmaEngine } from '../hw/engine.ts';
 import { newRevokeTracker, revokeBeganOp, revokeFencedOp, revokeReturnedOp, type RevokeTracker } from '../hw/oracle.ts';
-import { newRegion, regionTable, setRegionState, type MemRegion } from '../hw/region.ts';
+import { newRegion, setRegionState, type MemRegion } from '../hw/region.ts';
 import type { DriverEnv, ExporterDriver, ExporterInstance, ExporterOp } from './types.ts';
 
 interface GpuSwitches {
@@ -117,7 +117,8 @@ function gpuOps(sw: GpuSwitches): DmaBufOps {
       const ready = dmaResvFences(buf.resv, DmaResvUsage.KERNEL).filter((f) => !f.signaled);
       yield* sharedWrite(b.mapsObj, 'amdgpu_dma_buf_map', `${a.dev} ${region.name}`, () => { b.maps++; });
       const id = k.rt.newObject(`sgt-${a.dev}`);
-      return regionTable(region, { id, name: `${a.dev}-sgt${id}`, attachment: a, dir, region, epoch: region.epoch, createdAt: k.rt.events.length, readyAfter: ready, live: true });
+      /** GPU placements never go `disabled`: no speculative read is armed (S21), no span kept */
+      return { id, name: `${a.dev}-sgt${id}`, attachment: a, dir, region, epoch: region.epoch, createdAt: k.rt.events.length, readyAfter: ready, live: true };
     },
     *unmapDmaBuf(_k: Kernel, a: DmaBufAttachment): Proc {
       const b = bo(a.dmabuf);

@@ -13,7 +13,7 @@ import { isVersion, warn, type Kernel } from '../kernel/kernel.ts';
 import { dmaBufInvalidateMappings } from '../kernel/mapping.ts';
 import { dmaResvLock, dmaResvUnlock, dmaResvWaitTimeout, DmaResvUsage } from '../kernel/resv.ts';
 import { newRevokeTracker, revokeBeganOp, revokeFencedOp, revokeReturnedOp, type RevokeTracker } from '../hw/oracle.ts';
-import { newRegion, regionTable, setRegionState, type MemRegion } from '../hw/region.ts';
+import { newRegion, regionMapTable, regionUnmapTable, setRegionState, type MemRegion } from '../hw/region.ts';
 import type { DriverEnv, ExporterDriver, ExporterInstance, ExporterOp, RevokeTrigger } from './types.ts';
 
 type PinMode = 'none' | 'rejects' | 'check-v2';
@@ -141,10 +141,11 @@ function vfioOps(k: Kernel, sw: VfioSwitches): DmaBufOps {
       checkNotRevoked(kk, p, `map_dma_buf for ${a.dev}`);
       if (isVersion(kk, 'landed')) yield* krefGet(kk, p);
       const id = kk.rt.newObject(`sgt-${a.dev}`);
-      return regionTable(p.bar, { id, name: `${a.dev}-sgt${id}`, attachment: a, dir, region: p.bar, epoch: p.bar.epoch, createdAt: kk.rt.events.length, readyAfter: [], live: true });
+      return yield* regionMapTable(p.bar, { id, name: `${a.dev}-sgt${id}`, attachment: a, dir, region: p.bar, epoch: p.bar.epoch, createdAt: kk.rt.events.length, readyAfter: [], live: true });
     },
     /** D-VFIO-4, resv held: `[landed]` kref -= 1, completing at 0. */
-    *unmapDmaBuf(kk: Kernel, a: DmaBufAttachment): Proc {
+    *unmapDmaBuf(kk: Kernel, a: DmaBufAttachment, sgt: SgTable): Proc {
+      yield* regionUnmapTable(priv(a.dmabuf).bar, sgt);
       if (isVersion(kk, 'landed')) yield* krefPut(kk, priv(a.dmabuf), `unmap by ${a.dev}`);
     },
     *release(): Proc {

@@ -11,7 +11,7 @@ import { dmaFenceSignal, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFenc
 import type { Kernel } from '../kernel/kernel.ts';
 import type { IommuMapping } from './iommu.ts';
 import { accessFootprint, judgeAccess, type Access, type RevokeTracker } from './oracle.ts';
-import type { MemRegion } from './region.ts';
+import { armedReads, type MemRegion } from './region.ts';
 
 export interface DmaJob {
   readonly name: string;
@@ -93,9 +93,9 @@ export function* engineThread(k: Kernel, e: DmaEngine): Proc {
 
 /**
  * The prefetcher (S21, RV5): a speculative read through a table of this importer at most
- * once per table and region state. A read is armed when the region goes `disabled` while
- * the table is live, and stays armed until taken: if the importer unmapped the table
- * first, the read finds it gone and touches nothing. (An arm that a later unmap would
+ * once per table and disable of its region. A read is armed when the region goes
+ * `disabled` while the exporter has the table handed out, and stays armed until taken: if
+ * the importer unmapped the table first, the read finds it gone and touches nothing. (An arm that a later unmap would
  * disable again hides the race from a partial-order search; this one cannot.) `watch`
  * lists every object the choice depends on: the importer's attachment slot and the
  * exporter's regions.
@@ -104,7 +104,7 @@ export function* prefetchThread(k: Kernel, e: DmaEngine, regions: readonly MemRe
   const done = new Set<string>();
   const candidate = (): { table: SgTable; key: string } | null => {
     for (const r of regions) {
-      for (const x of r.armed) if (x.table.attachment.dev === e.device && !done.has(x.key)) return x;
+      for (const x of armedReads(r, e.device)) if (!done.has(x.key)) return x;
     }
     return null;
   };
