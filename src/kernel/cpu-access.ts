@@ -98,8 +98,8 @@ export function* dmaBufVunmapUnlocked(k: Kernel, buf: DmaBuf, map: IosysMap): Pr
   yield* dmaResvUnlock(k, buf.resv);
 }
 
-/** 2^64 - 1 as a float: the u64 wrap the overflow check of R51 looks for. */
-const U64_MAX = 2 ** 64 - 1;
+/** 2^64: pgoff + pages reaching it wraps the kernel's unsigned long (R51). */
+const U64_WRAP = 2 ** 64;
 
 /**
  * R51: dma_buf_mmap, resv free. -EINVAL without an mmap op or beyond the size, -EOVERFLOW
@@ -110,7 +110,7 @@ export function* dmaBufMmap(k: Kernel, buf: DmaBuf, vma: VmArea, pgoff: number):
   dmaResvAssertNotHeld(k, buf.resv, 'dma_buf_mmap', 'R51');
   yield local('dma_buf_mmap', `${buf.name} pgoff ${pgoff} pages ${vma.pages}`);
   if (!buf.ops.mmap) return -ERRNO.EINVAL;
-  if (pgoff + vma.pages > U64_MAX) return -ERRNO.EOVERFLOW;
+  if (pgoff + vma.pages >= U64_WRAP) return -ERRNO.EOVERFLOW;
   if (pgoff + vma.pages > Math.floor(buf.size / PAGE_SIZE)) return -ERRNO.EINVAL;
   vma.file = buf;
   vma.pgoff = pgoff;

@@ -113,6 +113,7 @@ export function readExpect(x: unknown, describe: (x: unknown) => string): Expect
   if (typeof x === 'number' && Number.isInteger(x)) return { t: 'num', v: x };
   if (typeof x === 'boolean') return { t: 'num', v: x ? 1 : 0 };
   if (x === 'ok') return { t: 'ok' };
+  if (x === MAX_SCHEDULE_TIMEOUT_NAME) return { t: 'num', v: Number.MAX_SAFE_INTEGER };
   if (x === 'warn') return { t: 'warn' };
   if (typeof x === 'string') {
     const e = errnoValue(x);
@@ -120,7 +121,7 @@ export function readExpect(x: unknown, describe: (x: unknown) => string): Expect
     const u = (USAGE_NAMES as readonly string[]).indexOf(x);
     if (u >= 0) return { t: 'num', v: u };
   }
-  return `expected a number, an errno name (-ENOENT), true/false, ok or warn, found ${describe(x)}`;
+  return `expected a number, an errno name (-ENOENT), true/false, MAX_SCHEDULE_TIMEOUT, ok or warn, found ${describe(x)}`;
 }
 
 export function expectText(e: Expect): string {

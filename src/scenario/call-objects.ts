@@ -34,6 +34,8 @@ export interface CallCtx {
   importerOps(raw: unknown): DmaBufAttachOps | null;
   /** an attachment a call made: checked for pins and mappings at the end (P6, P12) */
   trackAttachment(a: DmaBufAttachment): void;
+  /** every object calls made (tests check their counts) */
+  inventory(): { fences: readonly DmaFence[]; bufs: readonly DmaBuf[]; attachments: readonly DmaBufAttachment[] };
 }
 
 const DEFAULT_OPS = ['map_dma_buf', 'unmap_dma_buf', 'release'];
@@ -169,6 +171,7 @@ export function newCallCtx(k: Kernel, rt: Runtime, exporter: ExporterInstance): 
       return cb === true || cb === 'record' ? { allowPeer2peer: p2p, invalidateMappings: recordInvalidate } : { allowPeer2peer: p2p };
     },
     trackAttachment: (a) => { attachments.add(a); },
+    inventory: () => ({ fences, bufs, attachments: [...attachments] }),
   };
 
   rt.atEnd(() => {

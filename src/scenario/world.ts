@@ -10,13 +10,15 @@ import { newKernel, type Kernel } from '../kernel/kernel.ts';
 import { local, type Proc } from '../sim/op.ts';
 import { Runtime } from '../sim/runtime.ts';
 import type { Scenario, Step } from './types.ts';
-import { newCallEnv, runCall } from './calls.ts';
+import { newCallEnv, runCall, type CallEnv } from './calls.ts';
 
 export interface World {
   readonly rt: Runtime;
   readonly k: Kernel;
   readonly exporter: ExporterInstance;
   readonly importers: ReadonlyMap<string, ImporterInstance>;
+  /** the state of the scenario's `call` steps */
+  readonly calls: CallEnv;
 }
 
 export function buildWorld(sc: Scenario): World {
@@ -46,5 +48,5 @@ export function buildWorld(sc: Scenario): World {
   }
   for (const b of bg) rt.spawn(b.name, b.body, true);
   rt.start();
-  return { rt, k, exporter, importers };
+  return { rt, k, exporter, importers, calls };
 }
