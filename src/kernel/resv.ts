@@ -201,9 +201,8 @@ export function* dmaResvAddFence(k: Kernel, obj: DmaResv, fence: DmaFence, usage
   const slot = obj.fences.findIndex(
     (s) => s.fence.signaled || (s.fence.context === fence.context && s.usage >= usage && !dmaFenceIsLater(k, s.fence, fence)),
   );
-  if (slot < 0 && obj.fences.length >= obj.maxFences) {
-    if (held) k.rt.bug('R23', `dma_resv_add_fence(${obj.name}, ${fence.name}) without a reserved slot`);
-  }
+  void held;
+  if (slot < 0 && obj.fences.length >= obj.maxFences) k.rt.bug('R23', `dma_resv_add_fence(${obj.name}, ${fence.name}) without a reserved slot`);
   yield {
     kind: OpKind.Write, obj: obj.fencesObj, write: true, also: [fence.id], label: 'dma_resv_add_fence',
     detail: `${obj.name} ${fence.name} ${USAGE_NAMES[usage]}`,
