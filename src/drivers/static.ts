@@ -9,7 +9,7 @@ import { dmaBufDetach, dmaBufDynamicAttach } from '../kernel/attach.ts';
 import { dmaBufPut, type DmaBufAttachment, type SgTable } from '../kernel/dma-buf.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { dmaBufMapAttachmentUnlocked, dmaBufUnmapAttachmentUnlocked } from '../kernel/mapping.ts';
-import { engineThread } from '../hw/engine.ts';
+import { engineThread, prefetchThread } from '../hw/engine.ts';
 import { dmaBufGetFd, importerBase, serialised, submitPrivate, waitOwnJobs } from './common.ts';
 import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance } from './types.ts';
 
@@ -59,6 +59,8 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
   }
 
   env.background(`${dev}-engine`, () => engineThread(k, b.engine));
+  /** S21: off by default for a static importer; `speculative-reads: true` turns it on */
+  if (cfg.speculativeReads === true) env.background(`${dev}-prefetch`, () => prefetchThread(k, b.engine, exp.regions, b.slot));
   return {
     id: dev,
     *op(name, args): Proc<number> {
@@ -79,7 +81,7 @@ export const staticImporter: ImporterDriver = {
   source: 'linux: drivers/dma-buf/dma-buf.c (dma_buf_attach, dma_buf_map_attachment_unlocked)',
   variants: [{ name: 'correct', description: 'R34 attach, R39 map at import, R41 + R35 at release (rule book D-STATIC)' }],
   ops: ['import', 'dma', 'release'],
-  keys: [],
+  keys: ['speculative-reads'],
   dynamic: false,
   create,
 };
