@@ -38,6 +38,15 @@ function notes(rows: readonly MatrixRow[], nums: Map<MatrixCell, number>): Numbe
   return out;
 }
 
+/** `12 pairs x 5 scenarios: 30 safe (22 within bounds), 14 failing, 8 refused, 8 n/a`. */
+export function matrixSummary(rows: readonly MatrixRow[]): string {
+  const all = rows.flatMap((r) => r.cells);
+  const n = (v: string) => all.filter((c) => c.verdict === v).length;
+  const bounded = all.filter((c) => c.verdict === 'safe' && !c.complete).length;
+  const err = n('error');
+  return `${rows.length} pairs x ${MATRIX_SCENARIOS.length} scenarios: ${n('safe')} safe (${bounded} within bounds), ${n('violation')} failing, ${n('refused')} refused, ${n('n/a')} n/a${err ? `, ${err} not built` : ''}`;
+}
+
 function footer(meta: MatrixMeta): string {
   const where = meta.writeDir
     ? `the scenario files are in ${meta.writeDir}/: tokens replay with \`dmabuf-lab replay TOKEN\`, \`dmabuf-lab report FILE --html F\` draws one`
@@ -58,7 +67,7 @@ export function matrixText(rows: readonly MatrixRow[], meta: MatrixMeta): string
   const line = (t: string[]) => t.map((s, k) => s.padEnd(w[k]!)).join('  ').trimEnd();
   const out = [line(table[0]!), w.map((n) => '-'.repeat(n)).join('  '), ...table.slice(1).map(line), ''];
   for (const { n, cell, row } of notes(rows, nums)) out.push(`[${n}] ${row.exporter}/${row.exporterVariant} x ${row.importer}/${row.importerVariant} ${cell.scenario}: ${cell.message}`, `    ${cell.token}`);
-  out.push('', footer(meta));
+  out.push('', matrixSummary(rows), footer(meta));
   return out.join('\n') + '\n';
 }
 
@@ -69,7 +78,7 @@ export function matrixMarkdown(rows: readonly MatrixRow[], meta: MatrixMeta): st
   for (const r of rows) out.push(`| ${cells(r, nums).map((c, k) => (k >= 3 && c.startsWith('FAIL') ? `**${md(c)}**` : md(c))).join(' | ')} |`);
   out.push('');
   for (const { n, cell, row } of notes(rows, nums)) out.push(`${n}. ${row.exporter}/${row.exporterVariant} x ${row.importer}/${row.importerVariant} ${cell.scenario}: ${md(cell.message ?? '')}  \n   \`${cell.token}\``);
-  out.push('', footer(meta));
+  out.push('', `${matrixSummary(rows)}.`, '', footer(meta));
   return out.join('\n') + '\n';
 }
 
@@ -99,6 +108,7 @@ ${body}
 <ol>
 ${list}
 </ol>
+<p>${esc(matrixSummary(rows))}.</p>
 <p>${esc(footer(meta))}</p>
 </body></html>
 `;
