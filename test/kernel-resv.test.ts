@@ -37,7 +37,7 @@ function* lockAll(k: Kernel, objs: DmaResv[], ctx: WwAcquireCtx, backoffs: { n: 
     let failed: DmaResv | null = null;
     for (const o of objs) {
       if (o === slow) continue;
-      const r = yield* dmaResvLock(k, o, ctx);
+      const r: number = yield* dmaResvLock(k, o, ctx);
       if (r === -ERRNO.EDEADLK) { failed = o; break; }
       assert.equal(r, 0);
     }

@@ -3,7 +3,7 @@
  */
 import { local, OpKind, type Proc } from '../sim/op.ts';
 import type { DmaBuf, DmaBufAttachment, DmaBufAttachOps } from './dma-buf.ts';
-import { dmaBufIsDynamic } from './dma-buf.ts';
+import { dmaBufCheckAlive, dmaBufIsDynamic } from './dma-buf.ts';
 import { ERRNO } from './errno.ts';
 import { isVersion, warn, type Kernel } from './kernel.ts';
 import { dmaResvAssertNotHeld, dmaResvLock, dmaResvUnlock } from './resv.ts';
@@ -20,7 +20,8 @@ export function* dmaBufDynamicAttach(
   k: Kernel, buf: DmaBuf, dev: string, importerOps: DmaBufAttachOps | null, importerPriv: unknown, slot = -1,
 ): Proc<DmaBufAttachment | number> {
   const fn = importerOps ? 'dma_buf_dynamic_attach' : 'dma_buf_attach';
-  dmaResvAssertNotHeld(k, buf.resv, fn);
+  dmaResvAssertNotHeld(k, buf.resv, fn, importerOps ? 'R33' : 'R34');
+  dmaBufCheckAlive(k, buf, fn);
   if (importerOps && !importerOps.invalidateMappings && isVersion(k, 'pre', 'v2', 'v3')) {
     warn(k, 'R33', `${fn}(${buf.name}, ${dev}): importer ops without ${k.version === 'pre' ? 'move_notify' : 'invalidate_mappings'}`);
     return -ERRNO.EINVAL;
@@ -47,7 +48,7 @@ export function* dmaBufDynamicAttach(
  * mapping or pin at this point is a leak of the exporter's resources (P6, P12).
  */
 export function* dmaBufDetach(k: Kernel, buf: DmaBuf, a: DmaBufAttachment): Proc {
-  dmaResvAssertNotHeld(k, buf.resv, 'dma_buf_detach');
+  dmaResvAssertNotHeld(k, buf.resv, 'dma_buf_detach', 'R35');
   if (a.dmabuf !== buf || a.detached) {
     warn(k, 'R35', `dma_buf_detach(${buf.name}, ${a.name}): ${a.detached ? 'already detached' : 'attachment of another buffer'}`);
     return;

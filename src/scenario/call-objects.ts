@@ -179,7 +179,7 @@ export function newCallCtx(k: Kernel, rt: Runtime, exporter: ExporterInstance): 
     for (const f of fences) if (f.published && !f.signaled) rt.report('leak', 'R14', `${f.name} was published in a reservation object and never signalled`);
     for (const cb of callbacks) if (cb.fence) rt.report('leak', 'P6', `callback ${cb.name} is still queued on pending ${cb.fence.name}`);
     for (const b of bufs) if (!b.released && b.refcount > 0) rt.report('leak', 'P6', `${b.name} still has ${b.refcount} reference(s) at the end`);
-    for (const b of [...bufs, exporter.buf]) for (const a of b.attachments) if (attachments.has(a) || b !== exporter.buf) rt.report('leak', 'P6', `${a.name} is still attached to ${b.name} at the end`);
+    for (const b of [...bufs, exporter.buf]) if (!b.released) for (const a of b.attachments) if (attachments.has(a) || b !== exporter.buf) rt.report('leak', 'P6', `${a.name} is still attached to ${b.name} at the end`);
     for (const a of attachments) {
       if (a.pins > 0) rt.report('leak', 'P12', `${a.name} still holds ${a.pins} pin(s) at the end`);
       if (a.mappings.size > 0 && !a.detached) rt.report('leak', 'P6', `${a.name} still has ${a.mappings.size} mapping(s) at the end`);

@@ -119,7 +119,8 @@ function bindersOf(threads: readonly { steps: readonly { kind: string }[] }[], v
 function accepts(param: string, have: BindKind): boolean {
   if (param === have) return true;
   if (param === 'resv') return have === 'buf';
-  if (param === 'bool' || param === 'fd') return have === 'int';
+  if (param === 'bool') return have === 'int';
+  if (param === 'fd') return have === 'int' || have === 'buf';
   return false;
 }
 
