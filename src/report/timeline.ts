@@ -21,7 +21,7 @@ export interface TimelineOptions {
 type Style = Parameters<typeof styleText>[0];
 
 const GUTTER = 5;
-const TEXT_ROOM = 45;
+const TEXT_ROOM = 40;
 const LANE = '│';
 const DOT = '●';
 
