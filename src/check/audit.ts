@@ -7,11 +7,12 @@
 import type { Runtime } from '../sim/runtime.ts';
 
 export class HbAudit {
-  private readonly seen = new Set<string>();
+  /** 53-bit hashes of the normal forms: memory stays small over millions of executions */
+  private readonly seen = new Set<number>();
 
   /** Adds the execution; false when an equivalent one was seen before. */
   add(rt: Runtime): boolean {
-    const key = normalForm(rt);
+    const key = hash53(normalForm(rt));
     if (this.seen.has(key)) return false;
     this.seen.add(key);
     return true;
@@ -44,4 +45,17 @@ export function normalForm(rt: Runtime): string {
     if (!progressed) throw new Error('happens-before is cyclic');
   }
   return parts.join('|');
+}
+
+/** cyrb53, a fast 53-bit string hash: a collision (odds ~n^2/2^54) would count a new execution as redundant. */
+function hash53(str: string): number {
+  let h1 = 0xdeadbeef, h2 = 0x41c6ce57;
+  for (let i = 0; i < str.length; i++) {
+    const ch = str.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }

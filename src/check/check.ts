@@ -30,6 +30,8 @@ export interface CheckOptions {
   readonly depth?: number;
   /** shrink counterexamples (default true) */
   readonly shrink?: boolean;
+  /** pct runs before a dpor/exhaustive search, to meet shallow bugs fast (default 64, 0 = none) */
+  readonly prepass?: number;
   /** called after every execution (progress display) */
   readonly progress?: (executions: number, depth: number, violations: number) => void;
 }
@@ -76,9 +78,28 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     return true;
   };
   const deadline = opts.timeLimit !== undefined ? t0 + opts.timeLimit * 1000 : undefined;
-  const stats: ExploreStats = strategy === 'pct' || strategy === 'random'
-    ? sample(build, { strategy, runs: opts.runs ?? opts.maxExecutions ?? sc.check.maxExecutions ?? 1000, seed: opts.seed ?? 1, depth: opts.depth ?? 3, deadline }, onExecution)
-    : explore(build, { strategy, maxExecutions: opts.maxExecutions ?? sc.check.maxExecutions, preemptions: opts.preemptions ?? sc.check.preemptions, deadline }, onExecution);
+  const sampling = strategy === 'pct' || strategy === 'random';
+  // A short pct pass first: a bug of small depth shows within a few runs (Burckhardt et al.),
+  // where depth-first search may reverse the decisive early choice only late. It proves
+  // nothing, so the systematic search still runs unless the pass met what it looks for.
+  const prepass = sampling ? 0 : opts.prepass ?? 64;
+  let prepassRuns = 0;
+  if (prepass > 0) {
+    sample(build, { strategy: 'pct', runs: prepass, seed: opts.seed ?? 1, depth: opts.depth ?? 3, deadline }, (rt, schedule) => {
+      prepassRuns++;
+      for (const v of rt.violations) seen.add(v.property);
+      if (rt.violations.length === 0) return false;
+      const v = wanted ? rt.violations.find((x) => wanted.includes(x.property)) : rt.violations[0];
+      if (!v) { firstOther ??= { rt, v: rt.violations[0]!, schedule }; return false; }
+      hit = { rt, v, schedule };
+      return true;
+    });
+  }
+  const stats: ExploreStats = hit
+    ? { executions: 0, sleepBlocked: 0, maxDepth: 0, complete: true }
+    : sampling
+      ? sample(build, { strategy, runs: opts.runs ?? opts.maxExecutions ?? sc.check.maxExecutions ?? 1000, seed: opts.seed ?? 1, depth: opts.depth ?? 3, deadline }, onExecution)
+      : explore(build, { strategy, maxExecutions: opts.maxExecutions ?? sc.check.maxExecutions, preemptions: opts.preemptions ?? sc.check.preemptions, deadline }, onExecution);
   const searchMs = performance.now() - t0;
   const found = hit as { rt: Runtime; v: Violation; schedule: number[] } | null;
   const show = found ?? (firstOther as typeof found);
@@ -103,8 +124,8 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     ...(violation ? { violation } : {}),
     violations: [...seen].sort(),
     stats: {
-      executions, redundant, maxDepth: stats.maxDepth, elapsedMs: Math.round(performance.now() - t0), strategy,
-      sleepBlocked: stats.sleepBlocked, firstViolationMs: found ? Math.round(searchMs) : undefined,
+      executions: executions + prepassRuns, redundant, maxDepth: Math.max(stats.maxDepth, found?.schedule.length ?? 0), elapsedMs: Math.round(performance.now() - t0), strategy,
+      sleepBlocked: stats.sleepBlocked, firstViolationMs: found ? Math.round(searchMs) : undefined, prepass: prepassRuns,
     },
   };
 }

@@ -36,6 +36,8 @@ export interface ScenarioResult {
     executions: number; redundant: number; maxDepth: number; elapsedMs: number; strategy: string; sleepBlocked: number;
     /** time from the start of the search to the execution that showed the wanted violation */
     firstViolationMs?: number;
+    /** pct runs before the systematic search (counted in executions, not audited) */
+    prepass?: number;
   };
 }
 

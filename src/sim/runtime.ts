@@ -52,7 +52,7 @@ export class Runtime {
   private started = false;
 
   constructor() {
-    this.hb = new HbLog(MAX_THREADS);
+    this.hb = new HbLog(0);
   }
 
   /** A fresh shared object id, named for traces. */
@@ -79,6 +79,8 @@ export class Runtime {
   /** Runs every thread up to its first visible op. */
   start(): void {
     this.started = true;
+    // clocks as wide as the thread count: one allocation an event is the hot path
+    this.hb = new HbLog(this.threads.length);
     for (const t of this.threads) this.resume(t, undefined);
     this.drainLocal();
   }
