@@ -25,8 +25,8 @@ ${dma ? '      - dma: { importer: gpu0, count: 1 }\n' : ''}${extra}`, `tiny-${va
 // programs (test/sim.test.ts); here both searches must find the same bug.
 test('dpor and exhaustive find the same violation (vfio-pci v2-no-wait, import and one transfer)', () => {
   const sc = tiny('v2-no-wait', 'expect: { verdict: violation, property: dma-after-revoke }');
-  const ex = checkScenario(sc, { strategy: 'exhaustive', shrink: false });
-  const dp = checkScenario(sc, { strategy: 'dpor', shrink: false });
+  const ex = checkScenario(sc, { strategy: 'exhaustive', shrink: false, prepass: 0 });
+  const dp = checkScenario(sc, { strategy: 'dpor', shrink: false, prepass: 0 });
   assert.equal(ex.ok, true);
   assert.equal(dp.ok, true);
   assert.equal(dp.violation!.rule, ex.violation!.rule);
@@ -44,7 +44,7 @@ const b1 = tiny('v2-no-wait', 'expect: { verdict: violation, property: dma-after
 
 test('a shrunk counterexample keeps its property, has no more switches, and replays', () => {
   for (const strategy of ['random', 'pct', 'dpor'] as const) {
-    const r = checkScenario(b1, { strategy, seed: 11, runs: 500 });
+    const r = checkScenario(b1, { strategy, seed: 2, runs: 3000 });
     assert.equal(r.ok, true, strategy);
     const v = r.violation!;
     assert.ok(v.shrunk!.after.switches <= v.shrunk!.before.switches);
@@ -55,8 +55,8 @@ test('a shrunk counterexample keeps its property, has no more switches, and repl
 });
 
 test('shrinking reduces a random counterexample', () => {
-  const raw = checkScenario(b1, { strategy: 'random', seed: 11, runs: 500, shrink: false });
-  const shrunk = checkScenario(b1, { strategy: 'random', seed: 11, runs: 500 });
+  const raw = checkScenario(b1, { strategy: 'random', seed: 2, runs: 3000, shrink: false });
+  const shrunk = checkScenario(b1, { strategy: 'random', seed: 2, runs: 3000 });
   assert.equal(raw.violation!.shrunk!.before.switches, shrunk.violation!.shrunk!.before.switches);
   assert.ok(shrunk.violation!.shrunk!.after.switches < raw.violation!.shrunk!.before.switches);
 });
