@@ -48,7 +48,7 @@ test('happens-before edges cross threads, go forward in time and are not implied
   }
   assert.ok([...seen].some((s) => s.endsWith('->gpu0-engine')), 'a job submission reaches the engine');
   const signalToWait = x.hb.filter((h) => x.events[h.from]!.label === 'dma_fence_signal' && x.events[h.to]!.label === 'dma_fence_wait');
-  assert.ok(signalToWait.length >= 2, 'fence signals reach their waiters');
+  assert.ok(signalToWait.length >= 1, 'a fence signal reaches its waiter');
 });
 
 test('the violation: banner with property, rule, message and token; its row marked', () => {

@@ -10,7 +10,7 @@
  * strings (ECOSYSTEM.md #12): the same execution gives the same bytes.
  */
 import { OpKind } from '../sim/op.ts';
-import { lockSpans, type Execution, type XEvent } from './execution.ts';
+import { callSpans, jobSpans, lockSpans, type Execution, type XEvent } from './execution.ts';
 
 const ROW = 18;
 const TOP = 8;
@@ -49,7 +49,7 @@ svg text{font:11px ui-monospace,monospace}
 .lane{stroke:#bbb;stroke-width:1}
 .lane.th{stroke:#555;stroke-width:1.5}
 .lname{font-weight:bold}
-#diagram line,#diagram path,#diagram circle,#diagram .lock,#diagram .violation-mark{pointer-events:none}
+#diagram line,#diagram path,#diagram circle,#diagram .lock,#diagram .call,#diagram .job,#diagram .violation-mark{pointer-events:none}
 .ev .hit{fill:transparent}
 .ev:hover .hit,.ev.hl .hit{fill:#fff8c4}
 .ev.quiet text{fill:#999}
@@ -168,6 +168,14 @@ export function renderHtml(x: Execution): string {
     const lx = laneX.get(l.key)!;
     body.push(`<line class="lane${l.key.startsWith('t') ? ' th' : ''}" data-lane="${esc(l.name)}" x1="${lx}" y1="0" x2="${lx}" y2="${height}"/>`);
   }
+  // activations: a scenario step from its call to its return, an engine job from fetch to signal
+  for (const c of callSpans(x)) {
+    const to = c.to < 0 ? x.events.length - 1 : c.to;
+    body.push(`<rect class="call" x="${tx(c.tid) - 5}" y="${y(c.from) - 4}" width="10" height="${y(to) - y(c.from) + 8}" rx="3" fill="#e8eaf6" stroke="#9fa8da"><title>${esc(`${c.name}: ${c.result}`)}</title></rect>`);
+  }
+  for (const j of jobSpans(x)) {
+    body.push(`<rect class="job" x="${tx(j.tid) - 5}" y="${y(j.from) - 4}" width="10" height="${y(j.to) - y(j.from) + 8}" rx="3" fill="#f3e5f5" stroke="#ce93d8"><title>${esc(j.name)}</title></rect>`);
+  }
   // held locks: a bar right of the holder's lifeline
   const spans = lockSpans(x);
   const depth = new Map<number, number>();
@@ -237,7 +245,7 @@ export function renderHtml(x: Execution): string {
 <div class="desc">${esc(x.description)} <span style="color:#888">(${esc(x.file)})</span></div>
 ${banner}
 <div>schedule <code id="token">${esc(x.token)}</code> — replay: <code>dmabuf-lab replay '${esc(x.token)}'</code></div>
-<div class="legend"><span><i style="background:#555"></i>thread / engine lifeline</span><span><i style="background:#bbb"></i>object lifeline</span><span><i style="background:#ef6c00"></i>happens-before</span><span><i style="background:#8e24aa"></i>DMA</span><span><i style="background:#00838f"></i>fence</span><span><i style="background:#90a4ae"></i>lock held</span>
+<div class="legend"><span><i style="background:#555"></i>thread / engine lifeline</span><span><i style="background:#bbb"></i>object lifeline</span><span><i style="background:#ef6c00"></i>happens-before</span><span><i style="background:#8e24aa"></i>DMA</span><span><i style="background:#00838f"></i>fence</span><span><i style="background:#90a4ae"></i>lock held</span><span><i style="background:#9fa8da;height:8px"></i>scenario step</span><span><i style="background:#ce93d8;height:8px"></i>engine job</span>
 <label><input type="checkbox" id="quiet" checked> bookkeeping steps</label> · ${x.events.length} events, ${x.threads.length} threads, ${x.objects.length} shared objects, ${x.hb.length} happens-before edges</div>
 </header>
 <div id="wrap"><div id="head">${head.join('')}</div>
