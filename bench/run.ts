@@ -1,0 +1,157 @@
+// `npm run bench`: search speed figures, printed and written to bench/results/.
+//
+// 1. CLI start-up against a bare `node -e 0`.
+// 2. The Spin twins (../shared/bench/spin/scenarios): executions, executions per second,
+//    time to the first counterexample (buggy) or to full verification (correct), redundant
+//    executions, peak RSS; side by side with Spin end to end when `spin` is installed, and
+//    with fast-check's random scheduler (its measured medians, ../shared/bench/fast-check).
+// 3. A scalable family: vfio-pci revoke against N importers (gpu-dynamic, rdma-odp,
+//    iommufd in turn) with K transfers each, buggy (v2-no-wait) and correct.
+// Each search is cut at BENCH_LIMIT seconds (default 20); a cut search is marked.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { checkScenario } from '../src/check/check.ts';
+import { parseScenario } from '../src/scenario/load.ts';
+import type { Scenario } from '../src/scenario/types.ts';
+
+const LIMIT = Number(process.env.BENCH_LIMIT ?? 20);
+const SHARED = join(import.meta.dirname ?? '.', '..', '..', 'shared', 'bench');
+const cores = availableParallelism();
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function timeCmd(cmd: string, args: string[], n = 15): number {
+  const t: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    spawnSync(cmd, args, { stdio: 'ignore' });
+    t.push(performance.now() - t0);
+  }
+  return median(t);
+}
+
+interface Row {
+  name: string;
+  variant: string;
+  verdict: string;
+  complete: boolean;
+  executions: number;
+  perSecond: number;
+  firstMs: number | null;
+  totalMs: number;
+  redundant: number;
+  rssMb: number;
+}
+
+function measure(sc: Scenario): Row {
+  const t0 = performance.now();
+  const r = checkScenario(sc, { timeLimit: LIMIT, shrink: false });
+  const ms = performance.now() - t0;
+  return {
+    name: sc.name, variant: sc.exporter.variant, verdict: r.verdict, complete: r.complete, executions: r.stats.executions,
+    perSecond: Math.round(r.stats.executions / (ms / 1000)), firstMs: r.stats.firstViolationMs ?? null, totalMs: Math.round(ms),
+    redundant: r.stats.redundant, rssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+/** Spin end to end per scale, when spin is installed (the script builds and runs pan). */
+function spinFigures(): Map<string, number> | string {
+  const which = spawnSync('sh', ['-c', 'command -v spin'], { encoding: 'utf8' });
+  if (which.status !== 0) return 'spin not found: install it with `apt-get install -y spin` (Debian) to get the Spin column';
+  const out = join('bench', 'results', 'spin');
+  execFileSync('bash', [join(SHARED, 'spin', 'run.sh'), '--reps', '3'], { env: { ...process.env, OUT_DIR: out }, stdio: 'ignore' });
+  const rows = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
+  const head = rows.shift()!.split(',');
+  const m = new Map<string, number>();
+  for (const line of rows) {
+    const c = Object.fromEntries(line.split(',').map((v, i) => [head[i]!, v]));
+    if (c.search !== 'por' && !String(c.search).includes('partial')) continue;
+    const key = `${String(c.scale).toLowerCase()}-${c.variant === 'buggy' || c.variant === 'BUGGY' ? 'v2-no-wait' : 'correct'}`;
+    const prev = m.get(key);
+    const e2e = Number(c.e2e_ms);
+    if (prev === undefined || e2e < prev) m.set(key, e2e);
+  }
+  return m;
+}
+
+/** fast-check's measured medians of random runs to the first failure (its README). */
+const FAST_CHECK_MEDIAN: Record<string, number> = { s1: 380, s2: 407, s3: 1249, s4: 1498 };
+
+function family(n: number, k: number, variant: string): Scenario {
+  const drivers = ['gpu-dynamic', 'rdma-odp', 'iommufd'];
+  const ims = Array.from({ length: n }, (_, i) => ({ id: `imp${i}`, driver: drivers[i % drivers.length]! }));
+  const text = [
+    `name: fam-n${n}-k${k}-${variant}`,
+    `exporter: { driver: vfio-pci, variant: ${variant} }`,
+    'importers:',
+    ...ims.map((m) => `  - { id: ${m.id}, driver: ${m.driver} }`),
+    'threads:',
+    '  - name: reset',
+    '    steps: [revoke]',
+    ...ims.flatMap((m) => [`  - name: ${m.id}-user`, '    steps:', `      - import: ${m.id}`, `      - dma: { importer: ${m.id}, count: ${k} }`, `      - release: ${m.id}`]),
+    variant === 'correct' ? 'expect: { verdict: safe }' : 'expect: { verdict: violation, property: dma-after-revoke }',
+    '',
+  ].join('\n');
+  return parseScenario(text, `family-n${n}-k${k}-${variant}.yaml`);
+}
+
+const fmt = (r: Row) => `| ${r.name} | ${r.verdict}${r.complete ? '' : ' (cut)'} | ${r.executions} | ${r.perSecond} | ${r.firstMs ?? '–'} | ${r.totalMs} | ${r.redundant} | ${r.rssMb} |`;
+const HEAD = '| scenario | verdict | executions | exec/s | first counterexample ms | total ms | redundant | peak RSS MB |\n|---|---|---:|---:|---:|---:|---:|---:|';
+
+const lines: string[] = [];
+const say = (s: string) => { console.log(s); lines.push(s); };
+say(`# dmabuf-lab benchmark, ${new Date().toISOString().slice(0, 10)}, ${cores} cores, Node ${process.version}, limit ${LIMIT} s a search`);
+say('');
+const cliBin = join('bin', 'dmabuf-lab.cjs');
+if (!existsSync(join('dist', 'cli.cjs'))) execFileSync(process.execPath, ['scripts/build.mjs']);
+const bare = timeCmd(process.execPath, ['-e', '0']);
+const cli = timeCmd(process.execPath, [cliBin, 'list', 'drivers']);
+say(`Start-up: node -e 0 ${bare.toFixed(0)} ms, dmabuf-lab list drivers ${cli.toFixed(0)} ms (+${(cli - bare).toFixed(0)} ms, budget +50 ms)`);
+say('');
+
+const twins = readdirSync(join(SHARED, 'spin', 'scenarios')).filter((f) => f.endsWith('.yaml')).sort();
+const spin = spinFigures();
+say('## Spin twins (../shared/bench/spin/scenarios)');
+say('');
+if (typeof spin === 'string') say(`Spin column skipped: ${spin}.`);
+say('');
+say('| twin | verdict | executions | exec/s | first counterexample ms | total ms | redundant | peak RSS MB | Spin end to end ms | ratio | fast-check median runs to bug |');
+say('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+const results: Record<string, unknown> = { cores, node: process.version, limitSeconds: LIMIT, startup: { bareMs: bare, cliMs: cli }, twins: [], family: [] };
+for (const f of twins) {
+  const sc = parseScenario(readFileSync(join(SHARED, 'spin', 'scenarios', f), 'utf8'), f);
+  const row = measure(sc);
+  const scale = sc.name.split('-')[1]!;
+  const key = `${scale}-${sc.exporter.variant}`;
+  const spinMs = typeof spin === 'string' ? null : spin.get(key) ?? null;
+  const ours = sc.exporter.variant === 'correct' ? (row.complete ? row.totalMs : null) : row.firstMs;
+  const ratio = spinMs && ours ? (ours / spinMs).toFixed(2) : '–';
+  const fcm = sc.exporter.variant === 'correct' ? '–' : `${FAST_CHECK_MEDIAN[scale]} (ours ${row.executions})`;
+  say(`${fmt(row)} ${spinMs ?? '–'} | ${ratio} | ${fcm} |`);
+  (results.twins as unknown[]).push({ ...row, spinMs, ratio });
+}
+say('');
+say('## Family: vfio-pci revoke against N importers (gpu-dynamic, rdma-odp, iommufd) x K transfers');
+say('');
+say(HEAD);
+const maxN = Number(process.env.BENCH_N ?? 3);
+const maxK = Number(process.env.BENCH_K ?? 2);
+for (let n = 1; n <= maxN; n++) {
+  for (let k = 1; k <= maxK; k++) {
+    for (const variant of ['v2-no-wait', 'correct']) {
+      const row = measure(family(n, k, variant));
+      say(fmt(row));
+      (results.family as unknown[]).push(row);
+    }
+  }
+}
+mkdirSync(join('bench', 'results'), { recursive: true });
+writeFileSync(join('bench', 'results', 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+writeFileSync(join('bench', 'results', 'latest.md'), lines.join('\n') + '\n');
+console.log('\nwritten: bench/results/latest.json, bench/results/latest.md');
