@@ -90,3 +90,13 @@ test('check --html DIR writes one diagram per counterexample', () => {
   assert.match(r.stdout, /diagram: dmabuf-lab report scenarios\/b1-vfio-revoke-no-wait.yaml --schedule '/);
   assert.ok(existsSync(join(dir, 'b1-vfio-revoke-no-wait.html')));
 });
+
+test('a violation found at the end of the execution (a hang, a leak) gets its own marked row', () => {
+  const sc = loadScenario('scenarios/b5-rdma-stub-looks-revocable.yaml');
+  const end = reportExecution(sc);
+  const v = end.violations.find((w) => w.shown)!;
+  assert.equal(v.event, -1, `${v.property} at ${v.event}`);
+  const out = renderHtml(end);
+  assert.match(out, new RegExp(`<g class="ev bad shown" data-i="${end.events.length}">.*end of the execution`));
+  assert.match(out, new RegExp(`<b>${v.property}</b> \\(rule ${v.rule}\\) at the end of the execution`));
+});
