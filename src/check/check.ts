@@ -60,14 +60,15 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
   const audit = new HbAudit();
   let redundant = 0;
   let executions = 0;
-  let hit: { rt: Runtime; v: Violation; schedule: number[] } | null = null;
-  let firstOther: { rt: Runtime; v: Violation; schedule: number[] } | null = null;
+  let prepassRuns = 0;
+  type Found = { rt: Runtime; v: Violation; schedule: number[] };
+  let hit: Found | null = null;
+  let firstOther: Found | null = null;
   const build = () => buildWorld(sc).rt;
-  const onExecution = (rt: Runtime, schedule: number[]): boolean => {
-    executions++;
-    if (!audit.add(rt)) redundant++;
+  /** Records one finished execution; true when it shows what the search looks for. */
+  const consider = (rt: Runtime, schedule: number[]): boolean => {
     for (const v of rt.violations) seen.add(v.property);
-    opts.progress?.(executions, schedule.length, seen.size);
+    opts.progress?.(executions + prepassRuns, schedule.length, seen.size);
     if (rt.violations.length === 0) return false;
     const v = wanted ? rt.violations.find((x) => wanted.includes(x.property)) : rt.violations[0];
     if (!v) {
@@ -77,22 +78,22 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     hit = { rt, v, schedule };
     return true;
   };
+  const onExecution = (rt: Runtime, schedule: number[]): boolean => {
+    executions++;
+    if (!audit.add(rt)) redundant++;
+    return consider(rt, schedule);
+  };
   const deadline = opts.timeLimit !== undefined ? t0 + opts.timeLimit * 1000 : undefined;
   const sampling = strategy === 'pct' || strategy === 'random';
   // A short pct pass first: a bug of small depth shows within a few runs (Burckhardt et al.),
   // where depth-first search may reverse the decisive early choice only late. It proves
   // nothing, so the systematic search still runs unless the pass met what it looks for.
+  // Its runs are not audited: the audit measures the systematic search alone.
   const prepass = sampling ? 0 : opts.prepass ?? 64;
-  let prepassRuns = 0;
   if (prepass > 0) {
     sample(build, { strategy: 'pct', runs: prepass, seed: opts.seed ?? 1, depth: opts.depth ?? 3, deadline }, (rt, schedule) => {
       prepassRuns++;
-      for (const v of rt.violations) seen.add(v.property);
-      if (rt.violations.length === 0) return false;
-      const v = wanted ? rt.violations.find((x) => wanted.includes(x.property)) : rt.violations[0];
-      if (!v) { firstOther ??= { rt, v: rt.violations[0]!, schedule }; return false; }
-      hit = { rt, v, schedule };
-      return true;
+      return consider(rt, schedule);
     });
   }
   const stats: ExploreStats = hit
@@ -101,8 +102,8 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
       ? sample(build, { strategy, runs: opts.runs ?? opts.maxExecutions ?? sc.check.maxExecutions ?? 1000, seed: opts.seed ?? 1, depth: opts.depth ?? 3, deadline }, onExecution)
       : explore(build, { strategy, maxExecutions: opts.maxExecutions ?? sc.check.maxExecutions, preemptions: opts.preemptions ?? sc.check.preemptions, deadline }, onExecution);
   const searchMs = performance.now() - t0;
-  const found = hit as { rt: Runtime; v: Violation; schedule: number[] } | null;
-  const show = found ?? (firstOther as typeof found);
+  const found = hit as Found | null;
+  const show = found ?? (firstOther as Found | null);
   let violation: ViolationResult | undefined;
   if (show) {
     const before = scheduleSize(show.schedule);
