@@ -6,6 +6,7 @@ import { explore } from '../src/check/explore.ts';
 import { loadScenario } from '../src/cli/files.ts';
 import { EXPORTERS, IMPORTERS } from '../src/drivers/catalogue.ts';
 import { buildWorld } from '../src/scenario/world.ts';
+import type { PropertyId } from '../src/sim/violation.ts';
 import { InputError } from '../src/scenario/errors.ts';
 import { parseScenario } from '../src/scenario/load.ts';
 
@@ -91,11 +92,13 @@ const MUTANTS: [scenario: string, who: string, variant: string, property: string
 for (const [name, who, variant, property] of MUTANTS) {
   test(`${name} breaks with ${who} ${variant} (${property})`, () => {
     const sc = loadScenario(`scenarios/${name}.yaml`);
+    const expect = { verdict: 'violation' as const, properties: [property as PropertyId] };
     const m = who === 'exporter'
-      ? { ...sc, expect: null, exporter: { ...sc.exporter, variant } }
-      : { ...sc, expect: null, importers: sc.importers.map((i) => (i.id === who ? { ...i, variant } : i)) };
+      ? { ...sc, expect, exporter: { ...sc.exporter, variant } }
+      : { ...sc, expect, importers: sc.importers.map((i) => (i.id === who ? { ...i, variant } : i)) };
     const r = checkScenario(m);
     assert.equal(r.verdict, 'violation');
+    assert.equal(r.ok, true, `${property} found`);
     assert.equal(r.violation?.property, property);
   });
 }
