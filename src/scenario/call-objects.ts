@@ -22,7 +22,7 @@ export interface CallCtx {
   readonly exporter: ExporterInstance;
   /** the allocator object (fence contexts, ww stamps): ids depend on allocation order */
   readonly allocObj: number;
-  /** the name the running step binds with `as:` (object names in traces) */
+  /** the name the current thread's running step binds with `as:` (object names in traces) */
   asName: string | null;
   contextAlloc(num: number): number;
   newFence(context: number, seqno: number, use64: boolean): DmaFence;
@@ -89,6 +89,7 @@ export function newCallCtx(k: Kernel, rt: Runtime, exporter: ExporterInstance): 
   const bufs: DmaBuf[] = [];
   const attachments = new Set<DmaBufAttachment>();
   const maps = new Map<string, IosysMap>();
+  const asNames = new Map<number, string | null>();
   let anon = 0;
   const nameOf = (what: string) => c.asName ?? `${what}#${++anon}`;
 
@@ -136,7 +137,10 @@ export function newCallCtx(k: Kernel, rt: Runtime, exporter: ExporterInstance): 
   }
 
   const c: CallCtx = {
-    k, rt, exporter, allocObj: rt.newObject('call allocator'), asName: null,
+    k, rt, exporter, allocObj: rt.newObject('call allocator'),
+    // per thread: a call that yields must not see another thread's name
+    get asName() { return asNames.get(rt.current) ?? null; },
+    set asName(v: string | null) { asNames.set(rt.current, v); },
     contextAlloc: (num) => dmaFenceContextAlloc(k, num),
     newFence(context, seqno, use64) {
       const f = dmaFenceInit(k, nameOf('fence'), context, seqno, 'scenario', use64);
