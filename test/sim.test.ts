@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { explore, type Strategy } from '../src/check/explore.ts';
-import { sharedRead, sharedWrite } from '../src/sim/completion.ts';
+import { complete, newCompletion, sharedRead, sharedWrite, waitForCompletion, waitUntil } from '../src/sim/completion.ts';
 import { mutexLock, mutexUnlock, newMutex, type Mutex } from '../src/sim/mutex.ts';
 import type { Proc } from '../src/sim/op.ts';
 import { Runtime } from '../src/sim/runtime.ts';
@@ -138,4 +138,46 @@ test('dpor reaches the same final states as exhaustive (generated programs)', ()
     }),
     { numRuns: Number(process.env.DPOR_RUNS ?? 60) },
   );
+});
+
+// A step enabled only for a moment: B's wait can run only between A's two writes, and of
+// two waiters for one completion only one gets it. The reduction must still try both.
+test('dpor explores a wait that is enabled only for a moment', () => {
+  const build = () => {
+    const rt = new Runtime();
+    const flag = rt.newObject('flag');
+    let value = 0;
+    let saw = false;
+    rt.spawn('a', function* () {
+      yield* sharedWrite(flag, 'set', 'flag', () => { value = 1; });
+      yield* sharedWrite(flag, 'clear', 'flag', () => { value = 0; });
+    });
+    rt.spawn('b', function* () {
+      yield* waitUntil(flag, 'wait', 'flag', () => value === 1, 'completion');
+      saw = true;
+    }, true);
+    rt.atEnd(() => rt.report('leak', 'state', saw ? 'saw' : 'missed'));
+    rt.start();
+    return rt;
+  };
+  for (const s of ['exhaustive', 'dpor'] as const) assert.deepEqual([...finals(build, s).out].sort(), ['missed', 'saw'], s);
+});
+
+test('dpor lets either of two waiters take a single completion', () => {
+  const build = () => {
+    const rt = new Runtime();
+    const c = newCompletion(rt, 'c');
+    let winner = '';
+    rt.spawn('completer', () => complete(c));
+    for (const w of ['w1', 'w2']) {
+      rt.spawn(w, function* () {
+        yield* waitForCompletion(c);
+        winner = w;
+      }, true);
+    }
+    rt.atEnd(() => rt.report('leak', 'state', winner));
+    rt.start();
+    return rt;
+  };
+  for (const s of ['exhaustive', 'dpor'] as const) assert.deepEqual([...finals(build, s).out].sort(), ['w1', 'w2'], s);
 });

@@ -9,7 +9,9 @@
  * choice at the state before the first. Sleep sets prune orders of independent steps that
  * an earlier sibling already covered. A lock acquisition races with the previous
  * acquisition of the lock by another thread (the release between them is not a race
- * partner, it is never co-enabled with the acquisition).
+ * partner, it is never co-enabled with the acquisition). Steps can disable other threads
+ * (a condition that held only for a while): such a thread becomes a choice before the step
+ * that disabled it (`noteDisabled`).
  */
 import { performance } from 'node:perf_hooks';
 import { mayBeCoEnabled, OpKind, opsDependent, type Op } from '../sim/op.ts';
@@ -67,6 +69,7 @@ export function explore(
       if (d === stack.length - 1) {
         const before = dpor ? (f.sleep | f.done) & ~(1 << f.chosen) : 0;
         rt.step(f.chosen);
+        if (dpor) noteDisabled(f, rt.enabledMask());
         childSleep = dpor ? wake(rt, before) : 0;
       } else rt.step(f.chosen);
     }
@@ -82,8 +85,10 @@ export function explore(
       const p = prev >= 0 && avail & (1 << prev) ? prev : lowestBit(avail);
       const preempt = prev >= 0 && en & (1 << prev) && p !== prev ? 1 : 0;
       const preemptions = (stack.length ? stack[stack.length - 1]!.preemptions : 0) + preempt;
-      stack.push({ enabled: en, backtrack: dpor ? 1 << p : en, done: 1 << p, sleep, chosen: p, preemptions });
+      const frame: Frame = { enabled: en, backtrack: dpor ? 1 << p : en, done: 1 << p, sleep, chosen: p, preemptions };
+      stack.push(frame);
       rt.step(p);
+      if (dpor) noteDisabled(frame, rt.enabledMask());
       sleep = dpor ? wake(rt, sleep) : 0;
     }
     if (dpor) analyzeRaces(rt, stack, fresh);
@@ -132,6 +137,17 @@ function backtrack(stack: Frame[], bound: number | undefined, stats: ExploreStat
 
 function hasAlternatives(stack: Frame[]): boolean {
   return stack.some((f) => (f.backtrack & ~f.done & ~f.sleep) !== 0);
+}
+
+/**
+ * A thread that could run before the frame's step and cannot after it was disabled by
+ * that step (a wait whose condition held only for a while, a completion another waiter
+ * took). Its op never runs in this execution, so no race shows it: it becomes a choice at
+ * the frame (unless asleep there, where an earlier sibling covered it).
+ */
+function noteDisabled(f: Frame, after: number): void {
+  const lost = f.enabled & ~after & ~(1 << f.chosen) & ~f.sleep;
+  if (lost) f.backtrack |= lost;
 }
 
 /** Keeps asleep only the threads whose next op is independent of the step just taken. */
