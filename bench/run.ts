@@ -11,7 +11,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { checkScenario } from '../src/check/check.ts';
 import { parseScenario } from '../src/scenario/load.ts';
@@ -64,8 +64,9 @@ function measure(sc: Scenario): Row {
 function spinFigures(): Map<string, number> | string {
   const which = spawnSync('sh', ['-c', 'command -v spin'], { encoding: 'utf8' });
   if (which.status !== 0) return 'spin not found: install it with `apt-get install -y spin` (Debian) to get the Spin column';
-  const out = join('bench', 'results', 'spin');
-  execFileSync('bash', [join(SHARED, 'spin', 'run.sh'), '--reps', '3'], { env: { ...process.env, OUT_DIR: out }, stdio: 'ignore' });
+  const out = resolve('bench', 'results', 'spin');
+  const run = spawnSync('bash', [join(SHARED, 'spin', 'run.sh'), '--reps', '3'], { env: { ...process.env, OUT_DIR: out }, encoding: 'utf8' });
+  if (run.status !== 0) return `the Spin script failed (exit ${run.status}): ${(run.stderr || run.stdout).trim().split('\n').pop()}`;
   const rows = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
   const head = rows.shift()!.split(',');
   const m = new Map<string, number>();

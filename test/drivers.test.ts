@@ -115,3 +115,29 @@ test('B19: an eager remap during the landed un-revoke fails and nothing maps aga
   });
   assert.ok(lost > 0, 'some schedule loses the un-revoke notification (Q7)');
 });
+
+// Found by `dmabuf-lab matrix`: after a revoke and an unrevoke, the ODP importer's second
+// work request was judged against the table it saw when it was queued, although the page
+// fault of the first had mapped a new one. (Bounded: the unbounded search takes ~20 s.)
+test('rdma-odp: a work request after a page-fault remap uses the new table (D-ODP-2)', () => {
+  const sc = parseScenario(`name: odp-unrevoke-resubmit
+exporter: { driver: vfio-pci }
+importers:
+  - { id: mlx0, driver: rdma-odp }
+threads:
+  - name: reset
+    steps: [revoke, unrevoke]
+  - name: user
+    steps:
+      - import: mlx0
+      - dma: { importer: mlx0, count: 1 }
+      - remap: mlx0
+      - dma: { importer: mlx0, count: 1 }
+      - release: mlx0
+expect: { verdict: safe }
+check: { preemptions: 2 }
+`, 'odp-unrevoke-resubmit.yaml');
+  const r = checkScenario(sc);
+  assert.equal(r.verdict, 'safe', r.violation?.message);
+  assert.ok(r.stats.executions > 100, 'the search did explore the revoke against the requests');
+});

@@ -135,8 +135,14 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
   function* doDma(count: number, write: boolean): Proc<number> {
     if (!st.a) return -ERRNO.ENOENT;
     for (let i = 0; i < count; i++) {
-      const t = st.table;
-      if (t) yield { kind: OpKind.Read, obj: xlatObj, write: false, label: 'post work request', detail: `${dev} via ${t.name}`, apply: () => judgeSubmission(rt, dev, t, st.notified.has(t) && st.xlat) };
+      // The table is read when the post runs, not when it was queued: the fault worker may
+      // have mapped a new one in between (the op reads xlatObj, which it writes).
+      if (st.table) {
+        yield {
+          kind: OpKind.Read, obj: xlatObj, write: false, label: 'post work request', detail: dev,
+          apply: () => { const t = st.table; if (t) judgeSubmission(rt, dev, t, st.notified.has(t) && st.xlat); },
+        };
+      }
       yield* submitPrivate(b, { table: null, write, run: () => workRequest(write) });
     }
     return 0;
