@@ -10,7 +10,7 @@ import { ERRNO } from '../kernel/errno.ts';
 import { dmaFenceContextAlloc, dmaFenceInit, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from '../kernel/fence.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import { newEngine, submitJob, type DmaEngine, type DmaJob } from '../hw/engine.ts';
-import type { DriverEnv, ExporterInstance, ImporterOp } from './types.ts';
+import type { DriverEnv, ExporterInstance, ImporterInstance } from './types.ts';
 
 export interface ImporterBase {
   readonly k: Kernel;
@@ -75,5 +75,23 @@ export function* serialised(b: ImporterBase, body: Proc<number>): Proc<number> {
   return r;
 }
 
-export type OpArgs = { count?: number; write?: boolean };
-export type OpTable = Partial<Record<ImporterOp, (args: OpArgs) => Proc<number>>>;
+/**
+ * The scenario ops of an importer that can import, submit and release but not remap
+ * (rule book §5 table: iommufd, rdma-pinned, static), each serialised on the importer.
+ */
+export function importDmaRelease(
+  b: ImporterBase, dev: string,
+  ops: { doImport: () => Proc<number>; doDma: (count: number, write: boolean) => Proc<number>; doRelease: () => Proc<number> },
+): ImporterInstance {
+  return {
+    id: dev,
+    *op(name, args): Proc<number> {
+      switch (name) {
+        case 'import': return yield* serialised(b, ops.doImport());
+        case 'dma': return yield* serialised(b, ops.doDma(args.count ?? 1, args.write ?? true));
+        case 'release': return yield* serialised(b, ops.doRelease());
+        default: return -ERRNO.EOPNOTSUPP;
+      }
+    },
+  };
+}

@@ -13,7 +13,7 @@ import { dmaBufPin, dmaBufUnpin } from '../kernel/mapping.ts';
 import { dmaResvLock, dmaResvUnlock } from '../kernel/resv.ts';
 import { engineThread } from '../hw/engine.ts';
 import { iommuMap, iommuUnmap, type IommuMapping } from '../hw/iommu.ts';
-import { dmaBufGetFd, importerBase, serialised, submitPrivate } from './common.ts';
+import { dmaBufGetFd, importDmaRelease, importerBase, submitPrivate } from './common.ts';
 import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance } from './types.ts';
 
 interface IommufdSwitches {
@@ -116,17 +116,7 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
   }
 
   env.background(`${dev}-engine`, () => engineThread(k, b.engine));
-  return {
-    id: dev,
-    *op(name, args): Proc<number> {
-      switch (name) {
-        case 'import': return yield* serialised(b, doImport());
-        case 'dma': return yield* serialised(b, doDma(args.count ?? 1, args.write ?? true));
-        case 'release': return yield* serialised(b, doRelease());
-        default: return -ERRNO.EOPNOTSUPP;
-      }
-    },
-  };
+  return importDmaRelease(b, dev, { doImport, doDma, doRelease });
 }
 
 export const iommufd: ImporterDriver = {

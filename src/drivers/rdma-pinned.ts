@@ -14,7 +14,7 @@ import { dmaBufMapAttachment, dmaBufPin, dmaBufUnmapAttachment, dmaBufUnpin } fr
 import { dmaResvLock, dmaResvUnlock, dmaResvWaitTimeout, DmaResvUsage } from '../kernel/resv.ts';
 import { engineThread, prefetchThread } from '../hw/engine.ts';
 import { judgeSubmission } from '../hw/oracle.ts';
-import { dmaBufGetFd, importerBase, serialised, submitPrivate, waitOwnJobs } from './common.ts';
+import { dmaBufGetFd, importDmaRelease, importerBase, submitPrivate, waitOwnJobs } from './common.ts';
 import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance } from './types.ts';
 
 type CallbackForm = 'stub' | 'sentinel' | 'absent';
@@ -118,17 +118,7 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
   if (cfg.speculativeReads ?? true) {
     env.background(`${dev}-prefetch`, () => prefetchThread(k, b.engine, exp.regions, b.slot));
   }
-  return {
-    id: dev,
-    *op(name, args): Proc<number> {
-      switch (name) {
-        case 'import': return yield* serialised(b, doImport());
-        case 'dma': return yield* serialised(b, doDma(args.count ?? 1, args.write ?? true));
-        case 'release': return yield* serialised(b, doRelease());
-        default: return -ERRNO.EOPNOTSUPP;
-      }
-    },
-  };
+  return importDmaRelease(b, dev, { doImport, doDma, doRelease });
 }
 
 export const rdmaPinned: ImporterDriver = {

@@ -10,7 +10,7 @@ import { dmaBufPut, type DmaBufAttachment, type SgTable } from '../kernel/dma-bu
 import { ERRNO } from '../kernel/errno.ts';
 import { dmaBufMapAttachmentUnlocked, dmaBufUnmapAttachmentUnlocked } from '../kernel/mapping.ts';
 import { engineThread, prefetchThread } from '../hw/engine.ts';
-import { dmaBufGetFd, importerBase, serialised, submitPrivate, waitOwnJobs } from './common.ts';
+import { dmaBufGetFd, importDmaRelease, importerBase, submitPrivate, waitOwnJobs } from './common.ts';
 import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance } from './types.ts';
 
 function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): ImporterInstance {
@@ -61,17 +61,7 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
   env.background(`${dev}-engine`, () => engineThread(k, b.engine));
   /** S21: off by default for a static importer; `speculative-reads: true` turns it on */
   if (cfg.speculativeReads === true) env.background(`${dev}-prefetch`, () => prefetchThread(k, b.engine, exp.regions, b.slot));
-  return {
-    id: dev,
-    *op(name, args): Proc<number> {
-      switch (name) {
-        case 'import': return yield* serialised(b, doImport());
-        case 'dma': return yield* serialised(b, doDma(args.count ?? 1, args.write ?? true));
-        case 'release': return yield* serialised(b, doRelease());
-        default: return -ERRNO.EOPNOTSUPP;
-      }
-    },
-  };
+  return importDmaRelease(b, dev, { doImport, doDma, doRelease });
 }
 
 export const staticImporter: ImporterDriver = {

@@ -6,7 +6,7 @@
 import { waitOp } from '../sim/completion.ts';
 import { local, OpKind, type Proc } from '../sim/op.ts';
 import type { Runtime } from '../sim/runtime.ts';
-import type { DmaBufAttachment, SgTable } from '../kernel/dma-buf.ts';
+import type { SgTable } from '../kernel/dma-buf.ts';
 import { dmaFenceSignal, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from '../kernel/fence.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { IommuMapping } from './iommu.ts';

@@ -12,16 +12,16 @@ import { ERRNO } from '../kernel/errno.ts';
 import {
   dmaFenceAddCallback, dmaFenceBeginSignalling, dmaFenceCheckAndSignal, dmaFenceEndSignalling, dmaFenceGet, dmaFenceGetStatus,
   dmaFenceIsLater, dmaFenceIsLaterOrSame, dmaFenceIsSignaled, dmaFencePutOp, dmaFenceRemoveCallback, dmaFenceSetError, dmaFenceSignal,
-  dmaFenceWait, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence, type FenceCallback,
+  dmaFenceWait, dmaFenceWaitTimeout, type DmaFence, type FenceCallback,
 } from '../kernel/fence.ts';
 import { isVersion, warn, type KernelVersion } from '../kernel/kernel.ts';
 import { dmaBufInvalidateMappings, dmaBufMapAttachment, dmaBufMapAttachmentUnlocked, dmaBufPin, dmaBufUnmapAttachment, dmaBufUnmapAttachmentUnlocked, dmaBufUnpin } from '../kernel/mapping.ts';
 import {
   dmaResvAddFence, dmaResvAssertHeld, dmaResvLock, dmaResvLockSlow, dmaResvReplaceFences, dmaResvReserveFences, dmaResvTestSignaled,
-  dmaResvTrylock, dmaResvUnlock, dmaResvUsageRw, dmaResvWaitTimeout, DmaResvUsage, wwAcquireFini, type DmaResv, type WwAcquireCtx,
+  dmaResvTrylock, dmaResvUnlock, dmaResvUsageRw, dmaResvWaitTimeout, wwAcquireFini, type DmaResv, type WwAcquireCtx,
 } from '../kernel/resv.ts';
-import { local, type Proc } from '../sim/op.ts';
-import { bool, nullWarn, num, oops, OPT, P, sync, timeoutOf, usage, VOID, type CallFn, type CallOut } from './call-fn-types.ts';
+import { local } from '../sim/op.ts';
+import { bool, nullWarn, num, oops, OPT, P, sync, timeoutOf, usage, VOID, type CallFn } from './call-fn-types.ts';
 
 export type { CallFn, CallOut, Param } from './call-fn-types.ts';
 
