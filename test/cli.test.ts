@@ -69,3 +69,17 @@ test('list drivers shows every driver and variant', () => {
   assert.equal(r.status, 0);
   for (const s of ['vfio-pci (exporter)', 'gpu-dynamic (importer)', 'v2-no-wait', 'correct']) assert.ok(r.stdout.includes(s), s);
 });
+
+test('a missing scenario file is an input error everywhere, and check still runs the others', () => {
+  for (const args of [['run', 'nosuch.yaml'], ['replay', 'nosuch.yaml@12345678:a3'], ['report', 'nosuch.yaml', '--html', 'x.html']]) {
+    const r = cli(...args);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.match(r.stderr, /^nosuch\.yaml: no such file or directory$/m);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+  const both = cli('check', '--json', 'scenarios/b1-vfio-revoke-no-wait.yaml', 'nosuch.yaml');
+  assert.equal(both.status, 2);
+  const out = JSON.parse(both.stdout);
+  assert.deepEqual(out.results.map((r: { verdict: string }) => r.verdict), ['violation', 'error']);
+  assert.deepEqual(out.results[1].errors, ['nosuch.yaml: no such file or directory']);
+});

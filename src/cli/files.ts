@@ -11,12 +11,13 @@ export function bundledDir(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', ...(import.meta.url.includes('/src/') ? ['..'] : []), 'scenarios');
 }
 
-/** Every .yaml/.yml/.json file under the given paths, sorted; a missing path is an input error. */
+/** Every .yaml/.yml/.json file under the given paths, sorted within a directory. */
 export function scenarioFiles(paths: readonly string[]): string[] {
   const out: string[] = [];
   for (const p of paths) {
     let st;
-    try { st = statSync(p); } catch { throw new InputError([{ file: p, line: 0, col: 0, path: '', message: 'no such file or directory' }]); }
+    // a missing path is kept: loading it reports the error and the other files still run
+    try { st = statSync(p); } catch { out.push(p); continue; }
     if (st.isDirectory()) {
       for (const f of readdirSync(p).sort()) if (/\.(ya?ml|json)$/.test(f)) out.push(join(p, f));
     } else out.push(p);
@@ -29,6 +30,14 @@ export function displayPath(file: string): string {
   return r.startsWith('..') ? file : r;
 }
 
+/** Reads and validates one scenario file; a file that cannot be read is an input error. */
 export function loadScenario(file: string): Scenario {
-  return parseScenario(readFileSync(file, 'utf8'), displayPath(file));
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : `cannot be read (${(e as Error).message})`;
+    throw new InputError([{ file: displayPath(file), line: 0, col: 0, path: '', message: why }]);
+  }
+  return parseScenario(text, displayPath(file));
 }

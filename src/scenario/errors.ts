@@ -16,8 +16,10 @@ export class InputError extends Error {
   }
 }
 
+/** `file:line:col: path: message`; a problem with the file itself has no position. */
 export function formatIssue(i: InputIssue): string {
-  return `${i.file}:${i.line}:${i.col}: ${i.path ? `${i.path}: ` : ''}${i.message}`;
+  const at = i.line > 0 ? `${i.file}:${i.line}:${i.col}` : i.file;
+  return `${at}: ${i.path ? `${i.path}: ` : ''}${i.message}`;
 }
 
 /** Optimal string alignment distance (a transposition counts 1). */
