@@ -19,6 +19,15 @@ export function runSchedule(sc: Scenario, schedule: readonly number[]): { rt: Ru
     rt.step(t);
     taken.push(t);
   }
+  runToEnd(rt, taken);
+  return { rt, schedule: taken };
+}
+
+/**
+ * Runs the world to its end under the default policy (keep running the last thread, else
+ * the lowest runnable one), appending the choices to `taken`, then ends the execution.
+ */
+export function runToEnd(rt: Runtime, taken: number[]): void {
   for (;;) {
     const en = rt.enabledMask();
     if (!en) break;
@@ -28,5 +37,4 @@ export function runSchedule(sc: Scenario, schedule: readonly number[]): { rt: Ru
     taken.push(p);
   }
   rt.finish();
-  return { rt, schedule: taken };
 }

@@ -9,6 +9,7 @@
  */
 import type { Runtime } from '../sim/runtime.ts';
 import type { PropertyId } from '../sim/violation.ts';
+import { runToEnd } from './replay.ts';
 
 export interface ScheduleSize {
   readonly steps: number;
@@ -35,15 +36,7 @@ export function lenientRun(build: () => Runtime, prefix: readonly number[], rest
     rt.step(t);
     schedule.push(t);
   }
-  for (;;) {
-    const en = rt.enabledMask();
-    if (!en) break;
-    const prev = schedule.length ? schedule[schedule.length - 1]! : -1;
-    const p = prev >= 0 && en & (1 << prev) ? prev : 31 - Math.clz32(en & -en);
-    rt.step(p);
-    schedule.push(p);
-  }
-  rt.finish();
+  runToEnd(rt, schedule);
   return { rt, schedule };
 }
 
