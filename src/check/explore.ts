@@ -181,7 +181,7 @@ function analyzeRaces(rt: Runtime, stack: Frame[], fresh: number): void {
     const fp = footprint(ej);
     if (fp.length === 0) continue;
     for (const o of fp) {
-      const list = hb.byObject.get(o)!;
+      const list = hb.byObject[o]!;
       let at = list.lastIndexOf(j);
       for (let n2 = at - 1; n2 >= 0; n2--) {
         const i = list[n2]!;
@@ -215,7 +215,7 @@ function isDirectRace(rt: Runtime, i: number, j: number, fp: readonly number[]):
   }
   const ej = rt.events[j]!.op;
   for (const o of fp) {
-    const list = hb.byObject.get(o)!;
+    const list = hb.byObject[o]!;
     for (let n = list.length - 1; n >= 0; n--) {
       const k = list[n]!;
       if (k >= j) continue;

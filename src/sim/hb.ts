@@ -14,11 +14,12 @@ export class HbLog {
   readonly clocks: VClock[] = [];
   /** the thread of each event */
   readonly tids: number[] = [];
-  /** event indices that touched each object, oldest first */
-  readonly byObject = new Map<number, number[]>();
+  /** event indices that touched each object (by object id), oldest first */
+  readonly byObject: (number[] | undefined)[] = [];
   private readonly threadClock: VClock[] = [];
-  private readonly lastWrite = new Map<number, VClock>();
-  private readonly readsSince = new Map<number, VClock>();
+  // by object id: ids are small and dense, arrays beat maps on this hot path
+  private readonly lastWrite: (VClock | undefined)[] = [];
+  private readonly readsSince: (VClock | undefined)[] = [];
 
   constructor(private readonly width: number) {}
 
@@ -33,36 +34,39 @@ export class HbLog {
   append(tid: number, op: Op): number {
     const vc = Int32Array.from(this.threadNow(tid));
     const idx = this.clocks.length;
-    const touch = (o: number) => {
-      const w = this.lastWrite.get(o);
-      if (w) join(vc, w);
-      if (op.write) {
-        const r = this.readsSince.get(o);
-        if (r) join(vc, r);
-      }
-      let list = this.byObject.get(o);
-      if (!list) this.byObject.set(o, (list = []));
-      list.push(idx);
-    };
-    if (op.obj >= 0) touch(op.obj);
-    if (op.also) for (const o of op.also) touch(o);
+    if (op.obj >= 0) this.touch(op.obj, op.write, vc, idx);
+    if (op.also) for (const o of op.also) this.touch(o, op.write, vc, idx);
     vc[tid]++;
-    const publish = (o: number) => {
-      if (op.write) {
-        this.lastWrite.set(o, vc);
-        this.readsSince.delete(o);
-      } else {
-        const r = this.readsSince.get(o);
-        if (r) join(r, vc);
-        else this.readsSince.set(o, Int32Array.from(vc));
-      }
-    };
-    if (op.obj >= 0) publish(op.obj);
-    if (op.also) for (const o of op.also) publish(o);
+    if (op.obj >= 0) this.publish(op.obj, op.write, vc);
+    if (op.also) for (const o of op.also) this.publish(o, op.write, vc);
     this.threadClock[tid] = vc;
     this.clocks.push(vc);
     this.tids.push(tid);
     return idx;
+  }
+
+  /** Joins what the access of `o` must come after into `vc`, and lists the event. */
+  private touch(o: number, write: boolean, vc: VClock, idx: number): void {
+    const w = this.lastWrite[o];
+    if (w) join(vc, w);
+    if (write) {
+      const r = this.readsSince[o];
+      if (r) join(vc, r);
+    }
+    const list = this.byObject[o];
+    if (list) list.push(idx);
+    else this.byObject[o] = [idx];
+  }
+
+  private publish(o: number, write: boolean, vc: VClock): void {
+    if (write) {
+      this.lastWrite[o] = vc;
+      this.readsSince[o] = undefined;
+    } else {
+      const r = this.readsSince[o];
+      if (r) join(r, vc);
+      else this.readsSince[o] = Int32Array.from(vc);
+    }
   }
 
   /** Whether event `i` happens before event `j` (or is it). */
