@@ -78,3 +78,26 @@ test('JUnit XML has one testcase a scenario and the timeline in the failure', ()
   assert.match(xml, /tests="2" failures="1" errors="0"/);
   assert.match(xml, /&lt;-- dma-after-revoke \(P1\)/);
 });
+
+test('--reduce finds the smaller scenario that shows the same violation', () => {
+  const two = parseScenario(`name: two-gpus
+exporter: { driver: vfio-pci, variant: v2-no-wait }
+importers:
+  - { id: gpu0, driver: gpu-dynamic }
+  - { id: gpu1, driver: gpu-dynamic }
+threads:
+  - name: reset
+    steps: [revoke]
+  - name: gpu0-user
+    steps: [{ import: gpu0 }, { dma: { importer: gpu0, count: 2 } }, { release: gpu0 }]
+  - name: gpu1-user
+    steps: [{ import: gpu1 }, { dma: { importer: gpu1, count: 2 } }, { release: gpu1 }]
+expect: { verdict: violation, property: dma-after-revoke }
+`, 'two-gpus.yaml');
+  const r = checkScenario(two, { reduce: true });
+  const red = r.violation!.reduced!;
+  assert.equal(red.threads, 2, red.changes.join('; '));
+  assert.equal(red.transfers, 1);
+  assert.ok(red.changes.some((c) => /removed \(and importer gpu[01]\)/.test(c)));
+  assert.equal(checkScenario(two).violation!.reduced, undefined, 'only on request');
+});

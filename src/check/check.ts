@@ -13,6 +13,7 @@ import { HbAudit } from './audit.ts';
 import { explore, type ExploreStats } from './explore.ts';
 import type { ScenarioResult, TraceEntry, ViolationResult } from './result.ts';
 import { sample } from './sample.ts';
+import { reduceScenario } from './reduce.ts';
 import { scheduleSize, shrinkSchedule } from './shrink.ts';
 import { formatToken } from './token.ts';
 
@@ -30,6 +31,8 @@ export interface CheckOptions {
   readonly depth?: number;
   /** shrink counterexamples (default true) */
   readonly shrink?: boolean;
+  /** also try smaller scenarios (fewer transfers, threads) that show the same property */
+  readonly reduce?: boolean;
   /** pct runs before a dpor/exhaustive search, to meet shallow bugs fast (default 64, 0 = none) */
   readonly prepass?: number;
   /** called after every execution (progress display) */
@@ -113,7 +116,8 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
       const sv = s.rt.violations.find((x) => x.property === v.property);
       if (sv) ({ rt, v, schedule } = { rt: s.rt, v: sv, schedule: s.schedule });
     }
-    violation = { ...violationResult(sc, rt, v, schedule), shrunk: { before, after: scheduleSize(schedule) } };
+    const reduced = opts.reduce ? reduceScenario(sc, v.property) : null;
+    violation = { ...violationResult(sc, rt, v, schedule), shrunk: { before, after: scheduleSize(schedule) }, ...(reduced ? { reduced } : {}) };
   }
   const verdict = seen.size > 0 ? 'violation' : 'safe';
   const ok = wanted ? found !== null : verdict === 'safe';

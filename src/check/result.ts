@@ -20,6 +20,8 @@ export interface ViolationResult {
   readonly trace: readonly TraceEntry[];
   /** counterexample size before and after shrinking */
   readonly shrunk?: { readonly before: { steps: number; switches: number }; readonly after: { steps: number; switches: number } };
+  /** with --reduce: a smaller scenario that shows the same property (check/reduce.ts) */
+  readonly reduced?: { readonly changes: string[]; readonly threads: number; readonly transfers: number; readonly executions: number };
 }
 
 export interface ScenarioResult {

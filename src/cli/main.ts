@@ -47,6 +47,9 @@ function printViolation(r: ScenarioResult): void {
   process.stdout.write(`     ${v.property} (${v.rule}): ${v.message}\n     schedule ${v.schedule}\n`);
   process.stdout.write(`     diagram: dmabuf-lab report ${r.file} --schedule '${v.schedule}' --html ${r.scenario}.html\n`);
   process.stdout.write(formatTimeline(v, { color: color(), width: 95 }).replace(/^/gm, '     ') + '\n');
+  if (v.reduced) {
+    process.stdout.write(`     a smaller scenario shows it too (${v.reduced.threads} thread(s), ${v.reduced.transfers} transfer(s)): ${v.reduced.changes.join('; ')}\n`);
+  }
 }
 
 interface CheckFlags {
@@ -56,6 +59,7 @@ interface CheckFlags {
   depth?: number;
   timeLimit?: number;
   shrink?: boolean;
+  reduce?: boolean;
   junit?: string;
   html?: string;
   preemptions?: number;
@@ -86,7 +90,7 @@ function cmdCheck(paths: string[], flags: CheckFlags): number {
     const bar = progressBar(flags, sc.name);
     const r = checkScenario(sc, {
       strategy: flags.strategy, preemptions: flags.preemptions, maxExecutions: flags.maxExecutions, timeLimit: flags.timeLimit,
-      seed: flags.seed, runs: flags.runs, depth: flags.depth, shrink: flags.shrink, progress: bar?.update,
+      seed: flags.seed, runs: flags.runs, depth: flags.depth, shrink: flags.shrink, reduce: flags.reduce, progress: bar?.update,
     });
     bar?.stop();
     const ok = r.ok && !(flags.requireComplete && !r.complete);
@@ -193,6 +197,7 @@ function main(argv: string[]): number {
     .option('--depth <d>', 'pct bug depth (default 3)', intArg(1))
     .option('--time-limit <sec>', 'stop the search after this many seconds (incomplete)', intArg(1))
     .option('--no-shrink', 'report counterexamples as found, not shrunk')
+    .option('--reduce', 'also look for a smaller scenario (fewer transfers, threads, importers) with the same violation')
     .option('--junit <file>', 'write a JUnit XML report (one testcase a scenario)')
     .option('--html <dir>', 'write an HTML sequence diagram of each counterexample into this directory')
     .option('--preemptions <n>', 'preemption bound', intArg(0))
