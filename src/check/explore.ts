@@ -182,8 +182,7 @@ function analyzeRaces(rt: Runtime, stack: Frame[], fresh: number): void {
     if (fp.length === 0) continue;
     for (const o of fp) {
       const list = hb.byObject[o]!;
-      let at = list.lastIndexOf(j);
-      for (let n2 = at - 1; n2 >= 0; n2--) {
+      for (let n2 = list.lastIndexOf(j) - 1; n2 >= 0; n2--) {
         const i = list[n2]!;
         const ti = hb.tids[i]!;
         if (ti === tj) continue;
@@ -192,7 +191,6 @@ function analyzeRaces(rt: Runtime, stack: Frame[], fresh: number): void {
         if (!isDirectRace(rt, i, j, fp)) continue;
         addSource(rt, stack, i, j);
       }
-      void at;
     }
   }
 }
