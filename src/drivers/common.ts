@@ -5,7 +5,8 @@
  */
 import { mutexLock, mutexUnlock, newMutex, type Mutex } from '../sim/mutex.ts';
 import { OpKind, type Proc } from '../sim/op.ts';
-import type { DmaBuf } from '../kernel/dma-buf.ts';
+import { dmaBufDynamicAttach } from '../kernel/attach.ts';
+import { dmaBufPut, type DmaBuf, type DmaBufAttachment, type DmaBufAttachOps } from '../kernel/dma-buf.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { dmaFenceContextAlloc, dmaFenceInit, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from '../kernel/fence.ts';
 import type { Kernel } from '../kernel/kernel.ts';
@@ -52,6 +53,19 @@ export function* dmaBufGetFd(b: { readonly buf: DmaBuf }, exp: ExporterInstance)
     },
   }) as boolean;
   return ok ? 0 : -ERRNO.EBADF;
+}
+
+/**
+ * The start of a dynamic importer's `import`: the fd reference, then R33 with the
+ * importer's ops; a refused attach drops the reference again. Returns the attachment or
+ * a negative errno.
+ */
+export function* getAndAttach(b: ImporterBase, exp: ExporterInstance, dev: string, ops: DmaBufAttachOps, priv: unknown): Proc<DmaBufAttachment | number> {
+  const g = yield* dmaBufGetFd(b, exp);
+  if (g < 0) return g;
+  const a = yield* dmaBufDynamicAttach(b.k, b.buf, dev, ops, priv, b.slot);
+  if (typeof a === 'number') yield* dmaBufPut(b.k, b.buf);
+  return a;
 }
 
 /** Queues one transfer whose completion fence the importer keeps to itself. */

@@ -5,7 +5,7 @@
  */
 import { mutexLock, mutexUnlock, newMutex } from '../sim/mutex.ts';
 import type { Proc } from '../sim/op.ts';
-import { dmaBufDetach, dmaBufDynamicAttach } from '../kernel/attach.ts';
+import { dmaBufDetach } from '../kernel/attach.ts';
 import { dmaBufPut, type DmaBufAttachment, type DmaBufAttachOps } from '../kernel/dma-buf.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { isVersion, type Kernel } from '../kernel/kernel.ts';
@@ -13,7 +13,7 @@ import { dmaBufPin, dmaBufUnpin } from '../kernel/mapping.ts';
 import { dmaResvLock, dmaResvUnlock } from '../kernel/resv.ts';
 import { engineThread } from '../hw/engine.ts';
 import { iommuMap, iommuUnmap, type IommuMapping } from '../hw/iommu.ts';
-import { dmaBufGetFd, importDmaRelease, importerBase, submitPrivate } from './common.ts';
+import { getAndAttach, importDmaRelease, importerBase, submitPrivate } from './common.ts';
 import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance } from './types.ts';
 
 interface IommufdSwitches {
@@ -55,13 +55,8 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
 
   function* doImport(): Proc<number> {
     if (st.a) return -ERRNO.EBUSY;
-    const g = yield* dmaBufGetFd(b, exp);
-    if (g < 0) return g;
-    const a = yield* dmaBufDynamicAttach(k, buf, dev, ops, st, b.slot);
-    if (typeof a === 'number') {
-      yield* dmaBufPut(k, buf);
-      return a;
-    }
+    const a = yield* getAndAttach(b, exp, dev, ops, st);
+    if (typeof a === 'number') return a;
     yield* dmaResvLock(k, buf.resv);
     if (pins) {
       const r = yield* dmaBufPin(k, a);

@@ -6,7 +6,7 @@
  */
 import { sharedWrite, waitOp, waitUntil } from '../sim/completion.ts';
 import { local, OpKind, type Proc } from '../sim/op.ts';
-import { dmaBufDetach, dmaBufDynamicAttach } from '../kernel/attach.ts';
+import { dmaBufDetach } from '../kernel/attach.ts';
 import { dmaBufPut, type DmaBufAttachment, type DmaBufAttachOps, type SgTable } from '../kernel/dma-buf.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { MAX_SCHEDULE_TIMEOUT } from '../kernel/fence.ts';
@@ -16,7 +16,7 @@ import { dmaResvLock, dmaResvUnlock, dmaResvWaitTimeout, DmaResvUsage } from '..
 import { engineThread, prefetchThread } from '../hw/engine.ts';
 import { accessFootprint, judgeAccess, judgeSubmission, type Access } from '../hw/oracle.ts';
 import type { MemRegion } from '../hw/region.ts';
-import { dmaBufGetFd, importerBase, serialised, submitPrivate } from './common.ts';
+import { getAndAttach, importerBase, serialised, submitPrivate } from './common.ts';
 import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance } from './types.ts';
 
 interface OdpSwitches {
@@ -89,13 +89,8 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
 
   function* doImport(): Proc<number> {
     if (st.a) return -ERRNO.EBUSY;
-    const g = yield* dmaBufGetFd(b, exp);
-    if (g < 0) return g;
-    const a = yield* dmaBufDynamicAttach(k, buf, dev, ops, st, b.slot);
-    if (typeof a === 'number') {
-      yield* dmaBufPut(k, buf);
-      return a;
-    }
+    const a = yield* getAndAttach(b, exp, dev, ops, st);
+    if (typeof a === 'number') return a;
     st.a = a;
     st.closing = false;
     return yield* prefetch();

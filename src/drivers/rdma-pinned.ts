@@ -5,7 +5,7 @@
  */
 import { sharedRead, sharedWrite } from '../sim/completion.ts';
 import { local, type Proc } from '../sim/op.ts';
-import { dmaBufDetach, dmaBufDynamicAttach } from '../kernel/attach.ts';
+import { dmaBufDetach } from '../kernel/attach.ts';
 import { dmaBufPut, type DmaBufAttachment, type DmaBufAttachOps, type SgTable } from '../kernel/dma-buf.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { MAX_SCHEDULE_TIMEOUT } from '../kernel/fence.ts';
@@ -14,7 +14,7 @@ import { dmaBufMapAttachment, dmaBufPin, dmaBufUnmapAttachment, dmaBufUnpin } fr
 import { dmaResvLock, dmaResvUnlock, dmaResvWaitTimeout, DmaResvUsage } from '../kernel/resv.ts';
 import { engineThread, prefetchThread } from '../hw/engine.ts';
 import { judgeSubmission } from '../hw/oracle.ts';
-import { dmaBufGetFd, importDmaRelease, importerBase, submitPrivate, waitOwnJobs } from './common.ts';
+import { getAndAttach, importDmaRelease, importerBase, submitPrivate, waitOwnJobs } from './common.ts';
 import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance } from './types.ts';
 
 type CallbackForm = 'stub' | 'sentinel' | 'absent';
@@ -51,13 +51,8 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
   /** D-RDMAP-1: attach, pin, map, wait KERNEL, all under one resv hold. */
   function* doImport(): Proc<number> {
     if (st.a) return -ERRNO.EBUSY;
-    const g = yield* dmaBufGetFd(b, exp);
-    if (g < 0) return g;
-    const a = yield* dmaBufDynamicAttach(k, buf, dev, ops, st, b.slot);
-    if (typeof a === 'number') {
-      yield* dmaBufPut(k, buf);
-      return a;
-    }
+    const a = yield* getAndAttach(b, exp, dev, ops, st);
+    if (typeof a === 'number') return a;
     yield* dmaResvLock(k, buf.resv);
     const p = yield* dmaBufPin(k, a);
     if (p < 0) return yield* undo(a, p, null, false);
