@@ -19,7 +19,8 @@ import { parseScenario } from '../src/scenario/load.ts';
 import type { Scenario } from '../src/scenario/types.ts';
 
 const LIMIT = Number(process.env.BENCH_LIMIT ?? 20);
-const SHARED = join(import.meta.dirname ?? '.', '..', '..', 'shared', 'bench');
+// the yardsticks live next to the project (../shared/bench); BENCH_SHARED points elsewhere
+const SHARED = process.env.BENCH_SHARED ?? join(import.meta.dirname ?? '.', '..', '..', 'shared', 'bench');
 const cores = availableParallelism();
 
 function median(xs: number[]): number {
@@ -118,8 +119,10 @@ const cli = timeCmd(process.execPath, [cliBin, 'list', 'drivers']);
 say(`Start-up: node -e 0 ${bare.toFixed(0)} ms, dmabuf-lab list drivers ${cli.toFixed(0)} ms (+${(cli - bare).toFixed(0)} ms, budget +50 ms)`);
 say('');
 
-const twins = readdirSync(join(SHARED, 'spin', 'scenarios')).filter((f) => f.endsWith('.yaml')).sort();
-const spin = spinFigures();
+const twinDir = join(SHARED, 'spin', 'scenarios');
+const twins = existsSync(twinDir) ? readdirSync(twinDir).filter((f) => f.endsWith('.yaml')).sort() : [];
+if (!twins.length) say(`No Spin twins at ${twinDir} (set BENCH_SHARED to the shared/bench folder): that section is skipped.`);
+const spin = twins.length ? spinFigures() : 'no twins';
 say('## Spin twins (../shared/bench/spin/scenarios)');
 say('');
 if (typeof spin === 'string') say(`Spin column skipped: ${spin}.`);
