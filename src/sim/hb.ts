@@ -68,18 +68,6 @@ export class HbLog {
       else this.readsSince[o] = Int32Array.from(vc);
     }
   }
-
-  /** Whether event `i` happens before event `j` (or is it). */
-  happensBefore(i: number, j: number): boolean {
-    const t = this.tids[i]!;
-    return this.clocks[j]![t]! >= this.clocks[i]![t]!;
-  }
-
-  /** Whether event `i` happens before the next event of thread `tid`. */
-  happensBeforeThread(i: number, tid: number): boolean {
-    const t = this.tids[i]!;
-    return this.threadNow(tid)[t]! >= this.clocks[i]![t]!;
-  }
 }
 
 function join(into: VClock, from: VClock): void {

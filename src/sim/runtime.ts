@@ -185,9 +185,4 @@ export class Runtime {
     }
     else for (const c of this.endChecks) c();
   }
-
-  /** Whether the op of an event was a thread-local step. */
-  static isLocal(op: Op): boolean {
-    return op.kind === OpKind.Local;
-  }
 }
