@@ -38,10 +38,20 @@ test('an undeclared importer, an unknown op, a wrong type and a YAML error', () 
   assert.match(errorsOf(good.replace('  - name: reset\n    steps:\n      - revoke\n', '  - name: reset\n    steps: []\n'))[0]!, /threads\[0\]\.steps: expected at least one step/);
 });
 
+test('a list or map used as a key is an error at the key, on one line', () => {
+  const [m, ...rest] = errorsOf(good.replace('  - name: gpu0-user', '? - name: gpu0-user'));
+  assert.match(m!, /^x\.yaml:\d+:3: expected a field name as key, found a list$/);
+  assert.deepEqual(rest, []);
+  assert.match(errorsOf('? {a: 1}\n: 2\n')[0]!, /^x\.yaml:1:3: expected a field name as key, found a map$/);
+});
+
+// Characters that mean something to YAML (anchors, aliases, tags, explicit keys, flow).
+const yamlish = fc.string({ maxLength: 4, unit: fc.constantFrom(...'?*&!|>-:[]{},#\'"\n %@`'.split('')) });
+
 test('mutated files never crash the loader', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: good.length - 1 }), fc.string({ maxLength: 3 }), (at, ins) => {
-      const text = good.slice(0, at) + ins + good.slice(at + 1);
+    fc.property(fc.integer({ min: 0, max: good.length - 1 }), fc.integer({ min: 0, max: 3 }), fc.oneof(fc.string({ maxLength: 3 }), yamlish), (at, cut, ins) => {
+      const text = good.slice(0, at) + ins + good.slice(at + cut);
       try {
         parseScenario(text, 'm.yaml');
       } catch (e) {
@@ -49,6 +59,6 @@ test('mutated files never crash the loader', () => {
         for (const line of e.message.split('\n')) assert.match(line, /^m\.yaml:\d+:\d+: /);
       }
     }),
-    { numRuns: 300 },
+    { numRuns: Number(process.env.FUZZ_RUNS ?? 300) },
   );
 });

@@ -19,7 +19,8 @@ export class InputError extends Error {
 /** `file:line:col: path: message`; a problem with the file itself has no position. */
 export function formatIssue(i: InputIssue): string {
   const at = i.line > 0 ? `${i.file}:${i.line}:${i.col}` : i.file;
-  return `${at}: ${i.path ? `${i.path}: ` : ''}${i.message}`;
+  // One line per issue, whatever the file held: editors and CI parse `file:line:col:`.
+  return `${at}: ${i.path ? `${i.path}: ` : ''}${i.message}`.replace(/\r?\n/g, '\\n');
 }
 
 /** Optimal string alignment distance (a transposition counts 1). */

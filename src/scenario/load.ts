@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
-import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from 'yaml';
 import { findExporter, findImporter, EXPORTERS, IMPORTERS } from '../drivers/catalogue.ts';
 import type { DriverInfo, ExporterOp, ImporterOp, RevokeTrigger } from '../drivers/types.ts';
 import { PROPERTIES, type PropertyId } from '../sim/violation.ts';
@@ -65,7 +65,27 @@ export function parseScenario(text: string, file: string): Scenario {
     atPath(path, message);
   };
 
-  const raw = doc.toJS() as unknown;
+  // A `? [..]` or `? {..}` key has no field name; yaml would stringify it with a warning.
+  visit(doc, {
+    Pair(_, pair) {
+      if (pair.key === null || isScalar(pair.key)) return;
+      const key = pair.key as Node;
+      at(key.range?.[0] ?? 0, [], `expected a field name as key, found ${isSeq(key) ? 'a list' : isAlias(key) ? 'an alias' : 'a map'}`);
+    },
+    Alias(_, alias) {
+      if (!alias.resolve(doc)) at(alias.range?.[0] ?? 0, [], `alias *${alias.source} names no anchor (&${alias.source}) defined before it`);
+    },
+  });
+  if (issues.length) throw new InputError(issues);
+
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (e) {
+    // What yaml refuses while building values (e.g. an alias bomb) is still the file's fault.
+    at(0, [], `YAML error: ${e instanceof Error ? e.message : String(e)}`);
+    throw new InputError(issues);
+  }
   const parsed = v.safeParse(ScenarioSchema, raw);
   if (!parsed.success) {
     for (const issue of parsed.issues) {
