@@ -2,12 +2,14 @@
 // run time; ECOSYSTEM.md: an ESM bundle trips over commander's require of node:events).
 import { build } from 'esbuild';
 await build({
-  entryPoints: ['src/cli/main.ts'],
+  // the worker of `check --workers` is a second bundle next to the CLI (src/cli/pool.ts)
+  entryPoints: { cli: 'src/cli/main.ts', worker: 'src/cli/worker.ts' },
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  outfile: 'dist/cli.cjs',
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
   sourcemap: 'linked',
   logLevel: 'warning',
   define: { 'import.meta.url': 'importMetaUrl' },

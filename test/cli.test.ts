@@ -83,3 +83,49 @@ test('a missing scenario file is an input error everywhere, and check still runs
   assert.deepEqual(out.results.map((r: { verdict: string }) => r.verdict), ['violation', 'error']);
   assert.deepEqual(out.results[1].errors, ['nosuch.yaml: no such file or directory']);
 });
+
+test('check --shard i/n on each shard, then merge, gives the verdict of the whole search', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dmabuf-shard-'));
+  const files = ['scenarios/b1-vfio-revoke-fixed.yaml', 'scenarios/b14-vfio-no-revoked-check.yaml'];
+  const whole = JSON.parse(cli('check', '--json', '--workers', '1', ...files).stdout);
+  const parts: string[] = [];
+  for (let i = 1; i <= 3; i++) {
+    const r = cli('check', '--json', '--shard', `${i}/3`, ...files);
+    assert.equal(r.status, 0, `a shard exits 0 when it saw nothing unexpected: ${r.stderr}`);
+    const f = join(dir, `shard-${i}.json`);
+    writeFileSync(f, r.stdout);
+    parts.push(f);
+    for (const res of JSON.parse(r.stdout).results) assert.deepEqual(res.shard.index, i);
+  }
+  const merged = cli('merge', '--json', ...parts);
+  assert.equal(merged.status, 0, merged.stderr);
+  const m = JSON.parse(merged.stdout);
+  assert.deepEqual(m.results.map((r: { verdict: string }) => r.verdict), whole.results.map((r: { verdict: string }) => r.verdict));
+  assert.equal(m.results[0].stats.executions, whole.results[0].stats.executions, 'the safe search is split, not repeated');
+  assert.equal(m.results[1].violation.property, 'access-after-revoke');
+  assert.ok(m.results.every((r: { ok: boolean; stats: { shards: number } }) => r.ok && r.stats.shards === 3));
+  const text = cli('merge', ...parts);
+  assert.match(text.stdout, /ok {3}b1-vfio-revoke-fixed +safe \(expected safe\) +\d+ executions, \d+ ms {2}\[3 shards\]/);
+  // a missing shard, a result made without --shard, bad --shard values
+  const missing = cli('merge', parts[0]!, parts[2]!);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /b1-vfio-revoke-fixed\.yaml \(b1-vfio-revoke-fixed\): shard 2\/3 missing/);
+  const plain = join(dir, 'plain.json');
+  writeFileSync(plain, JSON.stringify(whole));
+  assert.match(cli('merge', plain).stderr, /is not a shard \(made without --shard\)/);
+  for (const bad of ['0/2', '3/2', 'x']) assert.equal(cli('check', '--shard', bad, files[0]!).status, 2, bad);
+  assert.equal(cli('check', '--shard', '1/2', '--strategy', 'pct', files[0]!).status, 2);
+});
+
+test('check --workers 2 splits one search and agrees with one worker', () => {
+  for (const f of ['scenarios/b1-vfio-revoke-fixed.yaml', 'scenarios/b14-vfio-no-revoked-check.yaml', 'scenarios/b1-vfio-revoke-no-wait.yaml']) {
+    const one = JSON.parse(cli('check', '--json', '--workers', '1', f).stdout).results[0];
+    const two = JSON.parse(cli('check', '--json', '--workers', '2', f).stdout).results[0];
+    assert.equal(two.stats.shards, 2, f);
+    assert.equal(two.verdict, one.verdict, f);
+    assert.equal(two.ok, true, f);
+    assert.equal(two.stats.redundant, 0, f);
+    if (one.verdict === 'safe') assert.equal(two.stats.executions, one.stats.executions, `${f}: the same executions, split`);
+    else assert.equal(two.violation.property, one.violation.property, f);
+  }
+});

@@ -8,6 +8,7 @@ import { complete, newCompletion, sharedRead, sharedWrite, waitForCompletion, wa
 import { mutexLock, mutexUnlock, newMutex, type Mutex } from '../src/sim/mutex.ts';
 import type { Proc } from '../src/sim/op.ts';
 import { Runtime } from '../src/sim/runtime.ts';
+import { progArb, progWorld } from './programs.ts';
 
 function counterWorld(threads: number, locked: boolean) {
   return () => {
@@ -93,42 +94,8 @@ test('dpor explores fewer executions than exhaustive on independent threads', ()
   assert.equal(finals(build, 'dpor').stats.executions, 1, 'one execution: nothing is dependent');
 });
 
-// Small generated programs: threads of reads, writes and locked sections over two
-// variables; dpor must reach exactly the final states exhaustive reaches.
-const opArb = fc.oneof(
-  fc.record({ k: fc.constant('r' as const), v: fc.integer({ min: 0, max: 1 }) }),
-  fc.record({ k: fc.constant('w' as const), v: fc.integer({ min: 0, max: 1 }) }),
-  fc.record({ k: fc.constant('inc' as const), v: fc.integer({ min: 0, max: 1 }) }),
-);
-const progArb = fc.array(fc.array(opArb, { minLength: 1, maxLength: Number(process.env.DPOR_LEN ?? 2) }), { minLength: 2, maxLength: 3 });
-
-function progWorld(prog: { k: 'r' | 'w' | 'inc'; v: number }[][]) {
-  return () => {
-    const rt = new Runtime();
-    const objs = [rt.newObject('x'), rt.newObject('y')];
-    const m = newMutex(rt, 'm');
-    const vals = [0, 0];
-    const seen: number[][] = prog.map(() => []);
-    prog.forEach((ops, ti) => {
-      rt.spawn(`t${ti}`, function* () {
-        for (const [i, op] of ops.entries()) {
-          if (op.k === 'r') seen[ti]!.push(yield* sharedRead(objs[op.v]!, 'r', '', () => vals[op.v]!));
-          else if (op.k === 'w') yield* sharedWrite(objs[op.v]!, 'w', '', () => { vals[op.v] = ti * 10 + i; });
-          else {
-            yield* mutexLock(rt, m);
-            const v = yield* sharedRead(objs[op.v]!, 'r', '', () => vals[op.v]!);
-            yield* sharedWrite(objs[op.v]!, 'w', '', () => { vals[op.v] = v + 1; });
-            yield* mutexUnlock(rt, m);
-          }
-        }
-      });
-    });
-    rt.atEnd(() => rt.report('leak', 'state', JSON.stringify([vals, seen])));
-    rt.start();
-    return rt;
-  };
-}
-
+// Small generated programs (programs.ts): dpor must reach exactly the final states
+// exhaustive reaches.
 test('dpor reaches the same final states as exhaustive (generated programs)', () => {
   fc.assert(
     fc.property(progArb, (prog) => {

@@ -10,7 +10,7 @@ import type { Scenario } from '../scenario/types.ts';
 import type { Runtime } from '../sim/runtime.ts';
 import type { PropertyId, Violation } from '../sim/violation.ts';
 import { HbAudit } from './audit.ts';
-import { explore, type ExploreStats } from './explore.ts';
+import { explore, shardDepth, type ExploreStats } from './explore.ts';
 import type { ScenarioResult, TraceEntry, ViolationResult } from './result.ts';
 import { sample } from './sample.ts';
 import { reduceScenario } from './reduce.ts';
@@ -35,6 +35,14 @@ export interface CheckOptions {
   readonly reduce?: boolean;
   /** pct runs before a dpor/exhaustive search, to meet shallow bugs fast (default 64, 0 = none) */
   readonly prepass?: number;
+  /**
+   * explore shard `index` (0-based) of `count` (explore.ts `Shard`); the pct pre-pass runs
+   * in shard 0 only. With `units`, a counter in shared memory, the shards claim units as
+   * they go (`--workers`) instead of taking every count-th.
+   */
+  readonly shard?: { readonly index: number; readonly count: number; readonly units?: Int32Array };
+  /** polled between executions: true stops the search (a worker for another shard found the bug) */
+  readonly cancelled?: () => boolean;
   /** called after every execution (progress display) */
   readonly progress?: (executions: number, depth: number, violations: number) => void;
 }
@@ -92,7 +100,11 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
   // where depth-first search may reverse the decisive early choice only late. It proves
   // nothing, so the systematic search still runs unless the pass met what it looks for.
   // Its runs are not audited: the audit measures the systematic search alone.
-  const prepass = sampling ? 0 : opts.prepass ?? 64;
+  const units = opts.shard?.units;
+  const shard = opts.shard && !sampling
+    ? { index: opts.shard.index, count: opts.shard.count, depth: shardDepth(opts.shard.count, units !== undefined), ...(units ? { claim: () => Atomics.add(units, 0, 1) } : {}) }
+    : undefined;
+  const prepass = sampling || (shard && shard.index > 0) ? 0 : opts.prepass ?? 64;
   if (prepass > 0) {
     sample(build, { strategy: 'pct', runs: prepass, seed: opts.seed ?? 1, depth: opts.depth ?? 3, deadline }, (rt, schedule) => {
       prepassRuns++;
@@ -103,7 +115,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     ? { executions: 0, sleepBlocked: 0, maxDepth: 0, complete: true }
     : sampling
       ? sample(build, { strategy, runs: opts.runs ?? opts.maxExecutions ?? sc.check.maxExecutions ?? 1000, seed: opts.seed ?? 1, depth: opts.depth ?? 3, deadline }, onExecution)
-      : explore(build, { strategy, maxExecutions: opts.maxExecutions ?? sc.check.maxExecutions, preemptions: opts.preemptions ?? sc.check.preemptions, deadline }, onExecution);
+      : explore(build, { strategy, maxExecutions: opts.maxExecutions ?? sc.check.maxExecutions, preemptions: opts.preemptions ?? sc.check.preemptions, deadline, shard, cancelled: opts.cancelled }, onExecution);
   const searchMs = performance.now() - t0;
   const found = hit as Found | null;
   const show = found ?? (firstOther as Found | null);
@@ -126,6 +138,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     : null;
   return {
     scenario: sc.name, file: sc.file, verdict, complete: stats.complete, expected, ok,
+    ...(shard ? { shard: { index: shard.index + 1, count: shard.count, hash: sc.hash } } : {}),
     ...(violation ? { violation } : {}),
     violations: [...seen].sort(),
     stats: {

@@ -27,6 +27,38 @@ export interface ExploreOptions {
   readonly maxSteps?: number;
   /** performance.now() value after which the search stops, incomplete */
   readonly deadline?: number;
+  /** explore only this shard of the space (see `Shard`) */
+  readonly shard?: Shard;
+  /** polled after each execution: true stops the search, incomplete (another worker's hit) */
+  readonly cancelled?: () => boolean;
+}
+
+/**
+ * A part of the search. The first `depth` branching steps of every execution (steps with
+ * two or more awake threads) are expanded fully, so that no race found below them can add
+ * a choice above them; the subtrees below form a sequence of units that every shard
+ * enumerates in the same order. Shard `index` explores unit k when k mod count = index,
+ * or, with `claim`, the units it claims from a counter shared with the other shards (each
+ * unit goes to exactly one claimant, whichever is free first). Every shard walks the same
+ * upper tree, so the shards' union is the unsharded search with full expansion at the top:
+ * the same equivalence classes, each once.
+ */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+  readonly depth: number;
+  /** returns the lowest unit nobody has claimed yet, and claims it (an atomic counter) */
+  readonly claim?: () => number;
+}
+
+/**
+ * Split depths measured on the bundled scenarios (issue 9 note): subtrees are very uneven,
+ * so a static split needs many units (12 branching steps for 2 shards, two more each time
+ * the count doubles); claiming balances itself with fewer (8), and every extra level of
+ * full expansion costs sleep-blocked prefixes.
+ */
+export function shardDepth(count: number, claimed: boolean): number {
+  return claimed ? 8 : 10 + 2 * Math.ceil(Math.log2(Math.max(2, count)));
 }
 
 export interface ExploreStats {
@@ -45,6 +77,8 @@ interface Frame {
   sleep: number;
   chosen: number;
   preemptions: number;
+  /** branching frames up to and including this one (sharding) */
+  level: number;
 }
 
 const lowestBit = (m: number) => 31 - Math.clz32(m & -m);
@@ -60,10 +94,23 @@ export function explore(
   const maxSteps = opts.maxSteps ?? 100_000;
   const stats: ExploreStats = { executions: 0, sleepBlocked: 0, maxDepth: 0, complete: true };
   const stack: Frame[] = [];
+  const shard = opts.shard && opts.shard.count > 1 ? opts.shard : undefined;
+  const split = shard ? shard.depth : Infinity;
+  let units = 0;
+  let mine = -1;
+  /** A unit of the sharded space begins: whether this shard explores it. */
+  const ours = (): boolean => {
+    const u = units++;
+    if (!shard!.claim) return u % shard!.count === shard!.index;
+    // every unit before u is claimed (by us when we passed it unclaimed), so claim() >= u
+    if (u > mine) mine = shard!.claim();
+    return u === mine;
+  };
   let childSleep = 0;
   for (;;) {
     const rt = build();
     const fresh = Math.max(0, stack.length - 1);
+    let foreign = false;
     for (let d = 0; d < stack.length; d++) {
       const f = stack[d]!;
       if (d === stack.length - 1) {
@@ -71,25 +118,38 @@ export function explore(
         rt.step(f.chosen);
         if (dpor) noteDisabled(f, rt.enabledMask());
         childSleep = dpor ? wake(rt, before) : 0;
+        if (shard && f.level === split && isBranch(f) && !ours()) foreign = true;
       } else rt.step(f.chosen);
     }
     let sleep = stack.length === 0 ? 0 : childSleep;
     let blocked = false;
-    for (;;) {
+    while (!foreign) {
       const en = rt.enabledMask();
       if (en === 0) break;
       if (stack.length >= maxSteps) throw new Error(`an execution exceeded ${maxSteps} steps: the model does not terminate`);
       const avail = en & ~sleep;
       if (avail === 0) { blocked = true; break; }
-      const prev = stack.length ? stack[stack.length - 1]!.chosen : -1;
+      const below = stack.length ? stack[stack.length - 1]! : undefined;
+      const prev = below ? below.chosen : -1;
       const p = prev >= 0 && avail & (1 << prev) ? prev : lowestBit(avail);
       const preempt = prev >= 0 && en & (1 << prev) && p !== prev ? 1 : 0;
-      const preemptions = (stack.length ? stack[stack.length - 1]!.preemptions : 0) + preempt;
-      const frame: Frame = { enabled: en, backtrack: dpor ? 1 << p : en, done: 1 << p, sleep, chosen: p, preemptions };
+      const preemptions = (below ? below.preemptions : 0) + preempt;
+      const branch = (avail & (avail - 1)) !== 0;
+      const level = (below ? below.level : 0) + (branch ? 1 : 0);
+      // above the split every awake thread is a choice, so the upper tree is the same in every shard
+      const full = !dpor || (shard !== undefined && branch && level <= split);
+      const frame: Frame = { enabled: en, backtrack: full ? (dpor ? avail : en) : 1 << p, done: 1 << p, sleep, chosen: p, preemptions, level };
       stack.push(frame);
       rt.step(p);
       if (dpor) noteDisabled(frame, rt.enabledMask());
       sleep = dpor ? wake(rt, sleep) : 0;
+      if (shard && branch && level === split && !ours()) foreign = true;
+    }
+    // an execution that ends above the split is a unit of its own
+    if (shard && !foreign && (stack.length === 0 || stack[stack.length - 1]!.level < split) && !ours()) foreign = true;
+    if (foreign) {
+      if (!backtrack(stack, opts.preemptions, stats)) return stats;
+      continue;
     }
     if (dpor) analyzeRaces(rt, stack, fresh);
     if (stack.length > stats.maxDepth) stats.maxDepth = stack.length;
@@ -100,7 +160,7 @@ export function explore(
       if (onExecution(rt, stack.map((f) => f.chosen))) return stats;
     }
     const late = opts.deadline !== undefined && stats.executions % 16 === 0 && performance.now() > opts.deadline;
-    if (late || (opts.maxExecutions !== undefined && stats.executions >= opts.maxExecutions)) {
+    if (late || opts.cancelled?.() || (opts.maxExecutions !== undefined && stats.executions >= opts.maxExecutions)) {
       stats.complete = !hasAlternatives(stack);
       return stats;
     }
@@ -133,6 +193,12 @@ function backtrack(stack: Frame[], bound: number | undefined, stats: ExploreStat
     stack.pop();
   }
   return false;
+}
+
+/** More than one awake thread could run at the frame (sharding counts only these). */
+function isBranch(f: Frame): boolean {
+  const avail = f.enabled & ~f.sleep;
+  return (avail & (avail - 1)) !== 0;
 }
 
 function hasAlternatives(stack: Frame[]): boolean {

@@ -34,12 +34,16 @@ export interface ScenarioResult {
   readonly violation?: ViolationResult;
   readonly violations: PropertyId[];
   readonly errors?: string[];
+  /** `check --shard index/count` (1-based): this result covers that shard only; `merge` combines them */
+  readonly shard?: { readonly index: number; readonly count: number; readonly hash: string };
   readonly stats: {
     executions: number; redundant: number; maxDepth: number; elapsedMs: number; strategy: string; sleepBlocked: number;
     /** time from the start of the search to the execution that showed the wanted violation */
     firstViolationMs?: number;
     /** pct runs before the systematic search (counted in executions, not audited) */
     prepass?: number;
+    /** the search ran as this many shards (`--workers`, `merge`); redundant is summed per shard */
+    shards?: number;
   };
 }
 

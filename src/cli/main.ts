@@ -2,28 +2,28 @@
  * The `dmabuf-lab` command (spec/scenario-format.md §5). Exit codes: 0 every scenario met
  * its expectation, 1 at least one did not, 2 bad input or usage.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { checkScenario, violationResult, type StrategyName } from '../check/check.ts';
-import { junitXml } from '../report/junit.ts';
-import { progressBar } from './progress.ts';
-import type { CheckOutput, ScenarioResult } from '../check/result.ts';
+import { violationResult } from '../check/check.ts';
+import type { CheckOutput } from '../check/result.ts';
 import { VERSION } from '../check/result.ts';
 import { runSchedule, ScheduleMismatch } from '../check/replay.ts';
 import { parseToken } from '../check/token.ts';
 import { EXPORTERS, IMPORTERS } from '../drivers/catalogue.ts';
 import { RULES } from '../kernel/rules.ts';
 import { formatTimeline } from '../report/timeline.ts';
-import { cmdMatrix, cmdReport, writeHtmlReports, type MatrixFlags, type ReportFlags } from './report-cmds.ts';
-import { formatIssue, InputError } from '../scenario/errors.ts';
+import { cmdMatrix, cmdReport, type MatrixFlags, type ReportFlags } from './report-cmds.ts';
+import { InputError } from '../scenario/errors.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { PROPERTY_DOCS } from './properties.ts';
-import { bundledDir, displayPath, loadScenario, scenarioFiles } from './files.ts';
+import { bundledDir, loadScenario, scenarioFiles } from './files.ts';
+import { cmdCheck, cmdMerge, color, parseShard, UsageError, type CheckFlags } from './check-cmd.ts';
 
-class UsageError extends Error {}
-
-const color = () => process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.CI !== 'true';
+function shardArg(v: string) {
+  const s = parseShard(v);
+  if (!s) throw new InvalidArgumentError('expected i/n with 1 <= i <= n, e.g. 2/4');
+  return s;
+}
 
 function intArg(min: number) {
   return (v: string) => {
@@ -31,84 +31,6 @@ function intArg(min: number) {
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
     return n;
   };
-}
-
-function resultLine(r: ScenarioResult): string {
-  const mark = r.verdict === 'error' ? 'ERROR' : r.ok ? 'ok  ' : 'FAIL';
-  if (r.verdict === 'error') return `${mark} ${r.file}`;
-  const what = r.verdict === 'violation' ? `violation ${r.violation?.property}` : `safe${r.complete ? '' : ' within bounds'}`;
-  const exp = r.expected ? ` (expected ${r.expected.verdict}${r.expected.property ? ` ${r.expected.property}` : ''})` : '';
-  return `${mark} ${r.scenario.padEnd(36)} ${what}${exp}  ${r.stats.executions} executions, ${r.stats.elapsedMs} ms`;
-}
-
-function printViolation(r: ScenarioResult): void {
-  const v = r.violation;
-  if (!v) return;
-  process.stdout.write(`     ${v.property} (${v.rule}): ${v.message}\n     schedule ${v.schedule}\n`);
-  process.stdout.write(`     diagram: dmabuf-lab report ${r.file} --schedule '${v.schedule}' --html ${r.scenario}.html\n`);
-  process.stdout.write(formatTimeline(v, { color: color(), width: 95 }).replace(/^/gm, '     ') + '\n');
-  if (v.reduced) {
-    process.stdout.write(`     a smaller scenario shows it too (${v.reduced.threads} thread(s), ${v.reduced.transfers} transfer(s)): ${v.reduced.changes.join('; ')}\n`);
-  }
-}
-
-interface CheckFlags {
-  strategy?: StrategyName;
-  seed?: number;
-  runs?: number;
-  depth?: number;
-  timeLimit?: number;
-  shrink?: boolean;
-  reduce?: boolean;
-  junit?: string;
-  html?: string;
-  preemptions?: number;
-  maxExecutions?: number;
-  json?: boolean;
-  quiet?: boolean;
-  requireComplete?: boolean;
-}
-
-function cmdCheck(paths: string[], flags: CheckFlags): number {
-  const t0 = performance.now();
-  const files = scenarioFiles(paths.length ? paths : [bundledDir()]);
-  const results: ScenarioResult[] = [];
-  const checked: { sc: Scenario; result: ScenarioResult }[] = [];
-  let exit = 0;
-  for (const file of files) {
-    let sc: Scenario;
-    try {
-      sc = loadScenario(file);
-    } catch (e) {
-      if (!(e instanceof InputError)) throw e;
-      const errors = e.issues.map(formatIssue);
-      results.push({ scenario: '', file: displayPath(file), verdict: 'error', complete: false, expected: null, ok: false, violations: [], errors, stats: { executions: 0, redundant: 0, maxDepth: 0, elapsedMs: 0, strategy: flags.strategy ?? 'dpor', sleepBlocked: 0 } });
-      if (!flags.json) process.stderr.write(errors.join('\n') + '\n');
-      exit = 2;
-      continue;
-    }
-    const bar = progressBar(flags, sc.name);
-    const r = checkScenario(sc, {
-      strategy: flags.strategy, preemptions: flags.preemptions, maxExecutions: flags.maxExecutions, timeLimit: flags.timeLimit,
-      seed: flags.seed, runs: flags.runs, depth: flags.depth, shrink: flags.shrink, reduce: flags.reduce, progress: bar?.update,
-    });
-    bar?.stop();
-    const ok = r.ok && !(flags.requireComplete && !r.complete);
-    results.push(ok === r.ok ? r : { ...r, ok });
-    if (flags.html) checked.push({ sc, result: r });
-    if (!ok && exit === 0) exit = 1;
-    if (!flags.json && !flags.quiet) {
-      process.stdout.write(resultLine(results[results.length - 1]!) + '\n');
-      printViolation(r);
-    }
-  }
-  const okCount = results.filter((r) => r.ok).length;
-  const out: CheckOutput = { version: VERSION, results, summary: { scenarios: results.length, ok: okCount, failed: results.length - okCount, elapsedMs: Math.round(performance.now() - t0) } };
-  if (flags.junit) writeFileSync(flags.junit, junitXml(out));
-  if (flags.html) writeHtmlReports(flags.html, checked, !flags.json);
-  if (flags.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-  else process.stdout.write(`${out.summary.scenarios} scenario(s): ${out.summary.ok} ok, ${out.summary.failed} failed (${out.summary.elapsedMs} ms)\n`);
-  return exit;
 }
 
 /** One execution, printed as a timeline; exit 1 when it broke a rule. */
@@ -180,7 +102,7 @@ function cmdList(what: string): number {
   return 0;
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   let code = 0;
   const program = new Command('dmabuf-lab')
     .description('model checker for the Linux dma-buf sharing contract, revoke included')
@@ -205,7 +127,17 @@ function main(argv: string[]): number {
     .option('--json', 'print the result object on stdout, nothing else')
     .option('--quiet', 'only the summary line')
     .option('--require-complete', 'a search cut short by a bound fails')
-    .action((paths: string[], flags: CheckFlags) => { code = cmdCheck(paths, flags); });
+    .option('--workers <n>', 'worker threads that share each search (default: the number of cores; 1 = none)', intArg(1))
+    .option('--shard <i/n>', 'explore only shard i of n (1-based) of each search; combine with merge', shardArg)
+    .action(async (paths: string[], flags: CheckFlags) => { code = await cmdCheck(paths, flags); });
+  program
+    .command('merge')
+    .description('combine the --json results of check --shard 1/n ... n/n into the verdict of the whole search')
+    .argument('<results...>')
+    .option('--json', 'print the merged result object on stdout, nothing else')
+    .option('--junit <file>', 'write a JUnit XML report (one testcase a scenario)')
+    .option('--quiet', 'only the summary line')
+    .action((files: string[], flags: CheckFlags) => { code = cmdMerge(files, flags); });
   program
     .command('run')
     .description('one execution (the default schedule or the given one), printed as a timeline')
@@ -250,7 +182,7 @@ function main(argv: string[]): number {
     .argument('<what>')
     .action((what: string) => { code = cmdList(what); });
   try {
-    program.parse(argv, { from: 'user' });
+    await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (e instanceof InputError) {
@@ -271,4 +203,4 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw e;
 });
-process.exitCode = main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => { process.exitCode = code; });

@@ -1,0 +1,216 @@
+/**
+ * `dmabuf-lab check` and `dmabuf-lab merge`: verdict lines, counterexample timelines, the
+ * summary, --json/--junit/--html, and the exit code (0 all met their expectation, 1 not,
+ * 2 bad input). With --workers N each scenario's search is split into N shards that run on
+ * worker_threads (pool.ts); with --shard i/n this process explores one shard and `merge`
+ * combines the shard result files into the verdict of the whole search.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { checkScenario, type StrategyName } from '../check/check.ts';
+import { foundWanted, groupShards, mergeShards } from '../check/merge.ts';
+import type { CheckOutput, ScenarioResult } from '../check/result.ts';
+import { VERSION } from '../check/result.ts';
+import { junitXml } from '../report/junit.ts';
+import { formatTimeline } from '../report/timeline.ts';
+import { formatIssue, InputError } from '../scenario/errors.ts';
+import type { Scenario } from '../scenario/types.ts';
+import { displayPath, loadScenario, scenarioFiles, bundledDir } from './files.ts';
+import { CheckPool, type JobOptions } from './pool.ts';
+import { progressBar } from './progress.ts';
+import { writeHtmlReports } from './report-cmds.ts';
+
+export class UsageError extends Error {}
+
+export const color = () => process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.CI !== 'true';
+
+export interface CheckFlags {
+  strategy?: StrategyName;
+  seed?: number;
+  runs?: number;
+  depth?: number;
+  timeLimit?: number;
+  shrink?: boolean;
+  reduce?: boolean;
+  junit?: string;
+  html?: string;
+  preemptions?: number;
+  maxExecutions?: number;
+  json?: boolean;
+  quiet?: boolean;
+  requireComplete?: boolean;
+  workers?: number;
+  shard?: { index: number; count: number };
+}
+
+/** `i/n` with 1 <= i <= n, as --shard takes it; the result is 0-based. */
+export function parseShard(v: string): { index: number; count: number } | null {
+  const m = /^(\d+)\/(\d+)$/.exec(v);
+  if (!m) return null;
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  return index >= 1 && count >= 1 && index <= count && count <= 4096 ? { index: index - 1, count } : null;
+}
+
+function resultLine(r: ScenarioResult): string {
+  // a shard without the expected violation proves nothing either way: `merge` decides
+  const partial = r.shard !== undefined && r.expected?.verdict === 'violation' && !r.ok;
+  const mark = r.verdict === 'error' ? 'ERROR' : r.ok ? 'ok  ' : partial ? '--  ' : 'FAIL';
+  if (r.verdict === 'error') return `${mark} ${r.file}`;
+  const what = partial ? 'not in this shard' : r.verdict === 'violation' ? `violation ${r.violation?.property}` : `safe${r.complete ? '' : ' within bounds'}`;
+  const exp = r.expected ? ` (expected ${r.expected.verdict}${r.expected.property ? ` ${r.expected.property}` : ''})` : '';
+  const part = r.shard ? `  [shard ${r.shard.index}/${r.shard.count}]` : r.stats.shards && r.stats.shards > 1 ? `  [${r.stats.shards} shards]` : '';
+  return `${mark} ${r.scenario.padEnd(36)} ${what}${exp}  ${r.stats.executions} executions, ${r.stats.elapsedMs} ms${part}`;
+}
+
+function printViolation(r: ScenarioResult): void {
+  const v = r.violation;
+  if (!v) return;
+  process.stdout.write(`     ${v.property} (${v.rule}): ${v.message}\n     schedule ${v.schedule}\n`);
+  process.stdout.write(`     diagram: dmabuf-lab report ${r.file} --schedule '${v.schedule}' --html ${r.scenario}.html\n`);
+  process.stdout.write(formatTimeline(v, { color: color(), width: 95 }).replace(/^/gm, '     ') + '\n');
+  if (v.reduced) {
+    process.stdout.write(`     a smaller scenario shows it too (${v.reduced.threads} thread(s), ${v.reduced.transfers} transfer(s)): ${v.reduced.changes.join('; ')}\n`);
+  }
+}
+
+/**
+ * Whether a result fails the run. A shard alone cannot tell that an expected violation is
+ * missing (another shard may hold it): it fails only on a violation nobody expected.
+ */
+function fails(r: ScenarioResult): boolean {
+  return r.verdict !== 'error' && !r.ok && !(r.shard && r.expected?.verdict === 'violation');
+}
+
+/** Prints and summarises results; returns the exit code. */
+function finishOutput(t0: number, results: ScenarioResult[], flags: CheckFlags, checked: { sc: Scenario; result: ScenarioResult }[], inputError: boolean): number {
+  const okCount = results.filter((r) => r.ok).length;
+  const out: CheckOutput = { version: VERSION, results, summary: { scenarios: results.length, ok: okCount, failed: results.length - okCount, elapsedMs: Math.round(performance.now() - t0) } };
+  if (flags.junit) writeFileSync(flags.junit, junitXml(out));
+  if (flags.html) writeHtmlReports(flags.html, checked, !flags.json);
+  if (flags.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  else process.stdout.write(`${out.summary.scenarios} scenario(s): ${out.summary.ok} ok, ${out.summary.failed} failed (${out.summary.elapsedMs} ms)\n`);
+  if (inputError) return 2;
+  return results.some(fails) ? 1 : 0;
+}
+
+function report(r: ScenarioResult, flags: CheckFlags): ScenarioResult {
+  const ok = r.ok && !(flags.requireComplete && !r.complete);
+  const shown = ok === r.ok ? r : { ...r, ok };
+  if (!flags.json && !flags.quiet) {
+    process.stdout.write(resultLine(shown) + '\n');
+    printViolation(shown);
+  }
+  return shown;
+}
+
+export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<number> {
+  const t0 = performance.now();
+  const files = scenarioFiles(paths.length ? paths : [bundledDir()]);
+  const loaded: ({ sc: Scenario } | { error: ScenarioResult })[] = [];
+  let inputError = false;
+  for (const file of files) {
+    try {
+      loaded.push({ sc: loadScenario(file) });
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      const errors = e.issues.map(formatIssue);
+      loaded.push({ error: { scenario: '', file: displayPath(file), verdict: 'error', complete: false, expected: null, ok: false, violations: [], errors, stats: { executions: 0, redundant: 0, maxDepth: 0, elapsedMs: 0, strategy: flags.strategy ?? 'dpor', sleepBlocked: 0 } } });
+      if (!flags.json) process.stderr.write(errors.join('\n') + '\n');
+      inputError = true;
+    }
+  }
+  const opts: JobOptions = {
+    strategy: flags.strategy, preemptions: flags.preemptions, maxExecutions: flags.maxExecutions, timeLimit: flags.timeLimit,
+    seed: flags.seed, runs: flags.runs, depth: flags.depth, shrink: flags.shrink, reduce: flags.reduce,
+  };
+  const sampling = flags.strategy === 'pct' || flags.strategy === 'random';
+  if (flags.shard && sampling) throw new UsageError('--shard splits the dpor and exhaustive searches; for pct and random give each job its own --seed');
+  if (flags.shard && flags.workers !== undefined && flags.workers > 1) throw new UsageError('--shard and --workers > 1 do not combine: a shard runs in one process');
+  const workers = flags.shard ? 1 : flags.workers ?? availableParallelism();
+  const scenarios = loaded.filter((x): x is { sc: Scenario } => 'sc' in x).length;
+  const results: ScenarioResult[] = [];
+  const checked: { sc: Scenario; result: ScenarioResult }[] = [];
+  if (workers <= 1 || scenarios === 0) {
+    for (const x of loaded) {
+      if ('error' in x) { results.push(x.error); continue; }
+      const bar = progressBar(flags, x.sc.name);
+      const r = checkScenario(x.sc, { ...opts, shard: flags.shard, progress: bar?.update });
+      bar?.stop();
+      results.push(report(r, flags));
+      if (flags.html) checked.push({ sc: x.sc, result: r });
+    }
+    return finishOutput(t0, results, flags, checked, inputError);
+  }
+  // Whole scenarios keep every worker busy without the cost of splitting (about 15% more
+  // prefixes from the fully expanded top of the tree): split a search only when there are
+  // fewer scenarios than workers.
+  const shards = sampling || scenarios >= workers ? 1 : workers;
+  const pool = new CheckPool(Math.min(workers, scenarios * shards), scenarios * shards);
+  try {
+    // submit everything first (scenario by scenario), then report in file order
+    const pending = loaded.map((x) => ('error' in x ? x : { sc: x.sc, run: runSharded(pool, x.sc, opts, shards) }));
+    for (const x of pending) {
+      if ('error' in x) { results.push(x.error); continue; }
+      const bar = progressBar(flags, x.sc.name);
+      x.run.progress.show = bar?.update;
+      const r = await x.run.result;
+      bar?.stop();
+      results.push(report(r, flags));
+      if (flags.html) checked.push({ sc: x.sc, result: r });
+    }
+  } finally {
+    await pool.close();
+  }
+  return finishOutput(t0, results, flags, checked, inputError);
+}
+
+/**
+ * One scenario as `shards` jobs that claim units of the search from a shared counter, so
+ * that a worker that finishes early takes over work. When one finds what the scenario
+ * looks for, the others are cancelled. The verdict is the same on every run; which
+ * counterexample is shown can depend on which worker got there first (--workers 1 fixes it).
+ */
+function runSharded(pool: CheckPool, sc: Scenario, opts: JobOptions, shards: number) {
+  const progress: { show?: (e: number, d: number, v: number) => void } = {};
+  const counts = new Array<number>(shards).fill(0);
+  const units = new Int32Array(new SharedArrayBuffer(4));
+  const jobs = Array.from({ length: shards }, (_, index) => {
+    const jobOpts: JobOptions = shards > 1
+      ? { ...opts, shard: { index, count: shards, units }, ...(opts.maxExecutions ? { maxExecutions: Math.ceil(opts.maxExecutions / shards) } : {}) }
+      : opts;
+    return pool.submit({
+      sc, opts: jobOpts,
+      onProgress: (e, d, v) => { counts[index] = e; progress.show?.(counts.reduce((a, b) => a + b, 0), d, v); },
+    });
+  });
+  const result = (async () => {
+    const parts = await Promise.all(jobs.map(async (job, index) => {
+      const r = await job.result;
+      if (r && foundWanted(r)) jobs.forEach((other, i) => { if (i !== index) pool.cancel(other.id); });
+      return r;
+    }));
+    const done = parts.filter((r): r is ScenarioResult => r !== null);
+    return shards > 1 ? mergeShards(done) : done[0]!;
+  })();
+  return { progress, result };
+}
+
+/** `dmabuf-lab merge FILES...`: the shard results of `check --shard i/n --json`, combined. */
+export function cmdMerge(files: string[], flags: CheckFlags): number {
+  const t0 = performance.now();
+  const all: ScenarioResult[] = [];
+  for (const f of files) {
+    let data: CheckOutput;
+    try { data = JSON.parse(readFileSync(f, 'utf8')) as CheckOutput; } catch (e) {
+      throw new UsageError(`${f}: not a check --json result file (${(e as Error).message})`);
+    }
+    if (!Array.isArray(data?.results)) throw new UsageError(`${f}: not a check --json result file (no "results" list)`);
+    all.push(...data.results.filter((r) => r.verdict !== 'error'));
+  }
+  const { groups, problems } = groupShards(all);
+  if (problems.length) throw new UsageError(`cannot merge:\n  ${problems.join('\n  ')}`);
+  const results = groups.map((parts) => report(mergeShards(parts), flags));
+  return finishOutput(t0, results, flags, [], false);
+}

@@ -1,0 +1,42 @@
+// Generated small programs for the explorer tests: two or three threads of reads, writes
+// and locked increments over two variables; the final state (values and what each thread
+// read) is reported as a 'leak' message so that tests can compare sets of outcomes.
+import fc from 'fast-check';
+import { sharedRead, sharedWrite } from '../src/sim/completion.ts';
+import { mutexLock, mutexUnlock, newMutex } from '../src/sim/mutex.ts';
+import { Runtime } from '../src/sim/runtime.ts';
+
+export const opArb = fc.oneof(
+  fc.record({ k: fc.constant('r' as const), v: fc.integer({ min: 0, max: 1 }) }),
+  fc.record({ k: fc.constant('w' as const), v: fc.integer({ min: 0, max: 1 }) }),
+  fc.record({ k: fc.constant('inc' as const), v: fc.integer({ min: 0, max: 1 }) }),
+);
+export const progArb = fc.array(fc.array(opArb, { minLength: 1, maxLength: Number(process.env.DPOR_LEN ?? 2) }), { minLength: 2, maxLength: 3 });
+
+export function progWorld(prog: { k: 'r' | 'w' | 'inc'; v: number }[][]) {
+  return () => {
+    const rt = new Runtime();
+    const objs = [rt.newObject('x'), rt.newObject('y')];
+    const m = newMutex(rt, 'm');
+    const vals = [0, 0];
+    const seen: number[][] = prog.map(() => []);
+    prog.forEach((ops, ti) => {
+      rt.spawn(`t${ti}`, function* () {
+        for (const [i, op] of ops.entries()) {
+          if (op.k === 'r') seen[ti]!.push(yield* sharedRead(objs[op.v]!, 'r', '', () => vals[op.v]!));
+          else if (op.k === 'w') yield* sharedWrite(objs[op.v]!, 'w', '', () => { vals[op.v] = ti * 10 + i; });
+          else {
+            yield* mutexLock(rt, m);
+            const v = yield* sharedRead(objs[op.v]!, 'r', '', () => vals[op.v]!);
+            yield* sharedWrite(objs[op.v]!, 'w', '', () => { vals[op.v] = v + 1; });
+            yield* mutexUnlock(rt, m);
+          }
+        }
+      });
+    });
+    rt.atEnd(() => rt.report('leak', 'state', JSON.stringify([vals, seen])));
+    rt.start();
+    return rt;
+  };
+}
+
