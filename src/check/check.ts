@@ -41,6 +41,8 @@ export interface CheckOptions {
    * they go (`--workers`) instead of taking every count-th.
    */
   readonly shard?: { readonly index: number; readonly count: number; readonly units?: Int32Array };
+  /** run the pct pre-pass only (the caller splits the systematic search and merges, merge.ts) */
+  readonly prepassOnly?: boolean;
   /** polled between executions: true stops the search (a worker for another shard found the bug) */
   readonly cancelled?: () => boolean;
   /** called after every execution (progress display) */
@@ -111,7 +113,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
       return consider(rt, schedule);
     });
   }
-  const stats: ExploreStats = hit
+  const stats: ExploreStats = hit || opts.prepassOnly
     ? { executions: 0, sleepBlocked: 0, maxDepth: 0, complete: true }
     : sampling
       ? sample(build, { strategy, runs: opts.runs ?? opts.maxExecutions ?? sc.check.maxExecutions ?? 1000, seed: opts.seed ?? 1, depth: opts.depth ?? 3, deadline }, onExecution)

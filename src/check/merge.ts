@@ -47,7 +47,8 @@ export function groupShards(results: readonly ScenarioResult[]): { groups: Scena
 }
 
 /**
- * The result of the whole search from one result per shard (any order). `elapsedMs` is
+ * The result of the whole search from one result per shard (any order), and optionally a
+ * result without `shard` for a pct pre-pass run on its own (`prepassOnly`). `elapsedMs` is
  * the caller's wall time when given, else the slowest shard's (shards run side by side).
  * `redundant` sums the shards' own audits: the shards explore disjoint subtrees, so an
  * execution repeated across shards would be a bug of the split, which the tests check.
@@ -78,7 +79,7 @@ export function mergeShards(parts: readonly ScenarioResult[], elapsedMs?: number
       sleepBlocked: sum((p) => p.stats.sleepBlocked),
       firstViolationMs: hit?.stats.firstViolationMs,
       prepass: sum((p) => p.stats.prepass ?? 0),
-      shards: first.shard?.count ?? sorted.length,
+      shards: Math.max(...sorted.map((p) => p.shard?.count ?? 1)),
     },
   };
 }

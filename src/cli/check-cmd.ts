@@ -174,11 +174,14 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
  */
 function runSharded(pool: CheckPool, sc: Scenario, opts: JobOptions, shards: number) {
   const progress: { show?: (e: number, d: number, v: number) => void } = {};
+  // the pct pre-pass here first: a shallow bug needs no worker at all
+  const first = shards > 1 ? checkScenario(sc, { ...opts, prepassOnly: true }) : null;
+  if (first && foundWanted(first)) return { progress, result: Promise.resolve(first) };
   const counts = new Array<number>(shards).fill(0);
   const units = new Int32Array(new SharedArrayBuffer(4));
   const jobs = Array.from({ length: shards }, (_, index) => {
     const jobOpts: JobOptions = shards > 1
-      ? { ...opts, shard: { index, count: shards, units }, ...(opts.maxExecutions ? { maxExecutions: Math.ceil(opts.maxExecutions / shards) } : {}) }
+      ? { ...opts, prepass: 0, shard: { index, count: shards, units }, ...(opts.maxExecutions ? { maxExecutions: Math.ceil(opts.maxExecutions / shards) } : {}) }
       : opts;
     return pool.submit({
       sc, opts: jobOpts,
@@ -192,7 +195,7 @@ function runSharded(pool: CheckPool, sc: Scenario, opts: JobOptions, shards: num
       return r;
     }));
     const done = parts.filter((r): r is ScenarioResult => r !== null);
-    return shards > 1 ? mergeShards(done) : done[0]!;
+    return first ? mergeShards([first, ...done]) : done[0]!;
   })();
   return { progress, result };
 }

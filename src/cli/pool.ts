@@ -42,18 +42,25 @@ function workerUrl(): URL {
 
 export class CheckPool {
   private readonly cancelFlags: Int32Array;
+  private readonly buffer: SharedArrayBuffer;
   private readonly idle: Worker[] = [];
   private readonly workers: Worker[] = [];
   private readonly queue: Pending[] = [];
   private readonly running = new Map<number, Pending>();
   private nextId = 0;
 
-  /** `size` workers; `maxJobs` bounds the jobs ever submitted (one cancel flag each). */
-  constructor(size: number, maxJobs: number) {
-    const buffer = new SharedArrayBuffer(4 * Math.max(1, maxJobs));
-    this.cancelFlags = new Int32Array(buffer);
-    for (let i = 0; i < size; i++) {
-      const w = new Worker(workerUrl(), { workerData: { cancel: buffer } });
+  /**
+   * Up to `size` workers, started when the first job comes (a run that needs none starts
+   * none); `maxJobs` bounds the jobs ever submitted (one cancel flag each).
+   */
+  constructor(private readonly size: number, maxJobs: number) {
+    this.buffer = new SharedArrayBuffer(4 * Math.max(1, maxJobs));
+    this.cancelFlags = new Int32Array(this.buffer);
+  }
+
+  private start(): void {
+    while (this.workers.length < this.size) {
+      const w = new Worker(workerUrl(), { workerData: { cancel: this.buffer } });
       w.on('message', (m: WorkerReply) => this.onMessage(w, m));
       w.on('error', (e) => this.failAll(e));
       this.workers.push(w);
@@ -68,6 +75,7 @@ export class CheckPool {
     const result = new Promise<ScenarioResult | null>((resolve, reject) => {
       this.queue.push({ ...job, id, resolve, reject });
     });
+    this.start();
     this.dispatch();
     return { id, result };
   }
