@@ -7,6 +7,7 @@
 //    with fast-check's random scheduler (its measured medians, ../shared/bench/fast-check).
 // 3. A scalable family: vfio-pci revoke against N importers (gpu-dynamic, rdma-odp,
 //    iommufd in turn) with K transfers each, buggy (v2-no-wait) and correct.
+// 4. --workers: the CLI with 1 and N workers on complete searches, and the machine's ceiling.
 // Each search is cut at BENCH_LIMIT seconds (default 20); a cut search is marked.
 // BENCH_SPIN_REUSE=1 reads the last Spin run (bench/results/spin) instead of running it.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -17,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { checkScenario } from '../src/check/check.ts';
 import { parseScenario } from '../src/scenario/load.ts';
 import type { Scenario } from '../src/scenario/types.ts';
+import { parallelCeiling, workersRows } from './workers.ts';
 
 const LIMIT = Number(process.env.BENCH_LIMIT ?? 20);
 // the yardsticks live next to the project (../shared/bench); BENCH_SHARED points elsewhere
@@ -159,6 +161,21 @@ for (let n = 1; n <= maxN; n++) {
     }
   }
 }
+say('');
+say(`## --workers: wall time of the CLI, 1 against ${Math.max(2, cores)} workers`);
+say('');
+const ceiling = await parallelCeiling(cliBin, ['scenarios/b1-vfio-revoke-fixed.yaml']);
+say(`This machine's ceiling: two single-worker checks side by side do ${ceiling}x the work of one alone (2.0 = two real cores).`);
+say('');
+say('| search | workers | wall ms | executions | speed-up |');
+say('|---|---:|---:|---:|---:|');
+const workerTargets = [
+  ...['b1-vfio-revoke-fixed', 'b19-unrevoke-eager-remap', 'unrevoke-then-remap'].map((n) => ({ name: n, args: [`scenarios/${n}.yaml`] })),
+  { name: 'all bundled scenarios', args: [] },
+];
+const wrows = workersRows(cliBin, workerTargets, Math.max(2, cores));
+for (const r of wrows) say(`| ${r.target} | ${r.workers} | ${r.ms} | ${r.executions} | ${r.speedup} |`);
+results.workers = { ceiling, rows: wrows };
 mkdirSync(join('bench', 'results'), { recursive: true });
 writeFileSync(join('bench', 'results', 'latest.json'), JSON.stringify(results, null, 2) + '\n');
 writeFileSync(join('bench', 'results', 'latest.md'), lines.join('\n') + '\n');
