@@ -1,11 +1,15 @@
 // The checker on scenarios: dpor against exhaustive, the audit, shrinking, sampling, bounds, JUnit.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
+import { HbAudit } from '../src/check/audit.ts';
 import { checkScenario } from '../src/check/check.ts';
+import { explore } from '../src/check/explore.ts';
 import { runSchedule } from '../src/check/replay.ts';
 import { parseToken } from '../src/check/token.ts';
 import { junitXml } from '../src/report/junit.ts';
 import { parseScenario } from '../src/scenario/load.ts';
+import { progArb, progWorld } from './programs.ts';
 
 const tiny = (variant: string, extra = '', dma = true) => parseScenario(`name: tiny-${variant}
 exporter: { driver: vfio-pci, variant: ${variant} }
@@ -38,6 +42,27 @@ test('dpor explores no execution twice (audit) on the tiny scenarios', () => {
     const r = checkScenario(tiny(v, 'expect: { verdict: safe }'), { shrink: false });
     assert.equal(r.stats.redundant, 0);
   }
+});
+
+test('the audit counts the repeats of exhaustive search; its classes are the dpor executions', () => {
+  let repeats = 0;
+  fc.assert(
+    fc.property(progArb, (prog) => {
+      const count = (strategy: 'dpor' | 'exhaustive') => {
+        const audit = new HbAudit();
+        let runs = 0, redundant = 0;
+        explore(progWorld(prog), { strategy }, (rt) => { runs++; if (!audit.add(rt)) redundant++; return false; });
+        return { runs, redundant };
+      };
+      const ex = count('exhaustive');
+      const dp = count('dpor');
+      assert.equal(dp.redundant, 0);
+      assert.equal(ex.runs - ex.redundant, dp.runs, 'distinct classes of exhaustive = executions of dpor');
+      repeats += ex.redundant;
+    }),
+    { numRuns: 40, seed: 7 },
+  );
+  assert.ok(repeats > 0, 'exhaustive meets classes more than once');
 });
 
 const b1 = tiny('v2-no-wait', 'expect: { verdict: violation, property: dma-after-revoke }');

@@ -269,13 +269,12 @@ function analyzeRaces(rt: Runtime, stack: Frame[], fresh: number): void {
 function isDirectRace(rt: Runtime, i: number, j: number, fp: readonly number[]): boolean {
   const hb = rt.hb;
   const tj = hb.tids[j]!;
-  const ci = hb.clocks[i]!;
   const ti = hb.tids[i]!;
-  const cj = hb.clocks[j]!;
-  if (cj[tj]! > 1) {
+  const iSeq = hb.at(i, ti);
+  if (hb.at(j, tj) > 1) {
     // the previous event of j's thread: its clock is j's own entry minus one
     const prevSeen = prevClockEntry(rt, j, ti);
-    if (prevSeen >= ci[ti]!) return false;
+    if (prevSeen >= iSeq) return false;
   }
   const ej = rt.events[j]!.op;
   for (const o of fp) {
@@ -287,7 +286,7 @@ function isDirectRace(rt: Runtime, i: number, j: number, fp: readonly number[]):
       const ek = rt.events[k]!.op;
       if (!opsDependent(ek, ej)) continue;
       if (ej.kind === OpKind.Acquire && ek.kind === OpKind.Release && ek.obj === ej.obj) continue;
-      if (hb.clocks[k]![ti]! >= ci[ti]!) return false;
+      if (hb.at(k, ti) >= iSeq) return false;
     }
   }
   return true;
@@ -297,7 +296,7 @@ function isDirectRace(rt: Runtime, i: number, j: number, fp: readonly number[]):
 function prevClockEntry(rt: Runtime, j: number, t: number): number {
   const hb = rt.hb;
   const tj = hb.tids[j]!;
-  for (let k = j - 1; k >= 0; k--) if (hb.tids[k] === tj) return hb.clocks[k]![t]!;
+  for (let k = j - 1; k >= 0; k--) if (hb.tids[k] === tj) return hb.at(k, t);
   return 0;
 }
 
@@ -310,24 +309,23 @@ function addSource(rt: Runtime, stack: Frame[], i: number, j: number): void {
   const hb = rt.hb;
   const f = stack[rt.stepOf[i]!]!;
   const ti = hb.tids[i]!;
-  const ci = hb.clocks[i]!;
+  const iSeq = hb.at(i, ti);
   // first event of each thread in u
   const first = new Map<number, number>();
   for (let k = i + 1; k < j; k++) {
     const tk = hb.tids[k]!;
     if (first.has(tk) || rt.events[k]!.op.kind === OpKind.Local) continue;
-    if (hb.clocks[k]![ti]! >= ci[ti]!) continue;
+    if (hb.at(k, ti) >= iSeq) continue;
     first.set(tk, k);
   }
   const tj = hb.tids[j]!;
   if (!first.has(tj)) first.set(tj, j);
   const inits: number[] = [];
   for (const [t, k] of first) {
-    const ck = hb.clocks[k]!;
     let initial = true;
     for (const [u, m] of first) {
       if (u === t) continue;
-      if (m < k && ck[u]! >= hb.clocks[m]![u]!) { initial = false; break; }
+      if (m < k && hb.at(k, u) >= hb.at(m, u)) { initial = false; break; }
     }
     if (initial) inits.push(t);
   }

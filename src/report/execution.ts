@@ -92,7 +92,7 @@ export function buildExecution(sc: Scenario, rt: Runtime, schedule: readonly num
     return {
       index: i, seq: i + 1, tid: e.tid, label: op.label, short: shortLabel(op.label), detail: op.detail ?? '',
       mark: op.mark ?? '', cls: classify(op.label, op.mark), opKind: op.kind, write: op.write, objs,
-      quiet: QUIET.has(op.label) && !op.mark, clock: Array.from(rt.hb.clocks[i] ?? []).slice(0, rt.threads.length),
+      quiet: QUIET.has(op.label) && !op.mark, clock: rt.hb.clockOf(i).slice(0, rt.threads.length),
     };
   });
   // Shared objects: touched by at least two threads (they carry the happens-before edges).
