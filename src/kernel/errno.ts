@@ -9,9 +9,9 @@ export type ErrnoName = keyof typeof ERRNO;
 
 export const MAX_ERRNO = 4095;
 
-/** `-ENODEV` style text of a negative return value, or the number itself. */
+const TEXT_OF = new Map<number, string>(Object.entries(ERRNO).map(([k, v]) => [-v, `-${k}`]));
+
+/** `-ENODEV` style text of a negative return value, or the number itself (every step's result passes here). */
 export function errnoText(ret: number): string {
-  if (ret >= 0) return String(ret);
-  for (const [k, v] of Object.entries(ERRNO)) if (v === -ret) return `-${k}`;
-  return String(ret);
+  return TEXT_OF.get(ret) ?? String(ret);
 }
