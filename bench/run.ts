@@ -11,8 +11,8 @@
 // Each search is cut at BENCH_LIMIT seconds (default 20); a cut search is marked.
 // BENCH_SPIN_REUSE=1 reads the last Spin run (bench/results/spin) instead of running it.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { checkScenario } from '../src/check/check.ts';
@@ -169,9 +169,18 @@ say(`This machine's ceiling: two single-worker checks side by side do ${ceiling}
 say('');
 say('| search | workers | wall ms | executions | speed-up |');
 say('|---|---:|---:|---:|---:|');
+// searches past the 2,000 executions that run unsplit (below that no worker starts)
+const longDir = mkdtempSync(join(tmpdir(), 'dmabuf-bench-'));
+const longer = (name: string, from: string, to: string) => {
+  const f = join(longDir, `${name}.yaml`);
+  writeFileSync(f, readFileSync(`scenarios/${name}.yaml`, 'utf8').replace(from, to));
+  return f;
+};
 const workerTargets = [
-  ...['b1-vfio-revoke-fixed', 'b19-unrevoke-eager-remap', 'unrevoke-then-remap'].map((n) => ({ name: n, args: [`scenarios/${n}.yaml`] })),
-  { name: 'all bundled scenarios', args: [] },
+  { name: 'odp-gpu-evict-fixed, 2 transfers', args: [longer('odp-gpu-evict-fixed', 'count: 1 }', 'count: 2 }')] },
+  { name: 'b1-vfio-revoke-fixed, 3 transfers', args: [longer('b1-vfio-revoke-fixed', 'count: 2', 'count: 3')] },
+  ...(twins.includes('spin-s1-correct.yaml') ? [{ name: 'spin-s1-correct, first 16,000 executions', args: ['--max-executions', '16000', join(twinDir, 'spin-s1-correct.yaml')] }] : []),
+  { name: 'all bundled scenarios (whole scenarios a worker)', args: [] },
 ];
 const wrows = workersRows(cliBin, workerTargets, Math.max(2, cores));
 for (const r of wrows) say(`| ${r.target} | ${r.workers} | ${r.ms} | ${r.executions} | ${r.speedup} |`);

@@ -61,6 +61,7 @@ export function mergeShards(parts: readonly ScenarioResult[], elapsedMs?: number
   const violations = [...new Set(sorted.flatMap((p) => p.violations))].sort();
   const verdict = violations.length > 0 ? 'violation' : 'safe';
   const sum = (f: (p: ScenarioResult) => number) => sorted.reduce((a, p) => a + f(p), 0);
+  const shards = Math.max(...sorted.map((p) => p.shard?.count ?? 1));
   const { shard: _shard, violation: _violation, ...base } = first;
   return {
     ...base,
@@ -79,7 +80,7 @@ export function mergeShards(parts: readonly ScenarioResult[], elapsedMs?: number
       sleepBlocked: sum((p) => p.stats.sleepBlocked),
       firstViolationMs: hit?.stats.firstViolationMs,
       prepass: sum((p) => p.stats.prepass ?? 0),
-      shards: Math.max(...sorted.map((p) => p.shard?.count ?? 1)),
+      ...(shards > 1 ? { shards } : {}),
     },
   };
 }

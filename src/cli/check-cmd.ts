@@ -166,36 +166,47 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
   return finishOutput(t0, results, flags, checked, inputError);
 }
 
+/** Executions a search runs unsplit before it is worth the workers' start and split. */
+const SPLIT_AFTER = 2000;
+
 /**
- * One scenario as `shards` jobs that claim units of the search from a shared counter, so
- * that a worker that finishes early takes over work. When one finds what the scenario
- * looks for, the others are cancelled. The verdict is the same on every run; which
- * counterexample is shown can depend on which worker got there first (--workers 1 fixes it).
+ * One scenario with several workers. The pct pre-pass and the first SPLIT_AFTER
+ * executions run here, unsplit: most searches end there and never pay for starting
+ * workers and for the split (explore.ts `Shard`). A longer search starts again as
+ * `shards` jobs that claim units of it from a shared counter, so that a worker that
+ * finishes early takes over work; the unsplit attempt is dropped (its executions are not
+ * counted, its time is). When one job finds what the scenario looks for, the others are
+ * cancelled. The verdict is the same on every run; which counterexample is shown can
+ * depend on which worker got there first (--workers 1 fixes it).
  */
 function runSharded(pool: CheckPool, sc: Scenario, opts: JobOptions, shards: number) {
+  const t0 = performance.now();
   const progress: { show?: (e: number, d: number, v: number) => void } = {};
-  // the pct pre-pass here first: a shallow bug needs no worker at all
-  const first = shards > 1 ? checkScenario(sc, { ...opts, prepassOnly: true }) : null;
-  if (first && foundWanted(first)) return { progress, result: Promise.resolve(first) };
+  const settled = (parts: ScenarioResult[]) => ({ progress, result: Promise.resolve(mergeShards(parts, Math.round(performance.now() - t0))) });
+  if (shards === 1) {
+    const job = pool.submit({ sc, opts, onProgress: (e, d, v) => progress.show?.(e, d, v) });
+    return { progress, result: job.result.then((r) => r!) };
+  }
+  const pre = checkScenario(sc, { ...opts, prepassOnly: true });
+  if (foundWanted(pre)) return settled([pre]);
+  const cap = opts.maxExecutions;
+  const trial = checkScenario(sc, { ...opts, prepass: 0, maxExecutions: Math.min(SPLIT_AFTER, cap ?? SPLIT_AFTER) });
+  if (trial.complete || foundWanted(trial) || (cap !== undefined && cap <= SPLIT_AFTER)) return settled([pre, trial]);
   const counts = new Array<number>(shards).fill(0);
   const units = new Int32Array(new SharedArrayBuffer(4));
-  const jobs = Array.from({ length: shards }, (_, index) => {
-    const jobOpts: JobOptions = shards > 1
-      ? { ...opts, prepass: 0, shard: { index, count: shards, units }, ...(opts.maxExecutions ? { maxExecutions: Math.ceil(opts.maxExecutions / shards) } : {}) }
-      : opts;
-    return pool.submit({
-      sc, opts: jobOpts,
-      onProgress: (e, d, v) => { counts[index] = e; progress.show?.(counts.reduce((a, b) => a + b, 0), d, v); },
-    });
-  });
+  const left = opts.timeLimit !== undefined ? { timeLimit: Math.max(0.001, opts.timeLimit - (performance.now() - t0) / 1000) } : {};
+  const jobs = Array.from({ length: shards }, (_, index) => pool.submit({
+    sc,
+    opts: { ...opts, ...left, prepass: 0, shard: { index, count: shards, units }, ...(cap ? { maxExecutions: Math.ceil(cap / shards) } : {}) },
+    onProgress: (e, d, v) => { counts[index] = e; progress.show?.(counts.reduce((a, b) => a + b, 0), d, v); },
+  }));
   const result = (async () => {
     const parts = await Promise.all(jobs.map(async (job, index) => {
       const r = await job.result;
       if (r && foundWanted(r)) jobs.forEach((other, i) => { if (i !== index) pool.cancel(other.id); });
       return r;
     }));
-    const done = parts.filter((r): r is ScenarioResult => r !== null);
-    return first ? mergeShards([first, ...done]) : done[0]!;
+    return mergeShards([pre, ...parts.filter((r): r is ScenarioResult => r !== null)], Math.round(performance.now() - t0));
   })();
   return { progress, result };
 }
