@@ -150,7 +150,7 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
   const pool = new CheckPool(Math.min(workers, scenarios * shards), scenarios * shards);
   try {
     // submit everything first (scenario by scenario), then report in file order
-    const pending = loaded.map((x) => ('error' in x ? x : { sc: x.sc, run: runSharded(pool, x.sc, opts, shards) }));
+    const pending = loaded.map((x) => ('error' in x ? x : { sc: x.sc, run: runWithWorkers(pool, x.sc, opts, shards) }));
     for (const x of pending) {
       if ('error' in x) { results.push(x.error); continue; }
       const bar = progressBar(flags, x.sc.name);
@@ -170,7 +170,8 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
 const SPLIT_AFTER = 2000;
 
 /**
- * One scenario with several workers. The pct pre-pass and the first SPLIT_AFTER
+ * One scenario on the pool. With `shards` = 1 it is one job (whole scenarios a worker).
+ * Otherwise the pct pre-pass and the first SPLIT_AFTER
  * executions run here, unsplit: most searches end there and never pay for starting
  * workers and for the split (explore.ts `Shard`). A longer search starts again as
  * `shards` jobs that claim units of it from a shared counter, so that a worker that
@@ -179,7 +180,7 @@ const SPLIT_AFTER = 2000;
  * cancelled. The verdict is the same on every run; which counterexample is shown can
  * depend on which worker got there first (--workers 1 fixes it).
  */
-function runSharded(pool: CheckPool, sc: Scenario, opts: JobOptions, shards: number) {
+function runWithWorkers(pool: CheckPool, sc: Scenario, opts: JobOptions, shards: number) {
   const t0 = performance.now();
   const progress: { show?: (e: number, d: number, v: number) => void } = {};
   const settled = (parts: ScenarioResult[]) => ({ progress, result: Promise.resolve(mergeShards(parts, Math.round(performance.now() - t0))) });
