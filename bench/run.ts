@@ -10,6 +10,8 @@
 // 4. --workers: the CLI with 1 and N workers on complete searches, and the machine's ceiling.
 // Each search is cut at BENCH_LIMIT seconds (default 20); a cut search is marked.
 // BENCH_SPIN_REUSE=1 reads the last Spin run (bench/results/spin) instead of running it.
+// `npm run bench` bundles this file with esbuild (dist/bench.mjs), so the figures are those
+// of compiled code, as the CLI runs it.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
