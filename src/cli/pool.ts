@@ -1,6 +1,6 @@
 /**
- * A pool of worker_threads for `check --workers N`: each job is one shard of one scenario's
- * search (check.ts `shard`). Jobs run in the order given, a worker takes the next when it
+ * A pool of worker_threads for `check --workers N`: each job is one scenario's search, or
+ * one shard of it (check.ts `shard`). Jobs run in the order given, a worker takes the next when it
  * is free. A job can be cancelled through a shared flag that its explorer polls between
  * executions (no message needs to reach a worker that is busy searching).
  */
