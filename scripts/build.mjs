@@ -1,6 +1,7 @@
 // Builds the CLI as one CommonJS bundle so that `dmabuf-lab` starts fast (no TS loader at
 // run time; ECOSYSTEM.md: an ESM bundle trips over commander's require of node:events).
 import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import Module from 'node:module';
 import vm from 'node:vm';
 import { build } from 'esbuild';
@@ -21,6 +22,6 @@ await build({
 
 // The V8 code cache of the CLI bundle, which bin/dmabuf-lab.cjs hands to vm.Script: the
 // same wrapper and file name, so that V8 accepts it.
-const file = new URL('../dist/cli.cjs', import.meta.url).pathname;
+const file = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url));
 const script = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file });
 writeFileSync(`${file}.cache`, script.createCachedData());

@@ -106,6 +106,8 @@ export function explore(
     if (u > mine) mine = shard!.claim();
     return u === mine;
   };
+  /** The frame whose step enters a unit: the split-th branching step. */
+  const entersUnit = (f: Frame) => f.level === split && isBranch(f);
   let childSleep = 0;
   for (;;) {
     const rt = build();
@@ -118,7 +120,7 @@ export function explore(
         rt.step(f.chosen);
         if (dpor) noteDisabled(f, rt.enabledMask());
         childSleep = dpor ? wake(rt, before) : 0;
-        if (shard && f.level === split && isBranch(f) && !ours()) foreign = true;
+        if (shard && entersUnit(f) && !ours()) foreign = true;
       } else rt.step(f.chosen);
     }
     let sleep = stack.length === 0 ? 0 : childSleep;
@@ -143,7 +145,7 @@ export function explore(
       rt.step(p);
       if (dpor) noteDisabled(frame, rt.enabledMask());
       sleep = dpor ? wake(rt, sleep) : 0;
-      if (shard && branch && level === split && !ours()) foreign = true;
+      if (shard && entersUnit(frame) && !ours()) foreign = true;
     }
     // an execution that ends above the split is a unit of its own
     if (shard && !foreign && (stack.length === 0 || stack[stack.length - 1]!.level < split) && !ours()) foreign = true;

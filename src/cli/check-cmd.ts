@@ -132,36 +132,28 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
   const scenarios = loaded.filter((x): x is { sc: Scenario } => 'sc' in x).length;
   const results: ScenarioResult[] = [];
   const checked: { sc: Scenario; result: ScenarioResult }[] = [];
-  if (workers <= 1 || scenarios === 0) {
-    for (const x of loaded) {
-      if ('error' in x) { results.push(x.error); continue; }
-      const bar = progressBar(flags, x.sc.name);
-      const r = checkScenario(x.sc, { ...opts, shard: flags.shard, progress: bar?.update });
-      bar?.stop();
-      results.push(report(r, flags));
-      if (flags.html) checked.push({ sc: x.sc, result: r });
-    }
-    return finishOutput(t0, results, flags, checked, inputError);
-  }
   // Whole scenarios keep every worker busy without the cost of splitting (about 15% more
   // prefixes from the fully expanded top of the tree): split a search only when there are
   // fewer scenarios than workers.
   const shards = sampling || scenarios >= workers ? 1 : workers;
-  const pool = new CheckPool(Math.min(workers, scenarios * shards), scenarios * shards);
+  const pool = workers > 1 && scenarios > 0 ? new CheckPool(Math.min(workers, scenarios * shards), scenarios * shards) : null;
   try {
-    // submit everything first (scenario by scenario), then report in file order
-    const pending = loaded.map((x) => ('error' in x ? x : { sc: x.sc, run: runWithWorkers(pool, x.sc, opts, shards) }));
+    // with workers, submit everything first (scenario by scenario); report in file order
+    const pending = loaded.map((x) => ('error' in x || !pool ? x : { sc: x.sc, run: runWithWorkers(pool, x.sc, opts, shards) }));
     for (const x of pending) {
       if ('error' in x) { results.push(x.error); continue; }
       const bar = progressBar(flags, x.sc.name);
-      x.run.progress.show = bar?.update;
-      const r = await x.run.result;
+      let r: ScenarioResult;
+      if ('run' in x) {
+        x.run.progress.show = bar?.update;
+        r = await x.run.result;
+      } else r = checkScenario(x.sc, { ...opts, shard: flags.shard, progress: bar?.update });
       bar?.stop();
       results.push(report(r, flags));
       if (flags.html) checked.push({ sc: x.sc, result: r });
     }
   } finally {
-    await pool.close();
+    await pool?.close();
   }
   return finishOutput(t0, results, flags, checked, inputError);
 }
