@@ -179,7 +179,7 @@ const longer = (name: string, from: string, to: string) => {
   return f;
 };
 const workerTargets = [
-  { name: 'odp-gpu-evict-fixed, 2 transfers', args: [longer('odp-gpu-evict-fixed', 'count: 1 }', 'count: 2 }')] },
+  { name: 'b2-vfio-bookkeep-fixed, 2 transfers', args: [longer('b2-vfio-bookkeep-fixed', 'count: 1 }', 'count: 2 }')] },
   { name: 'b1-vfio-revoke-fixed, 3 transfers', args: [longer('b1-vfio-revoke-fixed', 'count: 2', 'count: 3')] },
   ...(twins.includes('spin-s1-correct.yaml') ? [{ name: 'spin-s1-correct, first 16,000 executions', args: ['--max-executions', '16000', join(twinDir, 'spin-s1-correct.yaml')] }] : []),
   { name: 'all bundled scenarios (whole scenarios a worker)', args: [] },

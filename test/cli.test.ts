@@ -118,10 +118,10 @@ test('check --shard i/n on each shard, then merge, gives the verdict of the whol
 });
 
 test('check --workers 2 splits a long search and agrees with one worker', () => {
-  // 4,234 executions: past the 2,000 run unsplit before workers are worth starting
+  // 2,182 executions: past the 2,000 run unsplit before workers are worth starting
   const dir = mkdtempSync(join(tmpdir(), 'dmabuf-workers-'));
-  const long = join(dir, 'odp-two.yaml');
-  writeFileSync(long, readFileSync('scenarios/odp-gpu-evict-fixed.yaml', 'utf8').replace('count: 1 }', 'count: 2 }'));
+  const long = join(dir, 'remap-two.yaml');
+  writeFileSync(long, readFileSync('scenarios/b13-gpu-remap-lazily-fixed.yaml', 'utf8').replace('count: 1 }', 'count: 2 }'));
   for (const f of [long, 'scenarios/b1-vfio-revoke-fixed.yaml', 'scenarios/b14-vfio-no-revoked-check.yaml', 'scenarios/b1-vfio-revoke-no-wait.yaml']) {
     const one = JSON.parse(cli('check', '--json', '--workers', '1', f).stdout).results[0];
     const two = JSON.parse(cli('check', '--json', '--workers', '2', f).stdout).results[0];

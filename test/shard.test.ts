@@ -43,7 +43,7 @@ function claimants(count: number, owner: (unit: number) => number): Shard[] {
   });
 }
 
-const scenarios = ['b11-gpu-fenced-evict-fixed', 'b14-vfio-no-revoked-check', 'b16-revoke-races-import', 'gpu-no-invalidate-before-move', 'b6-iommufd-unpin-fixed'];
+const scenarios = ['b11-gpu-fenced-evict-fixed', 'odp-gpu-evict-fixed', 'b14-vfio-no-revoked-check', 'b16-revoke-races-import', 'gpu-no-invalidate-before-move', 'b6-iommufd-unpin-fixed'];
 
 for (const name of scenarios) {
   test(`round-robin shards of ${name} are the whole search`, () => {

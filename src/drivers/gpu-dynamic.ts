@@ -161,7 +161,7 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
       }
       judgeSubmission(rt, dev, st.table!, st.notified.has(st.table!));
       const f = newFence('job');
-      const deps = dmaResvFences(buf.resv, DmaResvUsage.KERNEL).filter((x) => !x.signaled);
+      const deps = dmaResvFences(buf.resv, DmaResvUsage.KERNEL);
       if (!sw.noFence) {
         dmaResvReserveFences(k, buf.resv, 1);
         yield* dmaResvAddFence(k, buf.resv, f, write ? DmaResvUsage.WRITE : DmaResvUsage.READ);

@@ -63,7 +63,7 @@ function* moveBo(k: Kernel, buf: DmaBuf, sw: GpuSwitches, to: number, why: strin
   yield local('ttm_bo_move', `${b.places[b.place]!.name} -> ${b.places[to]!.name} (${why})`);
   if (!sw.noInvalidate) yield* dmaBufInvalidateMappings(k, buf);
   const old = b.places[b.place]!;
-  const deps = dmaResvFences(buf.resv, DmaResvUsage.BOOKKEEP).filter((f) => !f.signaled);
+  const deps = dmaResvFences(buf.resv, DmaResvUsage.BOOKKEEP);
   const c = dmaFenceInit(k, `copy${++b.copies}`, b.copyContext, b.copies, 'gpu copy engine');
   dmaResvReserveFences(k, buf.resv, 1);
   yield* dmaResvAddFence(k, buf.resv, c, DmaResvUsage.KERNEL);
@@ -114,7 +114,7 @@ function gpuOps(sw: GpuSwitches): DmaBufOps {
         yield* moveBo(k, buf, sw, b.place + 1, `map for ${a.dev}`);
       }
       const region = b.places[b.place]!;
-      const ready = dmaResvFences(buf.resv, DmaResvUsage.KERNEL).filter((f) => !f.signaled);
+      const ready = dmaResvFences(buf.resv, DmaResvUsage.KERNEL);
       yield* sharedWrite(b.mapsObj, 'amdgpu_dma_buf_map', `${a.dev} ${region.name}`, () => { b.maps++; });
       const id = k.rt.newObject(`sgt-${a.dev}`);
       /** GPU placements never go `disabled`: no speculative read is armed (S21), no span kept */

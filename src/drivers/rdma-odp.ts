@@ -5,7 +5,7 @@
  * (linux: drivers/infiniband/hw/mlx5/mr.c, odp.c; drivers/infiniband/core/umem_dmabuf.c)
  */
 import { sharedWrite, waitOp, waitUntil } from '../sim/completion.ts';
-import { local, OpKind, type Proc } from '../sim/op.ts';
+import { local, OpKind, type Op, type Proc } from '../sim/op.ts';
 import { dmaBufDetach } from '../kernel/attach.ts';
 import { dmaBufPut, type DmaBufAttachment, type DmaBufAttachOps, type SgTable } from '../kernel/dma-buf.ts';
 import { ERRNO } from '../kernel/errno.ts';
@@ -38,6 +38,11 @@ interface OdpState {
   table: SgTable | null;
   /** the NIC translation (mkey) is programmed */
   xlat: boolean;
+  /**
+   * the table the mkey was last programmed with: what the NIC reaches while `xlat`. Only
+   * mkey ops write it (with `xlat`), so a NIC access that reads the mkey knows its table.
+   */
+  mkeyTable: SgTable | null;
   /** tables whose invalidate callback ran (P3(a) observer) */
   notified: Set<SgTable>;
   closing: boolean;
@@ -49,7 +54,7 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
   const sw = SWITCHES[cfg.variant]!;
   const b = importerBase(env, cfg.id, exp);
   const { buf, dev } = b;
-  const st: OdpState = { a: null, table: null, xlat: false, notified: new Set(), closing: false, faults: 0 };
+  const st: OdpState = { a: null, table: null, xlat: false, mkeyTable: null, notified: new Set(), closing: false, faults: 0 };
   /** the NIC translation object: every NIC access reads it, zap and program write it */
   const xlatObj = rt.newObject(`${dev}.mkey`);
   const faultObj = rt.newObject(`${dev}.pagefault`);
@@ -83,7 +88,7 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
       if (w < 0) return w;
     }
     const t = st.table;
-    if (!st.xlat) yield* sharedWrite(xlatObj, 'program mkey', `${dev} -> ${t.name}`, () => { st.xlat = true; st.notified.delete(t); });
+    if (!st.xlat) yield* sharedWrite(xlatObj, 'program mkey', `${dev} -> ${t.name}`, () => { st.xlat = true; st.mkeyTable = t; st.notified.delete(t); });
     return 0;
   }
 
@@ -104,18 +109,25 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
     return r;
   }
 
-  /** One NIC access through the translation: faults (no access) when zapped. */
+  /**
+   * One NIC access through the translation: faults (no access) when zapped. It touches the
+   * table the mkey points at when it runs, so its op is refreshed (Op.refresh): the mkey,
+   * which it reads, is the only selector of that table.
+   */
   function* nicAccess(write: boolean): Proc<boolean> {
-    const probe = st.table;
-    const also = probe ? [probe.region.id, ...accessFootprint(access(probe, write))] : [];
-    return (yield {
-      kind: OpKind.Dma, obj: xlatObj, write: false, also, label: write ? 'dma write' : 'dma read', detail: `${dev} via mkey`,
-      apply: () => {
-        if (!st.xlat || !st.table) return false;
-        judgeAccess(rt, access(st.table, write));
-        return true;
-      },
-    }) as boolean;
+    const accessOp = (): Op => {
+      const t = st.xlat ? st.mkeyTable : null;
+      return {
+        kind: OpKind.Dma, obj: xlatObj, write: false, also: t ? [t.region.id, ...accessFootprint(access(t, write))] : undefined,
+        label: write ? 'dma write' : 'dma read', detail: `${dev} via mkey`,
+        apply: () => {
+          if (!t) return false;
+          judgeAccess(rt, access(t, write));
+          return true;
+        },
+      };
+    };
+    return (yield { kind: OpKind.Dma, obj: xlatObj, write: false, label: '', refresh: accessOp }) as boolean;
   }
   const access = (t: SgTable, write: boolean): Access => ({ device: dev, table: t, region: t.region as MemRegion, write, speculative: false, tracker: exp.tracker });
 
@@ -132,12 +144,10 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
     for (let i = 0; i < count; i++) {
       // The table is read when the post runs, not when it was queued: the fault worker may
       // have mapped a new one in between (the op reads xlatObj, which it writes).
-      if (st.table) {
-        yield {
-          kind: OpKind.Read, obj: xlatObj, write: false, label: 'post work request', detail: dev,
-          apply: () => { const t = st.table; if (t) judgeSubmission(rt, dev, t, st.notified.has(t) && st.xlat); },
-        };
-      }
+      yield {
+        kind: OpKind.Read, obj: xlatObj, write: false, label: 'post work request', detail: dev,
+        apply: () => { const t = st.mkeyTable; if (t) judgeSubmission(rt, dev, t, st.notified.has(t) && st.xlat); },
+      };
       yield* submitPrivate(b, { table: null, write, run: () => workRequest(write) });
     }
     return 0;
@@ -154,13 +164,18 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
     }
   }
 
-  /** Release: zap first (mkey revoked), stop the fault worker, unmap under resv, detach, put. */
+  /**
+   * Release: under resv, mark the MR closing (a fault maps nothing more), zap (mkey revoked)
+   * and unmap; then flush the fault worker, detach, put. The zap comes after `closing`: a
+   * fault that ran between an earlier zap and the unmap would program the mkey again with
+   * the table about to go (the kernel first stops faults from finding the mkey).
+   */
   function* doRelease(): Proc<number> {
     const a = st.a;
     if (!a) return -ERRNO.ENOENT;
-    yield* zap('mlx5_revoke_mr');
     yield* dmaResvLock(k, buf.resv);
     st.closing = true;
+    yield* zap('mlx5_revoke_mr');
     if (st.table) yield* dmaBufUnmapAttachment(k, a, st.table, 'DMA_BIDIRECTIONAL');
     st.table = null;
     yield* dmaResvUnlock(k, buf.resv);

@@ -198,32 +198,30 @@ export function dmaResvReserveFences(k: Kernel, obj: DmaResv, n: number): number
 export function* dmaResvAddFence(k: Kernel, obj: DmaResv, fence: DmaFence, usage: DmaResvUsage): Proc {
   const held = dmaResvAssertHeld(k, obj, 'dma_resv_add_fence');
   if (fence.isContainer) warn(k, 'R23', `dma_resv_add_fence(${obj.name}) with container fence ${fence.name}`);
-  const slot = obj.fences.findIndex(
-    (s) => s.fence.signaled || (s.fence.context === fence.context && s.usage >= usage && !dmaFenceIsLater(k, s.fence, fence)),
-  );
   void held;
-  if (slot < 0 && obj.fences.length >= obj.maxFences) k.rt.bug('R23', `dma_resv_add_fence(${obj.name}, ${fence.name}) without a reserved slot`);
-  yield {
+  // whether a slot can be reused reads the fences' signalled state, which signals change
+  // without the lock: it is decided in the op, which conflicts with them through the list
+  const added = yield {
     kind: OpKind.Write, obj: obj.fencesObj, write: true, also: [fence.id], label: 'dma_resv_add_fence',
     detail: `${obj.name} ${fence.name} ${USAGE_NAMES[usage]}`,
     apply: () => {
-      fence.refcount++;
-      fence.published = true;
-      if (!fence.resvObjs.includes(obj.fencesObj)) fence.resvObjs.push(obj.fencesObj);
       const i = obj.fences.findIndex(
         (s) => s.fence.signaled || (s.fence.context === fence.context && s.usage >= usage && !dmaFenceIsLater(k, s.fence, fence)),
       );
+      if (i < 0 && obj.fences.length >= obj.maxFences) return false;
+      fence.refcount++;
+      fence.published = true;
+      if (!fence.resvObjs.includes(obj.fencesObj)) fence.resvObjs.push(obj.fencesObj);
       if (i >= 0) {
         const old = obj.fences[i]!.fence;
         obj.fences[i] = { fence, usage };
         if (old !== fence) dmaFencePut(k, old);
       }
-      else {
-        obj.fences.push({ fence, usage });
-        if (obj.fences.length > obj.maxFences) obj.maxFences = obj.fences.length;
-      }
+      else obj.fences.push({ fence, usage });
+      return true;
     },
   };
+  if (!added) k.rt.bug('R23', `dma_resv_add_fence(${obj.name}, ${fence.name}) without a reserved slot`);
 }
 
 /**
@@ -263,7 +261,11 @@ export function* dmaResvTestSignaled(k: Kernel, obj: DmaResv, usage: DmaResvUsag
   return r as boolean;
 }
 
-/** The fences covered by `usage` now (a snapshot, as the kernel's iterators give). */
+/**
+ * The fences covered by `usage` now (a snapshot, as the kernel's iterators give), signalled
+ * ones included. Caller holds the lock: the list changes only under it, but a fence's
+ * signalled state does not, so it may be read only inside an op that touches the list.
+ */
 export function dmaResvFences(obj: DmaResv, usage: DmaResvUsage): DmaFence[] {
   return obj.fences.filter((s) => s.usage <= usage).map((s) => s.fence);
 }

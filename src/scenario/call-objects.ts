@@ -117,7 +117,7 @@ export function newCallCtx(k: Kernel, rt: Runtime, exporter: ExporterInstance): 
         const r = retOf(cfg, 'map_dma_buf');
         if (r < 0) return r;
         const name = `${a.dev}-sgt${++anon}`;
-        const readyAfter = dmaResvFences(a.dmabuf.resv, DmaResvUsage.KERNEL).filter((f) => !f.signaled);
+        const readyAfter = dmaResvFences(a.dmabuf.resv, DmaResvUsage.KERNEL);
         return { id: kk.rt.newObject(name), name, attachment: a, dir, region, epoch: region.epoch, createdAt: kk.rt.events.length, readyAfter, live: true };
       };
     }

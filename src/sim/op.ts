@@ -50,6 +50,15 @@ export interface Op {
   readonly apply?: () => unknown;
   /** marks an event the timeline highlights (revoke returned, a violating DMA) */
   readonly mark?: string;
+  /**
+   * For an op whose objects depend on state (a device access through whatever table a
+   * translation points at now): gives the op as of the current state. The runtime calls it
+   * when the op is yielded and after every step while it is pending, so that the pending op
+   * and the event it becomes name what they touch at that moment. Sound only when the state
+   * it reads is written by ops on `obj` or `also` of the op it returns (the selector is part
+   * of the footprint).
+   */
+  readonly refresh?: () => Op;
 }
 
 /** A simulated thread body. */

@@ -19,6 +19,8 @@ export interface SimThread {
   readonly background: boolean;
   readonly gen: Proc<unknown>;
   pending: Op | null;
+  /** the yielded op when it has `refresh`: `pending` is its current form */
+  dynamic: Op | null;
   done: boolean;
 }
 
@@ -50,6 +52,8 @@ export class Runtime {
   current = -1;
   private readonly endChecks: (() => void)[] = [];
   private started = false;
+  /** threads whose pending op has `refresh` */
+  private dynamicCount = 0;
 
   constructor() {
     this.hb = new HbLog(0);
@@ -67,7 +71,7 @@ export class Runtime {
     if (this.threads.length >= MAX_THREADS) throw new Error(`more than ${MAX_THREADS} threads`);
     const id = this.threads.length;
     this.held.push([]);
-    this.threads.push({ id, name, background, gen: body(), pending: null, done: false });
+    this.threads.push({ id, name, background, gen: body(), pending: null, dynamic: null, done: false });
     return id;
   }
 
@@ -119,6 +123,7 @@ export class Runtime {
     this.visible.push(this.events.length);
     this.exec(tid);
     this.drainLocal();
+    if (this.dynamicCount) for (const t of this.threads) if (t.dynamic) t.pending = t.dynamic.refresh!();
   }
 
   private exec(tid: number): void {
@@ -135,11 +140,16 @@ export class Runtime {
 
   private resume(t: SimThread, value: unknown): void {
     this.current = t.id;
+    if (t.dynamic) { t.dynamic = null; this.dynamicCount--; }
     try {
       const r = t.gen.next(value);
       if (r.done) {
         t.done = true;
         t.pending = null;
+      } else if (r.value.refresh) {
+        t.dynamic = r.value;
+        this.dynamicCount++;
+        t.pending = r.value.refresh();
       } else t.pending = r.value;
     } catch (e) {
       if (!(e instanceof ThreadStopped)) throw e;
