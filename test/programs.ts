@@ -2,7 +2,7 @@
 // and locked increments over two variables; the final state (values and what each thread
 // read) is reported as a 'leak' message so that tests can compare sets of outcomes.
 import fc from 'fast-check';
-import { sharedRead, sharedWrite } from '../src/sim/completion.ts';
+import { sharedRead, sharedWrite, waitUntil } from '../src/sim/completion.ts';
 import { mutexLock, mutexUnlock, newMutex } from '../src/sim/mutex.ts';
 import { Runtime } from '../src/sim/runtime.ts';
 
@@ -40,3 +40,29 @@ export function progWorld(prog: { k: 'r' | 'w' | 'inc'; v: number }[][]) {
   };
 }
 
+
+/** Programs with waits: `wait` blocks until variable `v` holds `x`, which a later write may undo. */
+export type WaitOp = { k: 'r' | 'w' | 'wait'; v: number; x: number };
+export const waitOpArb: fc.Arbitrary<WaitOp> = fc.record({ k: fc.constantFrom('r' as const, 'w' as const, 'wait' as const), v: fc.integer({ min: 0, max: 1 }), x: fc.integer({ min: 0, max: 2 }) });
+export const waitProgArb = fc.array(fc.array(waitOpArb, { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 3 });
+
+export function waitProgWorld(prog: WaitOp[][]) {
+  return () => {
+    const rt = new Runtime();
+    const objs = [rt.newObject('x'), rt.newObject('y')];
+    const vals = [0, 0];
+    const seen: number[][] = prog.map(() => []);
+    prog.forEach((ops, ti) => {
+      rt.spawn(`t${ti}`, function* () {
+        for (const op of ops) {
+          if (op.k === 'r') seen[ti]!.push(yield* sharedRead(objs[op.v]!, 'r', '', () => vals[op.v]!));
+          else if (op.k === 'w') yield* sharedWrite(objs[op.v]!, 'w', '', () => { vals[op.v] = op.x; });
+          else yield* waitUntil(objs[op.v]!, 'wait', '', () => vals[op.v] === op.x, 'completion');
+        }
+      });
+    });
+    rt.atEnd(() => rt.report('leak', 'state', JSON.stringify([vals, seen])));
+    rt.start();
+    return rt;
+  };
+}

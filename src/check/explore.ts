@@ -1,20 +1,22 @@
 /**
  * Explorers: stateless search over schedules by re-execution (DESIGN.md "The runtime").
  *
- * `exhaustive` enumerates every schedule depth-first. `dpor` is Optimal DPOR with sleep
- * sets and wakeup trees (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014, Algorithm 2): after
- * each execution, for every pair of events in a reversible race (dependent, of different
- * threads, ordered directly, possibly co-enabled), the sequence of the events after the
- * first that do not depend on it, followed by the second, goes into the wakeup tree of the
- * state before the first, unless a thread explored or asleep there can begin it; a branch
- * of the tree is followed step by step when it is explored. Sleep sets prune orders of
- * independent steps that an earlier sibling already covered. A lock acquisition races with
- * the previous acquisition of the lock by another thread (the release between them is not
- * a race partner, it is never co-enabled with the acquisition). Steps can disable other
- * threads (a condition that held only for a while): such a thread becomes a choice before
- * the step that disabled it (`noteDisabled`). Without blocking steps no execution ends
- * sleep-blocked; with locks and waits a few still do (the paper's optimality assumes
- * every step stays enabled until taken).
+ * `exhaustive` enumerates every schedule depth-first. `dpor` is Source-DPOR with sleep
+ * sets (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014, Algorithm 1): after each execution,
+ * for every pair of events in a reversible race (dependent, of different threads, ordered
+ * directly, possibly co-enabled), it takes the events after the first that do not depend on
+ * it, followed by the second, and makes sure one of their initial threads is a backtrack
+ * choice at the state before the first. Sleep sets prune orders of independent steps that
+ * an earlier sibling already covered. A lock acquisition races with the previous
+ * acquisition of the lock by another thread (the release between them is not a race
+ * partner, it is never co-enabled with the acquisition). Steps can disable other threads
+ * (a condition that held only for a while): such a thread becomes a choice before the step
+ * that disabled it (`noteDisabled`), and a thread still waiting at the end races with the
+ * steps its pending op conflicts with (`analyzeWaiting`).
+ *
+ * Optimal DPOR's wakeup trees (the paper's Algorithm 2) were tried and left out: with
+ * waits and locks a reversing sequence can block half-way, and the tree's claims that a
+ * thread explored or asleep covers a sequence then lost executions (issue 6 note).
  */
 import { performance } from 'node:perf_hooks';
 import { mayBeCoEnabled, OpKind, opsDependent, type Op } from '../sim/op.ts';
@@ -73,34 +75,11 @@ export interface ExploreStats {
   complete: boolean;
 }
 
-/**
- * A wakeup tree node (Optimal DPOR): a step of thread `tid` whose next op is `op`, and the
- * steps to take after it, leftmost first.
- */
-interface WuNode {
-  readonly tid: number;
-  readonly op: Op;
-  readonly children: WuNode[];
-}
-
 interface Frame {
   enabled: number;
-  /** the wakeup tree of the state before the step, less the children explored or begun */
-  todo: WuNode[] | null;
-  /** the rest of the chosen child's subtree, which the steps below the frame follow */
-  sub: WuNode[] | null;
-  /**
-   * threads to try after the wakeup tree, each with any continuation: every awake thread of
-   * a fully expanded frame, a thread the step disabled. Kept out of the tree, where a leaf
-   * would stand for (and swallow) the longer sequences that races insert.
-   */
-  extra: number;
-  /** every awake thread is a choice here (exhaustive, or above a shard split) */
-  full: boolean;
+  backtrack: number;
   done: number;
   sleep: number;
-  /** the sleeping threads that fell asleep at fully expanded frames (see `insertReversal`) */
-  sleepFull: number;
   chosen: number;
   preemptions: number;
   /** branching frames up to and including this one (sharding) */
@@ -135,9 +114,6 @@ export function explore(
   /** The frame whose step enters a unit: the split-th branching step. */
   const entersUnit = (f: Frame) => f.level === split && isBranch(f);
   let childSleep = 0;
-  let childSleepFull = 0;
-  /** the wakeup subtree the next new frame follows */
-  let guide: WuNode[] | null = null;
   for (;;) {
     const rt = build();
     const fresh = Math.max(0, stack.length - 1);
@@ -149,14 +125,10 @@ export function explore(
         rt.step(f.chosen);
         if (dpor) noteDisabled(f, rt.enabledMask());
         childSleep = dpor ? wake(rt, before) : 0;
-        childSleepFull = (f.sleepFull | (f.full ? f.done & ~(1 << f.chosen) : 0)) & childSleep;
-        guide = f.sub;
         if (shard && entersUnit(f) && !ours()) foreign = true;
       } else rt.step(f.chosen);
     }
     let sleep = stack.length === 0 ? 0 : childSleep;
-    let sleepFull = stack.length === 0 ? 0 : childSleepFull;
-    if (stack.length === 0) guide = null;
     let blocked = false;
     while (!foreign) {
       const en = rt.enabledMask();
@@ -166,30 +138,18 @@ export function explore(
       if (avail === 0) { blocked = true; break; }
       const below = stack.length ? stack[stack.length - 1]! : undefined;
       const prev = below ? below.chosen : -1;
-      let p = prev >= 0 && avail & (1 << prev) ? prev : lowestBit(avail);
-      let todo: WuNode[] | null = null;
-      let sub: WuNode[] | null = null;
-      if (guide) {
-        // inside a wakeup tree: its leftmost child is the step, its siblings wait at this frame
-        const n = guide[0]!;
-        todo = guide.length > 1 ? guide.slice(1) : null;
-        if (avail & (1 << n.tid)) { p = n.tid; sub = n.children.length ? n.children : null; }
-        else (todo ??= []).unshift(n);
-      }
-      guide = sub;
+      const p = prev >= 0 && avail & (1 << prev) ? prev : lowestBit(avail);
       const preempt = prev >= 0 && en & (1 << prev) && p !== prev ? 1 : 0;
       const preemptions = (below ? below.preemptions : 0) + preempt;
       const branch = (avail & (avail - 1)) !== 0;
       const level = (below ? below.level : 0) + (branch ? 1 : 0);
       // above the split every awake thread is a choice, so the upper tree is the same in every shard
       const full = !dpor || (shard !== undefined && branch && level <= split);
-      const extra = full ? (dpor ? avail : en) & ~(1 << p) : 0;
-      const frame: Frame = { enabled: en, todo, sub, extra, full, done: 1 << p, sleep, sleepFull, chosen: p, preemptions, level };
+      const frame: Frame = { enabled: en, backtrack: full ? (dpor ? avail : en) : 1 << p, done: 1 << p, sleep, chosen: p, preemptions, level };
       stack.push(frame);
       rt.step(p);
       if (dpor) noteDisabled(frame, rt.enabledMask());
       sleep = dpor ? wake(rt, sleep) : 0;
-      sleepFull &= sleep;
       if (shard && entersUnit(frame) && !ours()) foreign = true;
     }
     // an execution that ends above the split is a unit of its own
@@ -215,37 +175,26 @@ export function explore(
   }
 }
 
-/**
- * Moves the deepest frame with an unexplored choice to it (the leftmost child of its
- * wakeup tree, then its extra threads, lowest first); false when the search is over.
- */
+/** Moves the deepest frame with an unexplored choice to it; false when the search is over. */
 function backtrack(stack: Frame[], bound: number | undefined, stats: ExploreStats): boolean {
   while (stack.length) {
     const d = stack.length - 1;
     const top = stack[d]!;
-    for (;;) {
-      let q: number;
-      let sub: WuNode[] | null = null;
-      if (top.todo && top.todo.length) {
-        const n = top.todo.shift()!;
-        q = n.tid;
-        sub = n.children.length ? n.children : null;
-      } else if (top.extra) {
-        q = lowestBit(top.extra);
-        top.extra &= top.extra - 1;
-      } else break;
-      if ((top.done | top.sleep) & (1 << q) || !(top.enabled & (1 << q))) continue;
+    let cand = top.backtrack & ~top.done & ~top.sleep;
+    while (cand) {
+      const q = lowestBit(cand);
+      cand &= ~(1 << q);
       const prev = d > 0 ? stack[d - 1]!.chosen : -1;
       const base = d > 0 ? stack[d - 1]!.preemptions : 0;
       const pre = base + (prev >= 0 && top.enabled & (1 << prev) && q !== prev ? 1 : 0);
-      top.done |= 1 << q;
       if (bound !== undefined && pre > bound) {
+        top.done |= 1 << q;
         stats.complete = false;
         continue;
       }
+      top.done |= 1 << q;
       top.chosen = q;
       top.preemptions = pre;
-      top.sub = sub;
       return true;
     }
     stack.pop();
@@ -260,11 +209,7 @@ function isBranch(f: Frame): boolean {
 }
 
 function hasAlternatives(stack: Frame[]): boolean {
-  return stack.some((f) => {
-    let open = f.extra;
-    if (f.todo) for (const n of f.todo) open |= 1 << n.tid;
-    return (open & f.enabled & ~f.done & ~f.sleep) !== 0;
-  });
+  return stack.some((f) => (f.backtrack & ~f.done & ~f.sleep) !== 0);
 }
 
 /**
@@ -274,7 +219,8 @@ function hasAlternatives(stack: Frame[]): boolean {
  * the frame (unless asleep there, where an earlier sibling covered it).
  */
 function noteDisabled(f: Frame, after: number): void {
-  f.extra |= f.enabled & ~after & ~f.done & ~f.sleep;
+  const lost = f.enabled & ~after & ~(1 << f.chosen) & ~f.sleep;
+  if (lost) f.backtrack |= lost;
 }
 
 /** Keeps asleep only the threads whose next op is independent of the step just taken. */
@@ -315,8 +261,38 @@ function analyzeRaces(rt: Runtime, stack: Frame[], fresh: number): void {
         if (ti === tj) continue;
         const ei = rt.events[i]!.op;
         if (!opsDependent(ei, ej) || !mayBeCoEnabled(ei, ej)) continue;
-        if (!isDirectRace(rt, i, j, fp)) continue;
-        insertReversal(rt, stack, i, j);
+        if (!isDirectRace(rt, i, j, tj, ej, fp)) continue;
+        addSource(rt, stack, i, j, tj);
+      }
+    }
+  }
+  analyzeWaiting(rt, stack);
+}
+
+/**
+ * Races of the threads still waiting when the execution ends (blocked for ever, or until
+ * the asleep threads would run): their pending op never became an event, yet it may race
+ * with the step that disabled it before the thread got there (a condition that held only
+ * early on). Each is analysed as an event after the last one (Flanagan and Godefroid,
+ * POPL 2005, analyse every thread's next step the same way).
+ */
+function analyzeWaiting(rt: Runtime, stack: Frame[]): void {
+  const hb = rt.hb;
+  const end = rt.events.length;
+  for (const t of rt.threads) {
+    const p = t.pending;
+    if (!p || rt.isEnabled(t.id)) continue;
+    const fp = footprint(p);
+    for (const o of fp) {
+      const list = hb.byObject[o];
+      if (!list) continue;
+      for (let m = list.length - 1; m >= 0; m--) {
+        const i = list[m]!;
+        if (hb.tids[i] === t.id) continue;
+        const ei = rt.events[i]!.op;
+        if (!opsDependent(ei, p) || !mayBeCoEnabled(ei, p)) continue;
+        if (!isDirectRace(rt, i, end, t.id, p, fp)) continue;
+        addSource(rt, stack, i, end, t.id);
       }
     }
   }
@@ -327,19 +303,14 @@ function analyzeRaces(rt: Runtime, stack: Frame[], fresh: number): void {
  * seen `i` before `j`, and no event between them that `j` depends on has seen `i`. A
  * release between two acquisitions of a lock does not count (the acquisitions race).
  */
-function isDirectRace(rt: Runtime, i: number, j: number, fp: readonly number[]): boolean {
+function isDirectRace(rt: Runtime, i: number, j: number, tj: number, ej: Op, fp: readonly number[]): boolean {
   const hb = rt.hb;
-  const tj = hb.tids[j]!;
   const ti = hb.tids[i]!;
   const iSeq = hb.at(i, ti);
-  if (hb.at(j, tj) > 1) {
-    // the previous event of j's thread: its clock is j's own entry minus one
-    const prevSeen = prevClockEntry(rt, j, ti);
-    if (prevSeen >= iSeq) return false;
-  }
-  const ej = rt.events[j]!.op;
+  if (prevClockEntry(rt, j, tj, ti) >= iSeq) return false;
   for (const o of fp) {
-    const list = hb.byObject[o]!;
+    const list = hb.byObject[o];
+    if (!list) continue;
     for (let n = list.length - 1; n >= 0; n--) {
       const k = list[n]!;
       if (k >= j) continue;
@@ -354,83 +325,51 @@ function isDirectRace(rt: Runtime, i: number, j: number, fp: readonly number[]):
 }
 
 /** What j's thread had seen of thread `t` just before event j. */
-function prevClockEntry(rt: Runtime, j: number, t: number): number {
+function prevClockEntry(rt: Runtime, j: number, tj: number, t: number): number {
   const hb = rt.hb;
-  const tj = hb.tids[j]!;
   for (let k = j - 1; k >= 0; k--) if (hb.tids[k] === tj) return hb.at(k, t);
   return 0;
 }
 
 /**
- * Optimal DPOR's race reversal (POPL 2014, Algorithm 2): the sequence v = notdep(i).j (the
- * steps after `i` that do not happen after it, then `j`) goes into the wakeup tree of the
- * state before `i`, unless a thread explored or asleep there is a weak initial of v (some
- * execution that reverses the race begins with that thread, and its branch covers it).
- * Following v exactly when it is explored is what keeps the branch from ending
- * sleep-blocked.
+ * Ensures that one initial of notdep(i).j is a backtrack choice at the state before `i`:
+ * the events after `i` that do not happen after it, then `j`; an initial is the first event
+ * of its thread in that sequence with no predecessor in it.
  */
-function insertReversal(rt: Runtime, stack: Frame[], i: number, j: number): void {
+function addSource(rt: Runtime, stack: Frame[], i: number, j: number, tj: number): void {
   const hb = rt.hb;
   const f = stack[rt.stepOf[i]!]!;
   const ti = hb.tids[i]!;
   const iSeq = hb.at(i, ti);
-  const vt: number[] = [];
-  const vo: Op[] = [];
+  // first event of each thread in u
+  const first = new Map<number, number>();
   for (let k = i + 1; k < j; k++) {
-    const op = rt.events[k]!.op;
-    if (op.kind === OpKind.Local || hb.at(k, ti) >= iSeq) continue;
-    vt.push(hb.tids[k]!);
-    vo.push(op);
+    const tk = hb.tids[k]!;
+    if (first.has(tk) || rt.events[k]!.op.kind === OpKind.Local) continue;
+    if (hb.at(k, ti) >= iSeq) continue;
+    first.set(tk, k);
   }
-  vt.push(hb.tids[j]!);
-  vo.push(rt.events[j]!.op);
-  if (f.full || !(f.enabled & (1 << vt[0]!))) return;
-  for (let covered = (f.sleep | f.done) & ~(1 << f.chosen); covered; covered &= covered - 1) {
-    const u = lowestBit(covered);
-    // A thread outside v put to sleep by a fully expanded frame does not cover it: that
-    // frame drops the sequences races insert (every shard must see the same upper tree), and
-    // the one that would lead from the thread's branch to v's executions may be among them.
-    // An initial of v covers it by the sleep sets alone.
-    if (f.sleepFull & (1 << u) && !vt.includes(u)) continue;
-    const op = nextOpAfter(rt, u, i);
-    if (op && weakInitial(u, op, vt, vo)) return;
-  }
-  let nodes = (f.todo ??= []);
-  descend: for (;;) {
-    for (const c of nodes) {
-      if (!weakInitial(c.tid, c.op, vt, vo)) continue;
-      if (c.children.length === 0) return;
-      const m = vt.indexOf(c.tid);
-      if (m >= 0) { vt.splice(m, 1); vo.splice(m, 1); }
-      if (vt.length === 0) return;
-      nodes = c.children;
-      continue descend;
+  if (!first.has(tj)) first.set(tj, j);
+  // j past the last event is a waiting thread's pending op: it would see what its thread saw
+  // and every step it conflicts with
+  const end = rt.events.length;
+  const ej = j < end ? rt.events[j]!.op : rt.threads[tj]!.pending!;
+  const before = (m: number, k: number, u: number) =>
+    k < end ? hb.at(k, u) >= hb.at(m, u) : prevClockEntry(rt, end, tj, u) >= hb.at(m, u) || opsDependent(rt.events[m]!.op, ej);
+  const inits: number[] = [];
+  for (const [t, k] of first) {
+    let initial = true;
+    for (const [u, m] of first) {
+      if (u === t) continue;
+      if (m < k && before(m, k, u)) { initial = false; break; }
     }
-    break;
+    if (initial) inits.push(t);
   }
-  for (let k = 0; k < vt.length; k++) {
-    const n: WuNode = { tid: vt[k]!, op: vo[k]!, children: [] };
-    nodes.push(n);
-    nodes = n.children;
-  }
-}
-
-/**
- * Whether thread `u`, whose next op is `op`, can take the first step of some execution that
- * begins with the sequence (threads `vt`, ops `vo`): its first step in it depends on no
- * step before it, or it has none there and its op commutes with every step.
- */
-function weakInitial(u: number, op: Op, vt: readonly number[], vo: readonly Op[]): boolean {
-  const m = vt.indexOf(u);
-  const end = m >= 0 ? m : vt.length;
-  const own = m >= 0 ? vo[m]! : op;
-  for (let k = 0; k < end; k++) if (opsDependent(vo[k]!, own)) return false;
-  return true;
-}
-
-/** The op thread `u` runs next after event `i`: its next event, or its pending op. */
-function nextOpAfter(rt: Runtime, u: number, i: number): Op | null {
-  const tids = rt.hb.tids;
-  for (let k = i + 1; k < rt.events.length; k++) if (tids[k] === u) return rt.events[k]!.op;
-  return rt.threads[u]!.pending;
+  let mask = 0;
+  for (const t of inits) mask |= 1 << t;
+  if (mask & f.backtrack) return;
+  const usable = mask & f.enabled;
+  if (!usable) return;
+  const awake = usable & ~f.sleep;
+  f.backtrack |= 1 << lowestBit(awake || usable);
 }
