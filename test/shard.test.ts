@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { normalForm } from '../src/check/audit.ts';
+import { readdirSync } from 'node:fs';
+import { normalForm, normalOrder } from '../src/check/audit.ts';
 import { checkScenario } from '../src/check/check.ts';
 import { explore, shardDepth, type Shard } from '../src/check/explore.ts';
 import { mergeShards } from '../src/check/merge.ts';
@@ -12,6 +13,9 @@ import { loadScenario } from '../src/cli/files.ts';
 import { buildWorld } from '../src/scenario/world.ts';
 import type { Runtime } from '../src/sim/runtime.ts';
 import { progArb, progWorld } from './programs.ts';
+
+/** The threads of the execution's normal form: its class (dynamic object ids left out). */
+const threadOrder = (rt: Runtime) => Array.from(normalOrder(rt), (i) => rt.hb.tids[i]).join(',');
 
 /** Normal form of every execution the search explores (with repeats) and the outcomes. */
 function classes(build: () => Runtime, shard?: Shard) {
@@ -55,6 +59,40 @@ for (const name of scenarios) {
     }
   });
 }
+
+// Every search order must reach the same classes. When the model reads shared state
+// outside an op (a hidden read), executions the reduction thinks equivalent are not, and
+// which representative a search picks decides what it sees. Searching again with the
+// other default thread order shows it: this caught three hidden reads (fence->signaled
+// filters, rdma-odp's table) that no verdict showed.
+test('mirrored searches reach the same classes on every bundled scenario', () => {
+  let compared = 0;
+  for (const f of readdirSync('scenarios').filter((x) => x.endsWith('.yaml')).sort()) {
+    const sc = loadScenario(`scenarios/${f}`);
+    const forms = (mirror: boolean) => {
+      const out = new Set<string>();
+      const st = explore(() => buildWorld(sc).rt, { strategy: 'dpor', mirror, maxExecutions: 1200 }, (rt) => { out.add(threadOrder(rt)); return false; });
+      return st.complete ? [...out].sort() : undefined;
+    };
+    const plain = forms(false);
+    if (!plain) continue;
+    const mirrored = forms(true)!;
+    if (f in ORDER_GAPS) {
+      // a known gap of the reduction with waits: the mirrored order finds fewer, none new
+      const seen = new Set(plain);
+      assert.ok(mirrored.every((x) => seen.has(x)), `${f}: the mirrored search found a class the default missed`);
+      assert.equal(plain.length - mirrored.length, ORDER_GAPS[f], `${f}: classes the mirrored search misses`);
+    } else assert.deepEqual(mirrored, plain, f);
+    compared++;
+  }
+  assert.ok(compared >= 50, `${compared} scenarios compared`);
+});
+
+/**
+ * Classes the mirrored order misses (issue 6 note): the user's wait for the remap worker to
+ * be idle races with the worker's start while the user thread sleeps in the sleep set.
+ */
+const ORDER_GAPS: Record<string, number> = { 'b19-unrevoke-eager-remap.yaml': 82 };
 
 test('claimed shards are the whole search, however the claims interleave', () => {
   const sc = loadScenario('scenarios/b14-vfio-no-revoked-check.yaml');

@@ -11,8 +11,9 @@
  * acquisition of the lock by another thread (the release between them is not a race
  * partner, it is never co-enabled with the acquisition). Steps can disable other threads
  * (a condition that held only for a while): such a thread becomes a choice before the step
- * that disabled it (`noteDisabled`), and a thread still waiting at the end races with the
- * steps its pending op conflicts with (`analyzeWaiting`).
+ * that disabled it (`noteDisabled`), a thread still waiting at the end races with the
+ * steps its pending op conflicts with (`analyzeWaiting`), and a race whose second thread
+ * waited, disabled, before the first event makes every enabled thread a choice there.
  *
  * Optimal DPOR's wakeup trees (the paper's Algorithm 2) were tried and left out: with
  * waits and locks a reversing sequence can block half-way, and the tree's claims that a
@@ -36,6 +37,12 @@ export interface ExploreOptions {
   readonly shard?: Shard;
   /** polled after each execution: true stops the search, incomplete (another worker's hit) */
   readonly cancelled?: () => boolean;
+  /**
+   * where no earlier choice decides, run the highest-numbered thread, not the lowest: the
+   * same classes by other representatives. A model that reads shared state outside its ops
+   * shows up as a difference (test/shard.test.ts).
+   */
+  readonly mirror?: boolean;
 }
 
 /**
@@ -138,7 +145,7 @@ export function explore(
       if (avail === 0) { blocked = true; break; }
       const below = stack.length ? stack[stack.length - 1]! : undefined;
       const prev = below ? below.chosen : -1;
-      const p = prev >= 0 && avail & (1 << prev) ? prev : lowestBit(avail);
+      const p = prev >= 0 && avail & (1 << prev) ? prev : opts.mirror ? 31 - Math.clz32(avail) : lowestBit(avail);
       const preempt = prev >= 0 && en & (1 << prev) && p !== prev ? 1 : 0;
       const preemptions = (below ? below.preemptions : 0) + preempt;
       const branch = (avail & (avail - 1)) !== 0;
@@ -367,6 +374,9 @@ function addSource(rt: Runtime, stack: Frame[], i: number, j: number, tj: number
   }
   let mask = 0;
   for (const t of inits) mask |= 1 << t;
+  // j's thread could not run there (it waited, disabled): no initial is known to lead to j
+  // first, so every thread that could run is tried (Flanagan and Godefroid's rule)
+  if (!(f.enabled & (1 << tj))) { f.backtrack |= f.enabled; return; }
   if (mask & f.backtrack) return;
   const usable = mask & f.enabled;
   if (!usable) return;

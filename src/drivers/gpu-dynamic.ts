@@ -178,8 +178,9 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
     const a = st.a;
     if (!a) return -ERRNO.ENOENT;
     for (const f of st.jobFences) yield* dmaFenceWaitTimeout(k, f, MAX_SCHEDULE_TIMEOUT);
-    st.jobFences = [];
     yield* dmaResvLock(k, buf.resv);
+    // under resv: the invalidate callback reads the list (the fences its unmap waits for)
+    st.jobFences = [];
     st.closing = true;
     if (st.table) {
       yield* dmaBufUnmapAttachment(k, a, st.table, 'DMA_BIDIRECTIONAL');
