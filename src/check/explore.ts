@@ -11,9 +11,10 @@
  * acquisition of the lock by another thread (the release between them is not a race
  * partner, it is never co-enabled with the acquisition). Steps can disable other threads
  * (a condition that held only for a while): such a thread becomes a choice before the step
- * that disabled it (`noteDisabled`), a thread still waiting at the end races with the
- * steps its pending op conflicts with (`analyzeWaiting`), and a race whose second thread
- * waited, disabled, before the first event makes every enabled thread a choice there.
+ * that disabled it (`noteDisabled`); a thread found waiting in a disabled op, whether it
+ * wakes later or never, races with the steps that op conflicts with as if the op were an
+ * event there (`analyzeWait`); and a race whose second thread waited, disabled, before the
+ * first event makes every enabled thread a choice there.
  *
  * Optimal DPOR's wakeup trees (the paper's Algorithm 2) were tried and left out: with
  * waits and locks a reversing sequence can block half-way, and the tree's claims that a
@@ -137,8 +138,11 @@ export function explore(
     }
     let sleep = stack.length === 0 ? 0 : childSleep;
     let blocked = false;
+    const waits: Wait[] = [];
+    const waitOp: (Op | null)[] = [];
     while (!foreign) {
       const en = rt.enabledMask();
+      if (dpor) noteWaits(rt, en, waits, waitOp);
       if (en === 0) break;
       if (stack.length >= maxSteps) throw new Error(`an execution exceeded ${maxSteps} steps: the model does not terminate`);
       const avail = en & ~sleep;
@@ -165,7 +169,7 @@ export function explore(
       if (!backtrack(stack, opts.preemptions, stats)) return stats;
       continue;
     }
-    if (dpor) analyzeRaces(rt, stack, fresh);
+    if (dpor) analyzeRaces(rt, stack, fresh, waits);
     if (stack.length > stats.maxDepth) stats.maxDepth = stack.length;
     if (blocked) stats.sleepBlocked++;
     else {
@@ -252,7 +256,7 @@ function footprint(op: Op): readonly number[] {
  * Race analysis of one (possibly sleep-blocked) execution, for the events from `fresh` on
  * (earlier ones were analysed in the execution that first ran them).
  */
-function analyzeRaces(rt: Runtime, stack: Frame[], fresh: number): void {
+function analyzeRaces(rt: Runtime, stack: Frame[], fresh: number, waits: readonly Wait[]): void {
   const hb = rt.hb;
   const n = rt.events.length;
   for (let j = rt.visible[fresh] ?? n; j < n; j++) {
@@ -268,39 +272,53 @@ function analyzeRaces(rt: Runtime, stack: Frame[], fresh: number): void {
         if (ti === tj) continue;
         const ei = rt.events[i]!.op;
         if (!opsDependent(ei, ej) || !mayBeCoEnabled(ei, ej)) continue;
-        if (!isDirectRace(rt, i, j, tj, ej, fp)) continue;
-        addSource(rt, stack, i, j, tj);
+        if (!isDirectRace(rt, i, j, tj, ej, fp, false)) continue;
+        addSource(rt, stack, i, j, tj, ej, false);
       }
     }
   }
-  analyzeWaiting(rt, stack);
+  for (const w of waits) analyzeWait(rt, stack, w);
+  const end = rt.events.length;
+  for (const t of rt.threads) if (t.pending && !rt.isEnabled(t.id)) analyzeWait(rt, stack, { tid: t.id, op: t.pending, at: end });
+}
+
+/** A thread found waiting, disabled, in `op` when the execution had `at` events. */
+interface Wait {
+  readonly tid: number;
+  readonly op: Op;
+  readonly at: number;
+}
+
+/** Records the threads that begin to wait in the current state (`en` is its enabled mask). */
+function noteWaits(rt: Runtime, en: number, waits: Wait[], waitOp: (Op | null)[]): void {
+  for (const t of rt.threads) {
+    const p = t.pending;
+    if (!p || en & (1 << t.id) || waitOp[t.id] === p) continue;
+    waitOp[t.id] = p;
+    waits.push({ tid: t.id, op: p, at: rt.events.length });
+  }
 }
 
 /**
- * Races of the threads still waiting when the execution ends (blocked for ever, or until
- * the asleep threads would run): their pending op never became an event, yet it may race
- * with the step that disabled it before the thread got there (a condition that held only
- * early on). Each is analysed as an event after the last one (Flanagan and Godefroid,
- * POPL 2005, analyse every thread's next step the same way).
+ * Races of a thread found waiting: its pending op is no event while it waits, and never
+ * one if it never wakes, yet it may race with the step that disabled it before the thread
+ * got there (a condition that held only for a while). The op is analysed as an event at
+ * the point the thread was seen waiting (Flanagan and Godefroid, POPL 2005, analyse every
+ * thread's next step in every state).
  */
-function analyzeWaiting(rt: Runtime, stack: Frame[]): void {
+function analyzeWait(rt: Runtime, stack: Frame[], w: Wait): void {
   const hb = rt.hb;
-  const end = rt.events.length;
-  for (const t of rt.threads) {
-    const p = t.pending;
-    if (!p || rt.isEnabled(t.id)) continue;
-    const fp = footprint(p);
-    for (const o of fp) {
-      const list = hb.byObject[o];
-      if (!list) continue;
-      for (let m = list.length - 1; m >= 0; m--) {
-        const i = list[m]!;
-        if (hb.tids[i] === t.id) continue;
-        const ei = rt.events[i]!.op;
-        if (!opsDependent(ei, p) || !mayBeCoEnabled(ei, p)) continue;
-        if (!isDirectRace(rt, i, end, t.id, p, fp)) continue;
-        addSource(rt, stack, i, end, t.id);
-      }
+  const fp = footprint(w.op);
+  for (const o of fp) {
+    const list = hb.byObject[o];
+    if (!list) continue;
+    for (let m = list.length - 1; m >= 0; m--) {
+      const i = list[m]!;
+      if (i >= w.at || hb.tids[i] === w.tid) continue;
+      const ei = rt.events[i]!.op;
+      if (!opsDependent(ei, w.op) || !mayBeCoEnabled(ei, w.op)) continue;
+      if (!isDirectRace(rt, i, w.at, w.tid, w.op, fp, true)) continue;
+      addSource(rt, stack, i, w.at, w.tid, w.op, true);
     }
   }
 }
@@ -310,11 +328,13 @@ function analyzeWaiting(rt: Runtime, stack: Frame[]): void {
  * seen `i` before `j`, and no event between them that `j` depends on has seen `i`. A
  * release between two acquisitions of a lock does not count (the acquisitions race).
  */
-function isDirectRace(rt: Runtime, i: number, j: number, tj: number, ej: Op, fp: readonly number[]): boolean {
+function isDirectRace(rt: Runtime, i: number, j: number, tj: number, ej: Op, fp: readonly number[], virtual: boolean): boolean {
   const hb = rt.hb;
   const ti = hb.tids[i]!;
   const iSeq = hb.at(i, ti);
-  if (prevClockEntry(rt, j, tj, ti) >= iSeq) return false;
+  // j's thread's first event (its own clock entry 1) had seen nothing before it
+  const first = !virtual && hb.at(j, tj) <= 1;
+  if (!first && prevClockEntry(rt, j, tj, ti) >= iSeq) return false;
   for (const o of fp) {
     const list = hb.byObject[o];
     if (!list) continue;
@@ -331,7 +351,7 @@ function isDirectRace(rt: Runtime, i: number, j: number, tj: number, ej: Op, fp:
   return true;
 }
 
-/** What j's thread had seen of thread `t` just before event j. */
+/** What thread `tj` had seen of thread `t` before event index `j` (j may be past the end). */
 function prevClockEntry(rt: Runtime, j: number, tj: number, t: number): number {
   const hb = rt.hb;
   for (let k = j - 1; k >= 0; k--) if (hb.tids[k] === tj) return hb.at(k, t);
@@ -343,9 +363,12 @@ function prevClockEntry(rt: Runtime, j: number, tj: number, t: number): number {
  * the events after `i` that do not happen after it, then `j`; an initial is the first event
  * of its thread in that sequence with no predecessor in it.
  */
-function addSource(rt: Runtime, stack: Frame[], i: number, j: number, tj: number): void {
+function addSource(rt: Runtime, stack: Frame[], i: number, j: number, tj: number, ej: Op, virtual: boolean): void {
   const hb = rt.hb;
   const f = stack[rt.stepOf[i]!]!;
+  // j's thread could not run there (it waited, disabled): no initial is known to lead to j
+  // first, so every thread that could run is tried (Flanagan and Godefroid's rule)
+  if (!(f.enabled & (1 << tj))) { f.backtrack |= f.enabled; return; }
   const ti = hb.tids[i]!;
   const iSeq = hb.at(i, ti);
   // first event of each thread in u
@@ -357,12 +380,10 @@ function addSource(rt: Runtime, stack: Frame[], i: number, j: number, tj: number
     first.set(tk, k);
   }
   if (!first.has(tj)) first.set(tj, j);
-  // j past the last event is a waiting thread's pending op: it would see what its thread saw
-  // and every step it conflicts with
-  const end = rt.events.length;
-  const ej = j < end ? rt.events[j]!.op : rt.threads[tj]!.pending!;
+  // a virtual j (a waiting thread's pending op) would see what its thread saw and every step
+  // it conflicts with
   const before = (m: number, k: number, u: number) =>
-    k < end ? hb.at(k, u) >= hb.at(m, u) : prevClockEntry(rt, end, tj, u) >= hb.at(m, u) || opsDependent(rt.events[m]!.op, ej);
+    !virtual || k !== j ? hb.at(k, u) >= hb.at(m, u) : prevClockEntry(rt, j, tj, u) >= hb.at(m, u) || opsDependent(rt.events[m]!.op, ej);
   const inits: number[] = [];
   for (const [t, k] of first) {
     let initial = true;
@@ -374,9 +395,6 @@ function addSource(rt: Runtime, stack: Frame[], i: number, j: number, tj: number
   }
   let mask = 0;
   for (const t of inits) mask |= 1 << t;
-  // j's thread could not run there (it waited, disabled): no initial is known to lead to j
-  // first, so every thread that could run is tried (Flanagan and Godefroid's rule)
-  if (!(f.enabled & (1 << tj))) { f.backtrack |= f.enabled; return; }
   if (mask & f.backtrack) return;
   const usable = mask & f.enabled;
   if (!usable) return;
