@@ -278,8 +278,15 @@ function analyzeRaces(rt: Runtime, stack: Frame[], fresh: number, waits: readonl
     }
   }
   for (const w of waits) analyzeWait(rt, stack, w);
+  // A thread still waiting at the end in an op it was seen waiting in above needs nothing
+  // more: what came after that point found it disabled already (one that enabled it and
+  // another that disabled it again make it a choice by noteDisabled). Only a wait begun in
+  // the replayed prefix is analysed again, with every event.
   const end = rt.events.length;
-  for (const t of rt.threads) if (t.pending && !rt.isEnabled(t.id)) analyzeWait(rt, stack, { tid: t.id, op: t.pending, at: end });
+  for (const t of rt.threads) {
+    if (!t.pending || rt.isEnabled(t.id) || waits.some((w) => w.op === t.pending)) continue;
+    analyzeWait(rt, stack, { tid: t.id, op: t.pending, at: end });
+  }
 }
 
 /** A thread found waiting, disabled, in `op` when the execution had `at` events. */
