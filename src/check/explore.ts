@@ -21,8 +21,9 @@
  * thread explored or asleep covers a sequence then lost executions (issue 6 note).
  */
 import { performance } from 'node:perf_hooks';
-import { mayBeCoEnabled, OpKind, opsDependent, type Op } from '../sim/op.ts';
+import { opsDependent, type Op } from '../sim/op.ts';
 import type { Runtime } from '../sim/runtime.ts';
+import { analyzeRaces, lowestBit, noteWaits, type Wait } from './races.ts';
 
 export type Strategy = 'dpor' | 'exhaustive';
 
@@ -93,8 +94,6 @@ interface Frame {
   /** branching frames up to and including this one (sharding) */
   level: number;
 }
-
-const lowestBit = (m: number) => 31 - Math.clz32(m & -m);
 
 /**
  * Runs `build()` worlds under every schedule the strategy needs; calls `onExecution` with
@@ -245,166 +244,4 @@ function wake(rt: Runtime, sleep: number): number {
     if (op && !opsDependent(op, last)) out |= 1 << r;
   }
   return out;
-}
-
-function footprint(op: Op): readonly number[] {
-  if (!op.also) return op.obj >= 0 ? [op.obj] : [];
-  return op.obj >= 0 ? [op.obj, ...op.also] : op.also;
-}
-
-/**
- * Race analysis of one (possibly sleep-blocked) execution, for the events from `fresh` on
- * (earlier ones were analysed in the execution that first ran them).
- */
-function analyzeRaces(rt: Runtime, stack: Frame[], fresh: number, waits: readonly Wait[]): void {
-  const hb = rt.hb;
-  const n = rt.events.length;
-  for (let j = rt.visible[fresh] ?? n; j < n; j++) {
-    const ej = rt.events[j]!.op;
-    const tj = hb.tids[j]!;
-    const fp = footprint(ej);
-    if (fp.length === 0) continue;
-    for (const o of fp) {
-      const list = hb.byObject[o]!;
-      for (let n2 = list.lastIndexOf(j) - 1; n2 >= 0; n2--) {
-        const i = list[n2]!;
-        const ti = hb.tids[i]!;
-        if (ti === tj) continue;
-        const ei = rt.events[i]!.op;
-        if (!opsDependent(ei, ej) || !mayBeCoEnabled(ei, ej)) continue;
-        if (!isDirectRace(rt, i, j, tj, ej, fp, false)) continue;
-        addSource(rt, stack, i, j, tj, ej, false);
-      }
-    }
-  }
-  for (const w of waits) analyzeWait(rt, stack, w);
-  // A thread still waiting at the end in an op it was seen waiting in above needs nothing
-  // more: what came after that point found it disabled already (one that enabled it and
-  // another that disabled it again make it a choice by noteDisabled). Only a wait begun in
-  // the replayed prefix is analysed again, with every event.
-  const end = rt.events.length;
-  for (const t of rt.threads) {
-    if (!t.pending || rt.isEnabled(t.id) || waits.some((w) => w.op === t.pending)) continue;
-    analyzeWait(rt, stack, { tid: t.id, op: t.pending, at: end });
-  }
-}
-
-/** A thread found waiting, disabled, in `op` when the execution had `at` events. */
-interface Wait {
-  readonly tid: number;
-  readonly op: Op;
-  readonly at: number;
-}
-
-/** Records the threads that begin to wait in the current state (`en` is its enabled mask). */
-function noteWaits(rt: Runtime, en: number, waits: Wait[], waitOp: (Op | null)[]): void {
-  for (const t of rt.threads) {
-    const p = t.pending;
-    if (!p || en & (1 << t.id) || waitOp[t.id] === p) continue;
-    waitOp[t.id] = p;
-    waits.push({ tid: t.id, op: p, at: rt.events.length });
-  }
-}
-
-/**
- * Races of a thread found waiting: its pending op is no event while it waits, and never
- * one if it never wakes, yet it may race with the step that disabled it before the thread
- * got there (a condition that held only for a while). The op is analysed as an event at
- * the point the thread was seen waiting (Flanagan and Godefroid, POPL 2005, analyse every
- * thread's next step in every state).
- */
-function analyzeWait(rt: Runtime, stack: Frame[], w: Wait): void {
-  const hb = rt.hb;
-  const fp = footprint(w.op);
-  for (const o of fp) {
-    const list = hb.byObject[o];
-    if (!list) continue;
-    for (let m = list.length - 1; m >= 0; m--) {
-      const i = list[m]!;
-      if (i >= w.at || hb.tids[i] === w.tid) continue;
-      const ei = rt.events[i]!.op;
-      if (!opsDependent(ei, w.op) || !mayBeCoEnabled(ei, w.op)) continue;
-      if (!isDirectRace(rt, i, w.at, w.tid, w.op, fp, true)) continue;
-      addSource(rt, stack, i, w.at, w.tid, w.op, true);
-    }
-  }
-}
-
-/**
- * Whether `i` happens before `j` only through their own conflict: `j`'s thread had not
- * seen `i` before `j`, and no event between them that `j` depends on has seen `i`. A
- * release between two acquisitions of a lock does not count (the acquisitions race).
- */
-function isDirectRace(rt: Runtime, i: number, j: number, tj: number, ej: Op, fp: readonly number[], virtual: boolean): boolean {
-  const hb = rt.hb;
-  const ti = hb.tids[i]!;
-  const iSeq = hb.at(i, ti);
-  // j's thread's first event (its own clock entry 1) had seen nothing before it
-  const first = !virtual && hb.at(j, tj) <= 1;
-  if (!first && prevClockEntry(rt, j, tj, ti) >= iSeq) return false;
-  for (const o of fp) {
-    const list = hb.byObject[o];
-    if (!list) continue;
-    for (let n = list.length - 1; n >= 0; n--) {
-      const k = list[n]!;
-      if (k >= j) continue;
-      if (k <= i) break;
-      const ek = rt.events[k]!.op;
-      if (!opsDependent(ek, ej)) continue;
-      if (ej.kind === OpKind.Acquire && ek.kind === OpKind.Release && ek.obj === ej.obj) continue;
-      if (hb.at(k, ti) >= iSeq) return false;
-    }
-  }
-  return true;
-}
-
-/** What thread `tj` had seen of thread `t` before event index `j` (j may be past the end). */
-function prevClockEntry(rt: Runtime, j: number, tj: number, t: number): number {
-  const hb = rt.hb;
-  for (let k = j - 1; k >= 0; k--) if (hb.tids[k] === tj) return hb.at(k, t);
-  return 0;
-}
-
-/**
- * Ensures that one initial of notdep(i).j is a backtrack choice at the state before `i`:
- * the events after `i` that do not happen after it, then `j`; an initial is the first event
- * of its thread in that sequence with no predecessor in it.
- */
-function addSource(rt: Runtime, stack: Frame[], i: number, j: number, tj: number, ej: Op, virtual: boolean): void {
-  const hb = rt.hb;
-  const f = stack[rt.stepOf[i]!]!;
-  // j's thread could not run there (it waited, disabled): no initial is known to lead to j
-  // first, so every thread that could run is tried (Flanagan and Godefroid's rule)
-  if (!(f.enabled & (1 << tj))) { f.backtrack |= f.enabled; return; }
-  const ti = hb.tids[i]!;
-  const iSeq = hb.at(i, ti);
-  // first event of each thread in u
-  const first = new Map<number, number>();
-  for (let k = i + 1; k < j; k++) {
-    const tk = hb.tids[k]!;
-    if (first.has(tk) || rt.events[k]!.op.kind === OpKind.Local) continue;
-    if (hb.at(k, ti) >= iSeq) continue;
-    first.set(tk, k);
-  }
-  if (!first.has(tj)) first.set(tj, j);
-  // a virtual j (a waiting thread's pending op) would see what its thread saw and every step
-  // it conflicts with
-  const before = (m: number, k: number, u: number) =>
-    !virtual || k !== j ? hb.at(k, u) >= hb.at(m, u) : prevClockEntry(rt, j, tj, u) >= hb.at(m, u) || opsDependent(rt.events[m]!.op, ej);
-  const inits: number[] = [];
-  for (const [t, k] of first) {
-    let initial = true;
-    for (const [u, m] of first) {
-      if (u === t) continue;
-      if (m < k && before(m, k, u)) { initial = false; break; }
-    }
-    if (initial) inits.push(t);
-  }
-  let mask = 0;
-  for (const t of inits) mask |= 1 << t;
-  if (mask & f.backtrack) return;
-  const usable = mask & f.enabled;
-  if (!usable) return;
-  const awake = usable & ~f.sleep;
-  f.backtrack |= 1 << lowestBit(awake || usable);
 }
