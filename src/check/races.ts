@@ -36,21 +36,8 @@ export function analyzeRaces(rt: Runtime, stack: readonly RaceFrame[], fresh: nu
   const n = rt.events.length;
   for (let j = rt.visible[fresh] ?? n; j < n; j++) {
     const ej = rt.events[j]!.op;
-    const tj = hb.tids[j]!;
     const fp = footprint(ej);
-    if (fp.length === 0) continue;
-    for (const o of fp) {
-      const list = hb.byObject[o]!;
-      for (let n2 = list.lastIndexOf(j) - 1; n2 >= 0; n2--) {
-        const i = list[n2]!;
-        const ti = hb.tids[i]!;
-        if (ti === tj) continue;
-        const ei = rt.events[i]!.op;
-        if (!opsDependent(ei, ej) || !mayBeCoEnabled(ei, ej)) continue;
-        if (!isDirectRace(rt, i, j, tj, ej, fp, false)) continue;
-        addSource(rt, stack, i, j, tj, ej, false);
-      }
-    }
+    if (fp.length) racesBefore(rt, stack, j, hb.tids[j]!, ej, fp, false);
   }
   for (const w of waits) analyzeWait(rt, stack, w);
   // A thread still waiting at the end in an op it was seen waiting in above needs nothing
@@ -82,18 +69,26 @@ export function noteWaits(rt: Runtime, en: number, waits: Wait[], waitOp: (Op | 
  * thread's next step in every state).
  */
 function analyzeWait(rt: Runtime, stack: readonly RaceFrame[], w: Wait): void {
+  racesBefore(rt, stack, w.at, w.tid, w.op, footprint(w.op), true);
+}
+
+/**
+ * The races of `ej` (thread `tj`, objects `fp`) at event index `j` with the events before
+ * it, each added as a backtrack choice. `virtual`: `ej` is a waiting thread's pending op
+ * placed at `j`, not the event there.
+ */
+function racesBefore(rt: Runtime, stack: readonly RaceFrame[], j: number, tj: number, ej: Op, fp: readonly number[], virtual: boolean): void {
   const hb = rt.hb;
-  const fp = footprint(w.op);
   for (const o of fp) {
     const list = hb.byObject[o];
     if (!list) continue;
     for (let m = list.length - 1; m >= 0; m--) {
       const i = list[m]!;
-      if (i >= w.at || hb.tids[i] === w.tid) continue;
+      if (i >= j || hb.tids[i] === tj) continue;
       const ei = rt.events[i]!.op;
-      if (!opsDependent(ei, w.op) || !mayBeCoEnabled(ei, w.op)) continue;
-      if (!isDirectRace(rt, i, w.at, w.tid, w.op, fp, true)) continue;
-      addSource(rt, stack, i, w.at, w.tid, w.op, true);
+      if (!opsDependent(ei, ej) || !mayBeCoEnabled(ei, ej)) continue;
+      if (!isDirectRace(rt, i, j, tj, ej, fp, virtual)) continue;
+      addSource(rt, stack, i, j, tj, ej, virtual);
     }
   }
 }
