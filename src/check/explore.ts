@@ -14,7 +14,9 @@
  * that disabled it (`noteDisabled`); a thread found waiting in a disabled op, whether it
  * wakes later or never, races with the steps that op conflicts with as if the op were an
  * event there (`analyzeWait`); and a race whose second thread waited, disabled, before the
- * first event makes every enabled thread a choice there.
+ * first event, with no initial that could run there, makes every enabled thread a choice.
+ * A race whose reversing sequence begins with a thread asleep there adds nothing: the
+ * sibling that put it to sleep explored that beginning.
  *
  * Optimal DPOR's wakeup trees (the paper's Algorithm 2) were tried and left out: with
  * waits and locks a reversing sequence can block half-way, and the tree's claims that a

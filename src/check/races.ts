@@ -136,9 +136,6 @@ function prevClockEntry(rt: Runtime, j: number, tj: number, t: number): number {
 function addSource(rt: Runtime, stack: readonly RaceFrame[], i: number, j: number, tj: number, ej: Op, virtual: boolean): void {
   const hb = rt.hb;
   const f = stack[rt.stepOf[i]!]!;
-  // j's thread could not run there (it waited, disabled): no initial is known to lead to j
-  // first, so every thread that could run is tried (Flanagan and Godefroid's rule)
-  if (!(f.enabled & (1 << tj))) { f.backtrack |= f.enabled; return; }
   const ti = hb.tids[i]!;
   const iSeq = hb.at(i, ti);
   // first event of each thread in u
@@ -167,7 +164,15 @@ function addSource(rt: Runtime, stack: readonly RaceFrame[], i: number, j: numbe
   for (const t of inits) mask |= 1 << t;
   if (mask & f.backtrack) return;
   const usable = mask & f.enabled;
-  if (!usable) return;
+  if (!usable) {
+    // j's thread could not run there (it waited, disabled) and no initial that could run
+    // is known to lead to j first: every thread that could run is tried (Flanagan and
+    // Godefroid's rule). Where an initial can run it is enough, as for any race.
+    if (!(f.enabled & (1 << tj))) f.backtrack |= f.enabled;
+    return;
+  }
   const awake = usable & ~f.sleep;
-  f.backtrack |= 1 << lowestBit(awake || usable);
+  // a sleeping initial covers the sequence: an earlier sibling explored its first step there
+  if (awake !== usable) return;
+  f.backtrack |= 1 << lowestBit(awake);
 }
