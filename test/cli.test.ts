@@ -117,6 +117,38 @@ test('check --shard i/n on each shard, then merge, gives the verdict of the whol
   assert.equal(cli('check', '--shard', '1/2', '--strategy', 'pct', files[0]!).status, 2);
 });
 
+test('--audit shows the audit and fails a dpor search that repeats a class; --no-audit drops it', () => {
+  const f = 'scenarios/b6-iommufd-unpin-fixed.yaml';
+  const shown = cli('check', '--audit', '--workers', '1', f);
+  assert.equal(shown.status, 0, shown.stderr);
+  assert.match(shown.stdout, /ok {3}b6-iommufd-unpin-fixed +safe \(expected safe\) +\d+ executions, 0 redundant, \d+ sleep-blocked, \d+ ms/);
+  assert.doesNotMatch(cli('check', '--workers', '1', f).stdout, /redundant/);
+  const off = JSON.parse(cli('check', '--no-audit', '--json', '--workers', '1', f).stdout).results[0];
+  assert.equal(off.ok, true);
+  assert.equal('redundant' in off.stats, false, 'no audit, no count');
+  // exhaustive search repeats classes by design: shown, not failed
+  const ex = cli('check', '--audit', '--strategy', 'exhaustive', '--max-executions', '200', f);
+  assert.equal(ex.status, 0);
+  assert.match(ex.stdout, /[1-9]\d* redundant/);
+  // a dpor result that repeated a class (doctored shard files) fails the merge under --audit
+  const dir = mkdtempSync(join(tmpdir(), 'dmabuf-audit-'));
+  const parts = [1, 2].map((i) => {
+    const out = JSON.parse(cli('check', '--json', '--shard', `${i}/2`, f).stdout);
+    if (i === 2) out.results[0].stats.redundant = 3;
+    const p = join(dir, `s${i}.json`);
+    writeFileSync(p, JSON.stringify(out));
+    return p;
+  });
+  assert.equal(cli('merge', ...parts).status, 0, 'without --audit the count is only reported');
+  const audited = cli('merge', '--audit', ...parts);
+  assert.equal(audited.status, 1);
+  assert.match(audited.stdout, /FAIL b6-iommufd-unpin-fixed .* 3 redundant/);
+  assert.match(audited.stdout, /audit: dpor explored 3 execution\(s\) equivalent to earlier ones/);
+  const json = JSON.parse(cli('merge', '--audit', '--json', ...parts).stdout).results[0];
+  assert.equal(json.ok, false);
+  assert.match(json.errors.join('\n'), /the reduction is unsound here/);
+});
+
 test('check --workers 2 splits a long search and agrees with one worker', () => {
   // 2,182 executions: past the 2,000 run unsplit before workers are worth starting
   const dir = mkdtempSync(join(tmpdir(), 'dmabuf-workers-'));

@@ -32,6 +32,8 @@ export interface CheckFlags {
   depth?: number;
   timeLimit?: number;
   shrink?: boolean;
+  /** true: show the audit and fail on a redundant dpor execution; false: no audit */
+  audit?: boolean;
   reduce?: boolean;
   junit?: string;
   html?: string;
@@ -53,7 +55,7 @@ export function parseShard(v: string): { index: number; count: number } | null {
   return index >= 1 && count >= 1 && index <= count && count <= 4096 ? { index: index - 1, count } : null;
 }
 
-function resultLine(r: ScenarioResult): string {
+function resultLine(r: ScenarioResult, audit: boolean): string {
   // a shard without the expected violation proves nothing either way: `merge` decides
   const partial = r.shard !== undefined && r.expected?.verdict === 'violation' && !r.ok;
   const mark = r.verdict === 'error' ? 'ERROR' : r.ok ? 'ok  ' : partial ? '--  ' : 'FAIL';
@@ -61,7 +63,8 @@ function resultLine(r: ScenarioResult): string {
   const what = partial ? 'not in this shard' : r.verdict === 'violation' ? `violation ${r.violation?.property}` : `safe${r.complete ? '' : ' within bounds'}`;
   const exp = r.expected ? ` (expected ${r.expected.verdict}${r.expected.property ? ` ${r.expected.property}` : ''})` : '';
   const part = r.shard ? `  [shard ${r.shard.index}/${r.shard.count}]` : r.stats.shards && r.stats.shards > 1 ? `  [${r.stats.shards} shards]` : '';
-  return `${mark} ${r.scenario.padEnd(36)} ${what}${exp}  ${r.stats.executions} executions, ${r.stats.elapsedMs} ms${part}`;
+  const audited = audit ? `, ${r.stats.redundant ?? 0} redundant, ${r.stats.sleepBlocked} sleep-blocked` : '';
+  return `${mark} ${r.scenario.padEnd(36)} ${what}${exp}  ${r.stats.executions} executions${audited}, ${r.stats.elapsedMs} ms${part}`;
 }
 
 function printViolation(r: ScenarioResult): void {
@@ -95,11 +98,22 @@ function finishOutput(t0: number, results: ScenarioResult[], flags: CheckFlags, 
   return results.some(fails) ? 1 : 0;
 }
 
+/**
+ * Under `--audit`, a dpor search that explored an equivalence class twice: the reduction
+ * is broken (a model's footprint that misses an object, or a bug of the explorer).
+ */
+function auditFailure(r: ScenarioResult, flags: CheckFlags): string | null {
+  if (!flags.audit || r.stats.strategy !== 'dpor' || !r.stats.redundant) return null;
+  return `audit: dpor explored ${r.stats.redundant} execution(s) equivalent to earlier ones; the reduction is unsound here (a footprint that misses an object?), please report it`;
+}
+
 function report(r: ScenarioResult, flags: CheckFlags): ScenarioResult {
-  const ok = r.ok && !(flags.requireComplete && !r.complete);
-  const shown = ok === r.ok ? r : { ...r, ok };
+  const audit = auditFailure(r, flags);
+  const ok = r.ok && !(flags.requireComplete && !r.complete) && !audit;
+  const shown = ok === r.ok ? r : { ...r, ok, ...(audit ? { errors: [...(r.errors ?? []), audit] } : {}) };
   if (!flags.json && !flags.quiet) {
-    process.stdout.write(resultLine(shown) + '\n');
+    process.stdout.write(resultLine(shown, flags.audit === true) + '\n');
+    if (audit) process.stdout.write(`     ${audit}\n`);
     printViolation(shown);
   }
   return shown;
@@ -124,6 +138,7 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
   const opts: JobOptions = {
     strategy: flags.strategy, preemptions: flags.preemptions, maxExecutions: flags.maxExecutions, timeLimit: flags.timeLimit,
     seed: flags.seed, runs: flags.runs, depth: flags.depth, shrink: flags.shrink, reduce: flags.reduce,
+    ...(flags.audit === false ? { audit: false } : {}),
   };
   const sampling = flags.strategy === 'pct' || flags.strategy === 'random';
   if (flags.shard && sampling) throw new UsageError('--shard splits the dpor and exhaustive searches; for pct and random give each job its own --seed');

@@ -119,6 +119,8 @@ async function main(argv: string[]): Promise<number> {
     .option('--depth <d>', 'pct bug depth (default 3)', intArg(1))
     .option('--time-limit <sec>', 'stop the search after this many seconds (incomplete)', intArg(1))
     .option('--no-shrink', 'report counterexamples as found, not shrunk')
+    .option('--audit', 'show each search\'s redundant executions and sleep-blocked prefixes; a dpor search that explores a class twice fails')
+    .option('--no-audit', 'skip the redundancy audit (stats.redundant is then absent)')
     .option('--reduce', 'also look for a smaller scenario (fewer transfers, threads, importers) with the same violation')
     .option('--junit <file>', 'write a JUnit XML report (one testcase a scenario)')
     .option('--html <dir>', 'write an HTML sequence diagram of each counterexample into this directory')
@@ -135,6 +137,7 @@ async function main(argv: string[]): Promise<number> {
     .description('combine the --json results of check --shard 1/n ... n/n into the verdict of the whole search')
     .argument('<results...>')
     .option('--json', 'print the merged result object on stdout, nothing else')
+    .option('--audit', 'show the summed redundant executions and sleep-blocked prefixes; a dpor search with a redundant execution fails')
     .option('--junit <file>', 'write a JUnit XML report (one testcase a scenario)')
     .option('--quiet', 'only the summary line')
     .action((files: string[], flags: CheckFlags) => { code = cmdMerge(files, flags); });
