@@ -15,8 +15,10 @@
  * wakes later or never, races with the steps that op conflicts with as if the op were an
  * event there (`analyzeWait`); and a race whose second thread waited, disabled, before the
  * first event, with no initial that could run there, makes every enabled thread a choice.
- * A race whose reversing sequence begins with a thread asleep there adds nothing: the
- * sibling that put it to sleep explored that beginning.
+ * A race whose reversing sequence begins with a thread asleep there adds nothing (the
+ * sibling that put it to sleep explored that beginning), nor one whose second thread
+ * waits there in an op nothing before the second event touches (the first event is what
+ * enables it: the race cannot be reversed).
  *
  * Optimal DPOR's wakeup trees (the paper's Algorithm 2) were tried and left out: with
  * waits and locks a reversing sequence can block half-way, and the tree's claims that a

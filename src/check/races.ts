@@ -162,6 +162,11 @@ function addSource(rt: Runtime, stack: readonly RaceFrame[], i: number, j: numbe
   }
   let mask = 0;
   for (const t of inits) mask |= 1 << t;
+  // j's thread waited, disabled, before i, and nothing in the sequence touches what its
+  // first step there reads: that step stays disabled until i, so the race cannot be
+  // reversed (i enabled j: a wait that i ends). A choice for it would only end with every
+  // runnable thread asleep. (An op's enabled() reads only its footprint, as its apply does.)
+  if (mask & (1 << tj) & ~f.enabled) return;
   if (mask & f.backtrack) return;
   const usable = mask & f.enabled;
   if (!usable) {

@@ -43,7 +43,11 @@ export interface Op {
   readonly label: string;
   /** object or argument text for the trace */
   readonly detail?: string;
-  /** blocking condition; absent = always enabled */
+  /**
+   * blocking condition; absent = always enabled. Like `apply`, it may read only the
+   * objects of the footprint: the reduction takes it that only a step that conflicts with
+   * the op can change whether it is enabled (races.ts, irreversible races).
+   */
   readonly enabled?: () => boolean;
   readonly blockReason?: BlockReason;
   /** the atomic effect, run when the op is scheduled; its result resumes the thread */
