@@ -3,7 +3,7 @@
  * invalidation through fences, lazy remap. (linux: amdgpu_dma_buf.c:amdgpu_dma_buf_move_notify,
  * xe_dma_buf.c:xe_dma_buf_move_notify)
  */
-import { sharedWrite, waitOp, waitUntil } from '../sim/completion.ts';
+import { retireWork, sharedWrite, waitOp, waitUntil } from '../sim/completion.ts';
 import { mutexLock, mutexUnlock, newMutex } from '../sim/mutex.ts';
 import { local, OpKind, type Proc } from '../sim/op.ts';
 import { dmaBufDetach, dmaBufDynamicAttach } from '../kernel/attach.ts';
@@ -120,7 +120,8 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
         if (r < 0) yield local('eager remap failed', `${dev} ${r}`);
       }
       yield* dmaResvUnlock(k, buf.resv);
-      yield* sharedWrite(remap.id, 'remap work done', dev, () => { remap.running = false; });
+      // running was set by this worker alone: 'cancel remap work' waits until here
+      yield* retireWork(remap.id, 'remap work done', dev, () => { remap.running = false; });
     }
   }
 
@@ -211,7 +212,8 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
       yield* dmaResvLock(k, buf.resv);
       if (st.a) yield* dmaBufUnmapAttachment(k, st.a, item.table, 'DMA_BIDIRECTIONAL');
       yield* dmaResvUnlock(k, buf.resv);
-      yield* sharedWrite(unmapper.id, 'deferred unmap done', item.table.name, () => { unmapper.pending--; });
+      // the item fetched is still counted in pending: the flush waits until here
+      yield* retireWork(unmapper.id, 'deferred unmap done', item.table.name, () => { unmapper.pending--; });
     }
   }
 

@@ -4,7 +4,7 @@
  * access page-faults and a fault worker maps again.
  * (linux: drivers/infiniband/hw/mlx5/mr.c, odp.c; drivers/infiniband/core/umem_dmabuf.c)
  */
-import { sharedWrite, waitOp, waitUntil } from '../sim/completion.ts';
+import { retireWork, sharedWrite, waitOp, waitUntil } from '../sim/completion.ts';
 import { local, OpKind, type Op, type Proc } from '../sim/op.ts';
 import { dmaBufDetach } from '../kernel/attach.ts';
 import { dmaBufPut, type DmaBufAttachment, type DmaBufAttachOps, type SgTable } from '../kernel/dma-buf.ts';
@@ -160,7 +160,8 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
       yield* dmaResvLock(k, buf.resv);
       yield* mapAndProgram();
       yield* dmaResvUnlock(k, buf.resv);
-      yield* sharedWrite(faultObj, 'page fault handled', dev, () => { st.faults = 0; });
+      // faults > 0 since the worker woke (only this write lowers it): the waits end here
+      yield* retireWork(faultObj, 'page fault handled', dev, () => { st.faults = 0; });
     }
   }
 

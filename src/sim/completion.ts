@@ -63,6 +63,14 @@ export function* sharedWrite(obj: number, label: string, detail: string, effect:
   yield { kind: OpKind.Write, obj, write: true, label, detail, apply: effect };
 }
 
+/**
+ * A shared write that retires work other threads wait for on `obj` (Op.retires): the caller
+ * guarantees that while this step is pending, every other thread's wait on `obj` is disabled.
+ */
+export function* retireWork(obj: number, label: string, detail: string, effect: () => void): Proc {
+  yield { kind: OpKind.Write, obj, write: true, retires: true, label, detail, apply: effect };
+}
+
 export function* sharedRead<T>(obj: number, label: string, detail: string, read: () => T): Proc<T> {
   return (yield { kind: OpKind.Read, obj, write: false, label, detail, apply: read }) as T;
 }

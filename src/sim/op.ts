@@ -52,6 +52,14 @@ export interface Op {
   readonly blockReason?: BlockReason;
   /** the atomic effect, run when the op is scheduled; its result resumes the thread */
   readonly apply?: () => unknown;
+  /**
+   * a write that retires work the waits on `obj` wait for (a count of pending items
+   * dropping): it can run only while every other thread's wait on `obj` is disabled, so it
+   * is never co-enabled with one and the explorer does not try to reverse the two, as for a
+   * fence signal and its waits. A wrong claim loses executions: only for a write whose
+   * pending state implies the work it retires (a worker between fetching and finishing).
+   */
+  readonly retires?: boolean;
   /** marks an event the timeline highlights (revoke returned, a violating DMA) */
   readonly mark?: string;
   /**
@@ -88,13 +96,14 @@ export function opsDependent(a: Op, b: Op): boolean {
 /**
  * Whether two dependent ops of different threads may both be enabled in one state. A lock
  * release and another thread's acquisition of the same lock never are (the holder must
- * release first), nor are a fence signal and a wait for that fence: the explorer need not
- * try to reverse them.
+ * release first), nor are a fence signal and a wait for that fence, nor a write that
+ * `retires` work and a blocking op on its object: the explorer need not try to reverse them.
  */
 export function mayBeCoEnabled(a: Op, b: Op): boolean {
   if (a.obj !== b.obj) return true;
   const k1 = a.kind, k2 = b.kind;
   if ((k1 === OpKind.Acquire && k2 === OpKind.Release) || (k1 === OpKind.Release && k2 === OpKind.Acquire)) return false;
   if ((k1 === OpKind.WaitMonotone && k2 === OpKind.Signal) || (k1 === OpKind.Signal && k2 === OpKind.WaitMonotone)) return false;
+  if ((a.retires && b.enabled) || (b.retires && a.enabled)) return false;
   return true;
 }

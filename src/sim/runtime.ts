@@ -54,6 +54,8 @@ export class Runtime {
   private started = false;
   /** threads whose pending op has `refresh` */
   private dynamicCount = 0;
+  /** threads whose pending op `retires` work (its claim is checked after every step) */
+  private retiring = 0;
 
   constructor() {
     this.hb = new HbLog(0);
@@ -124,6 +126,24 @@ export class Runtime {
     this.exec(tid);
     this.drainLocal();
     if (this.dynamicCount) for (const t of this.threads) if (t.dynamic) t.pending = t.dynamic.refresh!();
+    if (this.retiring) this.checkRetires();
+  }
+
+  /**
+   * Op.retires is a claim the reduction relies on (no wait of another thread on the object
+   * is enabled meanwhile); a model that breaks it is a bug of the model, not of a driver.
+   */
+  private checkRetires(): void {
+    for (const t of this.threads) {
+      const r = t.pending;
+      if (!r?.retires) continue;
+      for (const u of this.threads) {
+        const w = u.pending;
+        if (u !== t && w?.enabled && w.obj === r.obj && w.enabled()) {
+          throw new Error(`model bug: '${r.label}' of ${t.name} retires work on ${this.objNames[r.obj]} while '${w.label}' of ${u.name} can run (Op.retires)`);
+        }
+      }
+    }
   }
 
   private exec(tid: number): void {
@@ -141,6 +161,7 @@ export class Runtime {
   private resume(t: SimThread, value: unknown): void {
     this.current = t.id;
     if (t.dynamic) { t.dynamic = null; this.dynamicCount--; }
+    if (t.pending?.retires) this.retiring--;
     try {
       const r = t.gen.next(value);
       if (r.done) {
@@ -151,6 +172,7 @@ export class Runtime {
         this.dynamicCount++;
         t.pending = r.value.refresh();
       } else t.pending = r.value;
+      if (t.pending?.retires) this.retiring++;
     } catch (e) {
       if (!(e instanceof ThreadStopped)) throw e;
       t.done = true;
