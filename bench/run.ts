@@ -7,7 +7,8 @@
 //    with fast-check's random scheduler (its measured medians, ../shared/bench/fast-check).
 // 3. A scalable family: vfio-pci revoke against N importers (gpu-dynamic, rdma-odp,
 //    iommufd in turn) with K transfers each, buggy (v2-no-wait) and correct.
-// 4. --workers: the CLI with 1 and N workers on complete searches, and the machine's ceiling.
+// 4. A long search (BENCH_LONG executions, default 200,000): the rate and memory at each tenth.
+// 5. --workers: the CLI with 1 and N workers on complete searches, and the machine's ceiling.
 // Each search is cut at BENCH_LIMIT seconds (default 20); a cut search is marked.
 // BENCH_SPIN_REUSE=1 reads the last Spin run (bench/results/spin) instead of running it.
 // `npm run bench` bundles this file with esbuild (dist/bench.mjs), so the figures are those
@@ -20,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { checkScenario } from '../src/check/check.ts';
 import { parseScenario } from '../src/scenario/load.ts';
 import type { Scenario } from '../src/scenario/types.ts';
+import { longRun } from './long.ts';
 import { parallelCeiling, workersRows } from './workers.ts';
 
 const LIMIT = Number(process.env.BENCH_LIMIT ?? 20);
@@ -164,6 +166,20 @@ for (let n = 1; n <= maxN; n++) {
   }
 }
 say('');
+const LONG = Number(process.env.BENCH_LONG ?? 200_000);
+const longTwin = 'spin-s4-correct.yaml';
+if (LONG > 0 && twins.includes(longTwin)) {
+  say(`## A long search: ${longTwin.replace('.yaml', '')}, ${LONG.toLocaleString('en-US')} executions (BENCH_LONG)`);
+  say('');
+  say('Rate since the previous mark and this process\'s memory (the bench process, earlier sections included) at each tenth.');
+  say('');
+  say('| executions | exec/s since previous | elapsed s | RSS MB | heap MB |');
+  say('|---:|---:|---:|---:|---:|');
+  const long = longRun(parseScenario(readFileSync(join(twinDir, longTwin), 'utf8'), longTwin), LONG);
+  for (const m of long.marks) say(`| ${m.executions} | ${m.perSecond} | ${(m.elapsedMs / 1000).toFixed(1)} | ${m.rssMb} | ${m.heapMb} |`);
+  results.long = { scenario: longTwin, executions: LONG, complete: long.complete, marks: long.marks };
+  say('');
+}
 say(`## --workers: wall time of the CLI, 1 against ${Math.max(2, cores)} workers`);
 say('');
 const ceiling = await parallelCeiling(cliBin, ['scenarios/b1-vfio-revoke-fixed.yaml']);
