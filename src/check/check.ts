@@ -29,11 +29,6 @@ export interface CheckOptions {
   readonly runs?: number;
   /** pct bug depth */
   readonly depth?: number;
-  /**
-   * the redundancy audit (default true): false skips it, and `stats.redundant` is then
-   * absent (its cost: about 3 % of the time, 16 MB a million executions)
-   */
-  readonly audit?: boolean;
   /** shrink counterexamples (default true) */
   readonly shrink?: boolean;
   /** also try smaller scenarios (fewer transfers, threads) that show the same property */
@@ -75,7 +70,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
   const strategy = opts.strategy ?? 'dpor';
   const wanted = sc.expect?.verdict === 'violation' ? sc.expect.properties : null;
   const seen = new Set<PropertyId>();
-  const audit = opts.audit === false ? null : new HbAudit();
+  const audit = new HbAudit();
   let redundant = 0;
   let executions = 0;
   let prepassRuns = 0;
@@ -98,7 +93,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
   };
   const onExecution = (rt: Runtime, schedule: number[]): boolean => {
     executions++;
-    if (audit && !audit.add(rt)) redundant++;
+    if (!audit.add(rt)) redundant++;
     return consider(rt, schedule);
   };
   const deadline = opts.timeLimit !== undefined ? t0 + opts.timeLimit * 1000 : undefined;
@@ -149,7 +144,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     ...(violation ? { violation } : {}),
     violations: [...seen].sort(),
     stats: {
-      executions: executions + prepassRuns, ...(audit ? { redundant } : {}), maxDepth: Math.max(stats.maxDepth, found?.schedule.length ?? 0), elapsedMs: Math.round(performance.now() - t0), strategy,
+      executions: executions + prepassRuns, redundant, maxDepth: Math.max(stats.maxDepth, found?.schedule.length ?? 0), elapsedMs: Math.round(performance.now() - t0), strategy,
       sleepBlocked: stats.sleepBlocked, firstViolationMs: found ? Math.round(searchMs) : undefined, prepass: prepassRuns,
     },
   };

@@ -73,7 +73,7 @@ export function mergeShards(parts: readonly ScenarioResult[], elapsedMs?: number
     violations,
     stats: {
       executions: sum((p) => p.stats.executions),
-      ...(sorted.every((p) => p.stats.redundant !== undefined) ? { redundant: sum((p) => p.stats.redundant!) } : {}),
+      redundant: sum((p) => p.stats.redundant),
       maxDepth: Math.max(...sorted.map((p) => p.stats.maxDepth)),
       elapsedMs: elapsedMs ?? Math.max(...sorted.map((p) => p.stats.elapsedMs)),
       strategy: first.stats.strategy,

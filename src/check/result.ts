@@ -37,8 +37,7 @@ export interface ScenarioResult {
   /** `check --shard index/count` (1-based): this result covers that shard only; `merge` combines them */
   readonly shard?: { readonly index: number; readonly count: number; readonly hash: string };
   readonly stats: {
-    /** absent when the audit was off (`--no-audit`) */
-    executions: number; redundant?: number; maxDepth: number; elapsedMs: number; strategy: string; sleepBlocked: number;
+    executions: number; redundant: number; maxDepth: number; elapsedMs: number; strategy: string; sleepBlocked: number;
     /** time from the start of the search to the execution that showed the wanted violation */
     firstViolationMs?: number;
     /** pct runs before the systematic search (counted in executions, not audited) */

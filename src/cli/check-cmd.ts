@@ -32,7 +32,7 @@ export interface CheckFlags {
   depth?: number;
   timeLimit?: number;
   shrink?: boolean;
-  /** true: show the audit and fail on a redundant dpor execution; false: no audit */
+  /** show the audit on each line and fail a dpor search with a redundant execution */
   audit?: boolean;
   reduce?: boolean;
   junit?: string;
@@ -63,7 +63,7 @@ function resultLine(r: ScenarioResult, audit: boolean): string {
   const what = partial ? 'not in this shard' : r.verdict === 'violation' ? `violation ${r.violation?.property}` : `safe${r.complete ? '' : ' within bounds'}`;
   const exp = r.expected ? ` (expected ${r.expected.verdict}${r.expected.property ? ` ${r.expected.property}` : ''})` : '';
   const part = r.shard ? `  [shard ${r.shard.index}/${r.shard.count}]` : r.stats.shards && r.stats.shards > 1 ? `  [${r.stats.shards} shards]` : '';
-  const audited = audit ? `, ${r.stats.redundant ?? 0} redundant, ${r.stats.sleepBlocked} sleep-blocked` : '';
+  const audited = audit ? `, ${r.stats.redundant} redundant, ${r.stats.sleepBlocked} sleep-blocked` : '';
   return `${mark} ${r.scenario.padEnd(36)} ${what}${exp}  ${r.stats.executions} executions${audited}, ${r.stats.elapsedMs} ms${part}`;
 }
 
@@ -138,7 +138,6 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
   const opts: JobOptions = {
     strategy: flags.strategy, preemptions: flags.preemptions, maxExecutions: flags.maxExecutions, timeLimit: flags.timeLimit,
     seed: flags.seed, runs: flags.runs, depth: flags.depth, shrink: flags.shrink, reduce: flags.reduce,
-    ...(flags.audit === false ? { audit: false } : {}),
   };
   const sampling = flags.strategy === 'pct' || flags.strategy === 'random';
   if (flags.shard && sampling) throw new UsageError('--shard splits the dpor and exhaustive searches; for pct and random give each job its own --seed');

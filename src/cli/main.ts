@@ -120,7 +120,6 @@ async function main(argv: string[]): Promise<number> {
     .option('--time-limit <sec>', 'stop the search after this many seconds (incomplete)', intArg(1))
     .option('--no-shrink', 'report counterexamples as found, not shrunk')
     .option('--audit', 'show each search\'s redundant executions and sleep-blocked prefixes; a dpor search that explores a class twice fails')
-    .option('--no-audit', 'skip the redundancy audit (stats.redundant is then absent)')
     .option('--reduce', 'also look for a smaller scenario (fewer transfers, threads, importers) with the same violation')
     .option('--junit <file>', 'write a JUnit XML report (one testcase a scenario)')
     .option('--html <dir>', 'write an HTML sequence diagram of each counterexample into this directory')
