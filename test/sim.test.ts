@@ -261,3 +261,20 @@ test('a write that retires work is never reversed with the waits it ends, and no
   // the retire is pending, and the runtime says the model is wrong
   assert.throws(() => explore(queueWorld(1, 1, true), { strategy: 'dpor' }, () => false), /model bug: 'work done' of worker retires work on queue while 'flush' of flusher can run/);
 });
+
+// The reduction takes it that an op's enabled() reads only the op's objects; a wait that
+// reads a flag another object's writes change is a model bug, and dpor says so.
+test('a wait whose enabled() reads outside its footprint stops the dpor search', () => {
+  const build = (honest: boolean) => () => {
+    const rt = new Runtime();
+    const flagObj = rt.newObject('flag');
+    const other = rt.newObject('other');
+    let flag = false;
+    rt.spawn('waiter', () => waitUntil(flagObj, 'wait for flag', 'flag', () => flag, 'completion'));
+    rt.spawn('setter', () => sharedWrite(honest ? flagObj : other, 'set flag', 'flag', () => { flag = true; }));
+    rt.start();
+    return rt;
+  };
+  assert.equal(explore(build(true), { strategy: 'dpor' }, () => false).executions, 1);
+  assert.throws(() => explore(build(false), { strategy: 'dpor' }, () => false), /model bug: 'wait for flag' of waiter was enabled by 'set flag' of setter, which touches none of its objects/);
+});

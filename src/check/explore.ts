@@ -134,7 +134,7 @@ export function explore(
       if (d === stack.length - 1) {
         const before = dpor ? (f.sleep | f.done) & ~(1 << f.chosen) : 0;
         rt.step(f.chosen);
-        if (dpor) noteDisabled(f, rt.enabledMask());
+        if (dpor) noteDisabled(rt, f, rt.enabledMask());
         childSleep = dpor ? wake(rt, before) : 0;
         if (shard && entersUnit(f) && !ours()) foreign = true;
       } else rt.step(f.chosen);
@@ -162,7 +162,7 @@ export function explore(
       const frame: Frame = { enabled: en, backtrack: full ? (dpor ? avail : en) : 1 << p, done: 1 << p, sleep, chosen: p, preemptions, level };
       stack.push(frame);
       rt.step(p);
-      if (dpor) noteDisabled(frame, rt.enabledMask());
+      if (dpor) noteDisabled(rt, frame, rt.enabledMask());
       sleep = dpor ? wake(rt, sleep) : 0;
       if (shard && entersUnit(frame) && !ours()) foreign = true;
     }
@@ -231,10 +231,24 @@ function hasAlternatives(stack: Frame[]): boolean {
  * that step (a wait whose condition held only for a while, a completion another waiter
  * took). Its op never runs in this execution, so no race shows it: it becomes a choice at
  * the frame (unless asleep there, where an earlier sibling covered it).
+ *
+ * A thread the step enabled or disabled must have a pending op that conflicts with the
+ * step: the race analysis takes it that an op's enabled() reads only the op's objects
+ * (races.ts, irreversible races). A model that breaks this stops the search.
  */
-function noteDisabled(f: Frame, after: number): void {
+function noteDisabled(rt: Runtime, f: Frame, after: number): void {
   const lost = f.enabled & ~after & ~(1 << f.chosen) & ~f.sleep;
   if (lost) f.backtrack |= lost;
+  const changed = (f.enabled ^ after) & ~(1 << f.chosen);
+  if (!changed) return;
+  const step = rt.events[rt.visible[rt.visible.length - 1]!]!.op;
+  for (let m = changed; m; m &= m - 1) {
+    const t = rt.threads[lowestBit(m)]!;
+    // a refreshed op may have changed with the step: its selector is in its footprint
+    if (t.dynamic || !t.pending || opsDependent(t.pending, step)) continue;
+    const how = f.enabled & (1 << t.id) ? 'disabled' : 'enabled';
+    throw new Error(`model bug: '${t.pending.label}' of ${t.name} was ${how} by '${step.label}' of ${rt.threads[f.chosen]!.name}, which touches none of its objects: its enabled() reads state outside its footprint (Op.enabled)`);
+  }
 }
 
 /** Keeps asleep only the threads whose next op is independent of the step just taken. */
