@@ -31,10 +31,16 @@ function counterWorld(threads: number, locked: boolean) {
   };
 }
 
+/** What a search meets: the final states (as the violations report them) and the classes. */
 function finals(build: () => Runtime, strategy: Strategy) {
   const out = new Set<string>();
-  const stats = explore(build, { strategy }, (rt) => { out.add(rt.violations.map((v) => v.message).join(';')); return false; });
-  return { out, stats };
+  const forms = new Set<string>();
+  const stats = explore(build, { strategy }, (rt) => {
+    out.add(rt.violations.map((v) => v.message).join(';'));
+    forms.add(Array.from(normalOrder(rt), (i) => rt.hb.tids[i]).join(''));
+    return false;
+  });
+  return { out, forms, stats };
 }
 
 for (const strategy of ['exhaustive', 'dpor'] as const) {
@@ -155,21 +161,11 @@ test('dpor lets either of two waiters take a single completion', () => {
 // with that write is found only by analysing the waiting threads at the end; without that
 // analysis dpor missed final states on 3 of 300 of these programs.
 test('dpor reaches the classes and final states of exhaustive (generated programs with waits)', () => {
-  const classes = (build: () => Runtime, strategy: Strategy) => {
-    const forms = new Set<string>();
-    const out = new Set<string>();
-    explore(build, { strategy }, (rt) => {
-      forms.add(Array.from(normalOrder(rt), (i) => rt.hb.tids[i]).join(''));
-      out.add(rt.violations.map((v) => v.message).join(';'));
-      return false;
-    });
-    return { forms, out };
-  };
   let blockedForEver = 0;
   fc.assert(
     fc.property(waitProgArb, (prog) => {
-      const ex = classes(waitProgWorld(prog), 'exhaustive');
-      const dp = classes(waitProgWorld(prog), 'dpor');
+      const ex = finals(waitProgWorld(prog), 'exhaustive');
+      const dp = finals(waitProgWorld(prog), 'dpor');
       assert.deepEqual([...dp.out].sort(), [...ex.out].sort());
       assert.deepEqual([...dp.forms].sort(), [...ex.forms].sort());
       if ([...ex.out].some((o) => o.includes('blocked for ever'))) blockedForEver++;
@@ -240,19 +236,9 @@ function queueWorld(producers: number, items: number, lying: boolean) {
 }
 
 test('a write that retires work is never reversed with the waits it ends, and nothing is lost', () => {
-  const classes = (build: () => Runtime, strategy: Strategy) => {
-    const forms = new Set<string>();
-    const out = new Set<string>();
-    const st = explore(build, { strategy }, (rt) => {
-      forms.add(Array.from(normalOrder(rt), (i) => rt.hb.tids[i]).join(''));
-      out.add(rt.violations.map((v) => v.message).join(';'));
-      return false;
-    });
-    return { forms, out, st };
-  };
   for (const [producers, items] of [[1, 2], [2, 1], [2, 2]] as const) {
-    const ex = classes(queueWorld(producers, items, false), 'exhaustive');
-    const dp = classes(queueWorld(producers, items, false), 'dpor');
+    const ex = finals(queueWorld(producers, items, false), 'exhaustive');
+    const dp = finals(queueWorld(producers, items, false), 'dpor');
     assert.deepEqual([...dp.out].sort(), [...ex.out].sort(), `${producers} x ${items}: final states`);
     assert.deepEqual([...dp.forms].sort(), [...ex.forms].sort(), `${producers} x ${items}: classes`);
     assert.ok(ex.out.size > 1, 'the flush sees different amounts of work done');
