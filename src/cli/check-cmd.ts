@@ -110,7 +110,7 @@ function auditFailure(r: ScenarioResult, flags: CheckFlags): string | null {
 function report(r: ScenarioResult, flags: CheckFlags): ScenarioResult {
   const audit = auditFailure(r, flags);
   const ok = r.ok && !(flags.requireComplete && !r.complete) && !audit;
-  const shown = ok === r.ok ? r : { ...r, ok, ...(audit ? { errors: [...(r.errors ?? []), audit] } : {}) };
+  const shown = ok === r.ok && !audit ? r : { ...r, ok, ...(audit ? { errors: [...(r.errors ?? []), audit] } : {}) };
   if (!flags.json && !flags.quiet) {
     process.stdout.write(resultLine(shown, flags.audit === true) + '\n');
     if (audit) process.stdout.write(`     ${audit}\n`);
