@@ -29,7 +29,14 @@ import { opsDependent, type Op } from '../sim/op.ts';
 import type { Runtime } from '../sim/runtime.ts';
 import { analyzeRaces, lowestBit, noteWaits, type Wait } from './races.ts';
 
-export type Strategy = 'dpor' | 'exhaustive';
+/**
+ * `sleep`: every awake thread at every state, with sleep sets and no race analysis. It
+ * completes one execution per class, as dpor does (a second interleaving of a class meets
+ * a thread asleep before its next event, Godefroid 1996), without relying on any of dpor's
+ * race rules: the reference dpor's class count is checked against, and the tree that
+ * estimate.ts samples.
+ */
+export type Strategy = 'dpor' | 'exhaustive' | 'sleep';
 
 export interface ExploreOptions {
   readonly strategy: Strategy;
@@ -106,7 +113,8 @@ interface Frame {
 export function explore(
   build: () => Runtime, opts: ExploreOptions, onExecution: (rt: Runtime, schedule: number[]) => boolean,
 ): ExploreStats {
-  const dpor = opts.strategy === 'dpor';
+  const races = opts.strategy === 'dpor';
+  const sleepSets = races || opts.strategy === 'sleep';
   const maxSteps = opts.maxSteps ?? 100_000;
   const stats: ExploreStats = { executions: 0, sleepBlocked: 0, maxDepth: 0, complete: true };
   const stack: Frame[] = [];
@@ -132,10 +140,10 @@ export function explore(
     for (let d = 0; d < stack.length; d++) {
       const f = stack[d]!;
       if (d === stack.length - 1) {
-        const before = dpor ? (f.sleep | f.done) & ~(1 << f.chosen) : 0;
+        const before = sleepSets ? (f.sleep | f.done) & ~(1 << f.chosen) : 0;
         rt.step(f.chosen);
-        if (dpor) noteDisabled(rt, f, rt.enabledMask());
-        childSleep = dpor ? wake(rt, before) : 0;
+        if (sleepSets) noteDisabled(rt, f, rt.enabledMask());
+        childSleep = sleepSets ? wake(rt, before) : 0;
         if (shard && entersUnit(f) && !ours()) foreign = true;
       } else rt.step(f.chosen);
     }
@@ -145,7 +153,7 @@ export function explore(
     const waitOp: (Op | null)[] = [];
     while (!foreign) {
       const en = rt.enabledMask();
-      if (dpor) noteWaits(rt, en, waits, waitOp);
+      if (races) noteWaits(rt, en, waits, waitOp);
       if (en === 0) break;
       if (stack.length >= maxSteps) throw new Error(`an execution exceeded ${maxSteps} steps: the model does not terminate`);
       const avail = en & ~sleep;
@@ -158,12 +166,12 @@ export function explore(
       const branch = (avail & (avail - 1)) !== 0;
       const level = (below ? below.level : 0) + (branch ? 1 : 0);
       // above the split every awake thread is a choice, so the upper tree is the same in every shard
-      const full = !dpor || (shard !== undefined && branch && level <= split);
-      const frame: Frame = { enabled: en, backtrack: full ? (dpor ? avail : en) : 1 << p, done: 1 << p, sleep, chosen: p, preemptions, level };
+      const full = !races || (shard !== undefined && branch && level <= split);
+      const frame: Frame = { enabled: en, backtrack: full ? (sleepSets ? avail : en) : 1 << p, done: 1 << p, sleep, chosen: p, preemptions, level };
       stack.push(frame);
       rt.step(p);
-      if (dpor) noteDisabled(rt, frame, rt.enabledMask());
-      sleep = dpor ? wake(rt, sleep) : 0;
+      if (sleepSets) noteDisabled(rt, frame, rt.enabledMask());
+      sleep = sleepSets ? wake(rt, sleep) : 0;
       if (shard && entersUnit(frame) && !ours()) foreign = true;
     }
     // an execution that ends above the split is a unit of its own
@@ -172,7 +180,7 @@ export function explore(
       if (!backtrack(stack, opts.preemptions, stats)) return stats;
       continue;
     }
-    if (dpor) analyzeRaces(rt, stack, fresh, waits);
+    if (races) analyzeRaces(rt, stack, fresh, waits);
     if (stack.length > stats.maxDepth) stats.maxDepth = stack.length;
     if (blocked) stats.sleepBlocked++;
     else {
@@ -252,7 +260,7 @@ function noteDisabled(rt: Runtime, f: Frame, after: number): void {
 }
 
 /** Keeps asleep only the threads whose next op is independent of the step just taken. */
-function wake(rt: Runtime, sleep: number): number {
+export function wake(rt: Runtime, sleep: number): number {
   if (!sleep) return 0;
   const last = rt.events[rt.visible[rt.visible.length - 1]!]!.op;
   let out = 0;
