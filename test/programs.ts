@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { sharedRead, sharedWrite, waitUntil } from '../src/sim/completion.ts';
 import { mutexLock, mutexUnlock, newMutex } from '../src/sim/mutex.ts';
+import { OpKind } from '../src/sim/op.ts';
 import { Runtime } from '../src/sim/runtime.ts';
 
 export const opArb = fc.oneof(
@@ -62,6 +63,50 @@ export function waitProgWorld(prog: WaitOp[][]) {
       });
     });
     rt.atEnd(() => rt.report('leak', 'state', JSON.stringify([vals, seen])));
+    rt.start();
+    return rt;
+  };
+}
+
+/**
+ * Programs with a reference count (Op.counter): gets and puts (a put sees whether it
+ * reached zero), plain reads and sets of the count, and writes of another variable.
+ */
+export type CountOp = { k: 'get' | 'put' | 'read' | 'set' | 'w'; x: number };
+export const countOpArb: fc.Arbitrary<CountOp> = fc.record({
+  k: fc.constantFrom('get' as const, 'put' as const, 'get' as const, 'put' as const, 'read' as const, 'set' as const, 'w' as const),
+  x: fc.integer({ min: 0, max: 2 }),
+});
+export const countProgArb = fc.record({
+  start: fc.integer({ min: 0, max: 3 }),
+  threads: fc.array(fc.array(countOpArb, { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 3 }),
+});
+
+/** `plain`: the same program with its gets and puts as ordinary writes (no Op.counter). */
+export function countProgWorld(prog: { start: number; threads: CountOp[][] }, plain = false) {
+  return () => {
+    const rt = new Runtime();
+    const c = rt.newObject('count');
+    const y = rt.newObject('y');
+    let count = prog.start;
+    let other = 0;
+    const seen: unknown[][] = prog.threads.map(() => []);
+    prog.threads.forEach((ops, ti) => {
+      rt.spawn(`t${ti}`, function* () {
+        for (const op of ops) {
+          if (op.k === 'get' || op.k === 'put') {
+            const delta = op.k === 'get' ? 1 : -1;
+            seen[ti]!.push(yield {
+              kind: OpKind.Write, obj: c, write: true, label: op.k, ...(plain ? {} : { counter: { delta, value: () => count } }),
+              apply: () => (count += delta) === 0,
+            });
+          } else if (op.k === 'read') seen[ti]!.push(yield* sharedRead(c, 'read', '', () => count));
+          else if (op.k === 'set') yield* sharedWrite(c, 'set', '', () => { count = op.x; });
+          else yield* sharedWrite(y, 'w', '', () => { other = ti * 10 + op.x; });
+        }
+      });
+    });
+    rt.atEnd(() => rt.report('leak', 'state', JSON.stringify([count, other, seen])));
     rt.start();
     return rt;
   };

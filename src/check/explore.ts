@@ -25,7 +25,7 @@
  * thread explored or asleep covers a sequence then lost executions (issue 6 note).
  */
 import { performance } from 'node:perf_hooks';
-import { opsDependent, type Op } from '../sim/op.ts';
+import { counterMode, eventsDependent, opsDependent, type Op } from '../sim/op.ts';
 import type { Runtime } from '../sim/runtime.ts';
 import { analyzeRaces, lowestBit, noteWaits, type Wait } from './races.ts';
 
@@ -259,15 +259,19 @@ function noteDisabled(rt: Runtime, f: Frame, after: number): void {
   }
 }
 
-/** Keeps asleep only the threads whose next op is independent of the step just taken. */
+/**
+ * Keeps asleep only the threads whose next op is independent of the step just taken. A
+ * sleeping counter op is judged as it would run now, after the step: if both commute in
+ * this order they commute in the other too (the sign sequence is the same).
+ */
 export function wake(rt: Runtime, sleep: number): number {
   if (!sleep) return 0;
-  const last = rt.events[rt.visible[rt.visible.length - 1]!]!.op;
+  const last = rt.events[rt.visible[rt.visible.length - 1]!]!;
   let out = 0;
   for (let m = sleep; m; m &= m - 1) {
     const r = lowestBit(m);
     const op = rt.threads[r]!.pending;
-    if (op && !opsDependent(op, last)) out |= 1 << r;
+    if (op && !eventsDependent(op, op.counter ? counterMode(op) : 0, last.op, last.mode)) out |= 1 << r;
   }
   return out;
 }

@@ -3,7 +3,7 @@
  * execution, and which choice each race adds to the backtrack set of the state before its
  * first event (Source-DPOR, with the additions for waits that explore.ts describes).
  */
-import { mayBeCoEnabled, OpKind, opsDependent, type Op } from '../sim/op.ts';
+import { eventsDependent, mayBeCoEnabled, OpKind, opsDependent, type Op } from '../sim/op.ts';
 import type { Runtime } from '../sim/runtime.ts';
 
 /** What race analysis reads and writes of a search frame (explore.ts `Frame`). */
@@ -35,9 +35,9 @@ export function analyzeRaces(rt: Runtime, stack: readonly RaceFrame[], fresh: nu
   const hb = rt.hb;
   const n = rt.events.length;
   for (let j = rt.visible[fresh] ?? n; j < n; j++) {
-    const ej = rt.events[j]!.op;
-    const fp = footprint(ej);
-    if (fp.length) racesBefore(rt, stack, j, hb.tids[j]!, ej, fp, false);
+    const ev = rt.events[j]!;
+    const fp = footprint(ev.op);
+    if (fp.length) racesBefore(rt, stack, j, hb.tids[j]!, ev.op, ev.mode, fp, false);
   }
   for (const w of waits) analyzeWait(rt, stack, w);
   // A thread still waiting at the end in an op it was seen waiting in above needs nothing
@@ -69,15 +69,15 @@ export function noteWaits(rt: Runtime, en: number, waits: Wait[], waitOp: (Op | 
  * thread's next step in every state).
  */
 function analyzeWait(rt: Runtime, stack: readonly RaceFrame[], w: Wait): void {
-  racesBefore(rt, stack, w.at, w.tid, w.op, footprint(w.op), true);
+  racesBefore(rt, stack, w.at, w.tid, w.op, 0, footprint(w.op), true);
 }
 
 /**
- * The races of `ej` (thread `tj`, objects `fp`) at event index `j` with the events before
- * it, each added as a backtrack choice. `virtual`: `ej` is a waiting thread's pending op
- * placed at `j`, not the event there.
+ * The races of `ej` (thread `tj`, counter mode `mj`, objects `fp`) at event index `j` with
+ * the events before it, each added as a backtrack choice. `virtual`: `ej` is a waiting
+ * thread's pending op placed at `j`, not the event there.
  */
-function racesBefore(rt: Runtime, stack: readonly RaceFrame[], j: number, tj: number, ej: Op, fp: readonly number[], virtual: boolean): void {
+function racesBefore(rt: Runtime, stack: readonly RaceFrame[], j: number, tj: number, ej: Op, mj: number, fp: readonly number[], virtual: boolean): void {
   const hb = rt.hb;
   for (const o of fp) {
     const list = hb.byObject[o];
@@ -85,9 +85,10 @@ function racesBefore(rt: Runtime, stack: readonly RaceFrame[], j: number, tj: nu
     for (let m = list.length - 1; m >= 0; m--) {
       const i = list[m]!;
       if (i >= j || hb.tids[i] === tj) continue;
-      const ei = rt.events[i]!.op;
-      if (!opsDependent(ei, ej) || !mayBeCoEnabled(ei, ej)) continue;
-      if (!isDirectRace(rt, i, j, tj, ej, fp, virtual)) continue;
+      const ev = rt.events[i]!;
+      const ei = ev.op;
+      if (!eventsDependent(ei, ev.mode, ej, mj) || !mayBeCoEnabled(ei, ej)) continue;
+      if (!isDirectRace(rt, i, j, tj, ej, mj, fp, virtual)) continue;
       addSource(rt, stack, i, j, tj, ej, virtual);
     }
   }
@@ -98,7 +99,7 @@ function racesBefore(rt: Runtime, stack: readonly RaceFrame[], j: number, tj: nu
  * seen `i` before `j`, and no event between them that `j` depends on has seen `i`. A
  * release between two acquisitions of a lock does not count (the acquisitions race).
  */
-function isDirectRace(rt: Runtime, i: number, j: number, tj: number, ej: Op, fp: readonly number[], virtual: boolean): boolean {
+function isDirectRace(rt: Runtime, i: number, j: number, tj: number, ej: Op, mj: number, fp: readonly number[], virtual: boolean): boolean {
   const hb = rt.hb;
   const ti = hb.tids[i]!;
   const iSeq = hb.at(i, ti);
@@ -112,8 +113,9 @@ function isDirectRace(rt: Runtime, i: number, j: number, tj: number, ej: Op, fp:
       const k = list[n]!;
       if (k >= j) continue;
       if (k <= i) break;
-      const ek = rt.events[k]!.op;
-      if (!opsDependent(ek, ej)) continue;
+      const evk = rt.events[k]!;
+      const ek = evk.op;
+      if (!eventsDependent(ek, evk.mode, ej, mj)) continue;
       if (ej.kind === OpKind.Acquire && ek.kind === OpKind.Release && ek.obj === ej.obj) continue;
       if (hb.at(k, ti) >= iSeq) return false;
     }

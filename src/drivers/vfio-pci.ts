@@ -83,6 +83,7 @@ function priv(buf: DmaBuf): VfioPriv {
 function* krefPut(k: Kernel, p: VfioPriv, who: string): Proc {
   const hitZero = (yield {
     kind: OpKind.Write, obj: p.krefObj, write: true, label: 'kref_put', detail: `${p.bar.name} dma-buf (${who})`,
+    counter: { delta: -1, value: () => p.kref },
     apply: () => {
       if (p.kref <= 0) {
         k.rt.report('api-misuse', 'P7', `vfio-pci kref of ${p.bar.name} dma-buf drops below zero (${who})`);
@@ -97,6 +98,7 @@ function* krefPut(k: Kernel, p: VfioPriv, who: string): Proc {
 function* krefGet(k: Kernel, p: VfioPriv): Proc {
   yield {
     kind: OpKind.Write, obj: p.krefObj, write: true, label: 'kref_get', detail: `${p.bar.name} dma-buf`,
+    counter: { delta: 1, value: () => p.kref },
     apply: () => {
       if (p.kref === 0) k.rt.report('api-misuse', 'P7', `vfio-pci kref of ${p.bar.name} dma-buf incremented from zero`);
       p.kref++;

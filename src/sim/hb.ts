@@ -9,6 +9,48 @@
  */
 import type { Op } from './op.ts';
 
+/**
+ * One clock per object, the join of a set of events that touched it (the reads since its
+ * last write, or the commuting counter updates of one sign since then).
+ */
+class JoinTable {
+  private data: Int32Array;
+  private readonly has: boolean[] = [];
+
+  constructor(private readonly width: number) {
+    this.data = new Int32Array(16 * Math.max(1, width));
+  }
+
+  /** Joins the clock of object `o` into `d` at `base`. */
+  joinInto(o: number, d: Int32Array, base: number): void {
+    if (!this.has[o]) return;
+    const r = this.data;
+    for (let k = 0, from = o * this.width; k < this.width; k++) if (r[from + k]! > d[base + k]!) d[base + k] = r[from + k]!;
+  }
+
+  /** Adds the clock at `base` of `d` to object `o`'s join. */
+  add(o: number, d: Int32Array, base: number): void {
+    const w = this.width;
+    if ((o + 1) * w > this.data.length) {
+      const grown = new Int32Array(Math.max(this.data.length * 2, (o + 1) * w));
+      grown.set(this.data);
+      this.data = grown;
+    }
+    const r = this.data;
+    const at = o * w;
+    if (this.has[o]) {
+      for (let k = 0; k < w; k++) if (d[base + k]! > r[at + k]!) r[at + k] = d[base + k]!;
+    } else {
+      for (let k = 0; k < w; k++) r[at + k] = d[base + k]!;
+      this.has[o] = true;
+    }
+  }
+
+  clear(o: number): void {
+    this.has[o] = false;
+  }
+}
+
 export class HbLog {
   /** the thread of each event */
   readonly tids: number[] = [];
@@ -21,14 +63,18 @@ export class HbLog {
   // by object id: ids are small and dense, arrays beat maps on this hot path
   /** the last event that wrote each object, -1 for none */
   private readonly lastWrite: number[] = [];
-  /** the join of the reads of each object since its last write (object o at [o * width, ...)) */
-  private reads: Int32Array;
-  private readonly hasReads: boolean[] = [];
+  /** the reads of each object since its last write */
+  private readonly reads: JoinTable;
+  /** the commuting increments and decrements of each counter since its last write (Op.counter) */
+  private readonly ups: JoinTable;
+  private readonly downs: JoinTable;
 
   constructor(private readonly width: number) {
     this.data = new Int32Array(64 * Math.max(1, width));
     this.now = new Int32Array(width * width);
-    this.reads = new Int32Array(16 * Math.max(1, width));
+    this.reads = new JoinTable(width);
+    this.ups = new JoinTable(width);
+    this.downs = new JoinTable(width);
   }
 
   /** What thread `thread` had seen of thread `of` at event `event` (its clock entry). */
@@ -41,8 +87,12 @@ export class HbLog {
     return Array.from(this.data.subarray(event * this.width, (event + 1) * this.width));
   }
 
-  /** Records the event of `tid` executing `op`; returns its index. */
-  append(tid: number, op: Op): number {
+  /**
+   * Records the event of `tid` executing `op` with counter mode `mode` (Op.counter: +1 or
+   * -1 for an update that commutes with the others of its sign, 0 otherwise); returns its
+   * index.
+   */
+  append(tid: number, op: Op, mode = 0): number {
     const w = this.width;
     const idx = this.tids.length;
     if ((idx + 1) * w > this.data.length) {
@@ -54,51 +104,45 @@ export class HbLog {
     const d = this.data;
     const now = this.now;
     for (let k = 0, t = tid * w; k < w; k++) d[base + k] = now[t + k]!;
-    if (op.obj >= 0) this.touch(op.obj, op.write, base, idx);
-    if (op.also) for (const o of op.also) this.touch(o, op.write, base, idx);
+    const access = mode !== 0 ? mode : op.write ? WRITE : READ;
+    if (op.obj >= 0) this.touch(op.obj, access, base, idx);
+    if (op.also) for (const o of op.also) this.touch(o, access, base, idx);
     d[base + tid]!++;
-    if (op.obj >= 0) this.publish(op.obj, op.write, base, idx);
-    if (op.also) for (const o of op.also) this.publish(o, op.write, base, idx);
+    if (op.obj >= 0) this.publish(op.obj, access, base, idx);
+    if (op.also) for (const o of op.also) this.publish(o, access, base, idx);
     for (let k = 0, t = tid * w; k < w; k++) now[t + k] = d[base + k]!;
     this.tids.push(tid);
     return idx;
   }
 
-  /** Joins what the access of `o` must come after into the clock at `base`, and lists the event. */
-  private touch(o: number, write: boolean, base: number, idx: number): void {
+  /**
+   * Joins what an access of `o` must come after into the clock at `base`, and lists the
+   * event: the last write always; a write or an update also the reads since; a read or a
+   * write every update since, an update those of the other sign.
+   */
+  private touch(o: number, access: number, base: number, idx: number): void {
     const d = this.data;
     const w = this.width;
     const lw = this.lastWrite[o] ?? -1;
     if (lw >= 0) for (let k = 0, from = lw * w; k < w; k++) if (d[from + k]! > d[base + k]!) d[base + k] = d[from + k]!;
-    if (write && this.hasReads[o]) {
-      const r = this.reads;
-      for (let k = 0, from = o * w; k < w; k++) if (r[from + k]! > d[base + k]!) d[base + k] = r[from + k]!;
-    }
+    if (access !== READ) this.reads.joinInto(o, d, base);
+    if (access !== 1) this.ups.joinInto(o, d, base);
+    if (access !== -1) this.downs.joinInto(o, d, base);
     const list = this.byObject[o];
     if (list) list.push(idx);
     else this.byObject[o] = [idx];
   }
 
-  private publish(o: number, write: boolean, base: number, idx: number): void {
-    if (write) {
+  private publish(o: number, access: number, base: number, idx: number): void {
+    if (access === WRITE) {
       this.lastWrite[o] = idx;
-      this.hasReads[o] = false;
-      return;
-    }
-    const w = this.width;
-    if ((o + 1) * w > this.reads.length) {
-      const grown = new Int32Array(Math.max(this.reads.length * 2, (o + 1) * w));
-      grown.set(this.reads);
-      this.reads = grown;
-    }
-    const r = this.reads;
-    const d = this.data;
-    const at = o * w;
-    if (this.hasReads[o]) {
-      for (let k = 0; k < w; k++) if (d[base + k]! > r[at + k]!) r[at + k] = d[base + k]!;
-    } else {
-      for (let k = 0; k < w; k++) r[at + k] = d[base + k]!;
-      this.hasReads[o] = true;
-    }
+      this.reads.clear(o);
+      this.ups.clear(o);
+      this.downs.clear(o);
+    } else (access === READ ? this.reads : access === 1 ? this.ups : this.downs).add(o, this.data, base);
   }
 }
+
+/** Access kinds of HbLog (an update is its counter mode, +1 or -1). */
+const READ = 0;
+const WRITE = 2;

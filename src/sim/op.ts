@@ -71,6 +71,15 @@ export interface Op {
    * of the footprint).
    */
   readonly refresh?: () => Op;
+  /**
+   * A reference count step (kref_get/put, get_file/fput): `delta` is +1 or -1 on the count
+   * `value` reads, and the op's only observation of it is whether the count was or became
+   * zero. Where that observation cannot come out otherwise (an increment from at least 1, a
+   * decrement to at least 1) the event commutes with every other such event of the same
+   * sign on `obj` (counterMode); a get and a put stay dependent, since moving a get after a
+   * put can make the put reach zero. Only for an op whose footprint is `obj` alone.
+   */
+  readonly counter?: { readonly delta: 1 | -1; readonly value: () => number };
 }
 
 /** A simulated thread body. */
@@ -91,6 +100,26 @@ export function opsDependent(a: Op, b: Op): boolean {
     for (const o of a.also) if (o === b.obj || (b.also !== undefined && b.also.includes(o))) return true;
   }
   return false;
+}
+
+/**
+ * How a counter op would run in the current state: its delta when it commutes with the
+ * other events of that sign on its object, 0 when it is an ordinary write (it starts from
+ * or reaches zero, or is no counter op). Keeping every get and put in place keeps the
+ * sequence of signs, hence the value at every position and each op's result: so a run of
+ * increments from at least 1, or of decrements to at least 1, may be reordered freely.
+ */
+export function counterMode(op: Op): number {
+  const c = op.counter;
+  if (!c) return 0;
+  const v = c.value();
+  return c.delta > 0 ? (v >= 1 ? 1 : 0) : v >= 2 ? -1 : 0;
+}
+
+/** opsDependent for events (or ops) with their counter modes: two of one nonzero mode commute. */
+export function eventsDependent(a: Op, modeA: number, b: Op, modeB: number): boolean {
+  if (modeA !== 0 && modeA === modeB) return false;
+  return opsDependent(a, b);
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { HbLog } from './hb.ts';
 import { LockDep } from './lockdep.ts';
-import { OpKind, type Op, type Proc } from './op.ts';
+import { counterMode, OpKind, type Op, type Proc } from './op.ts';
 import type { PropertyId, Violation } from './violation.ts';
 
 /** Bitmasks of thread ids are used by the explorers. */
@@ -27,6 +27,8 @@ export interface SimThread {
 export interface SimEvent {
   readonly tid: number;
   readonly op: Op;
+  /** counterMode of the op when it ran: nonzero for a reference count step that commutes */
+  readonly mode: number;
   result: unknown;
 }
 
@@ -149,9 +151,10 @@ export class Runtime {
   private exec(tid: number): void {
     const t = this.threads[tid]!;
     const op = t.pending!;
-    this.hb.append(tid, op);
+    const mode = op.counter ? counterMode(op) : 0;
+    this.hb.append(tid, op, mode);
     this.current = tid;
-    const ev: SimEvent = { tid, op, result: undefined };
+    const ev: SimEvent = { tid, op, mode, result: undefined };
     this.events.push(ev);
     this.stepOf.push(this.visible.length - 1);
     ev.result = op.apply ? op.apply() : undefined;
