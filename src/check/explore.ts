@@ -41,6 +41,8 @@ export type Strategy = 'dpor' | 'exhaustive' | 'sleep';
 export interface ExploreOptions {
   readonly strategy: Strategy;
   readonly maxExecutions?: number;
+  /** stop after this many executions and sleep-blocked prefixes together */
+  readonly maxPrefixes?: number;
   readonly preemptions?: number;
   /** steps an execution may take before it is an internal error (a model that never ends) */
   readonly maxSteps?: number;
@@ -189,7 +191,9 @@ export function explore(
       if (onExecution(rt, stack.map((f) => f.chosen))) return stats;
     }
     const late = opts.deadline !== undefined && stats.executions % 16 === 0 && performance.now() > opts.deadline;
-    if (late || opts.cancelled?.() || (opts.maxExecutions !== undefined && stats.executions >= opts.maxExecutions)) {
+    const cut = (opts.maxExecutions !== undefined && stats.executions >= opts.maxExecutions)
+      || (opts.maxPrefixes !== undefined && stats.executions + stats.sleepBlocked >= opts.maxPrefixes);
+    if (late || opts.cancelled?.() || cut) {
       stats.complete = !hasAlternatives(stack);
       return stats;
     }
