@@ -146,6 +146,32 @@ test('--audit shows the audit and fails a dpor search that repeats a class', () 
   assert.match(json.errors.join('\n'), /the reduction is unsound here/);
 });
 
+test('--races counts the races behind every backtrack choice, and merge sums them', () => {
+  const f = 'scenarios/b1-vfio-revoke-fixed.yaml';
+  const r = JSON.parse(cli('check', '--races', '--json', '--workers', '1', f).stdout).results[0];
+  const races: { object: string; first: string; second: string; choices: number }[] = r.stats.races;
+  const total = races.reduce((a, x) => a + x.choices, 0);
+  // every execution after the first, and every abandoned prefix, began at a recorded choice
+  assert.ok(total >= r.stats.executions - r.stats.prepass + r.stats.sleepBlocked - 1, `${total} choices for ${r.stats.executions} executions`);
+  for (let i = 1; i < races.length; i++) assert.ok(races[i - 1]!.choices >= races[i]!.choices, 'most first');
+  // the revoke's critical sections on the reservation lock are tried in every order
+  assert.ok(races.some((x) => x.object === 'vfio-buf.resv.lock' && x.first === 'dma_resv_lock'), JSON.stringify(races.slice(0, 3)));
+  const text = cli('check', '--races', '--workers', '1', f).stdout;
+  assert.match(text, new RegExp(`races: ${total} backtrack choice\\(s\\); most from:\\n +\\d+ +[\\d.]+%  \\S+: \\S`));
+  assert.doesNotMatch(cli('check', '--workers', '1', f).stdout, /races:/);
+  assert.equal(JSON.parse(cli('check', '--json', '--workers', '1', f).stdout).results[0].stats.races, undefined, 'only with --races');
+  // shards count their own races; merge adds them up
+  const dir = mkdtempSync(join(tmpdir(), 'dmabuf-races-'));
+  const parts = [1, 2].map((i) => {
+    const p = join(dir, `s${i}.json`);
+    writeFileSync(p, cli('check', '--races', '--json', '--shard', `${i}/2`, f).stdout);
+    return p;
+  });
+  const sum = (file: string) => (JSON.parse(readFileSync(file, 'utf8')).results[0].stats.races as { choices: number }[]).reduce((a, x) => a + x.choices, 0);
+  const merged = JSON.parse(cli('merge', '--json', ...parts).stdout).results[0].stats.races as { choices: number }[];
+  assert.equal(merged.reduce((a, x) => a + x.choices, 0), sum(parts[0]!) + sum(parts[1]!));
+});
+
 test('check --workers 2 splits a long search and agrees with one worker', () => {
   // 2,182 executions: past the 2,000 run unsplit before workers are worth starting
   const dir = mkdtempSync(join(tmpdir(), 'dmabuf-workers-'));

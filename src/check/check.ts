@@ -11,7 +11,8 @@ import type { Runtime } from '../sim/runtime.ts';
 import type { PropertyId, Violation } from '../sim/violation.ts';
 import { HbAudit } from './audit.ts';
 import { explore, shardDepth, type ExploreStats } from './explore.ts';
-import type { ScenarioResult, TraceEntry, ViolationResult } from './result.ts';
+import { sumRaces, type RaceCount, type ScenarioResult, type TraceEntry, type ViolationResult } from './result.ts';
+import type { RaceRecorder } from './races.ts';
 import { sample } from './sample.ts';
 import { reduceScenario } from './reduce.ts';
 import { scheduleSize, shrinkSchedule } from './shrink.ts';
@@ -45,6 +46,8 @@ export interface CheckOptions {
   readonly prepassOnly?: boolean;
   /** polled between executions: true stops the search (a worker for another shard found the bug) */
   readonly cancelled?: () => boolean;
+  /** count the races that add backtrack choices (`stats.races`, dpor only) */
+  readonly races?: boolean;
   /** called after every execution (progress display) */
   readonly progress?: (executions: number, depth: number, violations: number) => void;
 }
@@ -97,6 +100,12 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     return consider(rt, schedule);
   };
   const deadline = opts.timeLimit !== undefined ? t0 + opts.timeLimit * 1000 : undefined;
+  const raceCounts = opts.races ? new Map<string, RaceCount>() : undefined;
+  const onRace: RaceRecorder | undefined = raceCounts && ((object, first, second, how) => {
+    const label = how ? `${second.label} (${how})` : second.label;
+    const key = `${object}\t${first.label}\t${label}`;
+    raceCounts.set(key, { object, first: first.label, second: label, choices: (raceCounts.get(key)?.choices ?? 0) + 1 });
+  });
   const sampling = strategy === 'pct' || strategy === 'random';
   // A short pct pass first: a bug of small depth shows within a few runs (Burckhardt et al.),
   // where depth-first search may reverse the decisive early choice only late. It proves
@@ -117,7 +126,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     ? { executions: 0, sleepBlocked: 0, maxDepth: 0, complete: true }
     : sampling
       ? sample(build, { strategy, runs: opts.runs ?? opts.maxExecutions ?? sc.check.maxExecutions ?? 1000, seed: opts.seed ?? 1, depth: opts.depth ?? 3, deadline }, onExecution)
-      : explore(build, { strategy, maxExecutions: opts.maxExecutions ?? sc.check.maxExecutions, preemptions: opts.preemptions ?? sc.check.preemptions, deadline, shard, cancelled: opts.cancelled }, onExecution);
+      : explore(build, { strategy, maxExecutions: opts.maxExecutions ?? sc.check.maxExecutions, preemptions: opts.preemptions ?? sc.check.preemptions, deadline, shard, cancelled: opts.cancelled, onRace }, onExecution);
   const searchMs = performance.now() - t0;
   const found = hit as Found | null;
   const show = found ?? (firstOther as Found | null);
@@ -146,6 +155,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     stats: {
       executions: executions + prepassRuns, redundant, maxDepth: Math.max(stats.maxDepth, found?.schedule.length ?? 0), elapsedMs: Math.round(performance.now() - t0), strategy,
       sleepBlocked: stats.sleepBlocked, firstViolationMs: found ? Math.round(searchMs) : undefined, prepass: prepassRuns,
+      ...(raceCounts ? { races: sumRaces([[...raceCounts.values()]]) } : {}),
     },
   };
 }

@@ -27,7 +27,7 @@
 import { performance } from 'node:perf_hooks';
 import { counterMode, eventsDependent, opsDependent, type Op } from '../sim/op.ts';
 import type { Runtime } from '../sim/runtime.ts';
-import { analyzeRaces, lowestBit, noteWaits, type Wait } from './races.ts';
+import { analyzeRaces, lowestBit, noteWaits, type RaceRecorder, type Wait } from './races.ts';
 
 /**
  * `sleep`: every awake thread at every state, with sleep sets and no race analysis. It
@@ -58,6 +58,8 @@ export interface ExploreOptions {
    * shows up as a difference (test/shard.test.ts).
    */
   readonly mirror?: boolean;
+  /** dpor: told of every race that adds a backtrack choice, and of every thread a step disabled */
+  readonly onRace?: RaceRecorder;
 }
 
 /**
@@ -144,7 +146,7 @@ export function explore(
       if (d === stack.length - 1) {
         const before = sleepSets ? (f.sleep | f.done) & ~(1 << f.chosen) : 0;
         rt.step(f.chosen);
-        if (sleepSets) noteDisabled(rt, f, rt.enabledMask());
+        if (sleepSets) noteDisabled(rt, f, rt.enabledMask(), opts.onRace);
         childSleep = sleepSets ? wake(rt, before) : 0;
         if (shard && entersUnit(f) && !ours()) foreign = true;
       } else rt.step(f.chosen);
@@ -172,7 +174,7 @@ export function explore(
       const frame: Frame = { enabled: en, backtrack: full ? (sleepSets ? avail : en) : 1 << p, done: 1 << p, sleep, chosen: p, preemptions, level };
       stack.push(frame);
       rt.step(p);
-      if (sleepSets) noteDisabled(rt, frame, rt.enabledMask());
+      if (sleepSets) noteDisabled(rt, frame, rt.enabledMask(), opts.onRace);
       sleep = sleepSets ? wake(rt, sleep) : 0;
       if (shard && entersUnit(frame) && !ours()) foreign = true;
     }
@@ -182,7 +184,7 @@ export function explore(
       if (!backtrack(stack, opts.preemptions, stats)) return stats;
       continue;
     }
-    if (races) analyzeRaces(rt, stack, fresh, waits);
+    if (races) analyzeRaces(rt, stack, fresh, waits, opts.onRace);
     if (stack.length > stats.maxDepth) stats.maxDepth = stack.length;
     if (blocked) stats.sleepBlocked++;
     else {
@@ -248,12 +250,15 @@ function hasAlternatives(stack: Frame[]): boolean {
  * step: the race analysis takes it that an op's enabled() reads only the op's objects
  * (races.ts, irreversible races). A model that breaks this stops the search.
  */
-function noteDisabled(rt: Runtime, f: Frame, after: number): void {
+function noteDisabled(rt: Runtime, f: Frame, after: number, record: RaceRecorder | undefined): void {
   const lost = f.enabled & ~after & ~(1 << f.chosen) & ~f.sleep;
-  if (lost) f.backtrack |= lost;
   const changed = (f.enabled ^ after) & ~(1 << f.chosen);
   if (!changed) return;
   const step = rt.events[rt.visible[rt.visible.length - 1]!]!.op;
+  if (lost) {
+    if (record) for (let m = lost & ~f.backtrack; m; m &= m - 1) record(rt.objNames[step.obj] ?? '', step, rt.threads[lowestBit(m)]!.pending!, 'disabled');
+    f.backtrack |= lost;
+  }
   for (let m = changed; m; m &= m - 1) {
     const t = rt.threads[lowestBit(m)]!;
     // a refreshed op may have changed with the step: its selector is in its footprint

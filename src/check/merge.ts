@@ -4,7 +4,7 @@
  * (explore.ts `Shard`), so their executions add up; the counterexample shown is the one of
  * the lowest shard that found what the scenario looks for, whatever order they finished in.
  */
-import type { ScenarioResult } from './result.ts';
+import { sumRaces, type ScenarioResult } from './result.ts';
 
 /** Whether the shard's search stopped at what it looks for (later shards may be cancelled). */
 export function foundWanted(r: ScenarioResult): boolean {
@@ -81,6 +81,7 @@ export function mergeShards(parts: readonly ScenarioResult[], elapsedMs?: number
       firstViolationMs: hit?.stats.firstViolationMs,
       prepass: sum((p) => p.stats.prepass ?? 0),
       ...(shards > 1 ? { shards } : {}),
+      ...(sorted.some((p) => p.stats.races) ? { races: sumRaces(sorted.map((p) => p.stats.races ?? [])) } : {}),
     },
   };
 }

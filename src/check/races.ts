@@ -13,6 +13,14 @@ export interface RaceFrame {
   readonly sleep: number;
 }
 
+/**
+ * Called for each race that added a backtrack choice: the object they race on, the earlier
+ * and the later op, and how the later one took part: 'waiting' (a thread found waiting in
+ * it), 'disabled' (a thread the earlier step disabled) or '' (an event). For `check
+ * --races`: which races make a search large.
+ */
+export type RaceRecorder = (object: string, first: Op, second: Op, how: '' | 'waiting' | 'disabled') => void;
+
 /** A thread found waiting, disabled, in `op` when the execution had `at` events. */
 export interface Wait {
   readonly tid: number;
@@ -31,15 +39,15 @@ function footprint(op: Op): readonly number[] {
  * Race analysis of one (possibly sleep-blocked) execution, for the events from `fresh` on
  * (earlier ones were analysed in the execution that first ran them).
  */
-export function analyzeRaces(rt: Runtime, stack: readonly RaceFrame[], fresh: number, waits: readonly Wait[]): void {
+export function analyzeRaces(rt: Runtime, stack: readonly RaceFrame[], fresh: number, waits: readonly Wait[], record?: RaceRecorder): void {
   const hb = rt.hb;
   const n = rt.events.length;
   for (let j = rt.visible[fresh] ?? n; j < n; j++) {
     const ev = rt.events[j]!;
     const fp = footprint(ev.op);
-    if (fp.length) racesBefore(rt, stack, j, hb.tids[j]!, ev.op, ev.mode, fp, false);
+    if (fp.length) racesBefore(rt, stack, j, hb.tids[j]!, ev.op, ev.mode, fp, false, record);
   }
-  for (const w of waits) analyzeWait(rt, stack, w);
+  for (const w of waits) analyzeWait(rt, stack, w, record);
   // A thread still waiting at the end in an op it was seen waiting in above needs nothing
   // more: what came after that point found it disabled already (one that enabled it and
   // another that disabled it again make it a choice by noteDisabled). Only a wait begun in
@@ -47,7 +55,7 @@ export function analyzeRaces(rt: Runtime, stack: readonly RaceFrame[], fresh: nu
   const end = rt.events.length;
   for (const t of rt.threads) {
     if (!t.pending || rt.isEnabled(t.id) || waits.some((w) => w.op === t.pending)) continue;
-    analyzeWait(rt, stack, { tid: t.id, op: t.pending, at: end });
+    analyzeWait(rt, stack, { tid: t.id, op: t.pending, at: end }, record);
   }
 }
 
@@ -68,8 +76,8 @@ export function noteWaits(rt: Runtime, en: number, waits: Wait[], waitOp: (Op | 
  * the point the thread was seen waiting (Flanagan and Godefroid, POPL 2005, analyse every
  * thread's next step in every state).
  */
-function analyzeWait(rt: Runtime, stack: readonly RaceFrame[], w: Wait): void {
-  racesBefore(rt, stack, w.at, w.tid, w.op, 0, footprint(w.op), true);
+function analyzeWait(rt: Runtime, stack: readonly RaceFrame[], w: Wait, record: RaceRecorder | undefined): void {
+  racesBefore(rt, stack, w.at, w.tid, w.op, 0, footprint(w.op), true, record);
 }
 
 /**
@@ -77,7 +85,7 @@ function analyzeWait(rt: Runtime, stack: readonly RaceFrame[], w: Wait): void {
  * the events before it, each added as a backtrack choice. `virtual`: `ej` is a waiting
  * thread's pending op placed at `j`, not the event there.
  */
-function racesBefore(rt: Runtime, stack: readonly RaceFrame[], j: number, tj: number, ej: Op, mj: number, fp: readonly number[], virtual: boolean): void {
+function racesBefore(rt: Runtime, stack: readonly RaceFrame[], j: number, tj: number, ej: Op, mj: number, fp: readonly number[], virtual: boolean, record: RaceRecorder | undefined): void {
   const hb = rt.hb;
   for (const o of fp) {
     const list = hb.byObject[o];
@@ -89,7 +97,14 @@ function racesBefore(rt: Runtime, stack: readonly RaceFrame[], j: number, tj: nu
       const ei = ev.op;
       if (!eventsDependent(ei, ev.mode, ej, mj) || !mayBeCoEnabled(ei, ej)) continue;
       if (!isDirectRace(rt, i, j, tj, ej, mj, fp, virtual)) continue;
+      if (!record) {
+        addSource(rt, stack, i, j, tj, ej, virtual);
+        continue;
+      }
+      const f = stack[rt.stepOf[i]!]!;
+      const before = f.backtrack;
       addSource(rt, stack, i, j, tj, ej, virtual);
+      if (f.backtrack !== before) record(rt.objNames[o]!, ei, ej, virtual ? 'waiting' : '');
     }
   }
 }

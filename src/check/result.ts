@@ -24,6 +24,31 @@ export interface ViolationResult {
   readonly reduced?: { readonly changes: string[]; readonly threads: number; readonly transfers: number; readonly executions: number };
 }
 
+/**
+ * Backtrack choices the dpor search added for races on `object` between an op labelled
+ * `first` and a later one labelled `second`; `second` ends in " (waiting)" for the op of a
+ * thread found waiting in it, " (disabled)" for one that `first` disabled.
+ */
+export interface RaceCount {
+  readonly object: string;
+  readonly first: string;
+  readonly second: string;
+  readonly choices: number;
+}
+
+/** Sums race counts (of shards, or of one search) and sorts them, most choices first. */
+export function sumRaces(lists: readonly (readonly RaceCount[])[]): RaceCount[] {
+  const by = new Map<string, RaceCount>();
+  for (const list of lists) {
+    for (const r of list) {
+      const key = `${r.object}\t${r.first}\t${r.second}`;
+      const had = by.get(key);
+      by.set(key, had ? { ...had, choices: had.choices + r.choices } : r);
+    }
+  }
+  return [...by.values()].sort((a, b) => b.choices - a.choices || a.object.localeCompare(b.object) || a.first.localeCompare(b.first) || a.second.localeCompare(b.second));
+}
+
 export interface ScenarioResult {
   readonly scenario: string;
   readonly file: string;
@@ -44,6 +69,8 @@ export interface ScenarioResult {
     prepass?: number;
     /** the search ran as this many shards (`--workers`, `merge`); redundant is summed per shard */
     shards?: number;
+    /** `check --races`: the races that added backtrack choices, by object and ops, most first */
+    races?: RaceCount[];
   };
 }
 

@@ -34,6 +34,8 @@ export interface CheckFlags {
   shrink?: boolean;
   /** show the audit on each line and fail a dpor search with a redundant execution */
   audit?: boolean;
+  /** count and show the races that add backtrack choices */
+  races?: boolean;
   reduce?: boolean;
   junit?: string;
   html?: string;
@@ -78,6 +80,26 @@ function printViolation(r: ScenarioResult): void {
   }
 }
 
+/** Races shown under a result line (`--races`). */
+const RACES_SHOWN = 8;
+
+/**
+ * The races that added the most backtrack choices: what to look at when a search is too
+ * large (a dependence the model declares that the kernel does not have, or a lock whose
+ * critical sections must be tried in every order).
+ */
+function printRaces(r: ScenarioResult): void {
+  const races = r.stats.races;
+  if (!races) return;
+  const total = races.reduce((a, x) => a + x.choices, 0);
+  process.stdout.write(`     races: ${total} backtrack choice(s)${races.length ? `; most from:` : ''}\n`);
+  for (const x of races.slice(0, RACES_SHOWN)) {
+    const pct = `${((100 * x.choices) / total).toFixed(1)}%`;
+    process.stdout.write(`     ${String(x.choices).padStart(9)} ${pct.padStart(6)}  ${x.object}: ${x.first} / ${x.second}\n`);
+  }
+  if (races.length > RACES_SHOWN) process.stdout.write(`     (${races.length - RACES_SHOWN} more pair(s) in --json)\n`);
+}
+
 /**
  * Whether a result fails the run. A shard alone cannot tell that an expected violation is
  * missing (another shard may hold it): it fails only on a violation nobody expected.
@@ -114,6 +136,7 @@ function report(r: ScenarioResult, flags: CheckFlags): ScenarioResult {
   if (!flags.json && !flags.quiet) {
     process.stdout.write(resultLine(shown, flags.audit === true) + '\n');
     if (audit) process.stdout.write(`     ${audit}\n`);
+    if (flags.races) printRaces(shown);
     printViolation(shown);
   }
   return shown;
@@ -137,7 +160,7 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
   }
   const opts: JobOptions = {
     strategy: flags.strategy, preemptions: flags.preemptions, maxExecutions: flags.maxExecutions, timeLimit: flags.timeLimit,
-    seed: flags.seed, runs: flags.runs, depth: flags.depth, shrink: flags.shrink, reduce: flags.reduce,
+    seed: flags.seed, runs: flags.runs, depth: flags.depth, shrink: flags.shrink, reduce: flags.reduce, races: flags.races,
   };
   const sampling = flags.strategy === 'pct' || flags.strategy === 'random';
   if (flags.shard && sampling) throw new UsageError('--shard splits the dpor and exhaustive searches; for pct and random give each job its own --seed');

@@ -121,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--no-shrink', 'report counterexamples as found, not shrunk')
     .option('--audit', 'show each search\'s redundant executions and sleep-blocked prefixes; a dpor search that explores a class twice fails')
     .option('--reduce', 'also look for a smaller scenario (fewer transfers, threads, importers) with the same violation')
+    .option('--races', 'after each dpor search, the races that added the most backtrack choices (what makes the search large)')
     .option('--junit <file>', 'write a JUnit XML report (one testcase a scenario)')
     .option('--html <dir>', 'write an HTML sequence diagram of each counterexample into this directory')
     .option('--preemptions <n>', 'preemption bound', intArg(0))
@@ -137,6 +138,7 @@ async function main(argv: string[]): Promise<number> {
     .argument('<results...>')
     .option('--json', 'print the merged result object on stdout, nothing else')
     .option('--audit', 'show the summed redundant executions and sleep-blocked prefixes; a dpor search with a redundant execution fails')
+    .option('--races', 'the summed race counts of shards run with check --races')
     .option('--junit <file>', 'write a JUnit XML report (one testcase a scenario)')
     .option('--quiet', 'only the summary line')
     .action((files: string[], flags: CheckFlags) => { code = cmdMerge(files, flags); });
