@@ -11,7 +11,7 @@ import type { Runtime } from '../sim/runtime.ts';
 import type { PropertyId, Violation } from '../sim/violation.ts';
 import { HbAudit } from './audit.ts';
 import { explore, shardDepth, type ExploreStats } from './explore.ts';
-import { sumRaces, type RaceCount, type ScenarioResult, type TraceEntry, type ViolationResult } from './result.ts';
+import { raceKey, sumRaces, type RaceCount, type ScenarioResult, type TraceEntry, type ViolationResult } from './result.ts';
 import type { RaceRecorder } from './races.ts';
 import { sample } from './sample.ts';
 import { reduceScenario } from './reduce.ts';
@@ -80,7 +80,11 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
   type Found = { rt: Runtime; v: Violation; schedule: number[] };
   let hit: Found | null = null;
   let firstOther: Found | null = null;
-  const build = () => buildWorld(sc).rt;
+  const build = () => {
+    const rt = buildWorld(sc).rt;
+    if (opts.races && names.length === 0) names = rt.threads.map((t) => t.name);
+    return rt;
+  };
   /** Records one finished execution; true when it shows what the search looks for. */
   const consider = (rt: Runtime, schedule: number[]): boolean => {
     for (const v of rt.violations) seen.add(v.property);
@@ -100,11 +104,14 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     return consider(rt, schedule);
   };
   const deadline = opts.timeLimit !== undefined ? t0 + opts.timeLimit * 1000 : undefined;
-  const raceCounts = opts.races ? new Map<string, RaceCount>() : undefined;
-  const onRace: RaceRecorder | undefined = raceCounts && ((object, first, second, how) => {
-    const label = how ? `${second.label} (${how})` : second.label;
-    const key = `${object}\t${first.label}\t${label}`;
-    raceCounts.set(key, { object, first: first.label, second: label, choices: (raceCounts.get(key)?.choices ?? 0) + 1 });
+  const raceCounts = opts.races ? new Map<string, { -readonly [K in keyof RaceCount]: RaceCount[K] }>() : undefined;
+  let names: string[] = [];
+  const onRace: RaceRecorder | undefined = raceCounts && ((object, first, ta, second, tb, how) => {
+    const r = { object, first: first.label, firstThread: names[ta]!, second: second.label, secondThread: names[tb]!, ...(how ? { how } : {}), choices: 1 };
+    const key = raceKey(r);
+    const had = raceCounts.get(key);
+    if (had) had.choices++;
+    else raceCounts.set(key, r);
   });
   const sampling = strategy === 'pct' || strategy === 'random';
   // A short pct pass first: a bug of small depth shows within a few runs (Burckhardt et al.),

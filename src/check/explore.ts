@@ -256,7 +256,7 @@ function noteDisabled(rt: Runtime, f: Frame, after: number, record: RaceRecorder
   if (!changed) return;
   const step = rt.events[rt.visible[rt.visible.length - 1]!]!.op;
   if (lost) {
-    if (record) for (let m = lost & ~f.backtrack; m; m &= m - 1) record(rt.objNames[step.obj] ?? '', step, rt.threads[lowestBit(m)]!.pending!, 'disabled');
+    if (record) for (let m = lost & ~f.backtrack; m; m &= m - 1) record(rt.objNames[step.obj] ?? '', step, f.chosen, rt.threads[lowestBit(m)]!.pending!, lowestBit(m), 'disabled');
     f.backtrack |= lost;
   }
   for (let m = changed; m; m &= m - 1) {

@@ -15,11 +15,11 @@ export interface RaceFrame {
 
 /**
  * Called for each race that added a backtrack choice: the object they race on, the earlier
- * and the later op, and how the later one took part: 'waiting' (a thread found waiting in
- * it), 'disabled' (a thread the earlier step disabled) or '' (an event). For `check
- * --races`: which races make a search large.
+ * and the later op with their threads' ids, and how the later one took part: 'waiting' (a
+ * thread found waiting in it), 'disabled' (a thread the earlier step disabled) or '' (an
+ * event). For `check --races`: which races make a search large.
  */
-export type RaceRecorder = (object: string, first: Op, second: Op, how: '' | 'waiting' | 'disabled') => void;
+export type RaceRecorder = (object: string, first: Op, firstTid: number, second: Op, secondTid: number, how: '' | 'waiting' | 'disabled') => void;
 
 /** A thread found waiting, disabled, in `op` when the execution had `at` events. */
 export interface Wait {
@@ -104,7 +104,7 @@ function racesBefore(rt: Runtime, stack: readonly RaceFrame[], j: number, tj: nu
       const f = stack[rt.stepOf[i]!]!;
       const before = f.backtrack;
       addSource(rt, stack, i, j, tj, ej, virtual);
-      if (f.backtrack !== before) record(rt.objNames[o]!, ei, ej, virtual ? 'waiting' : '');
+      if (f.backtrack !== before) record(rt.objNames[o]!, ei, hb.tids[i]!, ej, tj, virtual ? 'waiting' : '');
     }
   }
 }

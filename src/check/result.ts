@@ -26,14 +26,23 @@ export interface ViolationResult {
 
 /**
  * Backtrack choices the dpor search added for races on `object` between an op labelled
- * `first` and a later one labelled `second`; `second` ends in " (waiting)" for the op of a
- * thread found waiting in it, " (disabled)" for one that `first` disabled.
+ * `first` of thread `firstThread` and a later one labelled `second` of `secondThread`.
+ * `how`: 'waiting' when the second thread was found waiting in its op, 'disabled' when the
+ * first step disabled it; absent for a race of two events.
  */
 export interface RaceCount {
   readonly object: string;
   readonly first: string;
+  readonly firstThread: string;
   readonly second: string;
+  readonly secondThread: string;
+  readonly how?: 'waiting' | 'disabled';
   readonly choices: number;
+}
+
+/** What identifies a race pair: everything but the count. */
+export function raceKey(r: RaceCount): string {
+  return `${r.object}\t${r.first}\t${r.firstThread}\t${r.second}\t${r.secondThread}\t${r.how ?? ''}`;
 }
 
 /** Sums race counts (of shards, or of one search) and sorts them, most choices first. */
@@ -41,12 +50,12 @@ export function sumRaces(lists: readonly (readonly RaceCount[])[]): RaceCount[] 
   const by = new Map<string, RaceCount>();
   for (const list of lists) {
     for (const r of list) {
-      const key = `${r.object}\t${r.first}\t${r.second}`;
+      const key = raceKey(r);
       const had = by.get(key);
       by.set(key, had ? { ...had, choices: had.choices + r.choices } : r);
     }
   }
-  return [...by.values()].sort((a, b) => b.choices - a.choices || a.object.localeCompare(b.object) || a.first.localeCompare(b.first) || a.second.localeCompare(b.second));
+  return [...by.values()].sort((a, b) => b.choices - a.choices || (raceKey(a) < raceKey(b) ? -1 : raceKey(a) > raceKey(b) ? 1 : 0));
 }
 
 export interface ScenarioResult {

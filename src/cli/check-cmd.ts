@@ -95,7 +95,7 @@ function printRaces(r: ScenarioResult): void {
   process.stdout.write(`     races: ${total} backtrack choice(s)${races.length ? `; most from:` : ''}\n`);
   for (const x of races.slice(0, RACES_SHOWN)) {
     const pct = `${((100 * x.choices) / total).toFixed(1)}%`;
-    process.stdout.write(`     ${String(x.choices).padStart(9)} ${pct.padStart(6)}  ${x.object}: ${x.first} / ${x.second}\n`);
+    process.stdout.write(`     ${String(x.choices).padStart(9)} ${pct.padStart(6)}  ${x.object}: ${x.first} (${x.firstThread}) / ${x.second} (${x.secondThread}${x.how ? `, ${x.how}` : ''})\n`);
   }
   if (races.length > RACES_SHOWN) process.stdout.write(`     (${races.length - RACES_SHOWN} more pair(s) in --json)\n`);
 }
