@@ -15,15 +15,15 @@ import type { Op } from './op.ts';
  */
 class JoinTable {
   private data: Int32Array;
-  private readonly has: boolean[] = [];
+  /** whether object o's join holds any event (checked inline on the hot path) */
+  readonly has: boolean[] = [];
 
   constructor(private readonly width: number) {
     this.data = new Int32Array(16 * Math.max(1, width));
   }
 
-  /** Joins the clock of object `o` into `d` at `base`. */
+  /** Joins the clock of object `o` (which `has`) into `d` at `base`. */
   joinInto(o: number, d: Int32Array, base: number): void {
-    if (!this.has[o]) return;
     const r = this.data;
     for (let k = 0, from = o * this.width; k < this.width; k++) if (r[from + k]! > d[base + k]!) d[base + k] = r[from + k]!;
   }
@@ -44,10 +44,6 @@ class JoinTable {
       for (let k = 0; k < w; k++) r[at + k] = d[base + k]!;
       this.has[o] = true;
     }
-  }
-
-  clear(o: number): void {
-    this.has[o] = false;
   }
 }
 
@@ -125,9 +121,9 @@ export class HbLog {
     const w = this.width;
     const lw = this.lastWrite[o] ?? -1;
     if (lw >= 0) for (let k = 0, from = lw * w; k < w; k++) if (d[from + k]! > d[base + k]!) d[base + k] = d[from + k]!;
-    if (access !== READ) this.reads.joinInto(o, d, base);
-    if (access !== 1) this.ups.joinInto(o, d, base);
-    if (access !== -1) this.downs.joinInto(o, d, base);
+    if (access !== READ && this.reads.has[o]) this.reads.joinInto(o, d, base);
+    if (access !== 1 && this.ups.has[o]) this.ups.joinInto(o, d, base);
+    if (access !== -1 && this.downs.has[o]) this.downs.joinInto(o, d, base);
     const list = this.byObject[o];
     if (list) list.push(idx);
     else this.byObject[o] = [idx];
@@ -136,9 +132,9 @@ export class HbLog {
   private publish(o: number, access: number, base: number, idx: number): void {
     if (access === WRITE) {
       this.lastWrite[o] = idx;
-      this.reads.clear(o);
-      this.ups.clear(o);
-      this.downs.clear(o);
+      this.reads.has[o] = false;
+      this.ups.has[o] = false;
+      this.downs.has[o] = false;
     } else (access === READ ? this.reads : access === 1 ? this.ups : this.downs).add(o, this.data, base);
   }
 }
