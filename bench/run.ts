@@ -151,6 +151,23 @@ for (const f of twins) {
   (results.twins as unknown[]).push({ ...row, spinMs, ratio });
 }
 say('');
+// What the stateless search spends its executions on: the race pairs behind the correct
+// twins' backtrack choices (check --races) over the first RACE_EXECUTIONS executions.
+const RACE_EXECUTIONS = 12_000;
+say(`## Where the correct twins' searches go (check --races, first ${RACE_EXECUTIONS.toLocaleString('en-US')} executions)`);
+say('');
+say('| twin | choices | top race pairs (share of the choices) |');
+say('|---|---:|---|');
+results.twinRaces = [];
+for (const f of twins.filter((t) => t.includes('correct'))) {
+  const sc = parseScenario(readFileSync(join(SHARED, 'spin', 'scenarios', f), 'utf8'), f);
+  const races = checkScenario(sc, { races: true, maxExecutions: RACE_EXECUTIONS, shrink: false, prepass: 0 }).stats.races ?? [];
+  const total = races.reduce((a, r) => a + r.choices, 0);
+  const top = races.slice(0, 3).map((r) => `${r.object}: ${r.first} (${r.firstThread}) / ${r.second} (${r.secondThread}${r.how ? `, ${r.how}` : ''}) ${((100 * r.choices) / total).toFixed(1)}%`);
+  say(`| ${sc.name} | ${total} | ${top.join('; ')} |`);
+  (results.twinRaces as unknown[]).push({ name: sc.name, choices: total, races: races.slice(0, 10) });
+}
+say('');
 say('## Family: vfio-pci revoke against N importers (gpu-dynamic, rdma-odp, iommufd) x K transfers (K = 0: import and release only)');
 say('');
 say(HEAD);
