@@ -82,8 +82,11 @@ export const countProgArb = fc.record({
   threads: fc.array(fc.array(countOpArb, { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 3 }),
 });
 
-/** `plain`: the same program with its gets and puts as ordinary writes (no Op.counter). */
-export function countProgWorld(prog: { start: number; threads: CountOp[][] }, plain = false) {
+/**
+ * `plain`: the same program with its gets and puts as ordinary writes (no Op.counter);
+ * `held`: counter ops with `held` (references held by the threads that took them).
+ */
+export function countProgWorld(prog: { start: number; threads: CountOp[][] }, plain = false, held = false) {
   return () => {
     const rt = new Runtime();
     const c = rt.newObject('count');
@@ -97,7 +100,7 @@ export function countProgWorld(prog: { start: number; threads: CountOp[][] }, pl
           if (op.k === 'get' || op.k === 'put') {
             const delta = op.k === 'get' ? 1 : -1;
             seen[ti]!.push(yield {
-              kind: OpKind.Write, obj: c, write: true, label: op.k, ...(plain ? {} : { counter: { delta, value: () => count } }),
+              kind: OpKind.Write, obj: c, write: true, label: op.k, ...(plain ? {} : { counter: { delta, value: () => count, held } }),
               apply: () => (count += delta) === 0,
             });
           } else if (op.k === 'read') seen[ti]!.push(yield* sharedRead(c, 'read', '', () => count));

@@ -270,21 +270,23 @@ test('a wait whose enabled() reads outside its footprint stops the dpor search',
 // final state exhaustive reaches, including which put saw zero, and the sleep-set search
 // (which relies on no race rule) must complete exactly dpor's classes.
 test('dpor with commuting reference counts reaches the final states of exhaustive, one execution a class (generated programs)', () => {
-  let commuted = 0;
+  const commuted = { sign: 0, held: 0 };
   fc.assert(
     fc.property(countProgArb, (prog) => {
-      const ex = finals(countProgWorld(prog), 'exhaustive');
-      const dp = finals(countProgWorld(prog), 'dpor');
-      const sl = finals(countProgWorld(prog), 'sleep');
-      assert.deepEqual([...dp.out].sort(), [...ex.out].sort());
-      assert.deepEqual([...dp.forms].sort(), [...ex.forms].sort());
-      assert.equal(dp.stats.executions, dp.forms.size, 'dpor explored a class twice');
-      assert.equal(sl.stats.executions, dp.stats.executions, 'the sleep-set search completes the same classes');
-      if (dp.stats.executions < finals(countProgWorld(prog, true), 'dpor').stats.executions) commuted++;
+      for (const held of [false, true]) {
+        const ex = finals(countProgWorld(prog, false, held), 'exhaustive');
+        const dp = finals(countProgWorld(prog, false, held), 'dpor');
+        const sl = finals(countProgWorld(prog, false, held), 'sleep');
+        assert.deepEqual([...dp.out].sort(), [...ex.out].sort());
+        assert.deepEqual([...dp.forms].sort(), [...ex.forms].sort());
+        assert.equal(dp.stats.executions, dp.forms.size, 'dpor explored a class twice');
+        assert.equal(sl.stats.executions, dp.stats.executions, 'the sleep-set search completes the same classes');
+        if (dp.stats.executions < finals(countProgWorld(prog, true), 'dpor').stats.executions) commuted[held ? 'held' : 'sign']++;
+      }
     }),
     { numRuns: Number(process.env.DPOR_RUNS ?? 300), seed: 2 },
   );
-  assert.ok(commuted > 30, `commuting counts saved executions on ${commuted} programs only`);
+  assert.ok(commuted.sign > 30 && commuted.held > 30, `commuting counts saved executions on too few programs: ${JSON.stringify(commuted)}`);
 });
 
 test('puts that stay above zero commute; the one that reaches zero does not', () => {
@@ -298,6 +300,7 @@ test('puts that stay above zero commute; the one that reaches zero does not', ()
         const hit = yield { kind: OpKind.Write, obj: c, write: true, label: 'put', counter: { delta: -1 as const, value: () => count }, apply: () => --count === 0 };
         if (hit) zero.push(`t${i}`);
       });
+
     }
     rt.atEnd(() => rt.report('leak', 'state', zero.join(',')));
     rt.start();
@@ -310,4 +313,32 @@ test('puts that stay above zero commute; the one that reaches zero does not', ()
   assert.equal(three.stats.executions, 3);
   assert.deepEqual([...three.out].sort(), ['t0', 't1', 't2']);
   assert.equal(finals(build(3), 'exhaustive').stats.executions, 6);
+});
+
+test('held references: each thread\'s get and put commute with the others while the base reference remains', () => {
+  // a creator's reference (the base) and two importers that each take and drop their own
+  const build = (start: number, held: boolean) => () => {
+    const rt = new Runtime();
+    const c = rt.newObject('count');
+    let count = start;
+    const zero: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      rt.spawn(`t${i}`, function* () {
+        for (const delta of [1, -1] as const) {
+          const hit = yield { kind: OpKind.Write, obj: c, write: true, label: delta > 0 ? 'get' : 'put', counter: { delta, value: () => count, held }, apply: () => (count += delta) === 0 };
+          if (hit) zero.push(`t${i}`);
+        }
+      });
+    }
+    rt.atEnd(() => rt.report('leak', 'state', zero.join(',')));
+    rt.start();
+    return rt;
+  };
+  // base 1: no order reaches zero, one class; by sign a get and a put stay ordered
+  assert.equal(finals(build(1, true), 'dpor').stats.executions, 1);
+  assert.ok(finals(build(1, false), 'dpor').stats.executions > 1);
+  // no base: the last put reaches zero, and which thread drops last matters
+  const none = finals(build(0, true), 'dpor');
+  assert.deepEqual([...none.out].sort(), [...finals(build(0, true), 'exhaustive').out].sort());
+  assert.ok(none.out.size > 1);
 });

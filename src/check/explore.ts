@@ -25,7 +25,7 @@
  * thread explored or asleep covers a sequence then lost executions (issue 6 note).
  */
 import { performance } from 'node:perf_hooks';
-import { counterMode, eventsDependent, opsDependent, type Op } from '../sim/op.ts';
+import { eventsDependent, opsDependent, type Op } from '../sim/op.ts';
 import type { Runtime } from '../sim/runtime.ts';
 import { analyzeRaces, lowestBit, noteWaits, type RaceRecorder, type Wait } from './races.ts';
 
@@ -280,7 +280,7 @@ export function wake(rt: Runtime, sleep: number): number {
   for (let m = sleep; m; m &= m - 1) {
     const r = lowestBit(m);
     const op = rt.threads[r]!.pending;
-    if (op && !eventsDependent(op, op.counter ? counterMode(op) : 0, last.op, last.mode)) out |= 1 << r;
+    if (op && !eventsDependent(op, op.counter ? rt.counterMode(r, op) : 0, last.op, last.mode)) out |= 1 << r;
   }
   return out;
 }

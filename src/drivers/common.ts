@@ -47,7 +47,7 @@ export function* dmaBufGetFd(b: { readonly buf: DmaBuf }, exp: ExporterInstance)
   const ok = (yield {
     kind: OpKind.Write, obj: buf.id, write: true, label: 'dma_buf_get', detail: `${buf.name} fd`,
     // fdOpen is written only by ordinary writes of the file object: a commuting get reads it stably
-    counter: { delta: 1, value: () => buf.refcount },
+    counter: { delta: 1, value: () => buf.refcount, held: true },
     apply: () => {
       if (!exp.fdOpen) return false;
       buf.refcount++;

@@ -200,7 +200,7 @@ export function dmaBufIsDynamic(buf: DmaBuf): boolean {
 export function* dmaBufGet(k: Kernel, buf: DmaBuf): Proc {
   yield {
     kind: OpKind.Write, obj: buf.id, write: true, label: 'dma_buf_get', detail: buf.name,
-    counter: { delta: 1, value: () => buf.refcount },
+    counter: { delta: 1, value: () => buf.refcount, held: true },
     apply: () => {
       if (buf.refcount <= 0 || buf.released) k.rt.report('api-misuse', 'R31', `dma_buf_get(${buf.name}) on a released buffer`);
       buf.refcount++;
@@ -212,7 +212,7 @@ export function* dmaBufGet(k: Kernel, buf: DmaBuf): Proc {
 export function* dmaBufPut(k: Kernel, buf: DmaBuf): Proc {
   const last = (yield {
     kind: OpKind.Write, obj: buf.id, write: true, label: 'dma_buf_put', detail: buf.name,
-    counter: { delta: -1, value: () => buf.refcount },
+    counter: { delta: -1, value: () => buf.refcount, held: true },
     apply: () => {
       if (buf.refcount <= 0) {
         k.rt.report('api-misuse', 'R31', `dma_buf_put(${buf.name}) drops the refcount below zero`);

@@ -7,7 +7,7 @@
  * thread): an execution appends tens of events per step of the search, and one typed array
  * per event was a fifth of the garbage collector's work.
  */
-import type { Op } from './op.ts';
+import { COUNT_DOWN, COUNT_FREE, COUNT_UP, type Op } from './op.ts';
 
 /**
  * One clock per object, the join of a set of events that touched it (the reads since its
@@ -61,9 +61,10 @@ export class HbLog {
   private readonly lastWrite: number[] = [];
   /** the reads of each object since its last write */
   private readonly reads: JoinTable;
-  /** the commuting increments and decrements of each counter since its last write (Op.counter) */
+  /** the commuting counter steps of each object since its last write, by mode (Op.counter) */
   private readonly ups: JoinTable;
   private readonly downs: JoinTable;
+  private readonly frees: JoinTable;
 
   constructor(private readonly width: number) {
     this.data = new Int32Array(64 * Math.max(1, width));
@@ -71,6 +72,7 @@ export class HbLog {
     this.reads = new JoinTable(width);
     this.ups = new JoinTable(width);
     this.downs = new JoinTable(width);
+    this.frees = new JoinTable(width);
   }
 
   /** What thread `thread` had seen of thread `of` at event `event` (its clock entry). */
@@ -84,9 +86,8 @@ export class HbLog {
   }
 
   /**
-   * Records the event of `tid` executing `op` with counter mode `mode` (Op.counter: +1 or
-   * -1 for an update that commutes with the others of its sign, 0 otherwise); returns its
-   * index.
+   * Records the event of `tid` executing `op` with counter mode `mode` (Op.counter, 0 for an
+   * ordinary read or write); returns its index.
    */
   append(tid: number, op: Op, mode = 0): number {
     const w = this.width;
@@ -113,8 +114,8 @@ export class HbLog {
 
   /**
    * Joins what an access of `o` must come after into the clock at `base`, and lists the
-   * event: the last write always; a write or an update also the reads since; a read or a
-   * write every update since, an update those of the other sign.
+   * event: the last write always; a write or a counter step also the reads since; every
+   * counter step since, except those of its own mode.
    */
   private touch(o: number, access: number, base: number, idx: number): void {
     const d = this.data;
@@ -122,8 +123,9 @@ export class HbLog {
     const lw = this.lastWrite[o] ?? -1;
     if (lw >= 0) for (let k = 0, from = lw * w; k < w; k++) if (d[from + k]! > d[base + k]!) d[base + k] = d[from + k]!;
     if (access !== READ && this.reads.has[o]) this.reads.joinInto(o, d, base);
-    if (access !== 1 && this.ups.has[o]) this.ups.joinInto(o, d, base);
-    if (access !== -1 && this.downs.has[o]) this.downs.joinInto(o, d, base);
+    if (access !== COUNT_UP && this.ups.has[o]) this.ups.joinInto(o, d, base);
+    if (access !== COUNT_DOWN && this.downs.has[o]) this.downs.joinInto(o, d, base);
+    if (access !== COUNT_FREE && this.frees.has[o]) this.frees.joinInto(o, d, base);
     const list = this.byObject[o];
     if (list) list.push(idx);
     else this.byObject[o] = [idx];
@@ -135,10 +137,11 @@ export class HbLog {
       this.reads.has[o] = false;
       this.ups.has[o] = false;
       this.downs.has[o] = false;
-    } else (access === READ ? this.reads : access === 1 ? this.ups : this.downs).add(o, this.data, base);
+      this.frees.has[o] = false;
+    } else (access === READ ? this.reads : access === COUNT_UP ? this.ups : access === COUNT_DOWN ? this.downs : this.frees).add(o, this.data, base);
   }
 }
 
-/** Access kinds of HbLog (an update is its counter mode, +1 or -1). */
+/** Access kinds of HbLog besides the counter modes of op.ts. */
 const READ = 0;
 const WRITE = 2;

@@ -74,12 +74,22 @@ export interface Op {
   /**
    * A reference count step (kref_get/put, get_file/fput): `delta` is +1 or -1 on the count
    * `value` reads, and the op's only observation of it is whether the count was or became
-   * zero. Where that observation cannot come out otherwise (an increment from at least 1, a
-   * decrement to at least 1) the event commutes with every other such event of the same
-   * sign on `obj` (counterMode); a get and a put stay dependent, since moving a get after a
-   * put can make the put reach zero. Only for an op whose footprint is `obj` alone.
+   * zero. Where no order of the steps it is reordered with could change that observation
+   * the step commutes with them (Runtime.counterMode); otherwise it is an ordinary write.
+   * Only for an op whose footprint is `obj` alone; it may also read other state of `obj`
+   * that only ordinary writes change.
    */
-  readonly counter?: { readonly delta: 1 | -1; readonly value: () => number };
+  readonly counter?: {
+    readonly delta: 1 | -1;
+    readonly value: () => number;
+    /**
+     * The count's references are held by threads: a thread's put drops a reference it took
+     * itself when it has one (a file reference an importer takes and drops). Gets and such
+     * puts then commute whatever their signs while a base reference remains. Every counter
+     * op of the object must say the same.
+     */
+    readonly held?: boolean;
+  };
 }
 
 /** A simulated thread body. */
@@ -103,18 +113,13 @@ export function opsDependent(a: Op, b: Op): boolean {
 }
 
 /**
- * How a counter op would run in the current state: its delta when it commutes with the
- * other events of that sign on its object, 0 when it is an ordinary write (it starts from
- * or reaches zero, or is no counter op). Keeping every get and put in place keeps the
- * sequence of signs, hence the value at every position and each op's result: so a run of
- * increments from at least 1, or of decrements to at least 1, may be reordered freely.
+ * Counter modes (Op.counter, Runtime.counterMode): how a reference count step ran. 0 is an
+ * ordinary write; COUNT_UP and COUNT_DOWN commute with the others of their sign; COUNT_FREE
+ * commutes with every other COUNT_FREE step of the object, whatever their signs.
  */
-export function counterMode(op: Op): number {
-  const c = op.counter;
-  if (!c) return 0;
-  const v = c.value();
-  return c.delta > 0 ? (v >= 1 ? 1 : 0) : v >= 2 ? -1 : 0;
-}
+export const COUNT_UP = 1;
+export const COUNT_DOWN = -1;
+export const COUNT_FREE = 3;
 
 /** opsDependent for events (or ops) with their counter modes: two of one nonzero mode commute. */
 export function eventsDependent(a: Op, modeA: number, b: Op, modeB: number): boolean {

@@ -6,7 +6,7 @@
  */
 import { HbLog } from './hb.ts';
 import { LockDep } from './lockdep.ts';
-import { counterMode, OpKind, type Op, type Proc } from './op.ts';
+import { COUNT_DOWN, COUNT_FREE, COUNT_UP, OpKind, type Op, type Proc } from './op.ts';
 import type { PropertyId, Violation } from './violation.ts';
 
 /** Bitmasks of thread ids are used by the explorers. */
@@ -58,6 +58,11 @@ export class Runtime {
   private dynamicCount = 0;
   /** threads whose pending op `retires` work (its claim is checked after every step) */
   private retiring = 0;
+  /**
+   * Reference counts (Op.counter), by object: the references each thread took itself and
+   * still holds (`own`, by thread id) and their sum (`held`).
+   */
+  private readonly counts = new Map<number, { own: number[]; held: number }>();
 
   constructor() {
     this.hb = new HbLog(0);
@@ -151,14 +156,55 @@ export class Runtime {
   private exec(tid: number): void {
     const t = this.threads[tid]!;
     const op = t.pending!;
-    const mode = op.counter ? counterMode(op) : 0;
+    const mode = op.counter ? this.counterMode(tid, op) : 0;
     this.hb.append(tid, op, mode);
     this.current = tid;
     const ev: SimEvent = { tid, op, mode, result: undefined };
     this.events.push(ev);
     this.stepOf.push(this.visible.length - 1);
+    const before = op.counter ? op.counter.value() : 0;
     ev.result = op.apply ? op.apply() : undefined;
+    if (op.counter?.held) this.noteCount(tid, op.obj, op.counter.value() - before);
     this.resume(t, ev.result);
+  }
+
+  /**
+   * How a counter op of `tid` would run now (Op.counter). By sign: a get from at least 1
+   * is COUNT_UP, a put leaving at least 1 COUNT_DOWN, anything else an ordinary write;
+   * reordering steps of one sign keeps the sequence of signs, hence every value and result.
+   *
+   * With `held`, above the references the threads took themselves and hold, the count has a
+   * base (the creator's reference). While the base is at least 1, a get, and a put by a
+   * thread that drops a reference it took, can reach zero in no order and leave the base as
+   * it is: they are COUNT_FREE and commute with each other whatever their signs. A put of a
+   * reference the thread did not take lowers the base: COUNT_DOWN if the base stays at
+   * least 1, an ordinary write if not. Once below 1 the base stays there until an ordinary
+   * write, and the rule by sign applies. So the steps that commute keep each other's mode
+   * and result in any order they can be put in.
+   */
+  counterMode(tid: number, op: Op): number {
+    const c = op.counter!;
+    const v = c.value();
+    const st = c.held ? this.counts.get(op.obj) : undefined;
+    const base = v - (st?.held ?? 0);
+    if (c.held && base >= 1) {
+      if (c.delta > 0 || (st?.own[tid] ?? 0) >= 1) return COUNT_FREE;
+      return base >= 2 ? COUNT_DOWN : 0;
+    }
+    return c.delta > 0 ? (v >= 1 ? COUNT_UP : 0) : v >= 2 ? COUNT_DOWN : 0;
+  }
+
+  /** Books a counter step of `tid` that changed the count by `change`. */
+  private noteCount(tid: number, obj: number, change: number): void {
+    let st = this.counts.get(obj);
+    if (!st) this.counts.set(obj, (st = { own: new Array<number>(this.threads.length).fill(0), held: 0 }));
+    if (change > 0) {
+      st.own[tid]! += change;
+      st.held += change;
+    } else if (change < 0 && st.own[tid]! > 0) {
+      st.own[tid]!--;
+      st.held--;
+    }
   }
 
   private resume(t: SimThread, value: unknown): void {
