@@ -342,3 +342,20 @@ test('held references: each thread\'s get and put commute with the others while 
   assert.deepEqual([...none.out].sort(), [...finals(build(0, true), 'exhaustive').out].sort());
   assert.ok(none.out.size > 1);
 });
+
+test('counter ops of one object that mix held and by-sign rules stop the search as a model bug', () => {
+  const build = () => {
+    const rt = new Runtime();
+    const c = rt.newObject('count');
+    let count = 2;
+    rt.spawn('t0', function* () {
+      yield { kind: OpKind.Write, obj: c, write: true, label: 'get', counter: { delta: 1 as const, value: () => count, held: true }, apply: () => { count++; } };
+    });
+    rt.spawn('t1', function* () {
+      yield { kind: OpKind.Write, obj: c, write: true, label: 'put', counter: { delta: -1 as const, value: () => count }, apply: () => { count--; } };
+    });
+    rt.start();
+    return rt;
+  };
+  assert.throws(() => explore(build, { strategy: 'dpor' }, () => false), /model bug: counter ops of count with and without 'held'/);
+});

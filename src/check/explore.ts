@@ -33,8 +33,7 @@ import { analyzeRaces, lowestBit, noteWaits, type RaceRecorder, type Wait } from
  * `sleep`: every awake thread at every state, with sleep sets and no race analysis. It
  * completes one execution per class, as dpor does (a second interleaving of a class meets
  * a thread asleep before its next event, Godefroid 1996), without relying on any of dpor's
- * race rules: the reference dpor's class count is checked against, and the tree that
- * estimate.ts samples.
+ * race rules: the reference dpor's class count is checked against (equivalence.test.ts).
  */
 export type Strategy = 'dpor' | 'exhaustive' | 'sleep';
 
@@ -270,8 +269,8 @@ function noteDisabled(rt: Runtime, f: Frame, after: number, record: RaceRecorder
 
 /**
  * Keeps asleep only the threads whose next op is independent of the step just taken. A
- * sleeping counter op is judged as it would run now, after the step: if both commute in
- * this order they commute in the other too (the sign sequence is the same).
+ * sleeping counter op is judged as it would run now, after the step: where the two commute
+ * in this order they commute in the other too (Runtime.counterMode).
  */
 export function wake(rt: Runtime, sleep: number): number {
   if (!sleep) return 0;

@@ -63,6 +63,8 @@ export class Runtime {
    * still holds (`own`, by thread id) and their sum (`held`).
    */
   private readonly counts = new Map<number, { own: number[]; held: number }>();
+  /** objects with counter ops by sign (no `held`): an object takes one rule or the other */
+  private readonly bySign = new Set<number>();
 
   constructor() {
     this.hb = new HbLog(0);
@@ -162,7 +164,7 @@ export class Runtime {
     const ev: SimEvent = { tid, op, mode, result: undefined };
     this.events.push(ev);
     this.stepOf.push(this.visible.length - 1);
-    const before = op.counter ? op.counter.value() : 0;
+    const before = op.counter ? this.countBefore(op) : 0;
     ev.result = op.apply ? op.apply() : undefined;
     if (op.counter?.held) this.noteCount(tid, op.obj, op.counter.value() - before);
     this.resume(t, ev.result);
@@ -192,6 +194,20 @@ export class Runtime {
       return base >= 2 ? COUNT_DOWN : 0;
     }
     return c.delta > 0 ? (v >= 1 ? COUNT_UP : 0) : v >= 2 ? COUNT_DOWN : 0;
+  }
+
+  /**
+   * The count before a counter op runs. Its rule must be the object's: booking the
+   * references of `held` ops while other ops change the count by sign would make the base
+   * wrong, so a model that mixes them stops the search.
+   */
+  private countBefore(op: Op): number {
+    const held = op.counter!.held === true;
+    if (held ? this.bySign.has(op.obj) : this.counts.has(op.obj)) {
+      throw new Error(`model bug: counter ops of ${this.objNames[op.obj]} with and without 'held' (Op.counter): '${op.label}' ${held ? 'says' : 'does not say'} it`);
+    }
+    if (!held) this.bySign.add(op.obj);
+    return op.counter!.value();
   }
 
   /** Books a counter step of `tid` that changed the count by `change`. */
