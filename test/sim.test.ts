@@ -289,23 +289,32 @@ test('dpor with commuting reference counts reaches the final states of exhaustiv
   assert.ok(commuted.sign > 30 && commuted.held > 30, `commuting counts saved executions on too few programs: ${JSON.stringify(commuted)}`);
 });
 
-test('puts that stay above zero commute; the one that reaches zero does not', () => {
-  const build = (start: number) => () => {
+/**
+ * A count from `start` and `threads` threads that each run the counter steps `deltas` (a
+ * put sees whether it reached zero); the final state lists the threads whose put did.
+ */
+function refWorld(start: number, threads: number, deltas: readonly (1 | -1)[], held: boolean) {
+  return () => {
     const rt = new Runtime();
     const c = rt.newObject('count');
     let count = start;
     const zero: string[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < threads; i++) {
       rt.spawn(`t${i}`, function* () {
-        const hit = yield { kind: OpKind.Write, obj: c, write: true, label: 'put', counter: { delta: -1 as const, value: () => count }, apply: () => --count === 0 };
-        if (hit) zero.push(`t${i}`);
+        for (const delta of deltas) {
+          const hit = yield { kind: OpKind.Write, obj: c, write: true, label: delta > 0 ? 'get' : 'put', counter: { delta, value: () => count, held }, apply: () => (count += delta) === 0 };
+          if (hit) zero.push(`t${i}`);
+        }
       });
-
     }
     rt.atEnd(() => rt.report('leak', 'state', zero.join(',')));
     rt.start();
     return rt;
   };
+}
+
+test('puts that stay above zero commute; the one that reaches zero does not', () => {
+  const build = (start: number) => refWorld(start, 3, [-1], false);
   // from 4 no put reaches zero: one class; from 3 the last put does: which thread is last
   // matters (3 classes), the order of the first two does not
   assert.equal(finals(build(4), 'dpor').stats.executions, 1);
@@ -317,23 +326,7 @@ test('puts that stay above zero commute; the one that reaches zero does not', ()
 
 test('held references: each thread\'s get and put commute with the others while the base reference remains', () => {
   // a creator's reference (the base) and two importers that each take and drop their own
-  const build = (start: number, held: boolean) => () => {
-    const rt = new Runtime();
-    const c = rt.newObject('count');
-    let count = start;
-    const zero: string[] = [];
-    for (let i = 0; i < 2; i++) {
-      rt.spawn(`t${i}`, function* () {
-        for (const delta of [1, -1] as const) {
-          const hit = yield { kind: OpKind.Write, obj: c, write: true, label: delta > 0 ? 'get' : 'put', counter: { delta, value: () => count, held }, apply: () => (count += delta) === 0 };
-          if (hit) zero.push(`t${i}`);
-        }
-      });
-    }
-    rt.atEnd(() => rt.report('leak', 'state', zero.join(',')));
-    rt.start();
-    return rt;
-  };
+  const build = (start: number, held: boolean) => refWorld(start, 2, [1, -1], held);
   // base 1: no order reaches zero, one class; by sign a get and a put stay ordered
   assert.equal(finals(build(1, true), 'dpor').stats.executions, 1);
   assert.ok(finals(build(1, false), 'dpor').stats.executions > 1);

@@ -11,7 +11,7 @@ import { COUNT_DOWN, COUNT_FREE, COUNT_UP, type Op } from './op.ts';
 
 /**
  * One clock per object, the join of a set of events that touched it (the reads since its
- * last write, or the commuting counter updates of one sign since then).
+ * last write, or the commuting counter steps of one mode since then).
  */
 class JoinTable {
   private data: Int32Array;
