@@ -5,6 +5,9 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { explore } from '../src/check/explore.ts';
+import { parseScenario } from '../src/scenario/load.ts';
+import { buildWorld } from '../src/scenario/world.ts';
 
 const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/dmabuf-lab.cjs', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 
@@ -170,6 +173,38 @@ test('--races counts the races behind every backtrack choice, and merge sums the
   const sum = (file: string) => (JSON.parse(readFileSync(file, 'utf8')).results[0].stats.races as { choices: number }[]).reduce((a, x) => a + x.choices, 0);
   const merged = JSON.parse(cli('merge', '--json', ...parts).stdout).results[0].stats.races as { choices: number }[];
   assert.equal(merged.reduce((a, x) => a + x.choices, 0), sum(parts[0]!) + sum(parts[1]!));
+});
+
+test('--count explores past every violation: the classes of the whole space, in one process or as merged shards', () => {
+  const f = 'scenarios/b1-vfio-revoke-no-wait.yaml';
+  const first = JSON.parse(cli('check', '--json', '--workers', '1', f).stdout).results[0];
+  const r = JSON.parse(cli('check', '--count', '--json', '--workers', '1', f).stdout).results[0];
+  assert.equal(r.stats.counted, true);
+  assert.equal(r.complete, true);
+  assert.equal(r.stats.prepass, 0, 'no pre-pass runs in the count');
+  assert.equal(r.ok, true);
+  assert.deepEqual(r.violations, ['dma-after-revoke']);
+  assert.equal(r.violation.property, 'dma-after-revoke', 'the first counterexample is still shown');
+  // the same number as the search itself, run to its end here, and more than the default stops at
+  const sc = parseScenario(readFileSync(f, 'utf8'), f);
+  const classes = explore(() => buildWorld(sc).rt, { strategy: 'dpor' }, () => false).executions;
+  assert.equal(r.stats.executions, classes);
+  assert.ok(classes > first.stats.executions, `${classes} classes, ${first.stats.executions} executions to the first counterexample`);
+  assert.match(cli('check', '--count', '--workers', '1', f).stdout, new RegExp(`${classes} executions \\(all ${classes} classes; dma-after-revoke\\)`));
+  // shards that each ran to their end sum to the same count
+  const dir = mkdtempSync(join(tmpdir(), 'dmabuf-count-'));
+  const parts = [1, 2, 3].map((i) => {
+    const p = join(dir, `s${i}.json`);
+    writeFileSync(p, cli('check', '--count', '--json', '--shard', `${i}/3`, f).stdout);
+    return p;
+  });
+  const merged = JSON.parse(cli('merge', '--json', ...parts).stdout).results[0];
+  assert.equal(merged.stats.executions, classes);
+  assert.equal(merged.complete, true);
+  assert.equal(merged.stats.counted, true);
+  const pct = cli('check', '--count', '--strategy', 'pct', f);
+  assert.equal(pct.status, 2);
+  assert.match(pct.stderr, /--count counts the classes of a dpor search/);
 });
 
 test('check --workers 2 splits a long search and agrees with one worker', () => {

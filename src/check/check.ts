@@ -46,6 +46,12 @@ export interface CheckOptions {
   readonly prepassOnly?: boolean;
   /** polled between executions: true stops the search (a worker for another shard found the bug) */
   readonly cancelled?: () => boolean;
+  /**
+   * explore the whole space, past every violation, with no pct pre-pass: a complete dpor
+   * search's `executions` is then the number of equivalence classes (`stats.counted`);
+   * the counterexample shown is the first found, `violations` every property the space holds
+   */
+  readonly count?: boolean;
   /** count the races that add backtrack choices (`stats.races`, dpor only) */
   readonly races?: boolean;
   /** called after every execution (progress display) */
@@ -95,8 +101,8 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
       firstOther ??= { rt, v: rt.violations[0]!, schedule };
       return false;
     }
-    hit = { rt, v, schedule };
-    return true;
+    hit ??= { rt, v, schedule };
+    return !opts.count;
   };
   const onExecution = (rt: Runtime, schedule: number[]): boolean => {
     executions++;
@@ -122,7 +128,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
   const shard = opts.shard && !sampling
     ? { index: opts.shard.index, count: opts.shard.count, depth: shardDepth(opts.shard.count, units !== undefined), ...(units ? { claim: () => Atomics.add(units, 0, 1) } : {}) }
     : undefined;
-  const prepass = sampling || (shard && shard.index > 0) ? 0 : opts.prepass ?? 64;
+  const prepass = sampling || opts.count || (shard && shard.index > 0) ? 0 : opts.prepass ?? 64;
   if (prepass > 0) {
     sample(build, { strategy: 'pct', runs: prepass, seed: opts.seed ?? 1, depth: opts.depth ?? 3, deadline }, (rt, schedule) => {
       prepassRuns++;
@@ -163,6 +169,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
       executions: executions + prepassRuns, redundant, maxDepth: Math.max(stats.maxDepth, found?.schedule.length ?? 0), elapsedMs: Math.round(performance.now() - t0), strategy,
       sleepBlocked: stats.sleepBlocked, firstViolationMs: found ? Math.round(searchMs) : undefined, prepass: prepassRuns,
       ...(raceCounts ? { races: sumRaces([[...raceCounts.values()]]) } : {}),
+      ...(opts.count ? { counted: true } : {}),
     },
   };
 }

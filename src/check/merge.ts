@@ -57,6 +57,7 @@ export function mergeShards(parts: readonly ScenarioResult[], elapsedMs?: number
   const sorted = [...parts].sort((a, b) => (a.shard?.index ?? 0) - (b.shard?.index ?? 0));
   const first = sorted[0]!;
   const hit = sorted.find(foundWanted);
+  const counted = sorted.some((p) => p.stats.counted);
   const shown = hit ?? sorted.find((p) => p.violation);
   const violations = [...new Set(sorted.flatMap((p) => p.violations))].sort();
   const verdict = violations.length > 0 ? 'violation' : 'safe';
@@ -67,7 +68,8 @@ export function mergeShards(parts: readonly ScenarioResult[], elapsedMs?: number
     ...base,
     verdict,
     // once one shard found it the others may have been stopped: that is no cut of the search
-    complete: hit ? hit.complete : sorted.every((p) => p.complete),
+    // under --count every shard runs to its end, hit or not
+    complete: hit && !counted ? hit.complete : sorted.every((p) => p.complete),
     ok: first.expected?.verdict === 'violation' ? hit !== undefined : verdict === 'safe',
     ...(shown?.violation ? { violation: shown.violation } : {}),
     violations,
@@ -82,6 +84,7 @@ export function mergeShards(parts: readonly ScenarioResult[], elapsedMs?: number
       prepass: sum((p) => p.stats.prepass ?? 0),
       ...(shards > 1 ? { shards } : {}),
       ...(sorted.some((p) => p.stats.races) ? { races: sumRaces(sorted.map((p) => p.stats.races ?? [])) } : {}),
+      ...(counted ? { counted } : {}),
     },
   };
 }

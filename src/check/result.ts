@@ -78,6 +78,8 @@ export interface ScenarioResult {
     prepass?: number;
     /** the search ran as this many shards (`--workers`, `merge`); redundant is summed per shard */
     shards?: number;
+    /** `check --count`: the search went on past violations (complete: executions = classes) */
+    counted?: boolean;
     /** `check --races`: the races that added backtrack choices, by object and ops, most first */
     races?: RaceCount[];
   };

@@ -36,6 +36,8 @@ export interface CheckFlags {
   audit?: boolean;
   /** count and show the races that add backtrack choices */
   races?: boolean;
+  /** explore past violations; a complete dpor search counts the classes */
+  count?: boolean;
   reduce?: boolean;
   junit?: string;
   html?: string;
@@ -66,7 +68,10 @@ function resultLine(r: ScenarioResult, audit: boolean): string {
   const exp = r.expected ? ` (expected ${r.expected.verdict}${r.expected.property ? ` ${r.expected.property}` : ''})` : '';
   const part = r.shard ? `  [shard ${r.shard.index}/${r.shard.count}]` : r.stats.shards && r.stats.shards > 1 ? `  [${r.stats.shards} shards]` : '';
   const audited = audit ? `, ${r.stats.redundant} redundant, ${r.stats.sleepBlocked} sleep-blocked` : '';
-  return `${mark} ${r.scenario.padEnd(36)} ${what}${exp}  ${r.stats.executions} executions${audited}, ${r.stats.elapsedMs} ms${part}`;
+  const counted = r.stats.counted && r.complete
+    ? r.stats.strategy === 'dpor' ? ` (all ${r.stats.executions} classes; ${r.violations.length ? r.violations.join(', ') : 'no violation'})` : ` (every schedule; ${r.violations.length ? r.violations.join(', ') : 'no violation'})`
+    : '';
+  return `${mark} ${r.scenario.padEnd(36)} ${what}${exp}  ${r.stats.executions} executions${counted}${audited}, ${r.stats.elapsedMs} ms${part}`;
 }
 
 function printViolation(r: ScenarioResult): void {
@@ -161,9 +166,11 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
   const opts: JobOptions = {
     strategy: flags.strategy, preemptions: flags.preemptions, maxExecutions: flags.maxExecutions, timeLimit: flags.timeLimit,
     seed: flags.seed, runs: flags.runs, depth: flags.depth, shrink: flags.shrink, reduce: flags.reduce, races: flags.races,
+    ...(flags.count ? { count: true } : {}),
   };
   const sampling = flags.strategy === 'pct' || flags.strategy === 'random';
   if (flags.shard && sampling) throw new UsageError('--shard splits the dpor and exhaustive searches; for pct and random give each job its own --seed');
+  if (flags.count && sampling) throw new UsageError('--count counts the classes of a dpor search (or the schedules of exhaustive); pct and random sample');
   if (flags.shard && flags.workers !== undefined && flags.workers > 1) throw new UsageError('--shard and --workers > 1 do not combine: a shard runs in one process');
   const workers = flags.shard ? 1 : flags.workers ?? availableParallelism();
   const scenarios = loaded.filter((x): x is { sc: Scenario } => 'sc' in x).length;
@@ -217,11 +224,13 @@ function runWithWorkers(pool: CheckPool, sc: Scenario, opts: JobOptions, shards:
     const job = pool.submit({ sc, opts, onProgress: (e, d, v) => progress.show?.(e, d, v) });
     return { progress, result: job.result.then((r) => r!) };
   }
+  // under --count a hit ends nothing: every part runs to its end
+  const ends = (r: ScenarioResult) => !opts.count && foundWanted(r);
   const pre = checkScenario(sc, { ...opts, prepassOnly: true });
-  if (foundWanted(pre)) return settled([pre]);
+  if (ends(pre)) return settled([pre]);
   const cap = opts.maxExecutions;
   const trial = checkScenario(sc, { ...opts, prepass: 0, maxExecutions: Math.min(SPLIT_AFTER, cap ?? SPLIT_AFTER) });
-  if (trial.complete || foundWanted(trial) || (cap !== undefined && cap <= SPLIT_AFTER)) return settled([pre, trial]);
+  if (trial.complete || ends(trial) || (cap !== undefined && cap <= SPLIT_AFTER)) return settled([pre, trial]);
   const counts = new Array<number>(shards).fill(0);
   const units = new Int32Array(new SharedArrayBuffer(4));
   const left = opts.timeLimit !== undefined ? { timeLimit: Math.max(0.001, opts.timeLimit - (performance.now() - t0) / 1000) } : {};
@@ -233,7 +242,7 @@ function runWithWorkers(pool: CheckPool, sc: Scenario, opts: JobOptions, shards:
   const result = (async () => {
     const parts = await Promise.all(jobs.map(async (job, index) => {
       const r = await job.result;
-      if (r && foundWanted(r)) jobs.forEach((other, i) => { if (i !== index) pool.cancel(other.id); });
+      if (r && ends(r)) jobs.forEach((other, i) => { if (i !== index) pool.cancel(other.id); });
       return r;
     }));
     return mergeShards([pre, ...parts.filter((r): r is ScenarioResult => r !== null)], Math.round(performance.now() - t0));

@@ -121,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--no-shrink', 'report counterexamples as found, not shrunk')
     .option('--audit', 'show each search\'s redundant executions and sleep-blocked prefixes; a dpor search that explores a class twice fails')
     .option('--reduce', 'also look for a smaller scenario (fewer transfers, threads, importers) with the same violation')
+    .option('--count', 'explore the whole space, past every violation: a complete dpor search prints its number of equivalence classes, and every property the space holds')
     .option('--races', 'after each dpor search, the races that added the most backtrack choices (what makes the search large)')
     .option('--junit <file>', 'write a JUnit XML report (one testcase a scenario)')
     .option('--html <dir>', 'write an HTML sequence diagram of each counterexample into this directory')
