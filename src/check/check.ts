@@ -52,6 +52,11 @@ export interface CheckOptions {
    * the counterexample shown is the first found, `violations` every property the space holds
    */
   readonly count?: boolean;
+  /**
+   * dpor: explore one execution of each orbit under renaming identical importers
+   * (sim/symmetry.ts); `stats.symmetric` counts the prefixes dropped as images
+   */
+  readonly symmetry?: boolean;
   /** count the races that add backtrack choices (`stats.races`, dpor only) */
   readonly races?: boolean;
   /** called after every execution (progress display) */
@@ -86,8 +91,9 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
   type Found = { rt: Runtime; v: Violation; schedule: number[] };
   let hit: Found | null = null;
   let firstOther: Found | null = null;
-  const build = () => {
-    const rt = buildWorld(sc).rt;
+  const symmetric = opts.symmetry === true && strategy === 'dpor';
+  const build = (symmetry = false) => {
+    const rt = buildWorld(sc, { symmetry }).rt;
     if (opts.races && names.length === 0) names = rt.threads.map((t) => t.name);
     return rt;
   };
@@ -136,10 +142,10 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     });
   }
   const stats: ExploreStats = hit || opts.prepassOnly
-    ? { executions: 0, sleepBlocked: 0, maxDepth: 0, complete: true }
+    ? { executions: 0, sleepBlocked: 0, maxDepth: 0, complete: true, symmetric: 0 }
     : sampling
       ? sample(build, { strategy, runs: opts.runs ?? opts.maxExecutions ?? sc.check.maxExecutions ?? 1000, seed: opts.seed ?? 1, depth: opts.depth ?? 3, deadline }, onExecution)
-      : explore(build, { strategy, maxExecutions: opts.maxExecutions ?? sc.check.maxExecutions, preemptions: opts.preemptions ?? sc.check.preemptions, deadline, shard, cancelled: opts.cancelled, onRace }, onExecution);
+      : explore(() => build(symmetric), { strategy, maxExecutions: opts.maxExecutions ?? sc.check.maxExecutions, preemptions: opts.preemptions ?? sc.check.preemptions, deadline, shard, cancelled: opts.cancelled, onRace }, onExecution);
   const searchMs = performance.now() - t0;
   const found = hit as Found | null;
   const show = found ?? (firstOther as Found | null);
@@ -170,6 +176,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
       sleepBlocked: stats.sleepBlocked, firstViolationMs: found ? Math.round(searchMs) : undefined, prepass: prepassRuns,
       ...(raceCounts ? { races: sumRaces([[...raceCounts.values()]]) } : {}),
       ...(opts.count ? { counted: true } : {}),
+      ...(symmetric ? { symmetry: { importers: build(true).symmetry?.names.map((c) => [...c]) ?? [], images: stats.symmetric } } : {}),
     },
   };
 }

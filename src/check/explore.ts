@@ -96,6 +96,11 @@ export interface ExploreStats {
   maxDepth: number;
   /** no bound or limit cut the search (stopping at a wanted violation is no cut) */
   complete: boolean;
+  /**
+   * prefixes dropped because they end with a thread held only by the world's symmetry
+   * order (Runtime.useSymmetry): images of executions explored in their place
+   */
+  symmetric: number;
 }
 
 interface Frame {
@@ -119,7 +124,7 @@ export function explore(
   const races = opts.strategy === 'dpor';
   const sleepSets = races || opts.strategy === 'sleep';
   const maxSteps = opts.maxSteps ?? 100_000;
-  const stats: ExploreStats = { executions: 0, sleepBlocked: 0, maxDepth: 0, complete: true };
+  const stats: ExploreStats = { executions: 0, sleepBlocked: 0, maxDepth: 0, complete: true, symmetric: 0 };
   const stack: Frame[] = [];
   const shard = opts.shard && opts.shard.count > 1 ? opts.shard : undefined;
   const split = shard ? shard.depth : Infinity;
@@ -152,12 +157,16 @@ export function explore(
     }
     let sleep = stack.length === 0 ? 0 : childSleep;
     let blocked = false;
+    let image = false;
     const waits: Wait[] = [];
     const waitOp: (Op | null)[] = [];
     while (!foreign) {
       const en = rt.enabledMask();
       if (races) noteWaits(rt, en, waits, waitOp);
-      if (en === 0) break;
+      if (en === 0) {
+        image = rt.threads.some((t) => rt.symmetryBlocks(t.id));
+        break;
+      }
       if (stack.length >= maxSteps) throw new Error(`an execution exceeded ${maxSteps} steps: the model does not terminate`);
       const avail = en & ~sleep;
       if (avail === 0) { blocked = true; break; }
@@ -186,6 +195,7 @@ export function explore(
     if (races) analyzeRaces(rt, stack, fresh, waits, opts.onRace);
     if (stack.length > stats.maxDepth) stats.maxDepth = stack.length;
     if (blocked) stats.sleepBlocked++;
+    else if (image) stats.symmetric++;
     else {
       rt.finish();
       stats.executions++;

@@ -85,6 +85,7 @@ export function mergeShards(parts: readonly ScenarioResult[], elapsedMs?: number
       ...(shards > 1 ? { shards } : {}),
       ...(sorted.some((p) => p.stats.races) ? { races: sumRaces(sorted.map((p) => p.stats.races ?? [])) } : {}),
       ...(counted ? { counted } : {}),
+      ...(first.stats.symmetry ? { symmetry: { importers: first.stats.symmetry.importers, images: sum((p) => p.stats.symmetry?.images ?? 0) } } : {}),
     },
   };
 }

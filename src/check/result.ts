@@ -78,6 +78,11 @@ export interface ScenarioResult {
     prepass?: number;
     /** the search ran as this many shards (`--workers`, `merge`); redundant is summed per shard */
     shards?: number;
+    /**
+     * `check --symmetry`: the classes of identical importers (ids; empty: none, no reduction)
+     * and the prefixes dropped as images of explored ones
+     */
+    symmetry?: { importers: string[][]; images: number };
     /** `check --count`: the search went on past violations (complete: executions = classes) */
     counted?: boolean;
     /** `check --races`: the races that added backtrack choices, by object and ops, most first */

@@ -24,7 +24,7 @@ export function sample(
   build: () => Runtime, opts: SampleOptions, onExecution: (rt: Runtime, schedule: number[]) => boolean,
 ): ExploreStats {
   const rng = new Rng(opts.seed);
-  const stats: ExploreStats = { executions: 0, sleepBlocked: 0, maxDepth: 0, complete: false };
+  const stats: ExploreStats = { executions: 0, sleepBlocked: 0, maxDepth: 0, complete: false, symmetric: 0 };
   const maxSteps = opts.maxSteps ?? 100_000;
   let k = 0;
   for (let run = 0; run < opts.runs; run++) {

@@ -38,6 +38,8 @@ export interface CheckFlags {
   races?: boolean;
   /** explore past violations; a complete dpor search counts the classes */
   count?: boolean;
+  /** dpor: one execution of each orbit under renaming identical importers */
+  symmetry?: boolean;
   reduce?: boolean;
   junit?: string;
   html?: string;
@@ -69,9 +71,10 @@ function resultLine(r: ScenarioResult, audit: boolean): string {
   const part = r.shard ? `  [shard ${r.shard.index}/${r.shard.count}]` : r.stats.shards && r.stats.shards > 1 ? `  [${r.stats.shards} shards]` : '';
   const audited = audit ? `, ${r.stats.redundant} redundant, ${r.stats.sleepBlocked} sleep-blocked` : '';
   const counted = r.stats.counted && r.complete
-    ? r.stats.strategy === 'dpor' ? ` (all ${r.stats.executions} classes; ${r.violations.length ? r.violations.join(', ') : 'no violation'})` : ` (every schedule; ${r.violations.length ? r.violations.join(', ') : 'no violation'})`
+    ? r.stats.strategy === 'dpor' ? ` (all ${r.stats.executions} classes${r.stats.symmetry?.importers.length ? ' up to symmetry' : ''}; ${r.violations.length ? r.violations.join(', ') : 'no violation'})` : ` (every schedule; ${r.violations.length ? r.violations.join(', ') : 'no violation'})`
     : '';
-  return `${mark} ${r.scenario.padEnd(36)} ${what}${exp}  ${r.stats.executions} executions${counted}${audited}, ${r.stats.elapsedMs} ms${part}`;
+  const sym = r.stats.symmetry ? `, symmetry: ${r.stats.symmetry.importers.length ? r.stats.symmetry.importers.map((c) => c.join(' = ')).join(', ') : 'no identical importers'}` : '';
+  return `${mark} ${r.scenario.padEnd(36)} ${what}${exp}  ${r.stats.executions} executions${counted}${audited}${sym}, ${r.stats.elapsedMs} ms${part}`;
 }
 
 function printViolation(r: ScenarioResult): void {
@@ -167,9 +170,11 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
     strategy: flags.strategy, preemptions: flags.preemptions, maxExecutions: flags.maxExecutions, timeLimit: flags.timeLimit,
     seed: flags.seed, runs: flags.runs, depth: flags.depth, shrink: flags.shrink, reduce: flags.reduce, races: flags.races,
     ...(flags.count ? { count: true } : {}),
+    ...(flags.symmetry ? { symmetry: true } : {}),
   };
   const sampling = flags.strategy === 'pct' || flags.strategy === 'random';
   if (flags.shard && sampling) throw new UsageError('--shard splits the dpor and exhaustive searches; for pct and random give each job its own --seed');
+  if (flags.symmetry && flags.strategy !== undefined && flags.strategy !== 'dpor') throw new UsageError('--symmetry is a reduction of the dpor search');
   if (flags.count && sampling) throw new UsageError('--count counts the classes of a dpor search (or the schedules of exhaustive); pct and random sample');
   if (flags.shard && flags.workers !== undefined && flags.workers > 1) throw new UsageError('--shard and --workers > 1 do not combine: a shard runs in one process');
   const workers = flags.shard ? 1 : flags.workers ?? availableParallelism();

@@ -122,6 +122,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--audit', 'show each search\'s redundant executions and sleep-blocked prefixes; a dpor search that explores a class twice fails')
     .option('--reduce', 'also look for a smaller scenario (fewer transfers, threads, importers) with the same violation')
     .option('--count', 'explore the whole space, past every violation: a complete dpor search prints its number of equivalence classes, and every property the space holds')
+    .option('--symmetry', 'dpor: explore one execution of each orbit under renaming importers that are identical up to their id (same driver, variant and steps)')
     .option('--races', 'after each dpor search, the races that added the most backtrack choices (what makes the search large)')
     .option('--junit <file>', 'write a JUnit XML report (one testcase a scenario)')
     .option('--html <dir>', 'write an HTML sequence diagram of each counterexample into this directory')

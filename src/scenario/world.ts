@@ -9,7 +9,7 @@ import { errnoText } from '../kernel/errno.ts';
 import { newKernel, type Kernel } from '../kernel/kernel.ts';
 import { local, type Proc } from '../sim/op.ts';
 import { Runtime } from '../sim/runtime.ts';
-import type { Scenario, Step } from './types.ts';
+import type { ImporterSpec, Scenario, Step } from './types.ts';
 import { newCallEnv, runCall, type CallEnv } from './calls.ts';
 
 export interface World {
@@ -21,16 +21,23 @@ export interface World {
   readonly calls: CallEnv;
 }
 
-export function buildWorld(sc: Scenario): World {
+/**
+ * `symmetry`: explore one execution of each orbit under renaming of identical importers
+ * (importerSymmetry, sim/symmetry.ts).
+ */
+export function buildWorld(sc: Scenario, opts: { symmetry?: boolean } = {}): World {
   const rt = new Runtime();
   const k = newKernel(rt, sc.kernel, sc.moveNotify);
-  const bg: BackgroundThread[] = [];
-  const env = { k, rt, background: (name: string, body: () => Proc<unknown>) => { bg.push({ name, body }); } };
+  const bg: (BackgroundThread & { owner?: string })[] = [];
+  let owner: string | undefined;
+  const env = { k, rt, background: (name: string, body: () => Proc<unknown>) => { bg.push({ name, body, owner }); } };
   const exporter = findExporter(sc.exporter.driver)!.create(env, sc.exporter.variant);
   const importers = new Map<string, ImporterInstance>();
   for (const im of sc.importers) {
+    owner = im.id;
     importers.set(im.id, findImporter(im.driver)!.create(env, { id: im.id, variant: im.variant, peer2peer: im.peer2peer, pinned: im.pinned, speculativeReads: im.speculativeReads }, exporter));
   }
+  owner = undefined;
   const calls = newCallEnv(k, rt, exporter, sc.threads);
   function* runStep(step: Step): Proc<number> {
     if (step.kind === 'call') return yield* runCall(calls, step);
@@ -47,6 +54,46 @@ export function buildWorld(sc: Scenario): World {
     });
   }
   for (const b of bg) rt.spawn(b.name, b.body, true);
+  const classes = opts.symmetry ? importerSymmetry(sc, bg) : [];
+  if (classes.length) rt.useSymmetry({ classes: classes.map((c) => c.threads), names: classes.map((c) => c.importers), pivot: exporter.buf.resv.id });
   rt.start();
   return { rt, k, exporter, importers, calls };
+}
+
+/** What must be equal for two importers to stand in for each other (importerSymmetry). */
+function importerKey(im: ImporterSpec): string {
+  return JSON.stringify([im.driver, im.variant, im.peer2peer, im.pinned, im.speculativeReads ?? null]);
+}
+
+/** A step without the importer it names and its trace text. */
+function stepShape(s: Step): string {
+  return s.kind === 'importer' ? JSON.stringify([s.kind, s.op, s.count, s.write]) : s.kind === 'exporter' ? JSON.stringify([s.kind, s.op, s.trigger ?? null]) : 'call';
+}
+
+/**
+ * Importers identical up to their id: the same driver, variant and flags, used by scenario
+ * threads with the same steps in the same order, each thread naming one importer only.
+ * A group is such an importer's scenario threads (file order), then its background threads
+ * (creation order). A scenario with `call` steps has none: a call can reach any object.
+ */
+export function importerSymmetry(sc: Scenario, bg: readonly { owner?: string }[]): { importers: string[]; threads: number[][] }[] {
+  if (sc.threads.some((t) => t.steps.some((s) => s.kind === 'call'))) return [];
+  const threadsOf = new Map<string, number[]>(sc.importers.map((im) => [im.id, []]));
+  const tangled = new Set<string>();
+  sc.threads.forEach((t, tid) => {
+    const named = new Set(t.steps.flatMap((s) => (s.kind === 'importer' ? [s.importer] : [])));
+    if (named.size > 1) for (const id of named) tangled.add(id);
+    else for (const id of named) threadsOf.get(id)!.push(tid);
+  });
+  const byShape = new Map<string, string[]>();
+  for (const im of sc.importers) {
+    if (tangled.has(im.id)) continue;
+    const shape = JSON.stringify([importerKey(im), threadsOf.get(im.id)!.map((tid) => sc.threads[tid]!.steps.map(stepShape)), bg.filter((b) => b.owner === im.id).length]);
+    byShape.set(shape, [...(byShape.get(shape) ?? []), im.id]);
+  }
+  const base = sc.threads.length;
+  return [...byShape.values()]
+    .filter((ids) => ids.length > 1)
+    .map((ids) => ({ importers: ids, threads: ids.map((id) => [...threadsOf.get(id)!, ...bg.flatMap((b, i) => (b.owner === id ? [base + i] : []))]) }))
+    .filter((c) => c.threads[0]!.length > 0);
 }

@@ -7,6 +7,7 @@
 import { HbLog } from './hb.ts';
 import { LockDep } from './lockdep.ts';
 import { COUNT_DOWN, COUNT_FREE, COUNT_UP, OpKind, type Op, type Proc } from './op.ts';
+import { SymmetryGuard, type Symmetry } from './symmetry.ts';
 import type { PropertyId, Violation } from './violation.ts';
 
 /** Bitmasks of thread ids are used by the explorers. */
@@ -50,6 +51,8 @@ export class Runtime {
   readonly lockdep = new LockDep();
   /** lockdep class of each lock object */
   readonly lockClasses = new Map<number, string>();
+  /** the symmetry the explorer uses (useSymmetry), null without */
+  private sym: SymmetryGuard | null = null;
   /** thread whose code runs now, -1 outside a step */
   current = -1;
   private readonly endChecks: (() => void)[] = [];
@@ -91,6 +94,29 @@ export class Runtime {
     this.endChecks.push(check);
   }
 
+  /**
+   * Orders the first pivot writes of symmetric groups (symmetry.ts): from now on such a
+   * write waits for the groups numbered before its own. Before start().
+   */
+  useSymmetry(sym: Symmetry): void {
+    if (this.started) throw new Error('useSymmetry after the first step');
+    this.sym = new SymmetryGuard(sym, this.threads.length);
+  }
+
+  /**
+   * Whether the pending op of `tid` could run but for the symmetry's order (useSymmetry):
+   * an execution that ends so is the image of another, not an end of the model's.
+   */
+  symmetryBlocks(tid: number): boolean {
+    const op = this.threads[tid]!.pending;
+    return this.sym !== null && op !== null && this.sym.blocks(tid, op.obj, op.write) && (op.enabled === undefined || op.enabled());
+  }
+
+  /** The symmetry in use (useSymmetry), if any. */
+  get symmetry(): Symmetry | undefined {
+    return this.sym?.sym;
+  }
+
   /** Runs every thread up to its first visible op. */
   start(): void {
     this.started = true;
@@ -120,7 +146,7 @@ export class Runtime {
   isEnabled(tid: number): boolean {
     const t = this.threads[tid]!;
     const op = t.pending;
-    return op !== null && (op.enabled === undefined || op.enabled());
+    return op !== null && (op.enabled === undefined || op.enabled()) && (this.sym === null || !this.sym.blocks(tid, op.obj, op.write));
   }
 
   enabledMask(): number {
@@ -159,6 +185,7 @@ export class Runtime {
     const t = this.threads[tid]!;
     const op = t.pending!;
     const mode = op.counter ? this.counterMode(tid, op) : 0;
+    this.sym?.ran(tid, op.obj, op.write);
     this.hb.append(tid, op, mode);
     this.current = tid;
     const ev: SimEvent = { tid, op, mode, result: undefined };
