@@ -54,7 +54,8 @@ export interface CheckOptions {
   readonly count?: boolean;
   /**
    * dpor: explore one execution of each orbit under renaming identical importers
-   * (sim/symmetry.ts); `stats.symmetric` counts the prefixes dropped as images
+   * (sim/symmetry.ts); `stats.symmetry` names the identical importers and counts the
+   * prefixes dropped as images
    */
   readonly symmetry?: boolean;
   /** count the races that add backtrack choices (`stats.races`, dpor only) */
