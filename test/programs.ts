@@ -2,6 +2,8 @@
 // and locked increments over two variables; the final state (values and what each thread
 // read) is reported as a 'leak' message so that tests can compare sets of outcomes.
 import fc from 'fast-check';
+import { normalOrder } from '../src/check/audit.ts';
+import { explore, type Strategy } from '../src/check/explore.ts';
 import { sharedRead, sharedWrite, waitUntil } from '../src/sim/completion.ts';
 import { mutexLock, mutexUnlock, newMutex } from '../src/sim/mutex.ts';
 import { OpKind } from '../src/sim/op.ts';
@@ -113,4 +115,16 @@ export function countProgWorld(prog: { start: number; threads: CountOp[][] }, pl
     rt.start();
     return rt;
   };
+}
+
+/** What a search meets: the final states (as the violations report them) and the classes. */
+export function finals(build: () => Runtime, strategy: Strategy) {
+  const out = new Set<string>();
+  const forms = new Set<string>();
+  const stats = explore(build, { strategy }, (rt) => {
+    out.add(rt.violations.map((v) => v.message).join(';'));
+    forms.add(Array.from(normalOrder(rt), (i) => rt.hb.tids[i]).join(''));
+    return false;
+  });
+  return { out, forms, stats };
 }

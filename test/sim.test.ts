@@ -3,13 +3,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { explore, type Strategy } from '../src/check/explore.ts';
+import { explore } from '../src/check/explore.ts';
 import { complete, newCompletion, retireWork, sharedRead, sharedWrite, waitForCompletion, waitOp, waitUntil } from '../src/sim/completion.ts';
 import { mutexLock, mutexUnlock, newMutex, type Mutex } from '../src/sim/mutex.ts';
 import { OpKind, type Proc } from '../src/sim/op.ts';
 import { Runtime } from '../src/sim/runtime.ts';
-import { normalOrder } from '../src/check/audit.ts';
-import { countProgArb, countProgWorld, progArb, progWorld, waitProgArb, waitProgWorld } from './programs.ts';
+import { countProgArb, countProgWorld, finals, progArb, progWorld, waitProgArb, waitProgWorld } from './programs.ts';
 
 function counterWorld(threads: number, locked: boolean) {
   return () => {
@@ -31,17 +30,6 @@ function counterWorld(threads: number, locked: boolean) {
   };
 }
 
-/** What a search meets: the final states (as the violations report them) and the classes. */
-function finals(build: () => Runtime, strategy: Strategy) {
-  const out = new Set<string>();
-  const forms = new Set<string>();
-  const stats = explore(build, { strategy }, (rt) => {
-    out.add(rt.violations.map((v) => v.message).join(';'));
-    forms.add(Array.from(normalOrder(rt), (i) => rt.hb.tids[i]).join(''));
-    return false;
-  });
-  return { out, forms, stats };
-}
 
 for (const strategy of ['exhaustive', 'dpor'] as const) {
   test(`${strategy}: a racy counter loses an update under some schedule`, () => {

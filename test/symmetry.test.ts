@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { explore, type Strategy } from '../src/check/explore.ts';
 import { sharedRead, sharedWrite } from '../src/sim/completion.ts';
 import { mutexLock, mutexUnlock, newMutex } from '../src/sim/mutex.ts';
 import { Runtime } from '../src/sim/runtime.ts';
 import { parseScenario } from '../src/scenario/load.ts';
 import { buildWorld, importerSymmetry } from '../src/scenario/world.ts';
+import { finals } from './programs.ts';
 
 /** A step of a group thread: read or write a shared variable (0, 1) or the group's own (2); `inc` under the lock. */
 type GOp = { k: 'r' | 'w' | 'inc'; v: number; x: number };
@@ -84,11 +84,6 @@ function twinYaml(name: string, n: number, k: number, variant: string): string {
   ].join('\n');
 }
 
-function finals(build: () => Runtime, strategy: Strategy) {
-  const out = new Set<string>();
-  const stats = explore(build, { strategy }, (rt) => { out.add(rt.violations.map((v) => v.message).join(';')); return false; });
-  return { out, stats };
-}
 
 /** Visible steps of a program (an `inc` is four), to keep `exhaustive` to the small ones. */
 const size = (p: SymProg) => [...p.template.flat().map((o) => o.k === 'inc' ? 4 : 1).map((n) => n * p.groups), ...p.other.map((o) => (o.k === 'inc' ? 4 : 1))].reduce((a, b) => a + b, 0);

@@ -70,9 +70,8 @@ function resultLine(r: ScenarioResult, audit: boolean): string {
   const exp = r.expected ? ` (expected ${r.expected.verdict}${r.expected.property ? ` ${r.expected.property}` : ''})` : '';
   const part = r.shard ? `  [shard ${r.shard.index}/${r.shard.count}]` : r.stats.shards && r.stats.shards > 1 ? `  [${r.stats.shards} shards]` : '';
   const audited = audit ? `, ${r.stats.redundant} redundant, ${r.stats.sleepBlocked} sleep-blocked` : '';
-  const counted = r.stats.counted && r.complete
-    ? r.stats.strategy === 'dpor' ? ` (all ${r.stats.executions} classes${r.stats.symmetry?.importers.length ? ' up to symmetry' : ''}; ${r.violations.length ? r.violations.join(', ') : 'no violation'})` : ` (every schedule; ${r.violations.length ? r.violations.join(', ') : 'no violation'})`
-    : '';
+  const space = r.stats.strategy === 'dpor' ? `all ${r.stats.executions} classes${r.stats.symmetry?.importers.length ? ' up to symmetry' : ''}` : 'every schedule';
+  const counted = r.stats.counted && r.complete ? ` (${space}; ${r.violations.length ? r.violations.join(', ') : 'no violation'})` : '';
   const sym = r.stats.symmetry ? `, symmetry: ${r.stats.symmetry.importers.length ? r.stats.symmetry.importers.map((c) => c.join(' = ')).join(', ') : 'no identical importers'}` : '';
   return `${mark} ${r.scenario.padEnd(36)} ${what}${exp}  ${r.stats.executions} executions${counted}${audited}${sym}, ${r.stats.elapsedMs} ms${part}`;
 }

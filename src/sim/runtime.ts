@@ -33,6 +33,11 @@ export interface SimEvent {
   result: unknown;
 }
 
+/** Whether an op's own blocking condition lets it run (Op.enabled). */
+function opReady(op: Op): boolean {
+  return op.enabled === undefined || op.enabled();
+}
+
 /** Thrown inside a thread to stop it, as a kernel BUG stops the offending task. */
 class ThreadStopped extends Error {}
 
@@ -109,7 +114,7 @@ export class Runtime {
    */
   symmetryBlocks(tid: number): boolean {
     const op = this.threads[tid]!.pending;
-    return this.sym !== null && op !== null && this.sym.blocks(tid, op.obj, op.write) && (op.enabled === undefined || op.enabled());
+    return this.sym !== null && op !== null && this.sym.blocks(tid, op.obj, op.write) && opReady(op);
   }
 
   /** The symmetry in use (useSymmetry), if any. */
@@ -144,9 +149,8 @@ export class Runtime {
   }
 
   isEnabled(tid: number): boolean {
-    const t = this.threads[tid]!;
-    const op = t.pending;
-    return op !== null && (op.enabled === undefined || op.enabled()) && (this.sym === null || !this.sym.blocks(tid, op.obj, op.write));
+    const op = this.threads[tid]!.pending;
+    return op !== null && opReady(op) && (this.sym === null || !this.sym.blocks(tid, op.obj, op.write));
   }
 
   enabledMask(): number {
