@@ -81,6 +81,53 @@ test("the audit's hash set answers as a Set does, through its growth", () => {
   );
 });
 
+/** A distinct 53-bit value for each 32-bit `x`, spread like the audit's hashes (a bijection on the upper part). */
+const spread = (x: number) => (Math.imul(x ^ 0x5bd1e995, 2654435761) >>> 0) * 2097152 + (Math.imul(x, 40503) >>> 11);
+
+test('the audit keeps bounded memory past its limit and still catches every repeat in its sample', () => {
+  fc.assert(
+    fc.property(fc.uniqueArray(fc.nat(), { minLength: 300, maxLength: 3000 }).map((xs) => xs.map(spread)), fc.integer({ min: 16, max: 200 }), (distinct, limit) => {
+      const audit = new HbAudit(limit);
+      const firstSeen = new Set<number>();
+      // every value twice: once new, once a repeat, interleaved
+      const stream = distinct.flatMap((h, i) => (i > 0 ? [h, distinct[i - 1]!] : [h]));
+      let missed = 0;
+      for (const h of stream) {
+        const fresh = audit.addHash(h);
+        const repeat = firstSeen.has(h);
+        firstSeen.add(h);
+        if (!repeat) assert.equal(fresh, true, 'a first execution is never called redundant');
+        else if (fresh) missed++;
+        assert.ok(audit.size <= limit, `holds ${audit.size} > ${limit}`);
+      }
+      if (distinct.length < limit) {
+        assert.equal(audit.sampledFrom, -1);
+        assert.equal(missed, 0, 'exact below the limit');
+        assert.equal(audit.sample, 1);
+      } else {
+        assert.ok(audit.sampledFrom >= limit, 'sampling begins only once the limit is reached');
+        assert.ok(audit.sample < 1);
+      }
+      // a repeat of anything in the final sample is caught, now and later
+      for (const h of distinct) {
+        if (Math.floor(h / 4294967296) >>> (21 - Math.log2(1 / audit.sample)) === 0 || audit.sample === 1) assert.equal(audit.addHash(h), false, `repeat of ${h} in the sample`);
+      }
+    }),
+    { numRuns: 60, seed: 5 },
+  );
+});
+
+test('a sampling audit still checks about its rate of the repeats', () => {
+  const audit = new HbAudit(1000);
+  const xs = Array.from({ length: 40_000 }, (_, i) => spread(i));
+  for (const x of xs) audit.addHash(x);
+  let caught = 0;
+  for (const x of xs) if (!audit.addHash(x)) caught++;
+  const rate = caught / xs.length;
+  assert.ok(audit.sample < 0.1, `sample ${audit.sample}`);
+  assert.ok(rate > audit.sample / 2 && rate < audit.sample * 2, `caught ${rate} of the repeats at sample ${audit.sample}`);
+});
+
 const b1 = tiny('v2-no-wait', 'expect: { verdict: violation, property: dma-after-revoke }');
 
 test('a shrunk counterexample keeps its property, has no more switches, and replays', () => {

@@ -121,3 +121,15 @@ test('merged shard results give the unsharded verdict and executions', () => {
     else assert.equal(merged.violation?.property, whole.violation?.property);
   }
 });
+
+test('merging keeps the coarsest audit sample of the shards, and none when no shard sampled', () => {
+  const sc = loadScenario('scenarios/b1-vfio-revoke-fixed.yaml');
+  const parts = [0, 1].map((index) => checkScenario(sc, { shard: { index, count: 2 } }));
+  assert.equal(mergeShards(parts).stats.auditSample, undefined);
+  const sampled = [
+    { ...parts[0]!, stats: { ...parts[0]!.stats, auditSample: { from: 3_000_000, rate: 0.25 } } },
+    { ...parts[1]!, stats: { ...parts[1]!.stats, auditSample: { from: 2_500_000, rate: 0.5 } } },
+  ];
+  assert.deepEqual(mergeShards(sampled).stats.auditSample, { from: 2_500_000, rate: 0.25 });
+  assert.deepEqual(mergeShards([sampled[0]!, parts[1]!]).stats.auditSample, { from: 3_000_000, rate: 0.25 });
+});

@@ -12,48 +12,115 @@ import type { Runtime } from '../sim/runtime.ts';
  */
 export class HashSet53 {
   private slots = new Float64Array(1 << 12);
-  private size = 0;
+  private count = 0;
 
   /** Adds `h`; false when it was there already. */
   add(h: number): boolean {
     const key = h === 0 ? 1 : h; // 0 marks an empty slot
-    if (2 * (this.size + 1) > this.slots.length) this.grow();
+    if (2 * (this.count + 1) > this.slots.length) this.grow();
     const mask = this.slots.length - 1;
     for (let i = (key >>> 0) & mask; ; i = (i + 1) & mask) {
       const v = this.slots[i]!;
       if (v === key) return false;
       if (v === 0) {
         this.slots[i] = key;
-        this.size++;
+        this.count++;
         return true;
       }
     }
   }
 
+  get size(): number {
+    return this.count;
+  }
+
+  /** A new set of the members `keep` accepts. */
+  filter(keep: (h: number) => boolean): HashSet53 {
+    const out = new HashSet53();
+    for (const v of this.slots) if (v !== 0 && keep(v)) out.add(v);
+    return out;
+  }
+
   private grow(): void {
     const old = this.slots;
     this.slots = new Float64Array(old.length * 2);
-    this.size = 0;
+    this.count = 0;
     for (const v of old) if (v !== 0) this.add(v);
   }
 }
 
-export class HbAudit {
-  /** 53-bit hashes of the normal forms: memory stays small over millions of executions */
-  private readonly seen = new HashSet53();
+/**
+ * Hashes the audit keeps before it samples: 2^21 (a 32 MB table, exact for the first two
+ * million executions or more).
+ */
+export const AUDIT_EXACT_LIMIT = 1 << 21;
 
-  /** Adds the execution; false when an equivalent one was seen before. */
+/** Whether `h` is in the sample of level `level`: the top `level` of its upper 21 bits are 0. */
+function inSample(h: number, level: number): boolean {
+  return level === 0 || Math.floor(h / 4294967296) >>> (21 - level) === 0;
+}
+
+/**
+ * The redundancy audit's memory of the classes seen. Exact up to `limit` distinct classes;
+ * past that it keeps only a sample of the hashes, halving it each time it fills again, so
+ * that a search of any length runs in bounded memory (issue 9: memory independent of the
+ * executions explored). The sample is by hash value, and a sample level only grows: a
+ * repeat of a class whose hash is in the current sample is always caught (its first
+ * execution was kept), one outside it never. `sample` says how much a search still checks.
+ */
+export class HbAudit {
+  private seen = new HashSet53();
+  private level = 0;
+  private added = 0;
+  /** executions audited when sampling began; -1 while every one is checked */
+  sampledFrom = -1;
+
+  constructor(private readonly limit = AUDIT_EXACT_LIMIT) {}
+
+  /** Adds the execution; false when an equivalent one was seen before (and is in the sample). */
   add(rt: Runtime): boolean {
-    const order = normalOrder(rt);
-    const tids = rt.hb.tids;
-    let h1 = 0xdeadbeef, h2 = 0x41c6ce57;
-    for (let i = 0; i < order.length; i++) {
-      const t = tids[order[i]!]!;
-      h1 = Math.imul(h1 ^ t, 2654435761);
-      h2 = Math.imul(h2 ^ t, 1597334677);
-    }
-    return this.seen.add(mix53(h1, h2));
+    return this.addHash(executionHash(rt));
   }
+
+  /** add() for the execution's hash (executionHash). */
+  addHash(h: number): boolean {
+    this.added++;
+    if (!inSample(h, this.level)) return true;
+    if (!this.seen.add(h)) return false;
+    if (this.seen.size >= this.limit) this.thin();
+    return true;
+  }
+
+  /** The fraction of executions the audit still checks for a repeat (1 until it samples). */
+  get sample(): number {
+    return 2 ** -this.level;
+  }
+
+  /** Hashes held now (at most `limit`). */
+  get size(): number {
+    return this.seen.size;
+  }
+
+  private thin(): void {
+    if (this.sampledFrom < 0) this.sampledFrom = this.added;
+    while (this.seen.size >= this.limit / 2 && this.level < 21) {
+      const level = ++this.level;
+      this.seen = this.seen.filter((h) => inSample(h, level));
+    }
+  }
+}
+
+/** The execution's class as a 53-bit hash of the threads of its normal form (normalOrder). */
+export function executionHash(rt: Runtime): number {
+  const order = normalOrder(rt);
+  const tids = rt.hb.tids;
+  let h1 = 0xdeadbeef, h2 = 0x41c6ce57;
+  for (let i = 0; i < order.length; i++) {
+    const t = tids[order[i]!]!;
+    h1 = Math.imul(h1 ^ t, 2654435761);
+    h2 = Math.imul(h2 ^ t, 1597334677);
+  }
+  return mix53(h1, h2);
 }
 
 /**

@@ -177,6 +177,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
       sleepBlocked: stats.sleepBlocked, firstViolationMs: found ? Math.round(searchMs) : undefined, prepass: prepassRuns,
       ...(raceCounts ? { races: sumRaces([[...raceCounts.values()]]) } : {}),
       ...(opts.count ? { counted: true } : {}),
+      ...(audit.sampledFrom >= 0 ? { auditSample: { from: audit.sampledFrom, rate: audit.sample } } : {}),
       // one world more: the pre-pass may have ended the check before the search built any
       ...(symmetric ? { symmetry: { importers: build(true).symmetry?.names.map((c) => [...c]) ?? [], images: stats.symmetric } } : {}),
     },

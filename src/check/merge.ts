@@ -52,6 +52,8 @@ export function groupShards(results: readonly ScenarioResult[]): { groups: Scena
  * the caller's wall time when given, else the slowest shard's (shards run side by side).
  * `redundant` sums the shards' own audits: the shards explore disjoint subtrees, so an
  * execution repeated across shards would be a bug of the split, which the tests check.
+ * Where shards' audits sampled (`auditSample`), the merged one gives the coarsest rate and
+ * the earliest start.
  */
 export function mergeShards(parts: readonly ScenarioResult[], elapsedMs?: number): ScenarioResult {
   const sorted = [...parts].sort((a, b) => (a.shard?.index ?? 0) - (b.shard?.index ?? 0));
@@ -63,6 +65,7 @@ export function mergeShards(parts: readonly ScenarioResult[], elapsedMs?: number
   const verdict = violations.length > 0 ? 'violation' : 'safe';
   const sum = (f: (p: ScenarioResult) => number) => sorted.reduce((a, p) => a + f(p), 0);
   const shards = Math.max(...sorted.map((p) => p.shard?.count ?? 1));
+  const sampled = sorted.flatMap((p) => (p.stats.auditSample ? [p.stats.auditSample] : []));
   const { shard: _shard, violation: _violation, ...base } = first;
   return {
     ...base,
@@ -85,6 +88,7 @@ export function mergeShards(parts: readonly ScenarioResult[], elapsedMs?: number
       ...(shards > 1 ? { shards } : {}),
       ...(sorted.some((p) => p.stats.races) ? { races: sumRaces(sorted.map((p) => p.stats.races ?? [])) } : {}),
       ...(counted ? { counted } : {}),
+      ...(sampled.length ? { auditSample: { from: Math.min(...sampled.map((a) => a.from)), rate: Math.min(...sampled.map((a) => a.rate)) } } : {}),
       ...(first.stats.symmetry ? { symmetry: { importers: first.stats.symmetry.importers, images: sum((p) => p.stats.symmetry?.images ?? 0) } } : {}),
     },
   };

@@ -87,6 +87,11 @@ export interface ScenarioResult {
     counted?: boolean;
     /** `check --races`: the races that added backtrack choices, by object and ops, most first */
     races?: RaceCount[];
+    /**
+     * The audit outgrew its exact memory (audit.ts HbAudit) after `from` executions and went
+     * on checking a `rate` fraction of them for repeats; absent: every execution was checked
+     */
+    auditSample?: { from: number; rate: number };
   };
 }
 

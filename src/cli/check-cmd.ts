@@ -69,7 +69,8 @@ function resultLine(r: ScenarioResult, audit: boolean): string {
   const what = partial ? 'not in this shard' : r.verdict === 'violation' ? `violation ${r.violation?.property}` : `safe${r.complete ? '' : ' within bounds'}`;
   const exp = r.expected ? ` (expected ${r.expected.verdict}${r.expected.property ? ` ${r.expected.property}` : ''})` : '';
   const part = r.shard ? `  [shard ${r.shard.index}/${r.shard.count}]` : r.stats.shards && r.stats.shards > 1 ? `  [${r.stats.shards} shards]` : '';
-  const audited = audit ? `, ${r.stats.redundant} redundant, ${r.stats.sleepBlocked} sleep-blocked` : '';
+  const sampled = r.stats.auditSample ? ` (audit sampled 1 in ${Math.round(1 / r.stats.auditSample.rate)} after ${r.stats.auditSample.from} executions)` : '';
+  const audited = audit ? `, ${r.stats.redundant} redundant${sampled}, ${r.stats.sleepBlocked} sleep-blocked` : '';
   const space = r.stats.strategy === 'dpor' ? `all ${r.stats.executions} classes${r.stats.symmetry?.importers.length ? ' up to symmetry' : ''}` : 'every schedule';
   const counted = r.stats.counted && r.complete ? ` (${space}; ${r.violations.length ? r.violations.join(', ') : 'no violation'})` : '';
   const sym = r.stats.symmetry ? `, symmetry: ${r.stats.symmetry.importers.length ? r.stats.symmetry.importers.map((c) => c.join(' = ')).join(', ') : 'no identical importers'}` : '';
