@@ -340,3 +340,27 @@ test('counter ops of one object that mix held and by-sign rules stop the search 
   };
   assert.throws(() => explore(build, { strategy: 'dpor' }, () => false), /model bug: counter ops of count with and without 'held'/);
 });
+
+test('the explorers release the worlds they are done with and leave a kept one intact', () => {
+  const build = () => {
+    const rt = new Runtime();
+    const x = rt.newObject('x');
+    for (const name of ['a', 'b']) {
+      rt.spawn(name, function* () {
+        yield { kind: OpKind.Write, obj: x, write: true, label: 'write', detail: name };
+      });
+    }
+    rt.start();
+    return rt;
+  };
+  const worlds: Runtime[] = [];
+  const stats = explore(build, { strategy: 'dpor' }, (rt) => {
+    assert.equal(rt.events.length, 2, 'intact while the callback runs');
+    if (worlds.length === 0) rt.keep();
+    worlds.push(rt);
+    return false;
+  });
+  assert.equal(stats.executions, 2);
+  assert.deepEqual(worlds.map((w) => w.events.length), [2, 0], 'the kept world keeps its events, the other is dropped');
+  assert.equal(worlds[0]!.threads.length, 2);
+});

@@ -105,10 +105,16 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     if (rt.violations.length === 0) return false;
     const v = wanted ? rt.violations.find((x) => wanted.includes(x.property)) : rt.violations[0];
     if (!v) {
-      firstOther ??= { rt, v: rt.violations[0]!, schedule };
+      if (!firstOther) {
+        rt.keep();
+        firstOther = { rt, v: rt.violations[0]!, schedule };
+      }
       return false;
     }
-    hit ??= { rt, v, schedule };
+    if (!hit) {
+      rt.keep();
+      hit = { rt, v, schedule };
+    }
     return !opts.count;
   };
   const onExecution = (rt: Runtime, schedule: number[]): boolean => {

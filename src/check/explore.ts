@@ -116,7 +116,8 @@ interface Frame {
 
 /**
  * Runs `build()` worlds under every schedule the strategy needs; calls `onExecution` with
- * each finished world and its schedule, and stops when it returns true.
+ * each finished world and its schedule, and stops when it returns true. A world is the
+ * callback's only while it runs: one it wants afterwards it must `keep()` (Runtime.release).
  */
 export function explore(
   build: () => Runtime, opts: ExploreOptions, onExecution: (rt: Runtime, schedule: number[]) => boolean,
@@ -189,18 +190,22 @@ export function explore(
     // an execution that ends above the split is a unit of its own
     if (shard && !foreign && (stack.length === 0 || stack[stack.length - 1]!.level < split) && !ours()) foreign = true;
     if (foreign) {
+      rt.release();
       if (!backtrack(stack, opts.preemptions, stats)) return stats;
       continue;
     }
     if (races) analyzeRaces(rt, stack, fresh, waits, opts.onRace);
     if (stack.length > stats.maxDepth) stats.maxDepth = stack.length;
+    let stop = false;
     if (blocked) stats.sleepBlocked++;
     else if (image) stats.symmetric++;
     else {
       rt.finish();
       stats.executions++;
-      if (onExecution(rt, stack.map((f) => f.chosen))) return stats;
+      stop = onExecution(rt, stack.map((f) => f.chosen));
     }
+    rt.release();
+    if (stop) return stats;
     const late = opts.deadline !== undefined && stats.executions % 16 === 0 && performance.now() > opts.deadline;
     const cut = (opts.maxExecutions !== undefined && stats.executions >= opts.maxExecutions)
       || (opts.maxPrefixes !== undefined && stats.executions + stats.sleepBlocked >= opts.maxPrefixes);

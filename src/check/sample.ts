@@ -20,6 +20,7 @@ export interface SampleOptions {
   readonly maxSteps?: number;
 }
 
+/** Runs `opts.runs` sampled schedules; the callback as explore's (it must keep() a world it wants after). */
 export function sample(
   build: () => Runtime, opts: SampleOptions, onExecution: (rt: Runtime, schedule: number[]) => boolean,
 ): ExploreStats {
@@ -65,7 +66,9 @@ export function sample(
     stats.executions++;
     k = Math.max(k, schedule.length);
     if (schedule.length > stats.maxDepth) stats.maxDepth = schedule.length;
-    if (onExecution(rt, schedule)) break;
+    const stop = onExecution(rt, schedule);
+    rt.release();
+    if (stop) break;
   }
   return stats;
 }

@@ -38,6 +38,9 @@ function opReady(op: Op): boolean {
   return op.enabled === undefined || op.enabled();
 }
 
+/** The clocks of a released world (Runtime.release): nothing. */
+const EMPTY_LOG = new HbLog(0);
+
 /** Thrown inside a thread to stop it, as a kernel BUG stops the offending task. */
 class ThreadStopped extends Error {}
 
@@ -62,6 +65,8 @@ export class Runtime {
   current = -1;
   private readonly endChecks: (() => void)[] = [];
   private started = false;
+  /** keep(): the world outlives its execution, release() leaves it as it is */
+  private kept = false;
   /** threads whose pending op has `refresh` */
   private dynamicCount = 0;
   /** threads whose pending op `retires` work (its claim is checked after every step) */
@@ -275,6 +280,32 @@ export class Runtime {
       t.pending = null;
     }
     this.current = -1;
+  }
+
+  /**
+   * Marks the world as wanted after its execution (a counterexample to report): release()
+   * then leaves it intact. Call it before the explorer's callback returns.
+   */
+  keep(): void {
+    this.kept = true;
+  }
+
+  /**
+   * Called by the explorers when they are done with a world that was not kept: drops its
+   * events, threads and clocks. A world that lived through two young-generation
+   * collections is promoted; once dead it still holds everything it allocated afterwards,
+   * and V8's scavenges count those pointers from old space as live until the next full
+   * collection. Cutting them here made scavenges keep 9 % of what they scanned instead of
+   * 24 %, and the search 25-35 % faster (issue 9 note). The world is unusable afterwards.
+   */
+  release(): void {
+    if (this.kept) return;
+    this.events.length = 0;
+    this.visible.length = 0;
+    this.stepOf.length = 0;
+    this.threads.length = 0;
+    this.endChecks.length = 0;
+    this.hb = EMPTY_LOG;
   }
 
   /** Records a violation at the current event, in the current thread. */
