@@ -92,6 +92,7 @@ test('the audit keeps bounded memory past its limit and still catches every repe
       // every value twice: once new, once a repeat, interleaved
       const stream = distinct.flatMap((h, i) => (i > 0 ? [h, distinct[i - 1]!] : [h]));
       let missed = 0;
+      let added = 0;
       for (const h of stream) {
         const fresh = audit.addHash(h);
         const repeat = firstSeen.has(h);
@@ -99,6 +100,8 @@ test('the audit keeps bounded memory past its limit and still catches every repe
         if (!repeat) assert.equal(fresh, true, 'a first execution is never called redundant');
         else if (fresh) missed++;
         assert.ok(audit.size <= limit, `holds ${audit.size} > ${limit}`);
+        added++;
+        if (audit.sampledFrom === added) assert.equal(audit.sample, 0.5, 'the first time it fills, it halves the sample once');
       }
       if (distinct.length < limit) {
         assert.equal(audit.sampledFrom, -1);

@@ -103,7 +103,8 @@ export class HbAudit {
 
   private thin(): void {
     if (this.sampledFrom < 0) this.sampledFrom = this.added;
-    while (this.seen.size >= this.limit / 2 && this.level < 21) {
+    // one level halves the sample; another only in the unlikely case that kept most of it
+    while (this.seen.size >= this.limit && this.level < 21) {
       const level = ++this.level;
       this.seen = this.seen.filter((h) => inSample(h, level));
     }
