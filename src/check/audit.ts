@@ -72,8 +72,7 @@ export class HbAudit {
   private seen = new HashSet53();
   private level = 0;
   private added = 0;
-  /** executions audited when sampling began; -1 while every one is checked */
-  sampledFrom = -1;
+  private from = -1;
 
   constructor(private readonly limit = AUDIT_EXACT_LIMIT) {}
 
@@ -91,6 +90,11 @@ export class HbAudit {
     return true;
   }
 
+  /** Executions audited when sampling began; -1 while every one is checked. */
+  get sampledFrom(): number {
+    return this.from;
+  }
+
   /** The fraction of executions the audit still checks for a repeat (1 until it samples). */
   get sample(): number {
     return 2 ** -this.level;
@@ -102,7 +106,7 @@ export class HbAudit {
   }
 
   private thin(): void {
-    if (this.sampledFrom < 0) this.sampledFrom = this.added;
+    if (this.from < 0) this.from = this.added;
     // one level halves the sample; another only in the unlikely case that kept most of it
     while (this.seen.size >= this.limit && this.level < 21) {
       const level = ++this.level;
