@@ -7,8 +7,9 @@
 //    with fast-check's random scheduler (its measured medians, ../shared/bench/fast-check).
 // 3. A scalable family: vfio-pci revoke against N importers (gpu-dynamic, rdma-odp,
 //    iommufd in turn) with K transfers each, buggy (v2-no-wait) and correct.
-// 4. A long search (BENCH_LONG executions, default 200,000): the rate and memory at each tenth.
-// 5. --workers: the CLI with 1 and N workers on complete searches, and the machine's ceiling.
+// 4. Executions to the first counterexample of each buggy scenario under each strategy.
+// 5. A long search (BENCH_LONG executions, default 200,000): the rate and memory at each tenth.
+// 6. --workers: the CLI with 1 and N workers on complete searches, and the machine's ceiling.
 // Each search is cut at BENCH_LIMIT seconds (default 20); a cut search is marked.
 // BENCH_SPIN_REUSE=1 reads the last Spin run (bench/results/spin) instead of running it.
 // `npm run bench` bundles this file with esbuild (dist/bench.mjs), so the figures are those
@@ -18,7 +19,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { checkScenario } from '../src/check/check.ts';
+import { checkScenario, type CheckOptions } from '../src/check/check.ts';
 import { parseScenario } from '../src/scenario/load.ts';
 import type { Scenario } from '../src/scenario/types.ts';
 import { longRun } from './long.ts';
@@ -183,6 +184,46 @@ for (let n = 1; n <= maxN; n++) {
       (results.family as unknown[]).push(row);
     }
   }
+}
+say('');
+// Executions to the first counterexample of each buggy scenario under each strategy: what
+// the default's order (a pct pre-pass, then dpor's depth-first search with its fewest
+// switches first) buys over each part alone and over random scheduling.
+const SEEDS = [1, 2, 3, 4, 5];
+const RUNS_CAP = 5000;
+/** Executions until the wanted violation, or null when the strategy did not meet it within its budget. */
+function toFirst(sc: Scenario, opts: CheckOptions): number | null {
+  const r = checkScenario(sc, { shrink: false, timeLimit: LIMIT, runs: RUNS_CAP, ...opts });
+  return r.ok ? r.stats.executions : null;
+}
+function medianOrCut(xs: (number | null)[]): string {
+  const hit = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
+  if (hit.length * 2 <= xs.length) return `> ${RUNS_CAP} (${hit.length}/${xs.length} seeds met it)`;
+  // a seed that did not meet it counts as the largest
+  const all = xs.map((x) => x ?? Infinity).sort((a, b) => a - b);
+  return String(all[Math.floor((all.length - 1) / 2)]);
+}
+say(`## Executions to the first counterexample, by strategy (pct and random: median of seeds ${SEEDS.join(', ')}, at most ${RUNS_CAP} runs)`);
+say('');
+say('| scenario | default (pct pre-pass, then dpor) | dpor alone | pct (depth 3) | random | exhaustive |');
+say('|---|---:|---:|---:|---:|---:|');
+const buggy = [
+  ...twins.filter((t) => !t.includes('correct')).map((f) => parseScenario(readFileSync(join(twinDir, f), 'utf8'), f)),
+  ...[1, 2, 3].flatMap((n) => [1, 2].map((k) => family(n, k, 'v2-no-wait'))),
+];
+results.strategies = [];
+for (const sc of buggy) {
+  const row = {
+    name: sc.name,
+    default: toFirst(sc, {}),
+    dpor: toFirst(sc, { prepass: 0 }),
+    pct: medianOrCut(SEEDS.map((seed) => toFirst(sc, { strategy: 'pct', seed }))),
+    random: medianOrCut(SEEDS.map((seed) => toFirst(sc, { strategy: 'random', seed }))),
+    exhaustive: toFirst(sc, { strategy: 'exhaustive', prepass: 0 }),
+  };
+  const cell = (x: number | null) => (x === null ? 'not met' : String(x));
+  say(`| ${row.name} | ${cell(row.default)} | ${cell(row.dpor)} | ${row.pct} | ${row.random} | ${cell(row.exhaustive)} |`);
+  (results.strategies as unknown[]).push(row);
 }
 say('');
 const LONG = Number(process.env.BENCH_LONG ?? 200_000);

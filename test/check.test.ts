@@ -192,3 +192,14 @@ expect: { verdict: violation, property: dma-after-revoke }
   assert.ok(red.changes.some((c) => /removed \(and importer gpu[01]\)/.test(c)));
   assert.equal(checkScenario(two).violation!.reduced, undefined, 'only on request');
 });
+
+test('a counterexample reported unshrunk keeps its whole execution (the explorer keeps that world)', () => {
+  for (const strategy of ['dpor', 'pct', 'random'] as const) {
+    const r = checkScenario(b1, { strategy, shrink: false, seed: 3, runs: 3000 });
+    const v = r.violation!;
+    assert.ok(v.trace.length > 0, `${strategy}: a trace`);
+    assert.ok(v.seq >= 1 && v.seq <= v.trace.length, `${strategy}: the violating event (${v.seq}) is in the trace (${v.trace.length})`);
+    const { rt } = runSchedule(b1, parseToken(v.schedule)!.schedule);
+    assert.equal(v.trace.length, rt.events.length, `${strategy}: the trace is the execution's`);
+  }
+});
