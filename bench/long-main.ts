@@ -27,9 +27,9 @@ const lines = [
   '',
   `Node ${process.version}, ${availableParallelism()} cores, one worker. Rate since the previous mark, and memory, at each tenth; peak RSS of the process: ${peakRssMb} MB.${run.complete ? ' The search completed before the last mark.' : ''}`,
   '',
-  '| executions | exec/s since previous | elapsed s | RSS MB | heap MB |',
-  '|---:|---:|---:|---:|---:|',
-  ...run.marks.map((m) => `| ${m.executions} | ${m.perSecond} | ${(m.elapsedMs / 1000).toFixed(1)} | ${m.rssMb} | ${m.heapMb} |`),
+  '| executions | exec/s since previous | elapsed s | RSS MB | heap MB | GC % since previous |',
+  '|---:|---:|---:|---:|---:|---:|',
+  ...run.marks.map((m) => `| ${m.executions} | ${m.perSecond} | ${(m.elapsedMs / 1000).toFixed(1)} | ${m.rssMb} | ${m.heapMb} | ${m.gcPct} |`),
 ];
 console.log(lines.slice(2).join('\n'));
 mkdirSync(join('bench', 'results'), { recursive: true });

@@ -233,10 +233,10 @@ if (LONG > 0 && twins.includes(longTwin)) {
   say('');
   say('Rate since the previous mark and this process\'s memory (the bench process, earlier sections included) at each tenth.');
   say('');
-  say('| executions | exec/s since previous | elapsed s | RSS MB | heap MB |');
-  say('|---:|---:|---:|---:|---:|');
+  say('| executions | exec/s since previous | elapsed s | RSS MB | heap MB | GC % since previous |');
+  say('|---:|---:|---:|---:|---:|---:|');
   const long = longRun(parseScenario(readFileSync(join(twinDir, longTwin), 'utf8'), longTwin), LONG);
-  for (const m of long.marks) say(`| ${m.executions} | ${m.perSecond} | ${(m.elapsedMs / 1000).toFixed(1)} | ${m.rssMb} | ${m.heapMb} |`);
+  for (const m of long.marks) say(`| ${m.executions} | ${m.perSecond} | ${(m.elapsedMs / 1000).toFixed(1)} | ${m.rssMb} | ${m.heapMb} | ${m.gcPct} |`);
   results.long = { scenario: longTwin, executions: LONG, complete: long.complete, marks: long.marks };
   say('');
 }
