@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseScenario } from '../src/scenario/load.ts';
-import { longRun } from './long.ts';
+import { longRun, longTable } from './long.ts';
 
 const SHARED = process.env.BENCH_SHARED ?? join(import.meta.dirname ?? '.', '..', '..', 'shared', 'bench');
 const twin = 'spin-s4-correct.yaml';
@@ -27,9 +27,7 @@ const lines = [
   '',
   `Node ${process.version}, ${availableParallelism()} cores, one worker. Rate since the previous mark, and memory, at each tenth; peak RSS of the process: ${peakRssMb} MB.${run.complete ? ' The search completed before the last mark.' : ''}`,
   '',
-  '| executions | exec/s since previous | elapsed s | RSS MB | heap MB | GC % since previous |',
-  '|---:|---:|---:|---:|---:|---:|',
-  ...run.marks.map((m) => `| ${m.executions} | ${m.perSecond} | ${(m.elapsedMs / 1000).toFixed(1)} | ${m.rssMb} | ${m.heapMb} | ${m.gcPct} |`),
+  ...longTable(run.marks),
 ];
 console.log(lines.slice(2).join('\n'));
 mkdirSync(join('bench', 'results'), { recursive: true });

@@ -19,6 +19,15 @@ export interface LongMark {
   gcPct: number;
 }
 
+/** The markdown table of the marks (the bench and bench:long print the same one). */
+export function longTable(marks: readonly LongMark[]): string[] {
+  return [
+    '| executions | exec/s since previous | elapsed s | RSS MB | heap MB | GC % since previous |',
+    '|---:|---:|---:|---:|---:|---:|',
+    ...marks.map((m) => `| ${m.executions} | ${m.perSecond} | ${(m.elapsedMs / 1000).toFixed(1)} | ${m.rssMb} | ${m.heapMb} | ${m.gcPct} |`),
+  ];
+}
+
 /** Runs `sc` (a safe scenario whose space exceeds `total`) for `total` executions. */
 export function longRun(sc: Scenario, total: number): { marks: LongMark[]; complete: boolean } {
   const marks: LongMark[] = [];

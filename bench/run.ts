@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { checkScenario, type CheckOptions } from '../src/check/check.ts';
 import { parseScenario } from '../src/scenario/load.ts';
 import type { Scenario } from '../src/scenario/types.ts';
-import { longRun } from './long.ts';
+import { longRun, longTable } from './long.ts';
 import { parallelCeiling, workersRows } from './workers.ts';
 
 const LIMIT = Number(process.env.BENCH_LIMIT ?? 20);
@@ -196,12 +196,11 @@ function toFirst(sc: Scenario, opts: CheckOptions): number | null {
   const r = checkScenario(sc, { shrink: false, timeLimit: LIMIT, runs: RUNS_CAP, ...opts });
   return r.ok ? r.stats.executions : null;
 }
+/** The median over the seeds, a seed that did not meet it counting as the largest. */
 function medianOrCut(xs: (number | null)[]): string {
-  const hit = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
-  if (hit.length * 2 <= xs.length) return `> ${RUNS_CAP} (${hit.length}/${xs.length} seeds met it)`;
-  // a seed that did not meet it counts as the largest
   const all = xs.map((x) => x ?? Infinity).sort((a, b) => a - b);
-  return String(all[Math.floor((all.length - 1) / 2)]);
+  const mid = all[Math.floor((all.length - 1) / 2)]!;
+  return Number.isFinite(mid) ? String(mid) : `> ${RUNS_CAP} (${all.filter(Number.isFinite).length}/${all.length} seeds met it)`;
 }
 say(`## Executions to the first counterexample, by strategy (pct and random: median of seeds ${SEEDS.join(', ')}, at most ${RUNS_CAP} runs)`);
 say('');
@@ -233,10 +232,8 @@ if (LONG > 0 && twins.includes(longTwin)) {
   say('');
   say('Rate since the previous mark and this process\'s memory (the bench process, earlier sections included) at each tenth.');
   say('');
-  say('| executions | exec/s since previous | elapsed s | RSS MB | heap MB | GC % since previous |');
-  say('|---:|---:|---:|---:|---:|---:|');
   const long = longRun(parseScenario(readFileSync(join(twinDir, longTwin), 'utf8'), longTwin), LONG);
-  for (const m of long.marks) say(`| ${m.executions} | ${m.perSecond} | ${(m.elapsedMs / 1000).toFixed(1)} | ${m.rssMb} | ${m.heapMb} | ${m.gcPct} |`);
+  for (const line of longTable(long.marks)) say(line);
   results.long = { scenario: longTwin, executions: LONG, complete: long.complete, marks: long.marks };
   say('');
 }

@@ -98,6 +98,11 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     if (opts.races && names.length === 0) names = rt.threads.map((t) => t.name);
     return rt;
   };
+  /** A world the report will show: the explorer must not release it (Runtime.keep). */
+  const kept = (rt: Runtime, v: Violation, schedule: number[]): Found => {
+    rt.keep();
+    return { rt, v, schedule };
+  };
   /** Records one finished execution; true when it shows what the search looks for. */
   const consider = (rt: Runtime, schedule: number[]): boolean => {
     for (const v of rt.violations) seen.add(v.property);
@@ -105,16 +110,10 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     if (rt.violations.length === 0) return false;
     const v = wanted ? rt.violations.find((x) => wanted.includes(x.property)) : rt.violations[0];
     if (!v) {
-      if (!firstOther) {
-        rt.keep();
-        firstOther = { rt, v: rt.violations[0]!, schedule };
-      }
+      firstOther ??= kept(rt, rt.violations[0]!, schedule);
       return false;
     }
-    if (!hit) {
-      rt.keep();
-      hit = { rt, v, schedule };
-    }
+    hit ??= kept(rt, v, schedule);
     return !opts.count;
   };
   const onExecution = (rt: Runtime, schedule: number[]): boolean => {
