@@ -169,11 +169,12 @@ for (const f of twins.filter((t) => t.includes('correct'))) {
   (results.twinRaces as unknown[]).push({ name: sc.name, choices: total, races: races.slice(0, 10) });
 }
 say('');
+// the issue's family: N = 1..4 importers, K = 1..4 transfers (and K = 0)
+const maxN = Number(process.env.BENCH_N ?? 4);
+const maxK = Number(process.env.BENCH_K ?? 4);
 say('## Family: vfio-pci revoke against N importers (gpu-dynamic, rdma-odp, iommufd) x K transfers (K = 0: import and release only)');
 say('');
 say(HEAD);
-const maxN = Number(process.env.BENCH_N ?? 3);
-const maxK = Number(process.env.BENCH_K ?? 2);
 for (let n = 1; n <= maxN; n++) {
   // K = 0 (import and release, no transfer: nothing for the buggy revoke to miss) is the
   // largest member whose correct form is verified in full with more than one importer
@@ -208,7 +209,8 @@ say('| scenario | default (pct pre-pass, then dpor) | dpor alone | pct (depth 3)
 say('|---|---:|---:|---:|---:|---:|');
 const buggy = [
   ...twins.filter((t) => !t.includes('correct')).map((f) => parseScenario(readFileSync(join(twinDir, f), 'utf8'), f)),
-  ...[1, 2, 3].flatMap((n) => [1, 2].map((k) => family(n, k, 'v2-no-wait'))),
+  // the smallest and the largest K of each N: dpor alone and exhaustive run to the limit on most
+  ...Array.from({ length: maxN }, (_, i) => i + 1).flatMap((n) => [...new Set([1, maxK])].map((k) => family(n, k, 'v2-no-wait'))),
 ];
 results.strategies = [];
 for (const sc of buggy) {

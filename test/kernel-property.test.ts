@@ -51,7 +51,7 @@ const prologue: StepIn[] = [
 ];
 
 function noNegativeCount(w: World): void {
-  const inv = w.calls.c.inventory();
+  const inv = w.calls!.c.inventory();
   for (const f of inv.fences) assert.ok(f.refcount >= -1, `${f.name} refcount ${f.refcount}`);
   for (const b of inv.bufs) {
     assert.ok(b.vmappingCounter >= 0, `${b.name} vmapping_counter ${b.vmappingCounter}`);

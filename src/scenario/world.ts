@@ -17,8 +17,8 @@ export interface World {
   readonly k: Kernel;
   readonly exporter: ExporterInstance;
   readonly importers: ReadonlyMap<string, ImporterInstance>;
-  /** the state of the scenario's `call` steps */
-  readonly calls: CallEnv;
+  /** the state of the scenario's `call` steps; none without them */
+  readonly calls?: CallEnv;
 }
 
 /**
@@ -38,9 +38,10 @@ export function buildWorld(sc: Scenario, opts: { symmetry?: boolean } = {}): Wor
     importers.set(im.id, findImporter(im.driver)!.create(env, { id: im.id, variant: im.variant, peer2peer: im.peer2peer, pinned: im.pinned, speculativeReads: im.speculativeReads }, exporter));
   }
   owner = undefined;
-  const calls = newCallEnv(k, rt, exporter, sc.threads);
+  // most scenarios have no call step: their worlds, one an execution, skip the call state
+  const calls = sc.threads.some((t) => t.steps.some((s) => s.kind === 'call')) ? newCallEnv(k, rt, exporter, sc.threads) : undefined;
   function* runStep(step: Step): Proc<number> {
-    if (step.kind === 'call') return yield* runCall(calls, step);
+    if (step.kind === 'call') return yield* runCall(calls!, step);
     yield local(step.text, undefined, 'step');
     const r = step.kind === 'exporter'
       ? yield* exporter.op(step.op, { trigger: step.trigger })
@@ -85,15 +86,17 @@ export function importerSymmetry(sc: Scenario, bg: readonly { owner?: string }[]
     if (named.size > 1) for (const id of named) tangled.add(id);
     else for (const id of named) threadsOf.get(id)!.push(tid);
   });
+  // background thread ids by owner: they follow the scenario threads
+  const bgOf = new Map<string, number[]>();
+  bg.forEach((b, i) => { if (b.owner !== undefined) bgOf.set(b.owner, [...(bgOf.get(b.owner) ?? []), sc.threads.length + i]); });
   const byShape = new Map<string, string[]>();
   for (const im of sc.importers) {
     if (tangled.has(im.id)) continue;
-    const shape = JSON.stringify([importerKey(im), threadsOf.get(im.id)!.map((tid) => sc.threads[tid]!.steps.map(stepShape)), bg.filter((b) => b.owner === im.id).length]);
+    const shape = JSON.stringify([importerKey(im), threadsOf.get(im.id)!.map((tid) => sc.threads[tid]!.steps.map(stepShape)), bgOf.get(im.id)?.length ?? 0]);
     byShape.set(shape, [...(byShape.get(shape) ?? []), im.id]);
   }
-  const base = sc.threads.length;
   return [...byShape.values()]
     .filter((ids) => ids.length > 1)
-    .map((ids) => ({ importers: ids, threads: ids.map((id) => [...threadsOf.get(id)!, ...bg.flatMap((b, i) => (b.owner === id ? [base + i] : []))]) }))
+    .map((ids) => ({ importers: ids, threads: ids.map((id) => [...threadsOf.get(id)!, ...(bgOf.get(id) ?? [])]) }))
     .filter((c) => c.threads[0]!.length > 0);
 }
