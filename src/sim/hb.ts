@@ -9,18 +9,21 @@
  */
 import { COUNT_DOWN, COUNT_FREE, COUNT_UP, type Op } from './op.ts';
 
+/** The clocks of a join table before its first add. */
+const NO_CLOCKS = new Int32Array(0);
+
 /**
  * One clock per object, the join of a set of events that touched it (the reads since its
  * last write, or the commuting counter steps of one mode since then).
  */
 class JoinTable {
-  private data: Int32Array;
+  // allocated at the first add: most objects are never read without a write between, and
+  // many worlds have no counter steps, so most tables stay empty (a world is built per execution)
+  private data = NO_CLOCKS;
   /** whether object o's join holds any event (checked inline on the hot path) */
   readonly has: boolean[] = [];
 
-  constructor(private readonly width: number) {
-    this.data = new Int32Array(16 * Math.max(1, width));
-  }
+  constructor(private readonly width: number) {}
 
   /** Joins the clock of object `o` (which `has`) into `d` at `base`. */
   joinInto(o: number, d: Int32Array, base: number): void {
@@ -32,7 +35,7 @@ class JoinTable {
   add(o: number, d: Int32Array, base: number): void {
     const w = this.width;
     if ((o + 1) * w > this.data.length) {
-      const grown = new Int32Array(Math.max(this.data.length * 2, (o + 1) * w));
+      const grown = new Int32Array(Math.max(this.data.length * 2, (o + 1) * w, 16 * w));
       grown.set(this.data);
       this.data = grown;
     }

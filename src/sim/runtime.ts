@@ -38,7 +38,7 @@ function opReady(op: Op): boolean {
   return op.enabled === undefined || op.enabled();
 }
 
-/** The clocks of a released world (Runtime.release): nothing. */
+/** The clocks of a world before start() and after release(): nothing. */
 const EMPTY_LOG = new HbLog(0);
 
 /** Thrown inside a thread to stop it, as a kernel BUG stops the offending task. */
@@ -80,7 +80,8 @@ export class Runtime {
   private readonly bySign = new Set<number>();
 
   constructor() {
-    this.hb = new HbLog(0);
+    // start() sizes the clocks once the threads are known
+    this.hb = EMPTY_LOG;
   }
 
   /** A fresh shared object id, named for traces. */
