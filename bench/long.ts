@@ -36,8 +36,13 @@ export function longRun(sc: Scenario, total: number): { marks: LongMark[]; compl
   let lastN = 0;
   const t0 = performance.now();
   let lastT = t0;
-  let gc = new GCProfiler();
-  gc.start();
+  /** A profiler of the pauses from now to the next mark. */
+  const profileGc = () => {
+    const g = new GCProfiler();
+    g.start();
+    return g;
+  };
+  let gc = profileGc();
   const r = checkScenario(sc, {
     maxExecutions: total, shrink: false, prepass: 0,
     progress: (executions) => {
@@ -50,8 +55,7 @@ export function longRun(sc: Scenario, total: number): { marks: LongMark[]; compl
         executions, perSecond: Math.round(((executions - lastN) * 1000) / (now - lastT)), elapsedMs: Math.round(now - t0),
         rssMb: Math.round(mem.rss / 2 ** 20), heapMb: Math.round(mem.heapUsed / 2 ** 20), gcPct: Math.round(gcUs / 10 / (now - lastT)),
       });
-      gc = new GCProfiler();
-      gc.start();
+      gc = profileGc();
       lastN = executions;
       lastT = now;
     },

@@ -30,7 +30,6 @@ function counterWorld(threads: number, locked: boolean) {
   };
 }
 
-
 for (const strategy of ['exhaustive', 'dpor'] as const) {
   test(`${strategy}: a racy counter loses an update under some schedule`, () => {
     const { out } = finals(counterWorld(2, false), strategy);

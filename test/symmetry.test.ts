@@ -84,7 +84,6 @@ function twinYaml(name: string, n: number, k: number, variant: string): string {
   ].join('\n');
 }
 
-
 /** Visible steps of a program (an `inc` is four), to keep `exhaustive` to the small ones. */
 const size = (p: SymProg) => [...p.template.flat().map((o) => o.k === 'inc' ? 4 : 1).map((n) => n * p.groups), ...p.other.map((o) => (o.k === 'inc' ? 4 : 1))].reduce((a, b) => a + b, 0);
 

@@ -39,7 +39,7 @@ export function buildWorld(sc: Scenario, opts: { symmetry?: boolean } = {}): Wor
   }
   owner = undefined;
   // most scenarios have no call step: their worlds, one an execution, skip the call state
-  const calls = sc.threads.some((t) => t.steps.some((s) => s.kind === 'call')) ? newCallEnv(k, rt, exporter, sc.threads) : undefined;
+  const calls = hasCallSteps(sc) ? newCallEnv(k, rt, exporter, sc.threads) : undefined;
   function* runStep(step: Step): Proc<number> {
     if (step.kind === 'call') return yield* runCall(calls!, step);
     yield local(step.text, undefined, 'step');
@@ -61,6 +61,11 @@ export function buildWorld(sc: Scenario, opts: { symmetry?: boolean } = {}): Wor
   return { rt, k, exporter, importers, calls };
 }
 
+/** Whether any thread of the scenario has a `call` step. */
+function hasCallSteps(sc: Scenario): boolean {
+  return sc.threads.some((t) => t.steps.some((s) => s.kind === 'call'));
+}
+
 /** What must be equal for two importers to stand in for each other (importerSymmetry). */
 function importerKey(im: ImporterSpec): string {
   return JSON.stringify([im.driver, im.variant, im.peer2peer, im.pinned, im.speculativeReads ?? null]);
@@ -78,7 +83,7 @@ function stepShape(s: Step): string {
  * (creation order). A scenario with `call` steps has none: a call can reach any object.
  */
 export function importerSymmetry(sc: Scenario, bg: readonly { owner?: string }[]): { importers: string[]; threads: number[][] }[] {
-  if (sc.threads.some((t) => t.steps.some((s) => s.kind === 'call'))) return [];
+  if (hasCallSteps(sc)) return [];
   const threadsOf = new Map<string, number[]>(sc.importers.map((im) => [im.id, []]));
   const tangled = new Set<string>();
   sc.threads.forEach((t, tid) => {
