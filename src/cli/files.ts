@@ -1,8 +1,10 @@
 /** Finding and reading scenario files for the CLI. */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../scenario/errors.ts';
+import { checkFileSize } from '../scenario/document.ts';
+import { LIMITS } from '../scenario/limits.ts';
 import { parseScenario } from '../scenario/load.ts';
 import type { Scenario } from '../scenario/types.ts';
 
@@ -30,14 +32,33 @@ export function displayPath(file: string): string {
   return r.startsWith('..') ? file : r;
 }
 
-/** Reads and validates one scenario file; a file that cannot be read is an input error. */
+/**
+ * Reads and validates one scenario file; a file that cannot be read is an input error.
+ * A file over LIMITS.fileBytes is refused after reading only that much of it.
+ */
 export function loadScenario(file: string): Scenario {
   let text: string;
+  let bytes: number;
   try {
-    text = readFileSync(file, 'utf8');
+    const fd = openSync(file, 'r');
+    try {
+      bytes = fstatSync(fd).size;
+      const buf = Buffer.alloc(Math.min(bytes, LIMITS.fileBytes));
+      let got = 0;
+      while (got < buf.length) {
+        const n = readSync(fd, buf, got, buf.length - got, null);
+        if (n === 0) break;
+        got += n;
+      }
+      text = buf.subarray(0, got).toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : `cannot be read (${(e as Error).message})`;
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${(e as Error).message})`;
     throw new InputError([{ file: displayPath(file), line: 0, col: 0, path: '', message: why }]);
   }
+  checkFileSize(text, bytes, displayPath(file));
   return parseScenario(text, displayPath(file));
 }

@@ -5,21 +5,22 @@
  */
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from 'yaml';
+import { isMap, isScalar, type Node } from 'yaml';
 import { findExporter, findImporter, EXPORTERS, IMPORTERS } from '../drivers/catalogue.ts';
 import type { DriverInfo, ExporterOp, ImporterOp, RevokeTrigger } from '../drivers/types.ts';
 import { PROPERTIES, type PropertyId } from '../sim/violation.ts';
+import { scenarioDocument } from './document.ts';
 import { didYouMean, InputError, type InputIssue } from './errors.ts';
-import { ScenarioSchema } from './schema.ts';
+import { LIMITS } from './limits.ts';
+import { fieldNames, ScenarioSchema } from './schema.ts';
 import { checkCallNames, parseCallStep } from './calls.ts';
 import type { ImporterSpec, Scenario, Step } from './types.ts';
 
-const EXPORTER_OPS: readonly ExporterOp[] = ['revoke', 'unrevoke', 'evict', 'unplug', 'close'];
-const IMPORTER_OPS: readonly ImporterOp[] = ['import', 'dma', 'remap', 'release'];
-const TRIGGERS: readonly RevokeTrigger[] = ['mem-disable', 'flr', 'reset', 'hot-reset', 'd3'];
-
-/** Limits beyond which no search could finish. */
-export const LIMITS = { importers: 6, threads: 8, steps: 32, count: 8 } as const;
+// The ops a scenario can name are the ones some driver of the catalogue declares.
+const EXPORTER_OPS = [...new Set(EXPORTERS.flatMap((d) => d.ops))] as readonly ExporterOp[];
+const IMPORTER_OPS = [...new Set(IMPORTERS.flatMap((d) => d.ops))] as readonly ImporterOp[];
+// RevokeTrigger is only a type: the Record makes the compiler reject a missing or extra name.
+const TRIGGERS = Object.keys({ 'mem-disable': 0, flr: 0, reset: 0, 'hot-reset': 0, d3: 0 } satisfies Record<RevokeTrigger, 0>) as readonly RevokeTrigger[];
 
 type PathItem = string | number;
 
@@ -32,22 +33,22 @@ function pathText(path: readonly PathItem[]): string {
 function describe(x: unknown): string {
   if (x === null || x === undefined) return 'nothing';
   if (typeof x === 'string') return `"${x}"`;
-  if (Array.isArray(x)) return 'a list';
-  if (typeof x === 'object') return 'a map';
+  if (Array.isArray(x)) return x.length ? `a list of ${x.length}` : 'an empty list';
+  if (typeof x === 'object') return Object.keys(x).length ? 'a map' : 'an empty map';
   return `${typeof x} ${String(x)}`;
 }
 
-/** Parses and validates scenario text; throws InputError listing every problem. */
+/**
+ * Parses and validates scenario text; throws InputError listing every problem (the size
+ * limits of limits.ts stop at the first, before the YAML is parsed).
+ */
 export function parseScenario(text: string, file: string): Scenario {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const { doc, lc, raw } = scenarioDocument(text, file);
   const issues: InputIssue[] = [];
   const at = (offset: number, path: readonly PathItem[], message: string) => {
     const { line, col } = lc.linePos(offset);
     issues.push({ file, line, col, path: pathText(path), message });
   };
-  for (const e of doc.errors) at(e.pos[0], [], `YAML syntax error: ${e.message.split('\n')[0]}`);
-  if (issues.length) throw new InputError(issues);
   const nodeAt = (path: readonly PathItem[]): Node | null => {
     for (let n = path.length; n >= 0; n--) {
       const node = n === 0 ? doc.contents : (doc.getIn(path.slice(0, n), true) as Node | undefined);
@@ -65,33 +66,12 @@ export function parseScenario(text: string, file: string): Scenario {
     atPath(path, message);
   };
 
-  // A `? [..]` or `? {..}` key has no field name; yaml would stringify it with a warning.
-  visit(doc, {
-    Pair(_, pair) {
-      if (pair.key === null || isScalar(pair.key)) return;
-      const key = pair.key as Node;
-      at(key.range?.[0] ?? 0, [], `expected a field name as key, found ${isSeq(key) ? 'a list' : isAlias(key) ? 'an alias' : 'a map'}`);
-    },
-    Alias(_, alias) {
-      if (!alias.resolve(doc)) at(alias.range?.[0] ?? 0, [], `alias *${alias.source} names no anchor (&${alias.source}) defined before it`);
-    },
-  });
-  if (issues.length) throw new InputError(issues);
-
-  let raw: unknown;
-  try {
-    raw = doc.toJS();
-  } catch (e) {
-    // What yaml refuses while building values (e.g. an alias bomb) is still the file's fault.
-    at(0, [], `YAML error: ${e instanceof Error ? e.message : String(e)}`);
-    throw new InputError(issues);
-  }
   const parsed = v.safeParse(ScenarioSchema, raw);
   if (!parsed.success) {
     for (const issue of parsed.issues) {
       const path = (issue.path ?? []).map((p) => p.key as PathItem);
       if (issue.type === 'strict_object' && issue.input !== undefined) {
-        keyAt(path, `unknown key "${String(path[path.length - 1])}"${didYouMean(String(path[path.length - 1]), knownKeys(path))}`);
+        keyAt(path, `unknown key "${String(path[path.length - 1])}"${didYouMean(String(path[path.length - 1]), fieldNames(path.slice(0, -1)))}`);
       } else if (issue.input === undefined) {
         atPath(path, `missing required field "${String(path[path.length - 1])}"`);
       } else {
@@ -147,8 +127,12 @@ export function parseScenario(text: string, file: string): Scenario {
   const threads = s.threads.map((t, ti) => {
     if (names.has(t.name)) atPath(['threads', ti, 'name'], `thread name "${t.name}" is used twice`);
     names.add(t.name);
-    if (t.steps.length > LIMITS.steps) atPath(['threads', ti, 'steps'], `at most ${LIMITS.steps} steps a thread, found ${t.steps.length}`);
     const steps: Step[] = [];
+    // the steps of an overlong thread are not judged one by one: the limit is the problem
+    if (t.steps.length > LIMITS.steps) {
+      atPath(['threads', ti, 'steps'], `at most ${LIMITS.steps} steps a thread, found ${t.steps.length}`);
+      return { name: t.name, steps };
+    }
     t.steps.forEach((st, si) => {
       const step = parseStep(st, ['threads', ti, 'steps', si]);
       if (step) steps.push(step);
@@ -239,21 +223,6 @@ export function parseScenario(text: string, file: string): Scenario {
     exporter: { driver: exp!.name, variant: exporterVariant }, importers, threads, expect,
     check: { preemptions: s.check?.preemptions, maxExecutions: s.check?.['max-executions'] },
   };
-}
-
-function knownKeys(path: readonly PathItem[]): string[] {
-  const parent = path.slice(0, -1).filter((p) => typeof p === 'string');
-  const last = parent[parent.length - 1];
-  switch (last) {
-    case undefined: return Object.keys(ScenarioSchema.entries);
-    case 'exporter': return ['driver', 'variant'];
-    case 'importers': return ['id', 'driver', 'variant', 'peer2peer', 'pinned', 'speculative-reads'];
-    case 'threads': return ['name', 'steps'];
-    case 'expect': return ['verdict', 'property'];
-    case 'check': return ['preemptions', 'max-executions'];
-    case 'config': return ['move-notify'];
-    default: return [];
-  }
 }
 
 export function contentHash(text: string): string {

@@ -35,3 +35,32 @@ export const ScenarioSchema = v.strictObject({
 });
 
 export type ScenarioInput = v.InferOutput<typeof ScenarioSchema>;
+
+/** The parts of a valibot schema that lead to the fields of an object. */
+interface SchemaNode {
+  readonly type: string;
+  readonly entries?: Readonly<Record<string, SchemaNode>>;
+  readonly wrapped?: SchemaNode;
+  readonly item?: SchemaNode;
+  readonly pipe?: readonly SchemaNode[];
+}
+
+function objectOf(s: SchemaNode | undefined): SchemaNode | undefined {
+  while (s) {
+    if (s.type === 'optional') s = s.wrapped;
+    else if (s.type === 'array') s = s.item;
+    else if (s.pipe && s.pipe[0] !== s) s = s.pipe[0];
+    else return s;
+  }
+  return undefined;
+}
+
+/**
+ * The field names the schema allows in the object at @path (list indices are skipped),
+ * for "did you mean": read from the schema so that a new field needs no second list.
+ */
+export function fieldNames(path: readonly (string | number)[]): string[] {
+  let s = objectOf(ScenarioSchema as unknown as SchemaNode);
+  for (const p of path) if (typeof p === 'string') s = objectOf(s?.entries?.[p]);
+  return Object.keys(s?.entries ?? {});
+}
