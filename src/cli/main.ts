@@ -10,12 +10,12 @@ import { VERSION } from '../check/result.ts';
 import { runSchedule, ScheduleMismatch } from '../check/replay.ts';
 import { parseToken } from '../check/token.ts';
 import { EXPORTERS, IMPORTERS } from '../drivers/catalogue.ts';
-import { RULES } from '../kernel/rules.ts';
 import { formatTimeline } from '../report/timeline.ts';
 import { cmdMatrix, cmdReport, type MatrixFlags, type ReportFlags } from './report-cmds.ts';
 import { InputError } from '../scenario/errors.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { PROPERTY_DOCS } from './properties.ts';
+import { RULE_BOOK } from './rule-book.ts';
 import { bundledDir, loadScenario, scenarioFiles } from './files.ts';
 import { cmdCheck, cmdMerge, color, parseShard, UsageError, type CheckFlags } from './check-cmd.ts';
 
@@ -78,27 +78,35 @@ function cmdReplay(arg: string, json: boolean): number {
   return runAndPrint(sc, scheduleFor(sc, token), json);
 }
 
-function cmdList(what: string): number {
+/** `list drivers|properties|scenarios|rules`: the catalogue, as text or (--json) as data. */
+function cmdList(what: string, json: boolean): number {
   const out: string[] = [];
+  let data: unknown;
   if (what === 'drivers') {
+    data = [...EXPORTERS, ...IMPORTERS].map((d) => ({ name: d.name, role: d.role, description: d.description, source: d.source, variants: d.variants }));
     for (const d of [...EXPORTERS, ...IMPORTERS]) {
       out.push(`${d.name} (${d.role}): ${d.description}`, `    source: ${d.source}`);
       for (const v of d.variants) out.push(`    ${v.name.padEnd(24)} ${v.description}`);
     }
   } else if (what === 'properties') {
+    data = Object.entries(PROPERTY_DOCS).map(([id, text]) => ({ id, text }));
     for (const [id, text] of Object.entries(PROPERTY_DOCS)) out.push(`${id.padEnd(22)} ${text}`);
   } else if (what === 'scenarios') {
-    for (const f of scenarioFiles([bundledDir()])) {
-      const sc = loadScenario(f);
-      out.push(`${sc.name.padEnd(36)} ${sc.expect ? `${sc.expect.verdict}${sc.expect.properties.length ? ` ${sc.expect.properties.join('|')}` : ''}` : 'safe'}  ${sc.description.trim()}`);
-    }
+    const list = scenarioFiles([bundledDir()]).map(loadScenario);
+    data = list.map((sc) => ({ name: sc.name, file: sc.file, expect: sc.expect, description: sc.description.trim() }));
+    for (const sc of list) out.push(`${sc.name.padEnd(36)} ${sc.expect ? `${sc.expect.verdict}${sc.expect.properties.length ? ` ${sc.expect.properties.join('|')}` : ''}` : 'safe'}  ${sc.description.trim()}`);
   } else if (what === 'rules') {
-    for (const r of RULES) {
-      const m = r.modelled === true ? 'modelled' : r.modelled === 'driver' ? 'drivers ' : 'not modelled';
-      out.push(`${r.id.padEnd(5)} ${m.padEnd(12)} ${r.text}`, `      source: ${r.source}`, `      ${r.modelled === false ? 'why' : 'where'}: ${r.where}`);
+    const width = Math.max(...RULE_BOOK.flatMap((g) => g.rules.map((r) => r.id.length))) + 1;
+    data = RULE_BOOK.flatMap((g) => g.rules.map((r) => ({ id: r.id, group: g.title, modelled: r.modelled, text: r.text, source: r.source, [r.modelled === false ? 'why' : 'where']: r.where })));
+    for (const g of RULE_BOOK) {
+      out.push(`# ${g.title}`);
+      for (const r of g.rules) {
+        const m = r.modelled === true ? 'modelled' : r.modelled === 'driver' ? 'drivers ' : 'not modelled';
+        out.push(`${r.id.padEnd(width)} ${m.padEnd(12)} ${r.text}`, `${' '.repeat(width + 1)}source: ${r.source}`, `${' '.repeat(width + 1)}${r.modelled === false ? 'why' : 'where'}: ${r.where}`);
+      }
     }
   } else throw new UsageError(`unknown list "${what}": expected drivers, properties, scenarios or rules`);
-  process.stdout.write(out.join('\n') + '\n');
+  process.stdout.write(json ? JSON.stringify(data, null, 2) + '\n' : out.join('\n') + '\n');
   return 0;
 }
 
@@ -186,7 +194,8 @@ async function main(argv: string[]): Promise<number> {
     .command('list')
     .description('the catalogue: drivers, properties, scenarios or rules')
     .argument('<what>')
-    .action((what: string) => { code = cmdList(what); });
+    .option('--json', 'print the list as JSON')
+    .action((what: string, flags: { json?: boolean }) => { code = cmdList(what, flags.json === true); });
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
