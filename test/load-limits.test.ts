@@ -46,6 +46,11 @@ test('loadScenario refuses a file over the limit from its size (it reads only th
   assert.equal(r.status, 2);
   assert.match(r.stderr, /huge\.yaml:6:\d+: the file has .* 1,048,576 bytes \(1 MiB\)/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
+  // a pipe has no size: one byte past the limit is enough to refuse it
+  // (through the shell: node's own stdin pipe is a socket, which /dev/stdin cannot open)
+  const piped = spawnSync('sh', ['-c', `cat '${file}' | '${process.execPath}' bin/dmabuf-lab.cjs check /dev/stdin`], { encoding: 'utf8' });
+  assert.equal(piped.status, 2);
+  assert.match(piped.stderr, /^\/dev\/stdin:6:\d+: the file has more than 1,048,576 bytes \(1 MiB\), over the limit/m);
 });
 
 test('a file under 1 MiB with more list items than a scenario can hold is refused at the entry that passes the limit', () => {

@@ -39,18 +39,23 @@ export function displayPath(file: string): string {
 export function loadScenario(file: string): Scenario {
   let text: string;
   let bytes: number;
+  let exact: boolean;
   try {
     const fd = openSync(file, 'r');
     try {
-      bytes = fstatSync(fd).size;
-      const buf = Buffer.alloc(Math.min(bytes, LIMITS.fileBytes));
+      // one byte past the limit tells a pipe (no size) that is too long
+      const cap = LIMITS.fileBytes + 1;
+      const chunks: Buffer[] = [];
       let got = 0;
-      while (got < buf.length) {
-        const n = readSync(fd, buf, got, buf.length - got, null);
-        if (n === 0) break;
-        got += n;
+      for (let n = -1; n !== 0 && got < cap; got += n) {
+        const buf = Buffer.alloc(Math.min(1 << 16, cap - got));
+        n = readSync(fd, buf, 0, buf.length, null);
+        chunks.push(buf.subarray(0, n));
       }
-      text = buf.subarray(0, got).toString('utf8');
+      const st = fstatSync(fd);
+      exact = st.isFile() || got < cap;
+      bytes = st.isFile() ? Math.max(st.size, got) : got;
+      text = Buffer.concat(chunks).toString('utf8');
     } finally {
       closeSync(fd);
     }
@@ -59,6 +64,6 @@ export function loadScenario(file: string): Scenario {
     const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${(e as Error).message})`;
     throw new InputError([{ file: displayPath(file), line: 0, col: 0, path: '', message: why }]);
   }
-  checkFileSize(text, bytes, displayPath(file));
+  checkFileSize(text, bytes, displayPath(file), exact);
   return parseScenario(text, displayPath(file));
 }

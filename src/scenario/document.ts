@@ -18,12 +18,12 @@ export interface ScenarioDocument {
 /**
  * Refuses a file of @bytes bytes over LIMITS.fileBytes, at the character where the limit
  * falls in @text (the file's text or its first LIMITS.fileBytes bytes: a reader need not
- * read a huge file to refuse it).
+ * read a huge file to refuse it). Not @exact: a pipe, of which only @bytes were read.
  */
-export function checkFileSize(text: string, bytes: number, file: string): void {
+export function checkFileSize(text: string, bytes: number, file: string, exact = true): void {
   if (bytes <= LIMITS.fileBytes) return;
   const at = Buffer.from(text).subarray(0, LIMITS.fileBytes).toString().length;
-  throw new InputError([{ file, ...positionOf(text, at), path: '', message: `the file has ${bytesText(bytes)}, over the limit of a scenario file, ${bytesText(LIMITS.fileBytes)}, which falls here; refused before parsing` }]);
+  throw new InputError([{ file, ...positionOf(text, at), path: '', message: `the file has ${exact ? '' : 'more than '}${bytesText(exact ? bytes : LIMITS.fileBytes)}, over the limit of a scenario file, ${bytesText(LIMITS.fileBytes)}, which falls here; refused before parsing` }]);
 }
 
 /** Characters YAML does not allow in a stream (C0/C1 controls but tab, LF, CR, NEL; DEL), or U+FFFD from bytes that were not UTF-8. */
