@@ -10,6 +10,7 @@ import { dmaBufPut, type DmaBuf, type DmaBufAttachment, type DmaBufAttachOps } f
 import { ERRNO } from '../kernel/errno.ts';
 import { dmaFenceContextAlloc, dmaFenceInit, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from '../kernel/fence.ts';
 import type { Kernel } from '../kernel/kernel.ts';
+import { dmaResvLock, dmaResvUnlock } from '../kernel/resv.ts';
 import { newEngine, submitJob, type DmaEngine, type DmaJob } from '../hw/engine.ts';
 import type { DriverEnv, ExporterInstance, ImporterInstance } from './types.ts';
 
@@ -100,6 +101,14 @@ export function* serialised(b: ImporterBase, body: Proc<number>): Proc<number> {
   yield* mutexLock(b.k.rt, b.opLock);
   const r = yield* body;
   yield* mutexUnlock(b.k.rt, b.opLock);
+  return r;
+}
+
+/** Runs `body` with the buffer's reservation lock held (a remap: R38 wants it held). */
+export function* resvLocked(b: { readonly k: Kernel; readonly buf: DmaBuf }, body: Proc<number>): Proc<number> {
+  yield* dmaResvLock(b.k, b.buf.resv);
+  const r = yield* body;
+  yield* dmaResvUnlock(b.k, b.buf.resv);
   return r;
 }
 

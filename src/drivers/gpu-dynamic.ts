@@ -13,7 +13,7 @@ import { dmaBufMapAttachment, dmaBufPin, dmaBufUnmapAttachment, dmaBufUnpin } fr
 import { dmaResvAddFence, dmaResvFences, dmaResvLock, dmaResvReserveFences, dmaResvUnlock, DmaResvUsage } from '../kernel/resv.ts';
 import { engineThread, prefetchThread, submitJob } from '../hw/engine.ts';
 import { judgeSubmission } from '../hw/oracle.ts';
-import { detachAndPut, getAndAttach, importerBase, serialised } from './common.ts';
+import { detachAndPut, getAndAttach, importerBase, resvLocked, serialised } from './common.ts';
 import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance, ImporterOp } from './types.ts';
 
 /** Variant switches (rule book §5.3), each citing its source. */
@@ -213,10 +213,7 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
   /** The scenario's `remap`: R38 under the resv if the last mapping was invalidated. */
   function* doRemap(): Proc<number> {
     if (!st.a) return -ERRNO.ENOENT;
-    yield* dmaResvLock(k, buf.resv);
-    const r = yield* ensureMapped();
-    yield* dmaResvUnlock(k, buf.resv);
-    return r;
+    return yield* resvLocked(b, ensureMapped());
   }
 
   return {

@@ -15,7 +15,7 @@ import { dmaResvLock, dmaResvUnlock, dmaResvWaitTimeout, DmaResvUsage } from '..
 import { engineThread, prefetchThread } from '../hw/engine.ts';
 import { accessFootprint, judgeAccess, judgeSubmission, type Access } from '../hw/oracle.ts';
 import type { MemRegion } from '../hw/region.ts';
-import { detachAndPut, getAndAttach, importerBase, serialised, submitPrivate } from './common.ts';
+import { detachAndPut, getAndAttach, importerBase, resvLocked, serialised, submitPrivate } from './common.ts';
 import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance } from './types.ts';
 
 interface OdpSwitches {
@@ -102,10 +102,7 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
 
   function* prefetch(): Proc<number> {
     if (!st.a) return -ERRNO.ENOENT;
-    yield* dmaResvLock(k, buf.resv);
-    const r = yield* mapAndProgram();
-    yield* dmaResvUnlock(k, buf.resv);
-    return r;
+    return yield* resvLocked(b, mapAndProgram());
   }
 
   /**
