@@ -1,7 +1,8 @@
 // dma-fence rules R1-R15, one test (or more) per rule, as call-step scenarios.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dmaFenceContextAlloc, dmaFenceInit, dmaFenceSignal, dmaFenceWait } from '../src/kernel/fence.ts';
+import { explore } from '../src/check/explore.ts';
+import { dmaFenceAddCallback, dmaFenceContextAlloc, dmaFenceInit, dmaFenceSignal, dmaFenceWait, type FenceCallback } from '../src/kernel/fence.ts';
 import { newKernel } from '../src/kernel/kernel.ts';
 import { Runtime } from '../src/sim/runtime.ts';
 import { c, fence, model, rejects, safe, violates } from './kernel-util.ts';
@@ -46,9 +47,38 @@ test('R4 [landed] dma_fence_check_and_signal; absent before', () => {
   rejects({ t: [fence('f1'), c('dma_fence_check_and_signal', { fence: 'f1' })] }, /does not exist in kernel v3/, { kernel: 'v3' });
 });
 
-test('R4 callbacks run once, at the signal, in the signalling thread', () => {
+test('R4 the signal consumes the queued callbacks: remove_callback afterwards finds neither (0)', () => {
   safe({ t: [fence('f1'), c('dma_fence_add_callback', { fence: 'f1' }, 0, 'cb1'), c('dma_fence_add_callback', { fence: 'f1' }, 0, 'cb2'),
     c('dma_fence_signal', { fence: 'f1' }), c('dma_fence_remove_callback', { fence: 'f1', cb: 'cb1' }, 0), c('dma_fence_remove_callback', { fence: 'f1', cb: 'cb2' }, 0)] });
+});
+
+test('R4 in every schedule, each queued callback runs once, in registration order, inside the first signal\'s step, in the signalling thread', () => {
+  let runs = 0;
+  explore(() => {
+    const rt = new Runtime();
+    const k = newKernel(rt, 'landed');
+    const f = dmaFenceInit(k, 'f1', dmaFenceContextAlloc(k, 1), 1, 'signaller');
+    const ran: { cb: string; thread: string; event: number }[] = [];
+    const cb = (name: string): FenceCallback => ({ name, ran: false, fence: null, func: () => { ran.push({ cb: name, thread: rt.currentName, event: rt.events.length - 1 }); } });
+    const added: string[] = [];
+    rt.spawn('adder', function* () {
+      for (const x of [cb('cb1'), cb('cb2')]) if ((yield* dmaFenceAddCallback(k, f, x)) === 0) added.push(x.name);
+    });
+    rt.spawn('signaller', function* () { yield* dmaFenceSignal(k, f); yield* dmaFenceSignal(k, f); });
+    rt.atEnd(() => {
+      runs++;
+      assert.deepEqual(ran.map((r) => r.cb), added, 'every callback queued before the signal, once, in order');
+      for (const r of ran) {
+        assert.equal(r.thread, 'signaller', `${r.cb} ran in ${r.thread}`);
+        const ev = rt.events[r.event]!;
+        assert.equal(ev.op.label, 'dma_fence_signal');
+        assert.equal(rt.events.findIndex((e) => e.op.label === 'dma_fence_signal'), r.event, `${r.cb} ran at the first signal`);
+      }
+    });
+    rt.start();
+    return rt;
+  }, { strategy: 'exhaustive' }, () => false);
+  assert.ok(runs >= 3, `explored ${runs} schedules`);
 });
 
 test('R5 dma_fence_set_error: before the signal only, negative errno only', () => {

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { runSchedule } from '../src/check/replay.ts';
 import { parseToken } from '../src/check/token.ts';
-import { findImporter } from '../src/drivers/catalogue.ts';
 import { parseScenario } from '../src/scenario/load.ts';
 import { matrixMarkdown, matrixText } from '../src/report/matrix-format.ts';
 import { MATRIX_DEFAULTS, MATRIX_SCENARIOS, runMatrix, type MatrixRow } from '../src/report/matrix.ts';
@@ -23,7 +22,7 @@ const cell = (rows: readonly MatrixRow[], exp: string, imp: string, scenario: st
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'dmabuf-lab-matrix-'));
-const importers = ['gpu-dynamic/correct', ...(findImporter('rdma-pinned') ? ['rdma-pinned/correct'] : [])];
+const importers = ['gpu-dynamic/correct', 'rdma-pinned/correct'];
 const rows = runMatrix({ exporters: ['vfio-pci/correct', 'vfio-pci/v2-no-wait'], importers, writeDir: dir });
 
 test('v2-no-wait x gpu-dynamic fails with dma-after-revoke when DMA is in flight', () => {
@@ -42,7 +41,7 @@ test('correct x gpu-dynamic is safe in every revoke scenario', () => {
   }
 });
 
-test('vfio-pci correct x rdma-pinned is refused at attach, and remap is n/a for it', { skip: findImporter('rdma-pinned') ? false : 'no rdma-pinned driver yet' }, () => {
+test('vfio-pci correct x rdma-pinned is refused at attach (and so with DMA in flight), and remap is n/a for it', () => {
   const c = cell(rows, 'vfio-pci/correct', 'rdma-pinned/correct', 'attach');
   assert.equal(c.verdict, 'refused');
   assert.match(c.note ?? '', /^-E[A-Z]+$/);

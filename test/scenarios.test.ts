@@ -70,8 +70,15 @@ test('every driver and variant of the catalogue appears in a bundled scenario', 
   assert.deepEqual(all.filter((x) => !used.has(x)), []);
 });
 
-test('the fixed revoke is safe with the unmap wait and unsafe without it (same schedule bound)', () => {
+test('b1-vfio-revoke-fixed is safe in a complete search with the unmap wait, and dma-after-revoke with the revokes that skip it (no-unmap-wait, v2-no-wait)', () => {
   const sc = loadScenario('scenarios/b1-vfio-revoke-fixed.yaml');
-  const buggy = { ...sc, exporter: { driver: 'vfio-pci', variant: 'v2-no-wait' } };
-  assert.equal(checkScenario(buggy).verdict, 'violation');
+  assert.equal(sc.exporter.variant, 'correct');
+  const fixed = checkScenario(sc);
+  assert.equal(fixed.verdict, 'safe');
+  assert.equal(fixed.complete, true);
+  for (const variant of ['no-unmap-wait', 'v2-no-wait']) {
+    const buggy = checkScenario({ ...sc, exporter: { ...sc.exporter, variant } });
+    assert.equal(buggy.verdict, 'violation', variant);
+    assert.equal(buggy.violation?.property, 'dma-after-revoke', variant);
+  }
 });

@@ -27,6 +27,7 @@
 import { performance } from 'node:perf_hooks';
 import { eventsDependent, opsDependent, type Op } from '../sim/op.ts';
 import type { Runtime } from '../sim/runtime.ts';
+import { defaultChoice } from './policy.ts';
 import { analyzeRaces, lowestBit, noteWaits, type RaceRecorder, type Wait } from './races.ts';
 
 /**
@@ -173,7 +174,7 @@ export function explore(
       if (avail === 0) { blocked = true; break; }
       const below = stack.length ? stack[stack.length - 1]! : undefined;
       const prev = below ? below.chosen : -1;
-      const p = prev >= 0 && avail & (1 << prev) ? prev : opts.mirror ? 31 - Math.clz32(avail) : lowestBit(avail);
+      const p = defaultChoice(avail, prev, opts.mirror);
       const preempt = prev >= 0 && en & (1 << prev) && p !== prev ? 1 : 0;
       const preemptions = (below ? below.preemptions : 0) + preempt;
       const branch = (avail & (avail - 1)) !== 0;

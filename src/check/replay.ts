@@ -1,11 +1,11 @@
 /**
  * One execution under a given schedule (`run`, `replay`): the choices of the token, then,
- * if the world is not finished, the default policy (keep running the current thread,
- * else the lowest runnable one), which is also the first schedule every search takes.
+ * if the world is not finished, the default policy (policy.ts).
  */
 import { buildWorld } from '../scenario/world.ts';
 import type { Scenario } from '../scenario/types.ts';
 import type { Runtime } from '../sim/runtime.ts';
+import { defaultChoice } from './policy.ts';
 
 export class ScheduleMismatch extends Error {}
 
@@ -24,15 +24,15 @@ export function runSchedule(sc: Scenario, schedule: readonly number[]): { rt: Ru
 }
 
 /**
- * Runs the world to its end under the default policy (keep running the last thread, else
- * the lowest runnable one), appending the choices to `taken`, then ends the execution.
+ * Runs the world to its end under the default policy (defaultChoice), appending the
+ * choices to `taken`, then ends the execution.
  */
 export function runToEnd(rt: Runtime, taken: number[]): void {
   for (;;) {
     const en = rt.enabledMask();
     if (!en) break;
     const prev = taken.length ? taken[taken.length - 1]! : -1;
-    const p = prev >= 0 && en & (1 << prev) ? prev : 31 - Math.clz32(en & -en);
+    const p = defaultChoice(en, prev);
     rt.step(p);
     taken.push(p);
   }

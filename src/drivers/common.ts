@@ -5,11 +5,12 @@
  */
 import { mutexLock, mutexUnlock, newMutex, type Mutex } from '../sim/mutex.ts';
 import { OpKind, type Proc } from '../sim/op.ts';
-import { dmaBufDynamicAttach } from '../kernel/attach.ts';
+import { dmaBufDetach, dmaBufDynamicAttach } from '../kernel/attach.ts';
 import { dmaBufPut, type DmaBuf, type DmaBufAttachment, type DmaBufAttachOps } from '../kernel/dma-buf.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { dmaFenceContextAlloc, dmaFenceInit, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from '../kernel/fence.ts';
 import type { Kernel } from '../kernel/kernel.ts';
+import { dmaResvLock, dmaResvUnlock } from '../kernel/resv.ts';
 import { newEngine, submitJob, type DmaEngine, type DmaJob } from '../hw/engine.ts';
 import type { DriverEnv, ExporterInstance, ImporterInstance } from './types.ts';
 
@@ -58,16 +59,28 @@ export function* dmaBufGetFd(b: { readonly buf: DmaBuf }, exp: ExporterInstance)
 }
 
 /**
- * The start of a dynamic importer's `import`: the fd reference, then R33 with the
- * importer's ops; a refused attach drops the reference again. Returns the attachment or
+ * The start of an importer's `import`: the fd reference, then R33 with the importer's ops
+ * (R34 with null); a refused attach drops the reference again. Returns the attachment or
  * a negative errno.
  */
-export function* getAndAttach(b: ImporterBase, exp: ExporterInstance, dev: string, ops: DmaBufAttachOps, priv: unknown): Proc<DmaBufAttachment | number> {
+export function* getAndAttach(b: ImporterBase, exp: ExporterInstance, dev: string, ops: DmaBufAttachOps | null, priv: unknown): Proc<DmaBufAttachment | number> {
   const g = yield* dmaBufGetFd(b, exp);
   if (g < 0) return g;
   const a = yield* dmaBufDynamicAttach(b.k, b.buf, dev, ops, priv, b.slot);
   if (typeof a === 'number') yield* dmaBufPut(b.k, b.buf);
   return a;
+}
+
+/**
+ * The end of every importer's release and of an import it undoes: R35 detach (resv not
+ * held), then the fd reference is dropped (R31), then `forget` clears the importer's own
+ * record of the attachment. Returns 0.
+ */
+export function* detachAndPut(b: { readonly k: Kernel; readonly buf: DmaBuf }, a: DmaBufAttachment, forget?: () => void): Proc<number> {
+  yield* dmaBufDetach(b.k, b.buf, a);
+  yield* dmaBufPut(b.k, b.buf);
+  forget?.();
+  return 0;
 }
 
 /** Queues one transfer whose completion fence the importer keeps to itself. */
@@ -91,16 +104,25 @@ export function* serialised(b: ImporterBase, body: Proc<number>): Proc<number> {
   return r;
 }
 
+/** Runs `body` with the buffer's reservation lock held (a remap: R38 wants it held). */
+export function* resvLocked(b: { readonly k: Kernel; readonly buf: DmaBuf }, body: Proc<number>): Proc<number> {
+  yield* dmaResvLock(b.k, b.buf.resv);
+  const r = yield* body;
+  yield* dmaResvUnlock(b.k, b.buf.resv);
+  return r;
+}
+
 /**
  * The scenario ops of an importer that can import, submit and release but not remap
  * (rule book §5 table: iommufd, rdma-pinned, static), each serialised on the importer.
  */
 export function importDmaRelease(
-  b: ImporterBase, dev: string,
+  b: ImporterBase, dev: string, attachOps: DmaBufAttachOps | null,
   ops: { doImport: () => Proc<number>; doDma: (count: number, write: boolean) => Proc<number>; doRelease: () => Proc<number> },
 ): ImporterInstance {
   return {
     id: dev,
+    attachOps,
     *op(name, args): Proc<number> {
       switch (name) {
         case 'import': return yield* serialised(b, ops.doImport());

@@ -4,18 +4,16 @@
  * xe_dma_buf.c:xe_dma_buf_move_notify)
  */
 import { retireWork, sharedWrite, waitOp, waitUntil } from '../sim/completion.ts';
-import { mutexLock, mutexUnlock, newMutex } from '../sim/mutex.ts';
 import { local, OpKind, type Proc } from '../sim/op.ts';
-import { dmaBufDetach, dmaBufDynamicAttach } from '../kernel/attach.ts';
-import { dmaBufPut, type DmaBufAttachment, type DmaBufAttachOps, type SgTable } from '../kernel/dma-buf.ts';
+import type { DmaBufAttachment, DmaBufAttachOps, SgTable } from '../kernel/dma-buf.ts';
 import { ERRNO } from '../kernel/errno.ts';
-import { dmaFenceContextAlloc, dmaFenceInit, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from '../kernel/fence.ts';
+import { dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from '../kernel/fence.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import { dmaBufMapAttachment, dmaBufPin, dmaBufUnmapAttachment, dmaBufUnpin } from '../kernel/mapping.ts';
 import { dmaResvAddFence, dmaResvFences, dmaResvLock, dmaResvReserveFences, dmaResvUnlock, DmaResvUsage } from '../kernel/resv.ts';
-import { engineThread, newEngine, prefetchThread, submitJob } from '../hw/engine.ts';
+import { engineThread, prefetchThread, submitJob } from '../hw/engine.ts';
 import { judgeSubmission } from '../hw/oracle.ts';
-import { dmaBufGetFd } from './common.ts';
+import { detachAndPut, getAndAttach, importerBase, resvLocked, serialised } from './common.ts';
 import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance, ImporterOp } from './types.ts';
 
 /** Variant switches (rule book §5.3), each citing its source. */
@@ -47,7 +45,6 @@ interface GpuImporter {
   valid: boolean;
   /** job fences not yet known to be signalled */
   jobFences: DmaFence[];
-  seqno: number;
   /** pinned at import (key `pinned`, D-GPUI-5) */
   pinned: boolean;
   /** tables whose invalidate callback ran (P3(a) observer; written and read under resv) */
@@ -58,22 +55,19 @@ interface GpuImporter {
 
 function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): ImporterInstance {
   const { k, rt } = env;
-  const buf = exp.buf;
-  const dev = cfg.id;
   const sw = SWITCHES[cfg.variant]!;
-  const st: GpuImporter = { a: null, table: null, valid: false, jobFences: [], seqno: 0, pinned: false, notified: new Set(), closing: false };
+  const b = importerBase(env, cfg.id, exp);
+  const { buf, dev, engine, slot, newFence } = b;
+  const st: GpuImporter = { a: null, table: null, valid: false, jobFences: [], pinned: false, notified: new Set(), closing: false };
   const remap = { id: rt.newObject(`${dev}.remap-work`), pending: false, running: false };
-  const opLock = newMutex(rt, `${dev}.ops`, 'importer-ops');
-  const slot = rt.newObject(`${dev}.attachment`);
-  const engine = newEngine(rt, dev);
-  engine.tracker = exp.tracker;
-  const context = dmaFenceContextAlloc(k, 1);
   const unmapper = { id: rt.newObject(`${dev}.unmapper`), queue: [] as { table: SgTable; after: DmaFence[] }[], pending: 0 };
 
-  const newFence = (what: string) => dmaFenceInit(k, `${dev}-${what}${++st.seqno}`, context, st.seqno, `${dev} engine`);
-
-  /** D-GPUI-3: resv held, in the exporter's thread; returns without waiting. */
+  /**
+   * D-GPUI-3: resv held, in the exporter's thread; returns without waiting. Another
+   * attachment of this device (a `call` attach) has no buffer object of the driver's.
+   */
   function* invalidate(kk: Kernel, a: DmaBufAttachment): Proc {
+    if (a.importerPriv !== st) return;
     if (st.table) st.notified.add(st.table);
     if (sw.eagerRemap && !st.closing) yield* sharedWrite(remap.id, 'queue remap work', dev, () => { remap.pending = true; });
     if (!st.table) return;
@@ -127,13 +121,8 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
 
   function* doImport(): Proc<number> {
     if (st.a) return -ERRNO.EBUSY;
-    const g = yield* dmaBufGetFd({ buf }, exp);
-    if (g < 0) return g;
-    const a = yield* dmaBufDynamicAttach(k, buf, dev, ops, st, slot);
-    if (typeof a === 'number') {
-      yield* dmaBufPut(k, buf);
-      return a;
-    }
+    const a = yield* getAndAttach(b, exp, dev, ops, st);
+    if (typeof a === 'number') return a;
     st.a = a;
     st.closing = false;
     yield* dmaResvLock(k, buf.resv);
@@ -197,10 +186,7 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
       yield* dmaResvUnlock(k, buf.resv);
       st.pinned = false;
     }
-    yield* dmaBufDetach(k, buf, a);
-    yield* dmaBufPut(k, buf);
-    st.a = null;
-    return 0;
+    return yield* detachAndPut(b, a, () => { st.a = null; });
   }
 
   /** The deferred unmapper: R40 under the resv once the teardown and every job retired. */
@@ -224,24 +210,22 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
     env.background(`${dev}-prefetch`, () => prefetchThread(k, engine, exp.regions, slot));
   }
 
+  /** The scenario's `remap`: R38 under the resv if the last mapping was invalidated. */
+  function* doRemap(): Proc<number> {
+    if (!st.a) return -ERRNO.ENOENT;
+    return yield* resvLocked(b, ensureMapped());
+  }
+
   return {
     id: dev,
+    attachOps: ops,
     *op(name: ImporterOp, args: { count?: number; write?: boolean }): Proc<number> {
-      yield* mutexLock(rt, opLock);
-      let r: number;
       switch (name) {
-        case 'import': r = yield* doImport(); break;
-        case 'dma': r = yield* doDma(args.count ?? 1, args.write ?? true); break;
-        case 'remap':
-          if (!st.a) { r = -ERRNO.ENOENT; break; }
-          yield* dmaResvLock(k, buf.resv);
-          r = yield* ensureMapped();
-          yield* dmaResvUnlock(k, buf.resv);
-          break;
-        case 'release': r = yield* doRelease(); break;
+        case 'import': return yield* serialised(b, doImport());
+        case 'dma': return yield* serialised(b, doDma(args.count ?? 1, args.write ?? true));
+        case 'remap': return yield* serialised(b, doRemap());
+        case 'release': return yield* serialised(b, doRelease());
       }
-      yield* mutexUnlock(rt, opLock);
-      return r;
     },
   };
 }

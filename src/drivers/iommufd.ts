@@ -5,15 +5,14 @@
  */
 import { mutexLock, mutexUnlock, newMutex } from '../sim/mutex.ts';
 import type { Proc } from '../sim/op.ts';
-import { dmaBufDetach } from '../kernel/attach.ts';
-import { dmaBufPut, type DmaBufAttachment, type DmaBufAttachOps } from '../kernel/dma-buf.ts';
+import type { DmaBufAttachment, DmaBufAttachOps } from '../kernel/dma-buf.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { isVersion, type Kernel } from '../kernel/kernel.ts';
 import { dmaBufPin, dmaBufUnpin } from '../kernel/mapping.ts';
 import { dmaResvLock, dmaResvUnlock } from '../kernel/resv.ts';
 import { engineThread } from '../hw/engine.ts';
 import { iommuMap, iommuUnmap, type IommuMapping } from '../hw/iommu.ts';
-import { getAndAttach, importDmaRelease, importerBase, submitPrivate } from './common.ts';
+import { detachAndPut, getAndAttach, importDmaRelease, importerBase, submitPrivate } from './common.ts';
 import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance } from './types.ts';
 
 interface IommufdSwitches {
@@ -42,8 +41,12 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
   /** D-IOMMUFD-1: `[v2,landed]` pin after attach (the patch was dropped in v3). */
   const pins = !sw.noPin && isVersion(k, 'v2', 'landed');
 
-  /** D-IOMMUFD-2 revoke_notify (resv held): unmap every domain synchronously, permanently. */
-  function* revokeNotify(kk: Kernel): Proc {
+  /**
+   * D-IOMMUFD-2 revoke_notify (resv held): unmap every domain synchronously, permanently.
+   * Another attachment of this device (a `call` attach) has pages of its own, not these.
+   */
+  function* revokeNotify(kk: Kernel, a: DmaBufAttachment): Proc {
+    if (a.importerPriv !== st) return;
     yield* mutexLock(kk.rt, pagesMutex);
     if (!st.revoked) {
       if (st.iova?.present) yield* iommuUnmap(st.iova);
@@ -77,8 +80,7 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
   function* undo(a: DmaBufAttachment, err: number, pinned: boolean): Proc<number> {
     if (pinned) yield* dmaBufUnpin(k, a);
     yield* dmaResvUnlock(k, buf.resv);
-    yield* dmaBufDetach(k, buf, a);
-    yield* dmaBufPut(k, buf);
+    yield* detachAndPut(b, a);
     return err;
   }
 
@@ -104,14 +106,11 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
         yield* dmaResvUnlock(k, buf.resv);
       }
     }
-    yield* dmaBufDetach(k, buf, a);
-    yield* dmaBufPut(k, buf);
-    st.a = null;
-    return 0;
+    return yield* detachAndPut(b, a, () => { st.a = null; });
   }
 
   env.background(`${dev}-engine`, () => engineThread(k, b.engine));
-  return importDmaRelease(b, dev, { doImport, doDma, doRelease });
+  return importDmaRelease(b, dev, ops, { doImport, doDma, doRelease });
 }
 
 export const iommufd: ImporterDriver = {

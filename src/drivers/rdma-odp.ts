@@ -6,8 +6,7 @@
  */
 import { retireWork, sharedWrite, waitOp, waitUntil } from '../sim/completion.ts';
 import { local, OpKind, type Op, type Proc } from '../sim/op.ts';
-import { dmaBufDetach } from '../kernel/attach.ts';
-import { dmaBufPut, type DmaBufAttachment, type DmaBufAttachOps, type SgTable } from '../kernel/dma-buf.ts';
+import type { DmaBufAttachment, DmaBufAttachOps, SgTable } from '../kernel/dma-buf.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { MAX_SCHEDULE_TIMEOUT } from '../kernel/fence.ts';
 import type { Kernel } from '../kernel/kernel.ts';
@@ -16,7 +15,7 @@ import { dmaResvLock, dmaResvUnlock, dmaResvWaitTimeout, DmaResvUsage } from '..
 import { engineThread, prefetchThread } from '../hw/engine.ts';
 import { accessFootprint, judgeAccess, judgeSubmission, type Access } from '../hw/oracle.ts';
 import type { MemRegion } from '../hw/region.ts';
-import { getAndAttach, importerBase, serialised, submitPrivate } from './common.ts';
+import { detachAndPut, getAndAttach, importerBase, resvLocked, serialised, submitPrivate } from './common.ts';
 import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance } from './types.ts';
 
 interface OdpSwitches {
@@ -61,9 +60,9 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
 
   const zap = (label: string) => sharedWrite(xlatObj, label, `${dev} mkey (UMR completed)`, () => { st.xlat = false; });
 
-  /** D-ODP-3 (resv held): zap synchronously, then unmap. */
+  /** D-ODP-3 (resv held): zap synchronously, then unmap; another attachment's (a `call` attach) maps nothing of the MR's. */
   function* invalidate(kk: Kernel, a: DmaBufAttachment): Proc {
-    const t = st.table;
+    const t = a.importerPriv === st ? st.table : null;
     if (!t) return;
     if (sw.ignoresInvalidate) {
       yield* sharedWrite(xlatObj, 'invalidate ignored', t.name, () => { st.notified.add(t); });
@@ -103,10 +102,7 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
 
   function* prefetch(): Proc<number> {
     if (!st.a) return -ERRNO.ENOENT;
-    yield* dmaResvLock(k, buf.resv);
-    const r = yield* mapAndProgram();
-    yield* dmaResvUnlock(k, buf.resv);
-    return r;
+    return yield* resvLocked(b, mapAndProgram());
   }
 
   /**
@@ -181,10 +177,7 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
     st.table = null;
     yield* dmaResvUnlock(k, buf.resv);
     yield* waitUntil(faultObj, 'flush page-fault work', dev, () => st.faults === 0, 'completion');
-    yield* dmaBufDetach(k, buf, a);
-    yield* dmaBufPut(k, buf);
-    st.a = null;
-    return 0;
+    return yield* detachAndPut(b, a, () => { st.a = null; });
   }
 
   env.background(`${dev}-engine`, () => engineThread(k, b.engine));
@@ -194,6 +187,7 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
   }
   return {
     id: dev,
+    attachOps: ops,
     *op(name, args): Proc<number> {
       switch (name) {
         case 'import': return yield* serialised(b, doImport());

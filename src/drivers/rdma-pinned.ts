@@ -5,8 +5,7 @@
  */
 import { sharedRead, sharedWrite } from '../sim/completion.ts';
 import { local, type Proc } from '../sim/op.ts';
-import { dmaBufDetach } from '../kernel/attach.ts';
-import { dmaBufPut, type DmaBufAttachment, type DmaBufAttachOps, type SgTable } from '../kernel/dma-buf.ts';
+import type { DmaBufAttachment, DmaBufAttachOps, SgTable } from '../kernel/dma-buf.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { MAX_SCHEDULE_TIMEOUT } from '../kernel/fence.ts';
 import { isVersion, type Kernel } from '../kernel/kernel.ts';
@@ -14,7 +13,7 @@ import { dmaBufMapAttachment, dmaBufPin, dmaBufUnmapAttachment, dmaBufUnpin } fr
 import { dmaResvLock, dmaResvUnlock, dmaResvWaitTimeout, DmaResvUsage } from '../kernel/resv.ts';
 import { engineThread, prefetchThread } from '../hw/engine.ts';
 import { judgeSubmission } from '../hw/oracle.ts';
-import { getAndAttach, importDmaRelease, importerBase, submitPrivate, waitOwnJobs } from './common.ts';
+import { detachAndPut, getAndAttach, importDmaRelease, importerBase, submitPrivate, waitOwnJobs } from './common.ts';
 import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance } from './types.ts';
 
 type CallbackForm = 'stub' | 'sentinel' | 'absent';
@@ -37,10 +36,13 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
   const st = { a: null as DmaBufAttachment | null, table: null as SgTable | null, revoked: false, notified: new Set<SgTable>() };
   const form = callbackForm(k, cfg.variant);
 
-  /** The stub / sentinel: logs (a rate-limited message, no WARN) and changes nothing. */
+  /**
+   * The stub / sentinel: logs (a rate-limited message, no WARN) and changes nothing. The
+   * P3(a) observer notes the invalidation of the driver's own table only.
+   */
   const notifiedObj = k.rt.newObject(`${dev}.notified`);
-  function* logOnly(): Proc {
-    const t = st.table;
+  function* logOnly(_k: Kernel, a: DmaBufAttachment): Proc {
+    const t = a.importerPriv === st ? st.table : null;
     if (t) yield* sharedWrite(notifiedObj, 'invalidate noted', t.name, () => { st.notified.add(t); });
     yield local('ibdev_warn_ratelimited', `${dev}: invalidate_mappings on pinned memory ignored`);
   }
@@ -71,8 +73,7 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
     if (t) yield* dmaBufUnmapAttachment(k, a, t, 'DMA_BIDIRECTIONAL');
     if (pinned) yield* dmaBufUnpin(k, a);
     yield* dmaResvUnlock(k, buf.resv);
-    yield* dmaBufDetach(k, buf, a);
-    yield* dmaBufPut(k, buf);
+    yield* detachAndPut(b, a);
     return err;
   }
 
@@ -102,18 +103,14 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
     }
     st.table = null;
     yield* dmaResvUnlock(k, buf.resv);
-    yield* dmaBufDetach(k, buf, a);
-    yield* dmaBufPut(k, buf);
-    st.a = null;
-    st.revoked = false;
-    return 0;
+    return yield* detachAndPut(b, a, () => { st.a = null; st.revoked = false; });
   }
 
   env.background(`${dev}-engine`, () => engineThread(k, b.engine));
   if (cfg.speculativeReads ?? true) {
     env.background(`${dev}-prefetch`, () => prefetchThread(k, b.engine, exp.regions, b.slot));
   }
-  return importDmaRelease(b, dev, { doImport, doDma, doRelease });
+  return importDmaRelease(b, dev, ops, { doImport, doDma, doRelease });
 }
 
 export const rdmaPinned: ImporterDriver = {

@@ -5,33 +5,26 @@
  * (linux: drivers/dma-buf/dma-buf.c:dma_buf_attach)
  */
 import type { Proc } from '../sim/op.ts';
-import { dmaBufDetach, dmaBufDynamicAttach } from '../kernel/attach.ts';
-import { dmaBufPut, type DmaBufAttachment, type SgTable } from '../kernel/dma-buf.ts';
+import type { DmaBufAttachment, SgTable } from '../kernel/dma-buf.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { dmaBufMapAttachmentUnlocked, dmaBufUnmapAttachmentUnlocked } from '../kernel/mapping.ts';
 import { engineThread, prefetchThread } from '../hw/engine.ts';
-import { dmaBufGetFd, importDmaRelease, importerBase, submitPrivate, waitOwnJobs } from './common.ts';
+import { detachAndPut, getAndAttach, importDmaRelease, importerBase, submitPrivate, waitOwnJobs } from './common.ts';
 import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance } from './types.ts';
 
 function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): ImporterInstance {
   const { k } = env;
   const b = importerBase(env, cfg.id, exp);
-  const { buf, dev } = b;
+  const { dev } = b;
   const st = { a: null as DmaBufAttachment | null, table: null as SgTable | null };
 
   function* doImport(): Proc<number> {
     if (st.a) return -ERRNO.EBUSY;
-    const g = yield* dmaBufGetFd(b, exp);
-    if (g < 0) return g;
-    const a = yield* dmaBufDynamicAttach(k, buf, dev, null, st, b.slot);
-    if (typeof a === 'number') {
-      yield* dmaBufPut(k, buf);
-      return a;
-    }
+    const a = yield* getAndAttach(b, exp, dev, null, st);
+    if (typeof a === 'number') return a;
     const t = yield* dmaBufMapAttachmentUnlocked(k, a, 'DMA_BIDIRECTIONAL');
     if (typeof t === 'number') {
-      yield* dmaBufDetach(k, buf, a);
-      yield* dmaBufPut(k, buf);
+      yield* detachAndPut(b, a);
       return t;
     }
     st.a = a;
@@ -51,17 +44,13 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
     if (!a) return -ERRNO.ENOENT;
     yield* waitOwnJobs(b);
     if (st.table) yield* dmaBufUnmapAttachmentUnlocked(k, a, st.table, 'DMA_BIDIRECTIONAL');
-    yield* dmaBufDetach(k, buf, a);
-    yield* dmaBufPut(k, buf);
-    st.a = null;
-    st.table = null;
-    return 0;
+    return yield* detachAndPut(b, a, () => { st.a = null; st.table = null; });
   }
 
   env.background(`${dev}-engine`, () => engineThread(k, b.engine));
   /** S21: off by default for a static importer; `speculative-reads: true` turns it on */
   if (cfg.speculativeReads === true) env.background(`${dev}-prefetch`, () => prefetchThread(k, b.engine, exp.regions, b.slot));
-  return importDmaRelease(b, dev, { doImport, doDma, doRelease });
+  return importDmaRelease(b, dev, null, { doImport, doDma, doRelease });
 }
 
 export const staticImporter: ImporterDriver = {

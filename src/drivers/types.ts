@@ -4,7 +4,7 @@
  */
 import type { Proc } from '../sim/op.ts';
 import type { Runtime } from '../sim/runtime.ts';
-import type { DmaBuf, DmaBufAttachment } from '../kernel/dma-buf.ts';
+import type { DmaBuf, DmaBufAttachment, DmaBufAttachOps } from '../kernel/dma-buf.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import type { RevokeTracker } from '../hw/oracle.ts';
 import type { MemRegion } from '../hw/region.ts';
@@ -52,6 +52,14 @@ export interface ImporterConfig {
 
 export interface ImporterInstance {
   readonly id: string;
+  /**
+   * The importer ops this driver passes to dma_buf_dynamic_attach in this kernel version
+   * (callback present, absent, or the v3 sentinel); null for an importer that attaches
+   * with dma_buf_attach. A `call` attach naming the importer as `dev` uses them (contract
+   * §1). The callback touches the driver's own mapping only for the driver's own
+   * attachment (the one whose importer_priv is the driver's state).
+   */
+  readonly attachOps: DmaBufAttachOps | null;
   op(name: ImporterOp, args: { count?: number; write?: boolean }): Proc<number>;
 }
 

@@ -25,9 +25,18 @@ export interface Kernel {
   nextVaddr: number;
 }
 
+/**
+ * The kernel state of one execution. A signalling section is a lockdep map the thread
+ * holds (dma_fence_begin_signalling acquires dma_fence_lockdep_map), so a scenario thread
+ * that returns inside one is P7 like one returning with a lock.
+ */
 export function newKernel(rt: Runtime, version: KernelVersion, moveNotify = false): Kernel {
-  return { rt, version, configMoveNotify: version === 'v3' || version === 'landed' ? true : moveNotify, nextFenceContext: 1, nextStamp: 1,
+  const k: Kernel = { rt, version, configMoveNotify: version === 'v3' || version === 'landed' ? true : moveNotify, nextFenceContext: 1, nextStamp: 1,
     signalling: new Map(), fds: new Map(), nextFd: 3, nextVaddr: 0x1000 };
+  rt.atThreadExit((tid) => {
+    if ((k.signalling.get(tid) ?? 0) > 0) rt.report('api-misuse', 'P7', `${rt.currentName} returns to user space inside a fence signalling section (no dma_fence_end_signalling; lockdep: lock held when returning to user space!)`);
+  });
+  return k;
 }
 
 /** Whether the selected version is one of `versions` (a `[pre,v2]` tag of the rule book). */

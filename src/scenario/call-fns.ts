@@ -238,7 +238,7 @@ const bufFns: CallFn[] = [
     *run(c, a) {
       const b = a.dmabuf as DmaBuf | null;
       if (!b || !a.dev) return yield* nullWarn(c.k, name, name === 'dma_buf_attach' ? 'R34' : 'R33', num(-ERRNO.EINVAL));
-      const ops = name === 'dma_buf_attach' ? null : c.importerOps(a.importer_ops === OPT ? undefined : a.importer_ops);
+      const ops = name === 'dma_buf_attach' ? null : c.importerOps(a.importer_ops === OPT ? undefined : a.importer_ops, a.dev as string);
       const r = yield* dmaBufDynamicAttach(c.k, b, a.dev as string, ops, a.importer_priv ?? null);
       return typeof r === 'number' ? num(r) : { v: null, bind: r };
     },

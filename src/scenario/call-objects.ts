@@ -4,7 +4,7 @@
  * importer ops of dma_buf_dynamic_attach. End-of-run checks for what they leave behind
  * (P6, R14).
  */
-import type { ExporterInstance } from '../drivers/types.ts';
+import type { ExporterInstance, ImporterInstance } from '../drivers/types.ts';
 import { unsupportedInvalidateOps } from '../kernel/attach.ts';
 import type { IosysMap } from '../kernel/cpu-access.ts';
 import { dmaBufExport, OP_NAMES, type DmaBuf, type DmaBufAttachment, type DmaBufAttachOps, type DmaBufOps, type MemTarget, type SgTable } from '../kernel/dma-buf.ts';
@@ -31,7 +31,12 @@ export interface CallCtx {
   newCtx(): WwAcquireCtx;
   iosysMap(name: string): IosysMap;
   exportBuf(ops: unknown, size: number, priv: unknown, resv: DmaResv | null): DmaBuf | number;
-  importerOps(raw: unknown): DmaBufAttachOps | null;
+  /**
+   * The ops dma_buf_dynamic_attach passes for `dev`: those of `importer_ops:` when given
+   * (`raw`), else the importer's own when `dev` is an importer id (contract §1), else a
+   * callback that records the invalidation and keeps its mappings.
+   */
+  importerOps(raw: unknown, dev: string): DmaBufAttachOps | null;
   /** an attachment a call made: checked for pins and mappings at the end (P6, P12) */
   trackAttachment(a: DmaBufAttachment): void;
   /** every object calls made (tests check their counts) */
@@ -83,12 +88,14 @@ function cbKey(version: KernelVersion): string {
 }
 
 /** Builds the call objects of one execution; registers their end-of-run checks. */
-export function newCallCtx(k: Kernel, rt: Runtime, exporter: ExporterInstance): CallCtx {
+export function newCallCtx(k: Kernel, rt: Runtime, exporter: ExporterInstance, importers: ReadonlyMap<string, ImporterInstance>): CallCtx {
   const fences: DmaFence[] = [];
   const callbacks: FenceCallback[] = [];
   const bufs: DmaBuf[] = [];
   const attachments = new Set<DmaBufAttachment>();
   const maps = new Map<string, IosysMap>();
+  /** acquire contexts by the thread that initialised them (P7 at its exit) */
+  const ctxs: { ctx: WwAcquireCtx; tid: number }[] = [];
   const asNames = new Map<number, string | null>();
   let anon = 0;
   const nameOf = (what: string) => c.asName ?? `${what}#${++anon}`;
@@ -153,7 +160,11 @@ export function newCallCtx(k: Kernel, rt: Runtime, exporter: ExporterInstance): 
       return cb;
     },
     newResv: () => dmaResvInit(k, nameOf('resv')),
-    newCtx: () => wwAcquireInit(k, nameOf('ctx')),
+    newCtx() {
+      const ctx = wwAcquireInit(k, nameOf('ctx'));
+      ctxs.push({ ctx, tid: rt.current });
+      return ctx;
+    },
     iosysMap(name) {
       let m = maps.get(name);
       if (!m) maps.set(name, (m = { vaddr: 0 }));
@@ -165,9 +176,12 @@ export function newCallCtx(k: Kernel, rt: Runtime, exporter: ExporterInstance): 
       if (typeof r !== 'number') bufs.push(r);
       return r;
     },
-    importerOps(raw) {
+    importerOps(raw, dev) {
       if (raw === null) return null;
-      if (raw === undefined) return { allowPeer2peer: true, invalidateMappings: recordInvalidate };
+      if (raw === undefined) {
+        const im = importers.get(dev);
+        return im ? im.attachOps : { allowPeer2peer: true, invalidateMappings: recordInvalidate };
+      }
       const o = raw as Record<string, unknown>;
       const p2p = o.allow_peer2peer === true;
       const cb = o.invalidate_mappings ?? o.move_notify;
@@ -178,6 +192,10 @@ export function newCallCtx(k: Kernel, rt: Runtime, exporter: ExporterInstance): 
     inventory: () => ({ fences, bufs, attachments: [...attachments] }),
   };
 
+  // lockdep holds the context's own map from ww_acquire_init to ww_acquire_fini
+  rt.atThreadExit((tid) => {
+    for (const x of ctxs) if (x.tid === tid && !x.ctx.done) rt.report('api-misuse', 'P7', `${rt.currentName} returns to user space with ${x.ctx.name} not finished (no ww_acquire_fini; lockdep: lock held when returning to user space!)`);
+  });
   rt.atEnd(() => {
     rt.current = -1;
     for (const f of fences) if (f.published && !f.signaled) rt.report('leak', 'R14', `${f.name} was published in a reservation object and never signalled`);

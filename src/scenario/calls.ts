@@ -3,7 +3,7 @@
  * the check of names across the scenario, and running a call in an execution with its
  * `expect:` (unexpected-result), expected WARNs and timed waits (wait-timeout).
  */
-import type { ExporterInstance } from '../drivers/types.ts';
+import type { ExporterInstance, ImporterInstance } from '../drivers/types.ts';
 import type { DmaBufAttachment } from '../kernel/dma-buf.ts';
 import type { Kernel, KernelVersion } from '../kernel/kernel.ts';
 import { OpKind, local, type Proc } from '../sim/op.ts';
@@ -154,7 +154,9 @@ export interface CallEnv {
   readonly bindings: Map<string, { ok: boolean; value: unknown }>;
 }
 
-export function newCallEnv(k: Kernel, rt: Runtime, exporter: ExporterInstance, threads: readonly { steps: readonly { kind: string }[] }[]): CallEnv {
+export function newCallEnv(
+  k: Kernel, rt: Runtime, exporter: ExporterInstance, importers: ReadonlyMap<string, ImporterInstance>, threads: readonly { steps: readonly { kind: string }[] }[],
+): CallEnv {
   const binders = bindersOf(threads, k.version);
   const nameObjs = new Map<string, number>();
   threads.forEach((t, ti) => {
@@ -167,7 +169,7 @@ export function newCallEnv(k: Kernel, rt: Runtime, exporter: ExporterInstance, t
       }
     }
   });
-  return { c: newCallCtx(k, rt, exporter), version: k.version, binders, nameObjs, bindings: new Map() };
+  return { c: newCallCtx(k, rt, exporter, importers), version: k.version, binders, nameObjs, bindings: new Map() };
 }
 
 /** Runs one call step in the current thread; returns its value (0 for none) for the trace. */

@@ -39,7 +39,7 @@ export function buildWorld(sc: Scenario, opts: { symmetry?: boolean } = {}): Wor
   }
   owner = undefined;
   // most scenarios have no call step: their worlds, one an execution, skip the call state
-  const calls = hasCallSteps(sc) ? newCallEnv(k, rt, exporter, sc.threads) : undefined;
+  const calls = hasCallSteps(sc) ? newCallEnv(k, rt, exporter, importers, sc.threads) : undefined;
   function* runStep(step: Step): Proc<number> {
     if (step.kind === 'call') return yield* runCall(calls!, step);
     yield local(step.text, undefined, 'step');

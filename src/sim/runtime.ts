@@ -64,6 +64,7 @@ export class Runtime {
   /** thread whose code runs now, -1 outside a step */
   current = -1;
   private readonly endChecks: (() => void)[] = [];
+  private readonly exitChecks: ((tid: number) => void)[] = [];
   private started = false;
   /** keep(): the world outlives its execution, release() leaves it as it is */
   private kept = false;
@@ -103,6 +104,15 @@ export class Runtime {
   /** Registers a check run once when the execution ends (leaks, P6). */
   atEnd(check: () => void): void {
     this.endChecks.push(check);
+  }
+
+  /**
+   * Registers a check run when a scenario thread returns (P7: what the kernel's layers
+   * above the runtime count as held, an acquire context or a signalling section), with
+   * the thread current. Background threads never return.
+   */
+  atThreadExit(check: (tid: number) => void): void {
+    this.exitChecks.push(check);
   }
 
   /**
@@ -269,6 +279,7 @@ export class Runtime {
       if (r.done) {
         t.done = true;
         t.pending = null;
+        if (!t.background) this.threadExit(t);
       } else if (r.value.refresh) {
         t.dynamic = r.value;
         this.dynamicCount++;
@@ -281,6 +292,19 @@ export class Runtime {
       t.pending = null;
     }
     this.current = -1;
+  }
+
+  /**
+   * P7, lockdep's "lock held when returning to user space!" (linux:
+   * kernel/locking/lockdep.c:lockdep_sys_exit): a scenario thread is a task that returns
+   * from its system calls when its steps end, so a lock it still holds is api-misuse. A
+   * thread a BUG stopped is not checked: the oops already is the violation, and die()
+   * turns lock debugging off (add_taint with LOCKDEP_NOW_UNRELIABLE).
+   */
+  private threadExit(t: SimThread): void {
+    const held = this.held[t.id]!;
+    if (held.length) this.report('api-misuse', 'P7', `${t.name} returns to user space holding ${held.map((id) => this.objNames[id]).join(', ')} (lockdep: lock held when returning to user space!)`);
+    for (const c of this.exitChecks) c(t.id);
   }
 
   /**
@@ -307,6 +331,7 @@ export class Runtime {
     this.stepOf.length = 0;
     this.threads.length = 0;
     this.endChecks.length = 0;
+    this.exitChecks.length = 0;
     this.hb = EMPTY_LOG;
   }
 
