@@ -1,0 +1,74 @@
+/**
+ * Symmetry of identical members (importers, threads) in a data world: a state and the
+ * state with the members renamed are explored once. The representative sorts the
+ * members' segments (equal-length runs of slots holding everything a member owns,
+ * its threads' control state included) and renames every reference to a member held
+ * outside the segments. Ties keep the members' order: the representative is then not the
+ * smallest image, and two images of one state may both be stored, which costs states but
+ * never loses one (every representative is an image of the state under a permutation the
+ * model is symmetric under).
+ *
+ * The model's duty, not checked here: identical members run identical code, nothing
+ * compares member ids, and segments hold no reference to another member.
+ */
+import type { Store } from '../sim/store.ts';
+
+export interface SymmetryGroup {
+  readonly name: string;
+  /** first slot of each member's segment */
+  readonly bases: readonly number[];
+  /** slots per segment */
+  readonly len: number;
+  /**
+   * Slots outside the segments that may refer to a member: 0 is no reference, v > 0 is
+   * local object (v - 1) % stride of owner floor((v - 1) / stride).
+   */
+  readonly refSlots: readonly number[];
+  readonly stride: number;
+  /** the owner number of each member in references (default: the member's index); other owners are left alone */
+  readonly owners?: readonly number[];
+}
+
+function compareSegments(s: Int32Array, a: number, b: number, len: number): number {
+  for (let j = 0; j < len; j++) {
+    const d = s[a + j]! - s[b + j]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/**
+ * Writes into `dst` the representative of `src` under `groups` (through the write
+ * barrier, so `dst`'s hash lanes are the representative's fingerprint). Returns whether
+ * some group was permuted.
+ */
+export function canonicalise(src: Store, dst: Store, groups: readonly SymmetryGroup[]): boolean {
+  dst.copyFrom(src);
+  let moved = false;
+  for (const g of groups) {
+    const n = g.bases.length;
+    const order = Array.from({ length: n }, (_, i) => i);
+    const cur = dst.slots;
+    order.sort((x, y) => compareSegments(cur, g.bases[x]!, g.bases[y]!, g.len) || x - y);
+    if (order.every((m, i) => m === i)) continue;
+    moved = true;
+    // the writes below permute in place: read from a snapshot
+    const s = cur.slice();
+    const pos = new Array<number>(n);
+    for (let p = 0; p < n; p++) pos[order[p]!] = p;
+    for (let p = 0; p < n; p++) {
+      const from = g.bases[order[p]!]!;
+      const to = g.bases[p]!;
+      for (let j = 0; j < g.len; j++) dst.set(to + j, s[from + j]!);
+    }
+    const owners = g.owners ?? order.map((_, i) => i);
+    for (const r of g.refSlots) {
+      const v = s[r]!;
+      if (v <= 0) continue;
+      const m = owners.indexOf(Math.floor((v - 1) / g.stride));
+      if (m < 0) continue;
+      dst.set(r, owners[pos[m]!]! * g.stride + ((v - 1) % g.stride) + 1);
+    }
+  }
+  return moved;
+}
