@@ -105,7 +105,7 @@ export function progModel(p: Prog, hideRegister = false): StatefulModel {
     // lock owners name threads (tid + 1): a lock owned by a member is renamed with it
     groups.push({
       name: `t${members.join('=t')}`, bases: members.map((u) => pcSlot(p, u)), len: 2,
-      refSlots: Array.from({ length: p.locks }, (_, k) => p.vars + k), stride: 1, owners: members,
+      refs: [{ slots: Array.from({ length: p.locks }, (_, k) => p.vars + k), stride: 1 }], owners: members,
     });
   });
   return {

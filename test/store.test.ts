@@ -134,7 +134,7 @@ test('symmetry: the representative sorts segments and renames references; every 
   const layout = new StoreLayout();
   const owner = layout.field('owner');
   const seg = [layout.field('m0', 2), layout.field('m1', 2), layout.field('m2', 2)];
-  const group = { name: 'm', bases: seg, len: 2, refSlots: [owner], stride: 1 };
+  const group = { name: 'm', bases: seg, len: 2, refs: [{ slots: [owner], stride: 1 }] };
   const s = new Store(layout);
   s.set(seg[0]!, 5); s.set(seg[1]!, 1); s.set(seg[2]!, 3);
   s.set(owner, 1); // member 0

@@ -19,14 +19,19 @@ export interface SymmetryGroup {
   readonly bases: readonly number[];
   /** slots per segment */
   readonly len: number;
-  /**
-   * Slots outside the segments that may refer to a member: 0 is no reference, v > 0 is
-   * local object (v - 1) % stride of owner floor((v - 1) / stride).
-   */
-  readonly refSlots: readonly number[];
-  readonly stride: number;
+  /** slots outside the segments that may refer to a member, by kind of reference */
+  readonly refs: readonly MemberRefs[];
   /** the owner number of each member in references (default: the member's index); other owners are left alone */
   readonly owners?: readonly number[];
+}
+
+/**
+ * Reference slots of one kind: 0 is no reference, v > 0 is local object
+ * (v - 1) % stride of owner floor((v - 1) / stride) (stride 1: the owner itself).
+ */
+export interface MemberRefs {
+  readonly slots: readonly number[];
+  readonly stride: number;
 }
 
 function compareSegments(s: Int32Array, a: number, b: number, len: number): number {
@@ -62,12 +67,14 @@ export function canonicalise(src: Store, dst: Store, groups: readonly SymmetryGr
       for (let j = 0; j < g.len; j++) dst.set(to + j, s[from + j]!);
     }
     const owners = g.owners ?? order.map((_, i) => i);
-    for (const r of g.refSlots) {
-      const v = s[r]!;
-      if (v <= 0) continue;
-      const m = owners.indexOf(Math.floor((v - 1) / g.stride));
-      if (m < 0) continue;
-      dst.set(r, owners[pos[m]!]! * g.stride + ((v - 1) % g.stride) + 1);
+    for (const { slots, stride } of g.refs) {
+      for (const r of slots) {
+        const v = s[r]!;
+        if (v <= 0) continue;
+        const m = owners.indexOf(Math.floor((v - 1) / stride));
+        if (m < 0) continue;
+        dst.set(r, owners[pos[m]!]! * stride + ((v - 1) % stride) + 1);
+      }
     }
   }
   return moved;
