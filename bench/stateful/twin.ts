@@ -45,8 +45,20 @@ export interface Twin extends StatefulModel {
   readonly transfers: number;
 }
 
+export interface TwinOptions {
+  /**
+   * The state a full port would keep canonical: the reservation object's list holds the
+   * pending fences sorted (signalled ones dropped), and a detached importer's dead
+   * objects (its tables, its fences' signalled bits) are freed. Argued in
+   * docs/design.md "Canonical lists"; test/stateful-twin.test.ts checks the verdicts
+   * and property sets against the ordered twin.
+   */
+  readonly canonical?: boolean;
+}
+
 /** N importers x K transfers against the vfio-pci revoke of `variant`. */
-export function twinModel(n: number, k: number, variant: TwinVariant): Twin {
+export function twinModel(n: number, k: number, variant: TwinVariant, opts: TwinOptions = {}): Twin {
+  const canonical = opts.canonical ?? false;
   const layout = new StoreLayout();
   const resvHeld = layout.field('resv.owner (reset)');
   const revoked = layout.field('vfio.revoked');
@@ -101,6 +113,32 @@ export function twinModel(n: number, k: number, variant: TwinVariant): Twin {
       }
     }
     if (!listPushBack(s, fenceRefs, ref) || !listPushBack(s, fenceUsage, usage)) throw new Error('twin: resv fence list capacity');
+    if (canonical) sortFences(s);
+  }
+
+  /** Canonical list: pending fences in order of (importer, fence); the insertion order is not kept. */
+  function sortFences(s: Store): void {
+    const len = listLength(s, fenceRefs);
+    for (let a = 1; a < len; a++) {
+      for (let b = a; b > 0 && listGet(s, fenceRefs, b - 1) > listGet(s, fenceRefs, b); b--) {
+        const r = listGet(s, fenceRefs, b);
+        const u = listGet(s, fenceUsage, b);
+        listSet(s, fenceRefs, b, listGet(s, fenceRefs, b - 1));
+        listSet(s, fenceUsage, b, listGet(s, fenceUsage, b - 1));
+        listSet(s, fenceRefs, b - 1, r);
+        listSet(s, fenceUsage, b - 1, u);
+      }
+    }
+  }
+
+  /** dma_fence_signal by importer i's engine; canonical: the signalled fence leaves the resv list. */
+  function signal(s: Store, i: number, f: number): void {
+    s.set(fld(i, F.SIGNALED), s.get(fld(i, F.SIGNALED)) | (1 << f));
+    if (!canonical) return;
+    const at = listIndexOf(s, fenceRefs, i * fenceStride + f + 1);
+    if (at < 0) return;
+    listRemoveAt(s, fenceRefs, at);
+    listRemoveAt(s, fenceUsage, at);
   }
 
   function krefPut(s: Store, out: ViolationSink, who: string): void {
@@ -228,6 +266,11 @@ export function twinModel(n: number, k: number, variant: TwinVariant): Twin {
       listRemoveAt(s, attachments, listIndexOf(s, attachments, i + 1));
       s.set(fld(i, F.ATTACHED), 0);
       for (let t = 0; t < tables[i]!.cap; t++) if (s.get(tbl(i, t, T.LIVE))) out.report('leak', 'R35', `gpu${i} detaches from vfio-buf with live mapping(s)`);
+      if (canonical) {
+        // every job of the importer is done and unmapped: nothing reads these again
+        for (let t = 0; t < tables[i]!.cap; t++) if (s.get(tables[i]!.used) & (1 << t)) s.free(tables[i]!, t);
+        s.set(fld(i, F.SIGNALED), 0);
+      }
     }
     s.set(fld(i, F.UPC), pc + 1);
     return true;
@@ -246,7 +289,7 @@ export function twinModel(n: number, k: number, variant: TwinVariant): Twin {
   function engine(s: Store, i: number, out: ViolationSink): boolean {
     const cur = s.get(fld(i, F.ENGINE_CUR));
     if (cur) {
-      s.set(fld(i, F.SIGNALED), s.get(fld(i, F.SIGNALED)) | (1 << (cur - 1)));
+      signal(s, i, cur - 1);
       s.set(fld(i, F.ENGINE_CUR), 0);
       return true;
     }
@@ -255,7 +298,7 @@ export function twinModel(n: number, k: number, variant: TwinVariant): Twin {
     const job = listRemoveAt(s, q, 0);
     const f = (job - 1) % fenceStride;
     if (f === TEARDOWN) {
-      s.set(fld(i, F.SIGNALED), s.get(fld(i, F.SIGNALED)) | (1 << f));
+      signal(s, i, f);
       return true;
     }
     judge(s, i, Math.floor((job - 1) / fenceStride) - 1, out);

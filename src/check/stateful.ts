@@ -115,6 +115,7 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
 
   /** Records the pending reports at the current schedule; returns whether to stop. */
   const flush = (len: number): boolean => {
+    if (pending.length === 0) return false;
     for (const p of pending) {
       const k = `${p.property}|${p.rule}|${p.message}`;
       if (seen.has(k)) continue;
