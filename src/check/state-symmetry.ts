@@ -52,10 +52,19 @@ export function canonicalise(src: Store, dst: Store, groups: readonly SymmetryGr
   let moved = false;
   for (const g of groups) {
     const n = g.bases.length;
-    const order = Array.from({ length: n }, (_, i) => i);
     const cur = dst.slots;
-    order.sort((x, y) => compareSegments(cur, g.bases[x]!, g.bases[y]!, g.len) || x - y);
-    if (order.every((m, i) => m === i)) continue;
+    let sorted = true;
+    for (let p = 1; p < n && sorted; p++) sorted = compareSegments(cur, g.bases[p - 1]!, g.bases[p]!, g.len) <= 0;
+    if (sorted) continue;
+    // insertion sort, stable: a handful of members
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let a = 1; a < n; a++) {
+      for (let b = a; b > 0 && compareSegments(cur, g.bases[order[b - 1]!]!, g.bases[order[b]!]!, g.len) > 0; b--) {
+        const x = order[b]!;
+        order[b] = order[b - 1]!;
+        order[b - 1] = x;
+      }
+    }
     moved = true;
     // the writes below permute in place: read from a snapshot
     const s = cur.slice();
