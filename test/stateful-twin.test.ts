@@ -36,8 +36,8 @@ for (const [n, k] of [[1, 0], [1, 1], [1, 2], [2, 0]] as const) {
   }
 }
 
-test('twin: canonical lists and symmetry keep the verdicts and property sets of the ordered twin (2x1, 2x2, 3x1)', () => {
-  for (const [n, k] of [[2, 1], [2, 2], [3, 1]] as const) {
+test('twin: canonical lists and symmetry keep the verdicts and property sets of the ordered twin (2x1, 2x2)', () => {
+  for (const [n, k] of [[2, 1], [2, 2]] as const) {
     for (const variant of ['correct', 'v2-no-wait'] as const) {
       const ordered = twinProperties(n, k, variant, false);
       assert.deepEqual(twinProperties(n, k, variant, true), ordered, `${n}x${k} ${variant} canonical`);
