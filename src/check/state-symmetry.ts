@@ -45,44 +45,43 @@ function compareSegments(s: Int32Array, a: number, b: number, len: number): numb
 /**
  * Writes into `dst` the representative of `src` under `groups` (through the write
  * barrier, so `dst`'s hash lanes are the representative's fingerprint). Returns whether
- * some group was permuted.
+ * some group was permuted. Groups must not share slots: each group reads `src`.
  */
 export function canonicalise(src: Store, dst: Store, groups: readonly SymmetryGroup[]): boolean {
   dst.copyFrom(src);
   let moved = false;
+  const s = src.slots;
   for (const g of groups) {
     const n = g.bases.length;
-    const cur = dst.slots;
     let sorted = true;
-    for (let p = 1; p < n && sorted; p++) sorted = compareSegments(cur, g.bases[p - 1]!, g.bases[p]!, g.len) <= 0;
+    for (let p = 1; p < n && sorted; p++) sorted = compareSegments(s, g.bases[p - 1]!, g.bases[p]!, g.len) <= 0;
     if (sorted) continue;
-    // insertion sort, stable: a handful of members
-    const order = Array.from({ length: n }, (_, i) => i);
-    for (let a = 1; a < n; a++) {
-      for (let b = a; b > 0 && compareSegments(cur, g.bases[order[b - 1]!]!, g.bases[order[b]!]!, g.len) > 0; b--) {
-        const x = order[b]!;
-        order[b] = order[b - 1]!;
-        order[b - 1] = x;
-      }
-    }
     moved = true;
-    // the writes below permute in place: read from a snapshot
-    const s = cur.slice();
-    const pos = new Array<number>(n);
-    for (let p = 0; p < n; p++) pos[order[p]!] = p;
+    // insertion sort, stable: a handful of members
+    const order: number[] = [];
+    for (let a = 0; a < n; a++) {
+      let b = a;
+      order.push(a);
+      for (; b > 0 && compareSegments(s, g.bases[order[b - 1]!]!, g.bases[a]!, g.len) > 0; b--) order[b] = order[b - 1]!;
+      order[b] = a;
+    }
+    const pos: number[] = new Array<number>(n);
     for (let p = 0; p < n; p++) {
-      const from = g.bases[order[p]!]!;
+      const m = order[p]!;
+      pos[m] = p;
+      if (m === p) continue;
+      const from = g.bases[m]!;
       const to = g.bases[p]!;
       for (let j = 0; j < g.len; j++) dst.set(to + j, s[from + j]!);
     }
-    const owners = g.owners ?? order.map((_, i) => i);
     for (const { slots, stride } of g.refs) {
       for (const r of slots) {
         const v = s[r]!;
         if (v <= 0) continue;
-        const m = owners.indexOf(Math.floor((v - 1) / stride));
-        if (m < 0) continue;
-        dst.set(r, owners[pos[m]!]! * stride + ((v - 1) % stride) + 1);
+        const owner = Math.floor((v - 1) / stride);
+        const m = g.owners ? g.owners.indexOf(owner) : owner < n ? owner : -1;
+        if (m < 0 || pos[m] === m) continue;
+        dst.set(r, (g.owners ? g.owners[pos[m]!]! : pos[m]!) * stride + ((v - 1) % stride) + 1);
       }
     }
   }
