@@ -45,6 +45,26 @@ test('stateful search reaches exactly the terminal states and violations of a na
   }), { numRuns: 300 });
 });
 
+test('the search stores each reachable state once and checks the invariant on every one', () => {
+  fc.assert(fc.property(progArb, (p) => {
+    const ref = enumerate(p);
+    const m = progModel(p);
+    // the invariant: variable 0 never holds 2
+    const bad = [...ref.reachable!].filter((k) => k.split(',')[0] === '2');
+    const r = statefulSearch({ ...m, invariant: (s, out) => { if (s.get(0) === 2) out.report('leak', 'inv', 'x0 == 2'); } }, { exact: true, stopAtFirst: false });
+    if (bad.length === 0) {
+      assert.equal(r.states, ref.reachable!.size);
+      assert.ok(r.violations.every((v) => v.property !== 'leak'));
+    } else {
+      const v = r.violations.find((x) => x.property === 'leak');
+      assert.ok(v, 'invariant violation found');
+      const s = new Store(m.layout);
+      for (const t of v.schedule) m.step(s, t, { report: () => {} });
+      assert.equal(s.get(0), 2);
+    }
+  }), { numRuns: 200 });
+});
+
 test('fingerprint mode and exact mode store the same states and reach the same outcomes', () => {
   fc.assert(fc.property(progArb, (p) => {
     const fp = search(progModel(p));

@@ -136,14 +136,18 @@ export interface Outcomes {
   readonly terminals: Set<string>;
   /** `property|message` of every violation met */
   readonly violations: Set<string>;
+  /** every state reached (enumerate only) */
+  readonly reachable?: Set<string>;
 }
 
 /** Naive exhaustive enumeration of every schedule, cloning plain arrays. */
 export function enumerate(p: Prog): Outcomes {
   const terminals = new Set<string>();
   const violations = new Set<string>();
+  const reachable = new Set<string>();
   const size = pcSlot(p, p.threads.length);
   const go = (st: number[]) => {
+    reachable.add(st.join(','));
     let any = false;
     p.threads.forEach((code, t) => {
       const pc = st[pcSlot(p, t)]!;
@@ -161,7 +165,7 @@ export function enumerate(p: Prog): Outcomes {
     terminals.add(`${stuck ? 'D' : ''}${st.join(',')}`);
   };
   go(new Array<number>(size).fill(0));
-  return { terminals, violations };
+  return { terminals, violations, reachable };
 }
 
 export function propertiesOf(o: Outcomes): Set<PropertyId> {
