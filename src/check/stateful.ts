@@ -1,0 +1,184 @@
+/**
+ * Stateful depth-first search over a data world (docs/design.md "Search").
+ *
+ * The state is a `Store`; a thread is its control state in the store (program point and
+ * locals), and a transition is one transaction of one thread: a function of the store
+ * that either runs (and returns true) or is disabled (returns false and writes nothing).
+ * Every successor is built by copying the state and running the transaction on the copy,
+ * so nothing is replayed. A successor whose fingerprint (of its symmetry representative)
+ * is in the visited set is not expanded again. No partial-order reduction runs on top of
+ * the visited set: DPOR with a cache is unsound without subtree summaries.
+ *
+ * Violations are data: a transaction, the per-state invariant and the end-of-run check
+ * report them to a sink, and the search records each with its schedule, the DFS stack as
+ * the list of thread indices that leads to it. A state where no transaction is enabled
+ * while some thread is not finished is a deadlock.
+ */
+import type { PropertyId } from '../sim/violation.ts';
+import { Store, type StoreLayout } from '../sim/store.ts';
+import { canonicalise, type SymmetryGroup } from './state-symmetry.ts';
+import { ExactStateSet, FingerprintSet, type VisitedSet } from './visited.ts';
+
+export interface ViolationSink {
+  report(property: PropertyId, rule: string, message: string): void;
+}
+
+/** A model as the stateful search sees it. */
+export interface StatefulModel {
+  readonly layout: StoreLayout;
+  /** thread names; a schedule is a list of indices into this */
+  readonly threads: readonly string[];
+  /** Writes the initial state into a zeroed store. */
+  init(s: Store): void;
+  /**
+   * Runs thread `t`'s next transaction on `s`. Returns false, having written nothing,
+   * when it is disabled (finished, or blocked on a lock or a wait).
+   */
+  step(s: Store, t: number, out: ViolationSink): boolean;
+  /** Whether thread `t` may end here (a background thread idle at its wait counts). */
+  finished(s: Store, t: number): boolean;
+  /** Checked on every new state. */
+  invariant?(s: Store, out: ViolationSink): void;
+  /** Checked on every final state (nothing enabled, every thread finished). */
+  atEnd?(s: Store, out: ViolationSink): void;
+  /** identical members the search may rename (`symmetry` option) */
+  readonly symmetry?: readonly SymmetryGroup[];
+}
+
+export interface StatefulOptions {
+  /** store whole states instead of 64-bit fingerprints (tests) */
+  exact?: boolean;
+  /** explore one state of each orbit under the model's symmetry groups */
+  symmetry?: boolean;
+  /** stop at the first violation (default); false: explore everything, one record per distinct violation */
+  stopAtFirst?: boolean;
+  /** stop after this many states (the result is then incomplete) */
+  maxStates?: number;
+  /** expected number of states, to size the visited set */
+  expected?: number;
+  /** called on every terminal state reached (final or deadlocked), with the state as reached */
+  onTerminal?(s: Store, deadlock: boolean): void;
+}
+
+export interface StateViolation {
+  readonly property: PropertyId;
+  readonly rule: string;
+  readonly message: string;
+  /** thread indices from the initial state to the violation */
+  readonly schedule: readonly number[];
+}
+
+export interface StatefulResult {
+  /** distinct states stored (representatives under symmetry) */
+  readonly states: number;
+  /** transactions run */
+  readonly transitions: number;
+  readonly maxDepth: number;
+  /** the whole space was explored (no stop at a violation or a bound) */
+  readonly complete: boolean;
+  readonly violations: readonly StateViolation[];
+  /** probability that fingerprinting merged two different states (0 with `exact`) */
+  readonly omissionProbability: number;
+  readonly visitedBytes: number;
+}
+
+/** A model that breaks the step contract: a programming error in the model, not a violation. */
+export class ModelBugError extends Error {}
+
+/**
+ * Explores every state reachable from `model.init` (up to `maxStates`). Deterministic:
+ * threads are tried in index order. Throws `ModelBugError` when a disabled transaction
+ * wrote the store or reported a violation.
+ */
+export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {}): StatefulResult {
+  const layout = model.layout;
+  const nthreads = model.threads.length;
+  const stopAtFirst = opts.stopAtFirst ?? true;
+  const groups = opts.symmetry ? (model.symmetry ?? []) : [];
+  const visited: VisitedSet = opts.exact ? new ExactStateSet(layout.size, opts.expected) : new FingerprintSet(opts.expected);
+  const canon = new Store(layout);
+  const key = (s: Store): Store => (groups.length > 0 ? (canonicalise(s, canon, groups), canon) : s);
+
+  const violations: StateViolation[] = [];
+  const seen = new Set<string>();
+  const pending: { property: PropertyId; rule: string; message: string }[] = [];
+  const sink: ViolationSink = { report: (property, rule, message) => { pending.push({ property, rule, message }); } };
+  const stack: Store[] = [new Store(layout)];
+  const nextThread: number[] = [0];
+  const anyRan: boolean[] = [false];
+  const schedule: number[] = [];
+  let depth = 0;
+  let maxDepth = 0;
+  let states = 1;
+  let transitions = 0;
+  let stopped = false;
+
+  /** Records the pending reports at the current schedule; returns whether to stop. */
+  const flush = (len: number): boolean => {
+    if (pending.length === 0) return false;
+    for (const p of pending) {
+      const k = `${p.property}|${p.rule}|${p.message}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      violations.push({ ...p, schedule: schedule.slice(0, len) });
+    }
+    pending.length = 0;
+    return stopAtFirst && violations.length > 0;
+  };
+
+  model.init(stack[0]!);
+  visited.add(key(stack[0]!));
+  model.invariant?.(stack[0]!, sink);
+  stopped = flush(0);
+
+  let clean = false;
+  while (!stopped && depth >= 0) {
+    const cur = stack[depth]!;
+    const t = nextThread[depth]!;
+    if (t >= nthreads) {
+      if (!anyRan[depth]) stopped = terminal(cur, depth);
+      depth--;
+      clean = false;
+      continue;
+    }
+    nextThread[depth] = t + 1;
+    let nxt = stack[depth + 1];
+    if (!nxt) stack[depth + 1] = nxt = new Store(layout);
+    if (!clean) nxt.copyFrom(cur);
+    if (!model.step(nxt, t, sink)) {
+      if (nxt.h1 !== cur.h1 || nxt.h2 !== cur.h2 || pending.length > 0) {
+        throw new ModelBugError(`model bug: ${model.threads[t]} is disabled but its transaction ${pending.length > 0 ? 'reported a violation' : 'wrote the store'}`);
+      }
+      clean = true;
+      continue;
+    }
+    clean = false;
+    anyRan[depth] = true;
+    transitions++;
+    schedule[depth] = t;
+    if (flush(depth + 1)) { stopped = true; break; }
+    if (!visited.add(key(nxt))) continue;
+    states++;
+    model.invariant?.(nxt, sink);
+    if (flush(depth + 1)) { stopped = true; break; }
+    depth++;
+    nextThread[depth] = 0;
+    anyRan[depth] = false;
+    if (depth > maxDepth) maxDepth = depth;
+    if (opts.maxStates !== undefined && states >= opts.maxStates) { stopped = true; break; }
+  }
+
+  function terminal(s: Store, d: number): boolean {
+    const stuck: string[] = [];
+    for (let i = 0; i < nthreads; i++) if (!model.finished(s, i)) stuck.push(model.threads[i]!);
+    opts.onTerminal?.(s, stuck.length > 0);
+    if (stuck.length > 0) sink.report('deadlock', 'P8', `no transaction can run while ${stuck.join(', ')} ${stuck.length > 1 ? 'have' : 'has'} not finished`);
+    else model.atEnd?.(s, sink);
+    return flush(d);
+  }
+
+  return {
+    states, transitions, maxDepth, complete: !stopped, violations,
+    omissionProbability: visited.omissionProbability(), visitedBytes: visited.bytes,
+  };
+}
