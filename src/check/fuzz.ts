@@ -174,6 +174,8 @@ export interface FuzzLoop {
   readonly stop?: () => boolean;
   /** end the run at the first finding */
   readonly first?: boolean;
+  /** after scenario i's check, before its result is considered (and a finding reduced) */
+  readonly onChecked?: (i: number, r: ScenarioResult) => void;
   readonly onScenario?: (done: number, executions: number, found: number) => void;
   readonly onFinding?: (f: FuzzFinding) => void;
 }
@@ -184,7 +186,9 @@ export function fuzz(cfg: FuzzConfig, loop: FuzzLoop): FuzzSession {
   for (let i = 0; loop.maxScenarios === undefined || i < loop.maxScenarios; i++) {
     if (loop.stop?.()) break;
     const sc = s.generate(i);
-    const f = s.consider(i, sc, checkScenario(sc, s.checkOptions(i)));
+    const r = checkScenario(sc, s.checkOptions(i));
+    loop.onChecked?.(i, r);
+    const f = s.consider(i, sc, r);
     loop.onScenario?.(s.scenarios, s.executions, s.found.length);
     if (f) {
       loop.onFinding?.(f);
