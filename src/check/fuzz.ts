@@ -137,14 +137,18 @@ export class FuzzSession {
     this.executions += r.stats.executions;
     const v = r.violation;
     if (!v) return null;
-    const variant = culprit(sc);
-    const key = `${v.property}\t${v.rule}\t${variant}`;
-    if (this.keys.has(key)) return null;
-    this.keys.add(key);
+    // the key of the generated scenario spares reducing a repeat; the reduced scenario's
+    // decides (reduction may drop the variant under test: the finding is then the others')
+    const seen = (variant: string) => this.keys.has(`${v.property}\t${v.rule}\t${variant}`);
+    if (seen(culprit(sc))) return null;
+    const red = reduceScenarioTo(sc, v.property, 500, 16, REDUCE);
+    const variant = culprit(red.sc);
+    this.keys.add(`${v.property}\t${v.rule}\t${culprit(sc)}`);
+    if (seen(variant)) return null;
+    this.keys.add(`${v.property}\t${v.rule}\t${variant}`);
     const slug = `${variant.replace(/\//g, '-').replace(/\+/g, '--')}-${v.property}`;
     const n = (this.numbers.get(slug) ?? 0) + 1;
     this.numbers.set(slug, n);
-    const red = reduceScenarioTo(sc, v.property, 500, 16, REDUCE);
     const how = `found by dmabuf-lab fuzz --seed ${this.cfg.seed}: generated scenario #${i} (${sc.exporter.driver}/${sc.exporter.variant} with ${sc.importers.map((m) => `${m.driver}/${m.variant}`).join(', ') || 'no importer'}, kernel ${sc.kernel}) broke ${v.property} (${v.rule}) within ${r.stats.executions} executions`;
     const write = (from: Scenario, changes: readonly string[]) => {
       const description = `${how}; ${changes.length ? `reduced: ${changes.join('; ')}` : 'nothing could be removed'}.`;
@@ -159,7 +163,7 @@ export class FuzzSession {
     // the reduced scenario was shown by a bounded search; if check cannot meet it, keep the original
     if (!w.rc.ok && red.changes.length) w = write(sc, []);
     const finding: FuzzFinding = {
-      property: v.property, rule: v.rule, message: v.message, variant, scenario: w.file,
+      property: v.property, rule: w.rc.violation?.rule ?? v.rule, message: w.rc.violation?.message ?? v.message, variant, scenario: w.file,
       schedule: w.rc.violation?.schedule ?? v.schedule, reproduced: w.rc.ok, index: i,
       size: sizeOf(w.written), reduced: w.changes, text: w.text,
     };

@@ -8,7 +8,6 @@
 import { findExporter, findImporter } from '../drivers/catalogue.ts';
 import type { ExporterOp, ImporterOp, RevokeTrigger } from '../drivers/types.ts';
 import { KERNEL_VERSIONS, type KernelVersion } from '../kernel/kernel.ts';
-import { LIMITS } from './load.ts';
 import type { Prng } from './prng.ts';
 import type { ScenarioDraft } from './text.ts';
 import type { ImporterSpec, Step } from './types.ts';
@@ -32,6 +31,8 @@ export interface GenTarget {
 /** Most transfers one scenario submits: each multiplies the search (README: about 10x). */
 export const MAX_TRANSFERS = 4;
 
+/** Importer drivers that cannot be invalidated (they unmap only at their release). */
+const HOLDS_ON_UNPLUG: readonly string[] = ['static', 'rdma-pinned'];
 const TRIGGERS: readonly RevokeTrigger[] = ['mem-disable', 'flr', 'reset', 'hot-reset', 'd3'];
 const PREFIX: Readonly<Record<string, string>> = { 'gpu-dynamic': 'gpu', iommufd: 'iommu', 'rdma-pinned': 'rdma', 'rdma-odp': 'odp', static: 'st' };
 
@@ -53,13 +54,12 @@ const exporterStep = (op: ExporterOp, trigger?: RevokeTrigger): Step =>
 const importerStep = (op: ImporterOp, importer: string, count = 1, write = true): Step =>
   ({ kind: 'importer', op, importer, count, write, text: op === 'dma' ? `dma(${importer}, ${count}${write ? '' : ', read'})` : `${op}(${importer})` });
 
+/** A VFIO revoke by one of D-VFIO-8's triggers, the memory-disable path most often. */
+const vfioRevoke = (rng: Prng): Step => exporterStep('revoke', rng.weighted([undefined, ...TRIGGERS.slice(1)], [4, 1, 1, 1, 1]));
+
 /** The exporter's side: one or two control threads, shaped as the races that matter. */
 function controlThreads(rng: Prng, exp: DriverVariant, ops: readonly ExporterOp[]): Step[][] {
-  const revoke = (): Step => {
-    if (exp.driver !== 'vfio-pci') return exporterStep(ops.includes('revoke') ? 'revoke' : 'evict');
-    const t = rng.weighted([undefined, ...TRIGGERS.slice(1)], [4, 1, 1, 1, 1]);
-    return exporterStep('revoke', t);
-  };
+  const revoke = (): Step => (exp.driver === 'vfio-pci' ? vfioRevoke(rng) : exporterStep(ops.includes('revoke') ? 'revoke' : 'evict'));
   const has = (op: ExporterOp) => ops.includes(op);
   const shapes: { w: number; make: () => Step[][] }[] = [
     { w: 4, make: () => [[revoke()]] },
@@ -104,33 +104,40 @@ export function generateDraft(rng: Prng, t: GenTarget, name: string, description
       speculativeReads: spec,
     };
   });
-  const control = controlThreads(rng, t.exporter, exp.ops as ExporterOp[]);
+  // An importer that cannot be invalidated holds an unplugging GPU's memory until it lets
+  // go: the unplug then waits for ever or the importer writes after its fence wait. The
+  // bundled gpu-unplug-rdma-pinned-waits shows that hazard of the contract with correct
+  // drivers; generated unplugs would find it again in every such scenario.
+  const holds = importers.some((m) => HOLDS_ON_UNPLUG.includes(m.driver));
+  const ops = (exp.ops as ExporterOp[]).filter((op) => op !== 'unplug' || !holds);
+  const control = controlThreads(rng, t.exporter, ops);
   const threads: { name: string; steps: Step[] }[] = control.map((steps, i) => ({ name: i ? `ctl${i + 1}` : 'ctl', steps }));
   let transfers = 0;
   for (const m of importers) {
-    const ops = findImporter(m.driver)!.ops as ImporterOp[];
+    const iops = findImporter(m.driver)!.ops as ImporterOp[];
     const user: Step[] = [importerStep('import', m.id)];
     for (let a = rng.weighted([0, 1, 2, 3], [1, 4, 3, 1]); a > 0; a--) {
-      if (ops.includes('remap') && rng.chance(0.3)) { user.push(importerStep('remap', m.id)); continue; }
+      if (iops.includes('remap') && rng.chance(0.3)) { user.push(importerStep('remap', m.id)); continue; }
       if (transfers >= MAX_TRANSFERS) continue;
       const count = Math.min(rng.weighted([1, 2], [3, 1]), MAX_TRANSFERS - transfers);
       transfers += count;
       user.push(importerStep('dma', m.id, count, rng.chance(0.7)));
     }
+    // The teardown follows the import in the same thread: a release in another thread may
+    // run first, release nothing, and leave the later import to leak by the scenario's
+    // own doing, which is no finding about a driver. Its transfers still race it (they
+    // run on the device's engine), and so do the control threads.
+    user.push(importerStep('release', m.id));
     threads.push({ name: `${m.id}-user`, steps: user });
-    // where the teardown runs: after the user's work, in a thread of its own (racing the
-    // transfers), or after the revoke in the control thread (b12, b5). Always somewhere: a
-    // scenario that never releases leaks by its own doing, which is no finding about a driver.
-    const release = importerStep('release', m.id);
-    const where = rng.weighted(['user', 'own', 'control'], [5, 2, 2]);
-    if (where === 'user') user.push(release);
-    else if (where === 'own') threads.push({ name: `${m.id}-teardown`, steps: [release] });
-    else threads[0]!.steps.push(release);
   }
-  // a revoke inside a user thread races that importer's own next steps only through locks
-  if (importers.length && rng.chance(0.15) && threads.length < LIMITS.threads) {
-    const u = threads.find((x) => x.name.endsWith('-user'))!;
-    u.steps.splice(rng.range(1, u.steps.length), 0, control[0]![0]!);
+  // a revoke in the importer's own thread, between its import and its release: the
+  // teardown then waits behind it (b12's shape), with no other thread to unblock it
+  const own = threads.filter((x) => x.name.endsWith('-user'));
+  const inline = ops.filter((op) => op === 'revoke' || op === 'evict');
+  if (own.length && inline.length && rng.chance(0.2)) {
+    const u = rng.pick(own);
+    const op = rng.pick(inline);
+    u.steps.splice(rng.range(1, u.steps.length - 1), 0, op === 'revoke' && t.exporter.driver === 'vfio-pci' ? vfioRevoke(rng) : exporterStep(op));
   }
-  return { name, description, kernel, moveNotify, exporter: t.exporter, importers, threads: threads.slice(0, LIMITS.threads), expect: null };
+  return { name, description, kernel, moveNotify, exporter: t.exporter, importers, threads, expect: null };
 }
