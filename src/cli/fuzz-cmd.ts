@@ -131,7 +131,7 @@ export function fuzzJson(seed: number, run: FuzzRun) {
 function printRun(run: FuzzRun, seed: number): void {
   for (const f of run.found) {
     process.stdout.write(`found ${f.property} (${f.rule}) in ${f.variant}, generated scenario #${f.index}: ${f.message}\n`);
-    process.stdout.write(`     written ${f.scenario} (${f.size.importers} importer(s), ${f.size.threads} thread(s), ${f.size.steps} step(s), ${f.size.transfers} transfer(s))${f.reproduced ? '' : ' -- check did NOT reproduce it within 20000 executions'}\n`);
+    process.stdout.write(`     written ${f.scenario} (${f.size.importers} importer(s), ${f.size.threads} thread(s), ${f.size.steps} step(s), ${f.size.transfers} transfer(s))${f.reproduced ? '' : ' -- check did NOT reproduce it within 4000 executions'}\n`);
     process.stdout.write(`     schedule ${f.schedule}\n`);
   }
   const first = run.first ? `, first after ${run.first.scenarios} scenario(s), ${run.first.ms} ms` : '';
