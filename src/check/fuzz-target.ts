@@ -50,9 +50,14 @@ const correct = (d: DriverInfo): DriverVariant => ({ driver: d.name, variant: 'c
  * revoking exporter) has no revoke path to explore.
  */
 export function canImport(exp: DriverVariant, imp: DriverVariant, k: KernelVersion): boolean {
+  // before v3 a dynamic importer may need CONFIG_DMABUF_MOVE_NOTIFY, which scenarios draw
+  return (k === 'pre' || k === 'v2' ? [false, true] : [false]).some((moveNotify) => importsWith(exp, imp, k, moveNotify));
+}
+
+function importsWith(exp: DriverVariant, imp: DriverVariant, k: KernelVersion, moveNotify: boolean): boolean {
   const d = IMPORTERS.find((x) => x.name === imp.driver)!;
   const text = scenarioText({
-    name: 'probe', description: '', kernel: k, moveNotify: false, exporter: exp, expect: null,
+    name: 'probe', description: '', kernel: k, moveNotify, exporter: exp, expect: null,
     importers: [{ id: 'dev', driver: imp.driver, variant: imp.variant, peer2peer: true, pinned: false, speculativeReads: undefined }],
     threads: [{ name: 'user', steps: [
       { kind: 'importer', op: 'import', importer: 'dev', count: 1, write: true, text: 'import(dev)' },
@@ -105,7 +110,10 @@ export function resolveTargets(req: FuzzRequest): Resolved<GenTarget[]> {
     const takes = (imp: DriverVariant) => ks.value.some((k) => kernelsFor([imp]).includes(k) && canImport(exp, imp, k));
     if (!exporter && !required.every(takes)) continue;
     const pool = IMPORTERS.map(correct).filter(takes);
-    if (!pool.length && !required.length) continue;
+    if (!pool.length && !required.length) {
+      lastError = `no correct importer can import from ${exp.driver}/${exp.variant} on kernel ${ks.value.join(' or ')}`;
+      continue;
+    }
     targets.push({ exporter: exp, importers: pool.length ? pool : required, required, kernels: ks.value });
   }
   if (!targets.length) return fail(lastError || `no exporter can export to ${required.map((x) => `${x.driver}/${x.variant}`).join(', ')}`);
