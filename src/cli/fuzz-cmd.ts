@@ -12,6 +12,7 @@ import { fuzz, FuzzSession, type FuzzConfig, type FuzzFinding } from '../check/f
 import { resolveTargets, type FuzzRequest } from '../check/fuzz-target.ts';
 import { VERSION } from '../check/result.ts';
 import type { GenTarget } from '../scenario/generate.ts';
+import type { Scenario } from '../scenario/types.ts';
 import { UsageError } from './check-cmd.ts';
 import { fuzzProgress, type FuzzProgress } from './fuzz-progress.ts';
 import { CheckPool } from './pool.ts';
@@ -58,61 +59,68 @@ function writeFinding(f: FuzzFinding): void {
   writeFileSync(f.scenario.replace(/\.yaml$/, '.token'), f.schedule + '\n');
 }
 
+interface Hooks {
+  readonly stop: () => boolean;
+  readonly onChecked: (done: number, hit: boolean) => void;
+  readonly progress: FuzzProgress | null;
+}
+
 /**
- * One fuzz run. With one worker the scenarios are checked here in order; with more, on a
- * pool, a window of them at a time, and taken back in index order, so that the findings
- * and their numbering do not depend on which worker finished first.
+ * Scenarios checked on a pool of `workers`, a window of 2 x workers at a time, taken back
+ * in index order: the findings and their numbering do not depend on which worker finished
+ * first. Generation, reduction and writing stay on this thread.
  */
+async function fuzzOnPool(cfg: FuzzConfig, flags: FuzzFlags, workers: number, h: Hooks): Promise<FuzzSession> {
+  const s = new FuzzSession(cfg);
+  const max = Math.min(flags.maxScenarios ?? MAX_POOL_JOBS, MAX_POOL_JOBS);
+  const pool = new CheckPool(workers, max);
+  const window: ({ i: number; sc: Scenario } & ReturnType<CheckPool['submit']>)[] = [];
+  let next = 0;
+  const fill = () => {
+    while (window.length < 2 * workers && next < max && !h.stop()) {
+      const sc = s.generate(next);
+      window.push({ i: next, sc, ...pool.submit({ sc, opts: s.checkOptions(next) }) });
+      next++;
+    }
+  };
+  try {
+    for (fill(); window.length; fill()) {
+      const w = window.shift()!;
+      const r = await w.result;
+      if (!r) continue;
+      h.onChecked(w.i + 1, r.violation !== undefined);
+      const f = s.consider(w.i, w.sc, r);
+      h.progress?.update(s.scenarios, s.executions, s.found.length);
+      if (f) writeFinding(f);
+      if ((f && flags.first) || h.stop()) {
+        for (const x of window) pool.cancel(x.id);
+        break;
+      }
+    }
+  } finally {
+    await pool.close();
+  }
+  return s;
+}
+
+/** One fuzz run (one subject under --all); writes each finding as it comes. */
 export async function runFuzz(cfg: FuzzConfig, flags: FuzzFlags, progress: FuzzProgress | null): Promise<FuzzRun> {
   const t0 = performance.now();
   const limit = flags.timeLimit ?? (flags.maxScenarios === undefined ? FUZZ_DEFAULT_TIME : undefined);
-  const stop = () => limit !== undefined && performance.now() - t0 >= limit * 1000;
   let first: FuzzRun['first'];
-  const onChecked = (done: number, hit: boolean) => {
-    if (hit && !first) first = { scenarios: done, ms: Math.round(performance.now() - t0) };
-  };
-  const onFinding = (f: FuzzFinding) => {
-    writeFinding(f);
+  const h: Hooks = {
+    stop: () => limit !== undefined && performance.now() - t0 >= limit * 1000,
+    onChecked: (done, hit) => { if (hit && !first) first = { scenarios: done, ms: Math.round(performance.now() - t0) }; },
+    progress,
   };
   const workers = flags.workers ?? 1;
-  let s: FuzzSession;
-  if (workers <= 1) {
-    s = fuzz(cfg, {
-      maxScenarios: flags.maxScenarios, stop, first: flags.first, onFinding,
-      onChecked: (i, r) => onChecked(i + 1, r.violation !== undefined),
+  const s = workers > 1
+    ? await fuzzOnPool(cfg, flags, workers, h)
+    : fuzz(cfg, {
+      maxScenarios: flags.maxScenarios, stop: h.stop, first: flags.first, onFinding: writeFinding,
+      onChecked: (i, r) => h.onChecked(i + 1, r.violation !== undefined),
       onScenario: (done, executions, found) => progress?.update(done, executions, found),
     });
-  } else {
-    s = new FuzzSession(cfg);
-    const max = Math.min(flags.maxScenarios ?? MAX_POOL_JOBS, MAX_POOL_JOBS);
-    const pool = new CheckPool(workers, max);
-    const window: { i: number; sc: ReturnType<FuzzSession['generate']>; id: number; result: Promise<unknown> }[] = [];
-    let next = 0;
-    const fill = () => {
-      while (window.length < 2 * workers && next < max && !stop()) {
-        const sc = s.generate(next);
-        const job = pool.submit({ sc, opts: s.checkOptions(next) });
-        window.push({ i: next++, sc, ...job });
-      }
-    };
-    try {
-      for (fill(); window.length; fill()) {
-        const w = window.shift()!;
-        const r = (await w.result) as Awaited<ReturnType<typeof pool.submit>['result']>;
-        if (!r) continue;
-        onChecked(w.i + 1, r.violation !== undefined);
-        const f = s.consider(w.i, w.sc, r);
-        progress?.update(s.scenarios, s.executions, s.found.length);
-        if (f) onFinding(f);
-        if ((f && flags.first) || stop()) {
-          for (const x of window) pool.cancel(x.id);
-          break;
-        }
-      }
-    } finally {
-      await pool.close();
-    }
-  }
   return { scenarios: s.scenarios, executions: s.executions, found: s.found, elapsedMs: Math.round(performance.now() - t0), ...(first ? { first } : {}) };
 }
 

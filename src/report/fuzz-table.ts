@@ -37,7 +37,7 @@ function cells(r: FuzzAllRow): string[] {
   const f = r.found[0];
   return [
     r.subject, r.kernels.join(','),
-    r.found.length ? r.found.map((x) => `${x.property} (${x.rule})${x.variant !== r.subject ? ` [${x.variant}]` : ''}`).join('; ') : 'nothing',
+    r.found.length ? r.found.map((x) => `${x.property} (${x.rule})${x.variant !== r.subject.split(' ')[0] ? ` [${x.variant}]` : ''}`).join('; ') : 'nothing',
     r.first ? String(r.first.scenarios) : '-', r.first ? `${(r.first.ms / 1000).toFixed(1)} s` : '-',
     f ? sizeText(f) : '-', String(r.scenarios),
     r.found.length ? `${r.found.filter((x) => x.reproduced).length}/${r.found.length}` : '-',
