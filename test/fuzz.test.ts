@@ -104,6 +104,7 @@ test('cli: bad input is exit 2 with a did-you-mean and no stack trace', () => {
     [['--exporter', 'vfio-pci/as-merged', '--kernel', 'v2'], /do not all exist in kernel v2 \(they do in landed\)/],
     [['--max-scenarios', '0'], /expected an integer >= 1/],
     [['--all', '--exporter', 'gpu'], /--all takes every variant/],
+    [['--all', '--kernel', 'v4'], /unknown kernel "v4" \(did you mean "v2"\?\)/],
   ];
   for (const [args, msg] of cases) {
     const r = cli('fuzz', ...args);

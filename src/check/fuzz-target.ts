@@ -68,6 +68,12 @@ function importsWith(exp: DriverVariant, imp: DriverVariant, k: KernelVersion, m
   return !rt.events.some((e) => e.op.label === 'import(dev) failed');
 }
 
+/** An error message when `kernel` is neither a version nor `any`, else null. */
+export function badKernel(kernel: string | undefined): string | null {
+  if (kernel === undefined || kernel === 'any' || (KERNEL_VERSIONS as readonly string[]).includes(kernel)) return null;
+  return `unknown kernel "${kernel}"${didYouMean(kernel, [...KERNEL_VERSIONS, 'any'])}; expected ${KERNEL_VERSIONS.join(', ')} or any`;
+}
+
 /** The kernels a run draws from: `any`, one version, or landed (else the newest) by default. */
 function kernelsOf(fixed: readonly DriverVariant[], kernel: string | undefined): Resolved<KernelVersion[]> {
   const possible = kernelsFor(fixed);
@@ -75,7 +81,8 @@ function kernelsOf(fixed: readonly DriverVariant[], kernel: string | undefined):
   if (!possible.length) return fail(`${names} exist in no common kernel version`);
   if (kernel === undefined) return { ok: true, value: [possible.includes('landed') ? 'landed' : possible[possible.length - 1]!] };
   if (kernel === 'any') return { ok: true, value: possible };
-  if (!(KERNEL_VERSIONS as readonly string[]).includes(kernel)) return fail(`unknown kernel "${kernel}"${didYouMean(kernel, [...KERNEL_VERSIONS, 'any'])}; expected ${KERNEL_VERSIONS.join(', ')} or any`);
+  const bad = badKernel(kernel);
+  if (bad) return fail(bad);
   if (!possible.includes(kernel as KernelVersion)) return fail(`${names} do not all exist in kernel ${kernel} (they do in ${possible.join(', ')})`);
   return { ok: true, value: [kernel as KernelVersion] };
 }

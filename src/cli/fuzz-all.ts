@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveTargets } from '../check/fuzz-target.ts';
+import { badKernel, resolveTargets } from '../check/fuzz-target.ts';
 import { EXPORTERS, IMPORTERS } from '../drivers/catalogue.ts';
 import { fuzzAllHtml, fuzzAllMarkdown, fuzzAllText, type FuzzAllRow } from '../report/fuzz-table.ts';
 import { UsageError } from './check-cmd.ts';
@@ -15,6 +15,8 @@ import { VERSION } from '../check/result.ts';
 
 export async function cmdFuzzAll(flags: FuzzFlags): Promise<number> {
   if (flags.exporter !== undefined || flags.importer?.length) throw new UsageError('fuzz --all takes every variant of the catalogue in turn; give it no --exporter or --importer');
+  const bad = badKernel(flags.kernel);
+  if (bad) throw new UsageError(`fuzz: ${bad}`);
   const seed = flags.seed ?? 1;
   const out = flags.out ?? 'fuzz-findings';
   const subjects = [
