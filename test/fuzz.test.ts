@@ -33,6 +33,10 @@ test('a buggy exporter variant is found, reduced, and written with an expect blo
   assert.match(sc.description, /found by dmabuf-lab fuzz --seed 1: generated scenario #\d+/);
   assert.ok(f.schedule.startsWith(`${f.scenario}@${sc.hash}:`), 'the token names the written file and its hash');
   assert.ok(releasesAll(sc), 'reduction kept every release');
+  for (const t of sc.threads) {
+    const m = /^(.+)-user$/.exec(t.name);
+    if (m) assert.ok(t.steps.some((x) => x.kind === 'importer' && x.importer === m[1]), `${t.name} acts on its importer`);
+  }
   assert.ok(f.size.threads <= 3 && f.size.importers <= 2, JSON.stringify(f.size));
 });
 
