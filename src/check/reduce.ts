@@ -59,17 +59,35 @@ function shows(sc: Scenario, property: PropertyId, budget: number): { found: boo
   return { found, executions };
 }
 
+/** A smaller scenario and what was removed to get it. */
+export interface ReducedScenario {
+  readonly sc: Scenario;
+  readonly changes: string[];
+  /** executions spent on the candidates */
+  readonly executions: number;
+}
+
+/**
+ * What a caller adds to the reduction: more candidates (`fuzz` removes single steps too),
+ * and a test a candidate must pass to be tried (`fuzz` keeps every importer's release).
+ */
+export interface ReduceHooks {
+  readonly more?: (sc: Scenario) => { sc: Scenario; change: string }[];
+  readonly admit?: (sc: Scenario) => boolean;
+}
+
 /**
  * Greedily applies reductions that keep `property`; at most `rounds` accepted changes.
- * Returns null when nothing could be removed.
+ * Returns the smallest scenario reached (`sc` itself when nothing could be removed).
  */
-export function reduceScenario(sc: Scenario, property: PropertyId, budget = 500, rounds = 12): Reduction | null {
+export function reduceScenarioTo(sc: Scenario, property: PropertyId, budget = 500, rounds = 12, hooks: ReduceHooks = {}): ReducedScenario {
   let cur = sc;
   const changes: string[] = [];
   let executions = 0;
   for (let r = 0; r < rounds; r++) {
     let next: { sc: Scenario; change: string } | null = null;
-    for (const c of candidates(cur)) {
+    for (const c of [...candidates(cur), ...(hooks.more?.(cur) ?? [])]) {
+      if (hooks.admit && !hooks.admit(c.sc)) continue;
       const s = shows(c.sc, property, budget);
       executions += s.executions;
       if (s.found) { next = c; break; }
@@ -78,5 +96,14 @@ export function reduceScenario(sc: Scenario, property: PropertyId, budget = 500,
     cur = next.sc;
     changes.push(next.change);
   }
+  return { sc: cur, changes, executions };
+}
+
+/**
+ * Greedily applies reductions that keep `property`; at most `rounds` accepted changes.
+ * Returns null when nothing could be removed.
+ */
+export function reduceScenario(sc: Scenario, property: PropertyId, budget = 500, rounds = 12): Reduction | null {
+  const { sc: cur, changes, executions } = reduceScenarioTo(sc, property, budget, rounds);
   return changes.length ? { changes, threads: cur.threads.length, transfers: transfers(cur), executions } : null;
 }

@@ -18,6 +18,8 @@ import { PROPERTY_DOCS } from './properties.ts';
 import { RULE_BOOK } from './rule-book.ts';
 import { bundledDir, loadScenario, scenarioFiles } from './files.ts';
 import { cmdCheck, cmdMerge, color, parseShard, UsageError, type CheckFlags } from './check-cmd.ts';
+import { cmdFuzz, type FuzzFlags } from './fuzz-cmd.ts';
+import { cmdFuzzAll } from './fuzz-all.ts';
 
 function shardArg(v: string) {
   const s = parseShard(v);
@@ -190,6 +192,22 @@ async function main(argv: string[]): Promise<number> {
     .option('--max-executions <n>', 'executions per scenario (default 2000)', intArg(1))
     .option('--write-scenarios <dir>', 'write the generated scenarios here so that their tokens replay')
     .action((flags: MatrixFlags) => { code = cmdMatrix(flags); });
+  program
+    .command('fuzz')
+    .description('generate scenarios for the given drivers, check each, write every distinct finding as a scenario file that reproduces it (exit 1 when something was found)')
+    .option('--exporter <driver/variant>', 'the exporter (variant default correct); importers are then drawn from the correct variants that can import from it')
+    .option('--importer <driver/variant...>', 'an importer every scenario has (repeatable, at most 3); the exporter and other importers default to correct')
+    .option('--kernel <k>', 'pre, v2, v3, landed, or any (draw from every version the variants exist in); default landed, else the newest they exist in')
+    .option('--seed <n>', 'seed of the generator (default 1)', intArg(0))
+    .option('--time-limit <sec>', `stop after this many seconds (default ${60} when --max-scenarios is not given; the run then depends on the machine's speed)`, intArg(1))
+    .option('--max-scenarios <n>', 'stop after this many generated scenarios', intArg(1))
+    .option('--budget <n>', 'dpor executions per generated scenario after the pct pre-pass (default 200)', intArg(1))
+    .option('--out <dir>', 'where findings are written (default fuzz-findings)')
+    .option('--first', 'stop at the first finding')
+    .option('--all', 'fuzz every variant of the catalogue in turn (bounds apply to each) and write the table to DIR/fuzz-all.md and .html')
+    .option('--json', 'print {scenarios, executions, found: [{property, rule, scenario, schedule, ...}]} on stdout, nothing else')
+    .option('--workers <n>', 'worker threads checking scenarios (default 1; the findings are the same for any number under --max-scenarios)', intArg(1))
+    .action(async (flags: FuzzFlags) => { code = flags.all ? await cmdFuzzAll(flags) : await cmdFuzz(flags); });
   program
     .command('list')
     .description('the catalogue: drivers, properties, scenarios or rules')
