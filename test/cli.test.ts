@@ -15,10 +15,24 @@ test('check on the bundled scenarios exits 0 and prints the counterexample', () 
   const r = cli('check');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /ok {3}b1-vfio-revoke-no-wait +violation dma-after-revoke/);
-  assert.match(r.stdout, /<-- revoke returned/);
   assert.match(r.stdout, /dma write BAR0 .*<-- dma-after-revoke \(P1\)/);
+  assert.match(r.stdout, /vfio_pci_dma_buf_move\(revoked=true\) returned without waiting  <-- cause/, 'the story folds the revoke call');
+  assert.match(r.stdout, /also seen: api-misuse \(P7\): .*\n +dmabuf-lab replay '/, 'every property seen is named');
   const n = readdirSync('scenarios').filter((f) => f.endsWith('.yaml')).length;
   assert.match(r.stdout, new RegExp(`${n} scenario\\(s\\): ${n} ok, 0 failed`));
+});
+
+test('check shows the story by default and every event with --full', () => {
+  const file = 'scenarios/b1-vfio-revoke-no-wait.yaml';
+  const story = cli('check', '--workers', '1', file);
+  const full = cli('check', '--workers', '1', '--full', file);
+  assert.equal(story.status, 0, story.stderr);
+  assert.equal(full.status, 0, full.stderr);
+  const rows = (s: string) => s.split('\n').filter((l) => /^ +\d+ /.test(l)).length;
+  assert.ok(rows(story.stdout) <= 15, story.stdout);
+  assert.match(story.stdout, /vfio_pci_dma_buf_move returned vfio-buf at 36 \(reset\) \.\.\.\s+(\.\.\. )?dma write BAR0 via gpu0-sgt14 at 42 \(gpu0-engine\)/);
+  assert.match(full.stdout, /engine fetch/);
+  assert.ok(rows(full.stdout) > 60, full.stdout);
 });
 
 test('--json prints the result object of the spec', () => {
@@ -32,6 +46,11 @@ test('--json prints the result object of the spec', () => {
   assert.equal(bug.violation.property, 'dma-after-revoke');
   assert.equal(bug.violation.rule, 'P1');
   assert.deepEqual(Object.keys(bug.violation.trace[0]).slice(0, 3), ['seq', 'thread', 'event']);
+  // the story beside the full trace: seqs into it, rows and the pair
+  for (const seq of bug.violation.story.events) assert.ok(bug.violation.trace.some((e: { seq: number }) => e.seq === seq));
+  assert.ok(bug.violation.story.rows.length <= 15);
+  assert.equal(bug.violation.story.pair.effect, bug.violation.seq);
+  assert.deepEqual(bug.seen.map((s: { property: string }) => s.property), bug.violations);
   for (const k of ['executions', 'redundant', 'maxDepth', 'elapsedMs']) assert.equal(typeof bug.stats[k], 'number');
 });
 

@@ -11,11 +11,12 @@ import type { Runtime } from '../sim/runtime.ts';
 import type { PropertyId, Violation } from '../sim/violation.ts';
 import { HbAudit } from './audit.ts';
 import { explore, shardDepth, type ExploreStats } from './explore.ts';
-import { raceKey, sumRaces, type RaceCount, type ScenarioResult, type TraceEntry, type ViolationResult } from './result.ts';
+import { raceKey, sumRaces, type RaceCount, type ScenarioResult, type SeenProperty, type TraceEntry, type ViolationResult } from './result.ts';
 import type { RaceRecorder } from './races.ts';
 import { sample } from './sample.ts';
 import { reduceScenario } from './reduce.ts';
 import { scheduleSize, shrinkSchedule } from './shrink.ts';
+import { storyOf } from './story.ts';
 import { formatToken } from './token.ts';
 
 export type StrategyName = 'dpor' | 'exhaustive' | 'pct' | 'random';
@@ -70,14 +71,24 @@ export function traceOf(rt: Runtime): TraceEntry[] {
     seq: i + 1, thread: rt.threads[e.tid]!.name, event: e.op.label,
     ...(e.op.detail !== undefined ? { detail: e.op.detail } : {}),
     ...(e.op.mark !== undefined ? { mark: e.op.mark } : {}),
+    ...(e.op.role !== undefined ? { role: e.op.role } : {}),
   }));
 }
 
 export function violationResult(sc: Scenario, rt: Runtime, v: Violation, schedule: readonly number[]): ViolationResult {
   return {
     property: v.property, message: v.message, rule: v.rule, schedule: formatToken(sc.file, sc.hash, schedule),
-    seq: v.event + 1, thread: v.thread, trace: traceOf(rt),
+    seq: v.event + 1, thread: v.thread, trace: traceOf(rt), story: storyOf(rt, v),
   };
+}
+
+/**
+ * The violation a result leads with among `vs` (of one execution): a committed access
+ * before a prefetcher's speculative read, which breaks P1 as well but is not what a reader
+ * of the counterexample looks for first; otherwise the first recorded.
+ */
+export function headline(rt: Runtime, vs: readonly Violation[]): Violation | undefined {
+  return vs.find((v) => v.event < 0 || rt.events[v.event]?.op.role !== 'speculative') ?? vs[0];
 }
 
 export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioResult {
@@ -85,6 +96,8 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
   const strategy = opts.strategy ?? 'dpor';
   const wanted = sc.expect?.verdict === 'violation' ? sc.expect.properties : null;
   const seen = new Set<PropertyId>();
+  /** the first execution that showed each property, for the "also seen" lines */
+  const seenAt = new Map<PropertyId, SeenProperty>();
   const audit = new HbAudit();
   let redundant = 0;
   let executions = 0;
@@ -105,12 +118,15 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
   };
   /** Records one finished execution; true when it shows what the search looks for. */
   const consider = (rt: Runtime, schedule: number[]): boolean => {
-    for (const v of rt.violations) seen.add(v.property);
+    for (const v of rt.violations) {
+      seen.add(v.property);
+      if (!seenAt.has(v.property)) seenAt.set(v.property, { property: v.property, rule: v.rule, message: v.message, schedule: formatToken(sc.file, sc.hash, schedule) });
+    }
     opts.progress?.(executions + prepassRuns, schedule.length, seen.size);
     if (rt.violations.length === 0) return false;
-    const v = wanted ? rt.violations.find((x) => wanted.includes(x.property)) : rt.violations[0];
+    const v = headline(rt, wanted ? rt.violations.filter((x) => wanted.includes(x.property)) : rt.violations.filter((x) => x.property === rt.violations[0]!.property));
     if (!v) {
-      firstOther ??= kept(rt, rt.violations[0]!, schedule);
+      firstOther ??= kept(rt, headline(rt, rt.violations)!, schedule);
       return false;
     }
     hit ??= kept(rt, v, schedule);
@@ -161,7 +177,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     let { rt, v, schedule } = show;
     if (opts.shrink !== false) {
       const s = shrinkSchedule(build, schedule, v.property);
-      const sv = s.rt.violations.find((x) => x.property === v.property);
+      const sv = headline(s.rt, s.rt.violations.filter((x) => x.property === v.property));
       if (sv) ({ rt, v, schedule } = { rt: s.rt, v: sv, schedule: s.schedule });
     }
     const reduced = opts.reduce ? reduceScenario(sc, v.property) : null;
@@ -177,6 +193,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     ...(shard ? { shard: { index: shard.index + 1, count: shard.count, hash: sc.hash } } : {}),
     ...(violation ? { violation } : {}),
     violations: [...seen].sort(),
+    seen: [...seenAt.values()].sort((a, b) => (a.property < b.property ? -1 : a.property > b.property ? 1 : 0)),
     stats: {
       executions: executions + prepassRuns, redundant, maxDepth: Math.max(stats.maxDepth, found?.schedule.length ?? 0), elapsedMs: Math.round(performance.now() - t0), strategy,
       sleepBlocked: stats.sleepBlocked, firstViolationMs: found ? Math.round(searchMs) : undefined, prepass: prepassRuns,

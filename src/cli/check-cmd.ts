@@ -41,6 +41,8 @@ export interface CheckFlags {
   /** dpor: one execution of each orbit under renaming identical importers */
   symmetry?: boolean;
   reduce?: boolean;
+  /** every event of a counterexample, not its story */
+  full?: boolean;
   junit?: string;
   html?: string;
   preemptions?: number;
@@ -77,12 +79,20 @@ function resultLine(r: ScenarioResult, audit: boolean): string {
   return `${mark} ${r.scenario.padEnd(36)} ${what}${exp}  ${r.stats.executions} executions${counted}${audited}${sym}, ${r.stats.elapsedMs} ms${part}`;
 }
 
-function printViolation(r: ScenarioResult): void {
+/**
+ * The counterexample under a result line: its story (every event with `full`), then every
+ * other property the search saw with the token that replays the execution showing it.
+ */
+function printViolation(r: ScenarioResult, full: boolean): void {
   const v = r.violation;
   if (!v) return;
   process.stdout.write(`     ${v.property} (${v.rule}): ${v.message}\n     schedule ${v.schedule}\n`);
   process.stdout.write(`     diagram: dmabuf-lab report ${r.file} --schedule '${v.schedule}' --html ${r.scenario}.html\n`);
-  process.stdout.write(formatTimeline(v, { color: color(), width: 95 }).replace(/^/gm, '     ') + '\n');
+  process.stdout.write(formatTimeline(v, { color: color(), width: 95, full }).replace(/^/gm, '     ') + '\n');
+  for (const s of r.seen ?? []) {
+    if (s.property === v.property) continue;
+    process.stdout.write(`     also seen: ${s.property} (${s.rule}): ${s.message}\n          dmabuf-lab replay '${s.schedule}'\n`);
+  }
   if (v.reduced) {
     process.stdout.write(`     a smaller scenario shows it too (${v.reduced.threads} thread(s), ${v.reduced.transfers} transfer(s)): ${v.reduced.changes.join('; ')}\n`);
   }
@@ -145,7 +155,7 @@ function report(r: ScenarioResult, flags: CheckFlags): ScenarioResult {
     process.stdout.write(resultLine(shown, flags.audit === true) + '\n');
     if (audit) process.stdout.write(`     ${audit}\n`);
     if (flags.races) printRaces(shown);
-    printViolation(shown);
+    printViolation(shown, flags.full === true);
   }
   return shown;
 }

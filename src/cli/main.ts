@@ -119,6 +119,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--depth <d>', 'pct bug depth (default 3)', intArg(1))
     .option('--time-limit <sec>', 'stop the search after this many seconds (incomplete)', intArg(1))
     .option('--no-shrink', 'report counterexamples as found, not shrunk')
+    .option('--full', 'print every event of a counterexample, not only its story (what the violation depends on)')
     .option('--audit', 'show each search\'s redundant executions and sleep-blocked prefixes; a dpor search that explores a class twice fails')
     .option('--reduce', 'also look for a smaller scenario (fewer transfers, threads, importers) with the same violation')
     .option('--count', 'explore the whole space, past every violation: a complete dpor search prints its number of equivalence classes, and every property the space holds')
