@@ -1,6 +1,7 @@
 /** The result object of `check --json` (spec/scenario-format.md §5). Fields may be added, never renamed. */
 import type { EventRole } from '../sim/op.ts';
 import type { PropertyId } from '../sim/violation.ts';
+import type { ScenarioSize } from './reduce.ts';
 import type { Story } from './story.ts';
 
 export interface TraceEntry {
@@ -26,8 +27,14 @@ export interface ViolationResult {
   readonly story?: Story;
   /** counterexample size before and after shrinking */
   readonly shrunk?: { readonly before: { steps: number; switches: number }; readonly after: { steps: number; switches: number } };
-  /** with --reduce: a smaller scenario that shows the same property (check/reduce.ts) */
-  readonly reduced?: { readonly changes: string[]; readonly threads: number; readonly transfers: number; readonly executions: number };
+  /**
+   * a smaller scenario that shows the same property (check/reduce.ts): what changed, its
+   * size before and after, and the scenario as YAML the loader accepts
+   */
+  readonly reduced?: {
+    readonly changes: string[]; readonly threads: number; readonly transfers: number; readonly executions: number;
+    readonly before?: ScenarioSize; readonly after?: ScenarioSize; readonly yaml?: string;
+  };
 }
 
 /**

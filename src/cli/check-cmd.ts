@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { checkScenario, type StrategyName } from '../check/check.ts';
 import { foundWanted, groupShards, mergeShards } from '../check/merge.ts';
-import type { CheckOutput, ScenarioResult } from '../check/result.ts';
+import type { CheckOutput, ScenarioResult, ViolationResult } from '../check/result.ts';
 import { VERSION } from '../check/result.ts';
 import { junitXml } from '../report/junit.ts';
 import { formatTimeline } from '../report/timeline.ts';
@@ -87,15 +87,27 @@ function printViolation(r: ScenarioResult, full: boolean): void {
   const v = r.violation;
   if (!v) return;
   process.stdout.write(`     ${v.property} (${v.rule}): ${v.message}\n     schedule ${v.schedule}\n`);
+  const sh = v.shrunk;
+  if (sh && (sh.before.steps !== sh.after.steps || sh.before.switches !== sh.after.switches)) {
+    process.stdout.write(`     shrunk: ${sh.before.steps} -> ${sh.after.steps} steps, ${sh.before.switches} -> ${sh.after.switches} context switches\n`);
+  }
   process.stdout.write(`     diagram: dmabuf-lab report ${r.file} --schedule '${v.schedule}' --html ${r.scenario}.html\n`);
   process.stdout.write(formatTimeline(v, { color: color(), width: 95, full }).replace(/^/gm, '     ') + '\n');
   for (const s of r.seen ?? []) {
     if (s.property === v.property) continue;
     process.stdout.write(`     also seen: ${s.property} (${s.rule}): ${s.message}\n          dmabuf-lab replay '${s.schedule}'\n`);
   }
-  if (v.reduced) {
-    process.stdout.write(`     a smaller scenario shows it too (${v.reduced.threads} thread(s), ${v.reduced.transfers} transfer(s)): ${v.reduced.changes.join('; ')}\n`);
-  }
+  if (v.reduced) printReduced(v.reduced, v.property);
+}
+
+/** The smaller scenario that shows the same property: how much was removed, and its YAML. */
+function printReduced(red: NonNullable<ViolationResult['reduced']>, property: string): void {
+  const { before, after } = red;
+  const sizes = before && after
+    ? (['threads', 'importers', 'steps', 'transfers'] as const).filter((k) => before[k] !== after[k]).map((k) => `${k} ${before[k]} -> ${after[k]}`).join(', ')
+    : `${red.threads} thread(s), ${red.transfers} transfer(s)`;
+  process.stdout.write(`     reduced: a smaller scenario shows ${property} too (${sizes}; ${red.executions} executions): ${red.changes.join('; ')}\n`);
+  if (red.yaml) process.stdout.write(red.yaml.trimEnd().replace(/^/gm, '       | ') + '\n');
 }
 
 /** Races shown under a result line (`--races`). */
@@ -178,7 +190,9 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
   }
   const opts: JobOptions = {
     strategy: flags.strategy, preemptions: flags.preemptions, maxExecutions: flags.maxExecutions, timeLimit: flags.timeLimit,
-    seed: flags.seed, runs: flags.runs, depth: flags.depth, shrink: flags.shrink, reduce: flags.reduce, races: flags.races,
+    seed: flags.seed, runs: flags.runs, depth: flags.depth, shrink: flags.shrink, races: flags.races,
+    // an unexpected counterexample is reduced by default, briefly; --reduce: every one, thoroughly
+    reduce: flags.shrink === false ? false : flags.reduce ?? 'unexpected', reduceBudget: flags.reduce ? 500 : 64,
     ...(flags.count ? { count: true } : {}),
     ...(flags.symmetry ? { symmetry: true } : {}),
   };
