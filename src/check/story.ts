@@ -71,7 +71,8 @@ function pathInto(rt: Runtime, seeds: readonly number[], pending: Pending | null
       for (let k = list.length - 1; k >= 0; k--) {
         const j = list[k]!;
         if (j >= i || met.has(ev[j]!.tid)) continue;
-        if (!ev[j]!.op.write && !op.write) continue;
+        // what flows into an event is what others wrote (a read it conflicts with told it nothing)
+        if (!ev[j]!.op.write) continue;
         met.add(ev[j]!.tid);
         if (inCone(j)) add(j);
       }
@@ -201,7 +202,7 @@ export function storyOf(rt: Runtime, v: Violation): Story {
   const kept = new Set<number>();
   for (let i = 0; i < ev.length; i++) {
     if (!inCone(i) || ev[i]!.op.role === 'bookkeeping') continue;
-    if (path.has(i) || objsOf(ev[i]!.op).some((o) => pathObjs.has(o))) kept.add(i);
+    if (path.has(i) || (ev[i]!.op.write && objsOf(ev[i]!.op).some((o) => pathObjs.has(o)))) kept.add(i);
   }
   kept.add(anchor);
   const cause = causeOf(rt, anchor, path, inCone, !atEnd);
