@@ -58,6 +58,8 @@ interface Line {
   readonly note: string;
   /** shown after the text where the line has room for both (a folded call's seq range) */
   readonly extra?: string;
+  /** the note may go where the line has no room for it (the pair line names the cause) */
+  readonly spareNote?: boolean;
   readonly style: Style | null;
 }
 
@@ -75,7 +77,7 @@ export function formatTimeline(v: ViolationResult, opts: TimelineOptions): strin
       const bad = r.mark === 'violation';
       const note = bad ? `  <-- ${v.property} (${v.rule})` : r.mark === 'cause' ? '  <-- cause' : '';
       const span = r.from !== r.to ? ` [${r.from}-${r.to}]` : '';
-      lines.push({ seq: r.seq, thread: r.thread, text: r.text, extra: span, note, style: bad ? ['red', 'bold'] : r.mark === 'cause' ? ['yellow', 'bold'] : null });
+      lines.push({ seq: r.seq, thread: r.thread, text: r.text, extra: span, note, spareNote: r.mark === 'cause', style: bad ? ['red', 'bold'] : r.mark === 'cause' ? ['yellow', 'bold'] : null });
     }
     const pad = ''.padStart(GUTTER);
     if (story.pair) {
@@ -97,8 +99,12 @@ export function formatTimeline(v: ViolationResult, opts: TimelineOptions): strin
     if (elided > 0 && !opts.full) tail.push(paint('dim', `${''.padStart(GUTTER)}(${elided} bookkeeping steps not shown: engine/unmapper idle and fetch)`));
   }
   const end = v.seq === 0 ? [paint(['red', 'bold'], `${'end'.padStart(GUTTER - 1)} ${v.property} (${v.rule}) at the end of the execution`)] : [];
-  // a story's rows carry folded calls: narrower lanes leave their text more room
-  return [...drawLines(lines, opts, story ? 16 : 24), ...end, ...tail].join('\n');
+  // a story's rows carry folded calls: lanes narrow enough (down to 8) that the longest
+  // text fits right of the last lane (up to 62 columns of it)
+  const lanes = lanesOf(lines).length;
+  const longest = Math.min(62, Math.max(0, ...lines.map((l) => l.text.length + 2)));
+  const fit = lanes < 2 ? 16 : Math.floor((Math.max(40, opts.width ?? 100) - GUTTER - longest) / (lanes - 1));
+  return [...drawLines(lines, opts, story ? Math.max(8, Math.min(16, fit)) : 24), ...end, ...tail].join('\n');
 }
 
 /** The header and one row a line, each line's text placed at its thread's column. */
@@ -133,8 +139,10 @@ function drawLines(input: readonly Line[], opts: TimelineOptions, laneMax: numbe
     const full = e.text + (e.extra ?? '');
     const len = full.length + e.note.length;
     const toRight = len <= right || (len > left && right >= left);
-    const room = (toRight ? right : left) - e.note.length;
-    const text = clip(full.length <= room ? full : e.text, room) + e.note;
+    const side = toRight ? right : left;
+    const note = e.spareNote && e.text.length + e.note.length > side ? '' : e.note;
+    const room = side - note.length;
+    const text = clip(full.length <= room ? full : e.text, room) + note;
     const start = toRight ? at + 2 : at - 1 - text.length;
     const seq = String(e.seq).padStart(GUTTER - 1);
     const head = seq + ' ' + row.slice(GUTTER, start).join('');
