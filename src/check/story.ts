@@ -2,15 +2,15 @@
  * The story of a counterexample: the few events a violation depends on, one row a call.
  *
  * The cone is every event that happens before the violating one (sim/hb.ts). Within it,
- * the path is what the violation reads from other threads: the latest conflicting write of
- * each other thread to each object of the violating event, then of those events, and so
- * on (a worker's bookkeeping step passes on what its next step depends on). The story keeps
- * the path and the cone's events on the path's objects, hides bookkeeping, folds a call
- * that returns (a revoke path) into one row and a call that does not into the row of its
- * entry, and names the contradicting pair: the event of another thread the violation
- * contradicts (for a revoke, the point at which it returned). It never has more than
- * STORY_ROWS rows: the violation, its cause and the path come first. Events are told
- * apart by their kind and role (sim/op.ts), never by their labels.
+ * the path is what flowed into the violation from other threads: the latest write of each
+ * other thread to each object of the violating event, then into those writes, and so on (a
+ * worker's bookkeeping step passes on what its next step depends on). The story keeps the
+ * path and the cone's other writes to the path's objects, hides bookkeeping and lone lock
+ * steps, folds a call that returns (a revoke path) into one row and a call that does not
+ * into the row of its entry, and names the contradicting pair: the event of another thread
+ * the violation contradicts (for a revoke, the point at which it returned). It never has
+ * more than STORY_ROWS rows: the violation, its cause and the path come first. Events are
+ * told apart by their kind and role (sim/op.ts), never by their labels.
  */
 import { OpKind, REVOKE_RETURNED, type Op } from '../sim/op.ts';
 import type { Runtime } from '../sim/runtime.ts';
