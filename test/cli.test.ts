@@ -51,6 +51,8 @@ expect: { verdict: safe }
 `);
   const r = cli('check', '--workers', '1', file);
   assert.equal(r.status, 1, r.stderr);
+  assert.ok(r.stdout.split('\n').filter((l) => /^ +\d+ [│●]/.test(l)).length <= 15, `a user's scenario gets a story too\n${r.stdout}`);
+  assert.match(r.stdout, /\(\d+ rows for \d+ of \d+ events/);
   const m = /reduced: a smaller scenario shows (\S+) too \((.*); \d+ executions\): (.*)\n((?: +\| .*\n)+)/.exec(r.stdout);
   assert.ok(m, r.stdout);
   assert.match(m[2]!, /steps 4 -> \d/);
