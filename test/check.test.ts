@@ -190,7 +190,19 @@ expect: { verdict: violation, property: dma-after-revoke }
   assert.equal(red.threads, 2, red.changes.join('; '));
   assert.equal(red.transfers, 1);
   assert.ok(red.changes.some((c) => /removed \(and importer gpu[01]\)/.test(c)));
+  assert.ok(red.changes.some((c) => /step release\(gpu[01]\) removed/.test(c)), red.changes.join('; '));
+  assert.deepEqual(red.before, { threads: 3, importers: 2, steps: 7, transfers: 4 });
+  assert.deepEqual(red.after, { threads: 2, importers: 1, steps: 3, transfers: 1 });
+  // the smaller scenario is YAML the loader accepts, and it shows the same property by a committed DMA
+  const small = parseScenario(red.yaml!, 'small.yaml');
+  assert.equal(small.threads.flatMap((t) => t.steps).length, 3);
+  const again = checkScenario(small);
+  assert.equal(again.violation!.property, 'dma-after-revoke');
+  assert.notEqual(again.violation!.trace[again.violation!.seq - 1]!.role, 'speculative');
   assert.equal(checkScenario(two).violation!.reduced, undefined, 'only on request');
+  assert.ok(checkScenario(two, { reduce: 'unexpected' }).violation!.reduced === undefined, 'an expected violation is not reduced by default');
+  const unexpected = parseScenario(two.source!.replace(/expect: .*/, 'expect: { verdict: safe }'), 'unexpected.yaml');
+  assert.ok(checkScenario(unexpected, { reduce: 'unexpected', reduceBudget: 64 }).violation!.reduced, 'an unexpected one is');
 });
 
 test('a counterexample reported unshrunk keeps its whole execution (the explorer keeps that world)', () => {

@@ -15,10 +15,55 @@ test('check on the bundled scenarios exits 0 and prints the counterexample', () 
   const r = cli('check');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /ok {3}b1-vfio-revoke-no-wait +violation dma-after-revoke/);
-  assert.match(r.stdout, /<-- revoke returned/);
   assert.match(r.stdout, /dma write BAR0 .*<-- dma-after-revoke \(P1\)/);
+  assert.match(r.stdout, /vfio_pci_dma_buf_move\(revoked=true\) returned without waiting/, 'the story folds the revoke call');
+  assert.match(r.stdout, /also seen: api-misuse \(P7\): .*\n +dmabuf-lab replay '/, 'every property seen is named');
   const n = readdirSync('scenarios').filter((f) => f.endsWith('.yaml')).length;
   assert.match(r.stdout, new RegExp(`${n} scenario\\(s\\): ${n} ok, 0 failed`));
+});
+
+test('check shows the story by default and every event with --full', () => {
+  const file = 'scenarios/b1-vfio-revoke-no-wait.yaml';
+  const story = cli('check', '--workers', '1', file);
+  const full = cli('check', '--workers', '1', '--full', file);
+  assert.equal(story.status, 0, story.stderr);
+  assert.equal(full.status, 0, full.stderr);
+  const rows = (s: string) => s.split('\n').filter((l) => /^ +\d+ /.test(l)).length;
+  assert.ok(rows(story.stdout) <= 15, story.stdout);
+  assert.match(story.stdout, /vfio_pci_dma_buf_move returned vfio-buf at \d+ \(reset\) \.\.\.\s+(\.\.\. )?dma write BAR0 via gpu0-sgt\d+ at \d+ \(gpu0-engine\)/);
+  assert.match(full.stdout, /engine fetch/);
+  assert.ok(rows(full.stdout) > 60, full.stdout);
+});
+
+test('an unexpected counterexample is reduced: how much was removed, and the smaller scenario as YAML', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dmabuf-lab-reduce-'));
+  const file = join(dir, 'first.yaml');
+  writeFileSync(file, `name: first
+exporter: { driver: vfio-pci, variant: v2-no-wait }
+importers:
+  - { id: gpu0, driver: gpu-dynamic }
+threads:
+  - name: gpu0-user
+    steps: [{ import: gpu0 }, { dma: { importer: gpu0, count: 3 } }, { release: gpu0 }]
+  - name: reset
+    steps: [revoke]
+expect: { verdict: safe }
+`);
+  const r = cli('check', '--workers', '1', file);
+  assert.equal(r.status, 1, r.stderr);
+  assert.ok(r.stdout.split('\n').filter((l) => /^ +\d+ [│●]/.test(l)).length <= 15, `a user's scenario gets a story too\n${r.stdout}`);
+  assert.match(r.stdout, /\(\d+ rows for \d+ of \d+ events/);
+  const m = /reduced: a smaller scenario shows (\S+) too \((.*); \d+ executions\): (.*)\n((?: +\| .*\n)+)/.exec(r.stdout);
+  assert.ok(m, r.stdout);
+  assert.match(m[2]!, /steps 4 -> \d/);
+  const yaml = m[4]!.replace(/^ +\| ?/gm, '');
+  writeFileSync(join(dir, 'small.yaml'), yaml);
+  const again = cli('check', '--workers', '1', '--no-reduce', join(dir, 'small.yaml'));
+  assert.equal(again.status, 1, again.stderr);
+  assert.match(again.stdout, new RegExp(`FAIL small +violation ${m[1]}|FAIL first +violation ${m[1]}`));
+  assert.doesNotMatch(again.stdout, /reduced:/);
+  const expected = cli('check', '--workers', '1', 'scenarios/b1-vfio-revoke-no-wait.yaml');
+  assert.doesNotMatch(expected.stdout, /reduced:/, 'an expected counterexample is not reduced by default');
 });
 
 test('--json prints the result object of the spec', () => {
@@ -32,6 +77,11 @@ test('--json prints the result object of the spec', () => {
   assert.equal(bug.violation.property, 'dma-after-revoke');
   assert.equal(bug.violation.rule, 'P1');
   assert.deepEqual(Object.keys(bug.violation.trace[0]).slice(0, 3), ['seq', 'thread', 'event']);
+  // the story beside the full trace: seqs into it, rows and the pair
+  for (const seq of bug.violation.story.events) assert.ok(bug.violation.trace.some((e: { seq: number }) => e.seq === seq));
+  assert.ok(bug.violation.story.rows.length <= 15);
+  assert.equal(bug.violation.story.pair.effect, bug.violation.seq);
+  assert.deepEqual(bug.seen.map((s: { property: string }) => s.property), bug.violations);
   for (const k of ['executions', 'redundant', 'maxDepth', 'elapsedMs']) assert.equal(typeof bug.stats[k], 'number');
 });
 

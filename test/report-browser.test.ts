@@ -4,7 +4,7 @@
 // The browser: $DMABUF_LAB_CHROMIUM, else Debian's chromium-headless-shell or chromium
 // (scripts/setup-browser.sh installs it). Missing: a failure under CI, else a skip.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -51,6 +51,7 @@ test('the b1 counterexample renders lifelines, arrows and the marked violation; 
   const x = reportExecution(loadScenario('scenarios/b1-vfio-revoke-no-wait.yaml'));
   const { page, requests, errors } = await open(renderHtml(x));
   try {
+    await page.check('#fullview');
     assert.equal(await page.locator('#diagram line.lane').count(), x.threads.length + x.objects.length);
     assert.equal(await page.locator('.lifeline-head').count(), x.threads.length + x.objects.length);
     const heads = await page.locator('.lifeline-head text.lname').allTextContents();
@@ -75,7 +76,7 @@ test('the b1 counterexample renders lifelines, arrows and the marked violation; 
     assert.ok(rb.y >= wb.y && rb.y + rb.height <= wb.y + wb.height, 'the violation row is in view');
     assert.match(await page.locator('#details').innerText(), /VIOLATION dma-after-revoke \(P1\)/);
     // hover another event: its own details
-    const edge = x.hb.find((h) => x.events[h.from]!.label === 'dma_fence_signal')!;
+    const edge = x.hb.find((h) => x.events[h.from]!.label === 'dma_fence_signal' && x.objects.find((o) => o.id === h.obj)?.name === x.events[h.from]!.detail)!;
     const signal = x.events[edge.from]!, waiter = x.events[edge.to]!;
     await page.hover(`.ev[data-i="${signal.index}"]`);
     const details = await page.locator('#details').innerText();
@@ -94,6 +95,64 @@ test('the b1 counterexample renders lifelines, arrows and the marked violation; 
   }
 });
 
+test('the page opens on the story: at most 15 rows, the violation and its cause marked; the toggle shows every event', { skip }, async () => {
+  const x = reportExecution(loadScenario('scenarios/b1-vfio-revoke-no-wait.yaml'));
+  const { page, requests, errors } = await open(renderHtml(x));
+  try {
+    const rows = page.locator('#story tr.story-row');
+    const n = await rows.count();
+    assert.equal(n, x.story!.rows.length);
+    assert.ok(n >= 3 && n <= 15, `${n} story rows`);
+    assert.ok(await page.locator('#story').isVisible());
+    assert.equal(await page.locator('#wrap').isVisible(), false, 'the full diagram is folded away');
+    const bad = page.locator('#story tr.violation');
+    assert.equal(await bad.count(), 1);
+    assert.match(await bad.innerText(), /dma write BAR0 .*← dma-after-revoke \(P1\)/);
+    assert.match(await page.locator('#story tr.cause').innerText(), /vfio_pci_dma_buf_move\(revoked=true\) returned without waiting/);
+    assert.match(await page.locator('#pair').innerText(), /vfio_pci_dma_buf_move returned vfio-buf at \d+ \(reset\) \.\.\. dma write BAR0 via gpu0-sgt\d+ at \d+ \(gpu0-engine\)/);
+    // the story's lanes hold only the threads it involves, in the order they appear
+    const heads = (await page.locator('#story thead th').allTextContents()).slice(1, -1);
+    assert.deepEqual(heads, [...new Set(x.story!.rows.map((r) => r.thread))]);
+    await page.screenshot({ path: join(OUT, 'story-b1-vfio-revoke-no-wait.png'), fullPage: true });
+    assert.ok(statSync(join(OUT, 'story-b1-vfio-revoke-no-wait.png')).size > 5_000);
+    // the toggle: every event, and back
+    await page.check('#fullview');
+    assert.ok(await page.locator('#wrap').isVisible());
+    assert.equal(await page.locator('#story').isVisible(), false);
+    assert.equal(await page.locator('#diagram circle.dot').count(), x.events.length);
+    await page.uncheck('#fullview');
+    assert.ok(await page.locator('#story').isVisible());
+    // a story row opens the diagram at its event, with its details
+    const seq = x.story!.pair!.cause;
+    await page.click(`#story tr.story-row[data-seq="${seq}"]`);
+    assert.ok(await page.locator('#wrap').isVisible());
+    const at = (await page.locator(`.ev[data-seq="${seq}"]`).boundingBox())!;
+    const wrap = (await page.locator('#wrap').boundingBox())!;
+    assert.ok(at.y >= wrap.y && at.y + at.height <= wrap.y + wrap.height && at.y < 950, `row #${seq} in view: ${JSON.stringify([at, wrap])}`);
+    assert.deepEqual(requests, []);
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('every bundled counterexample\'s HTML story has at most 15 rows and shows its violation', { skip }, async () => {
+  for (const f of readdirSync('scenarios').filter((n) => n.endsWith('.yaml')).sort()) {
+    const x = reportExecution(loadScenario(`scenarios/${f}`));
+    if (!x.story) continue;
+    const { page, errors } = await open(renderHtml(x));
+    try {
+      const n = await page.locator('#story tr.story-row').count();
+      assert.ok(n <= 15 && n === x.story.rows.length, `${f}: ${n} rows`);
+      assert.equal(await page.locator('#story tr.violation').count(), 1, f);
+      if (f === 'b13-gpu-remap-in-callback.yaml') await page.screenshot({ path: join(OUT, 'story-b13-gpu-remap-in-callback.png'), fullPage: true });
+      assert.deepEqual(errors, [], f);
+    } finally {
+      await page.close();
+    }
+  }
+});
+
 test('a 200-event execution stays readable: rows and lifeline names do not overlap', { skip }, async () => {
   const text = readFileSync('scenarios/b1-vfio-revoke-no-wait.yaml', 'utf8')
     .replace(/importers:\n(.*\n)*?threads:\n/, 'importers:\n  - {id: gpu0, driver: gpu-dynamic}\n  - {id: gpu1, driver: gpu-dynamic}\nthreads:\n')
@@ -103,6 +162,7 @@ test('a 200-event execution stays readable: rows and lifeline names do not overl
   assert.ok(x.events.length >= 200, `${x.events.length} events`);
   const { page, requests, errors } = await open(renderHtml(x));
   try {
+    if (x.story) await page.check('#fullview');
     const rows = await page.$$eval('.ev text:nth-of-type(3)', (ts) => ts.map((t) => (t as SVGTextElement).getBBox()).map((b) => [b.y, b.height]));
     assert.equal(rows.length, x.events.length);
     for (let i = 1; i < rows.length; i++) assert.ok(rows[i]![0]! >= rows[i - 1]![0]! + rows[i - 1]![1]! - 0.5, `row ${i} overlaps row ${i - 1}`);

@@ -8,9 +8,11 @@ import { loadScenario } from '../src/cli/files.ts';
 import { formatTimeline } from '../src/report/timeline.ts';
 
 const b1 = checkScenario(loadScenario('scenarios/b1-vfio-revoke-no-wait.yaml')).violation!;
+/** b1 as a result without a story (an older version's): every event but the bookkeeping */
+const legacy: ViolationResult = { ...b1, story: undefined };
 
 test('one column per thread: every event line has its dot in its thread\'s column', () => {
-  const out = formatTimeline(b1, { color: false }).split('\n');
+  const out = formatTimeline(b1, { color: false, full: true }).split('\n');
   const header = out[0]!;
   const threads = [...new Set(b1.trace.map((e) => e.thread))];
   const heads = [...header.matchAll(/\S+/g)];
@@ -26,7 +28,7 @@ test('one column per thread: every event line has its dot in its thread\'s colum
 });
 
 test('time runs downwards, bookkeeping is elided, the marks are on their lines', () => {
-  const plain = formatTimeline(b1, { color: false });
+  const plain = formatTimeline(legacy, { color: false });
   const seqs = [...plain.matchAll(/^ *(\d+) /gm)].map((m) => Number(m[1]));
   assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
   assert.ok(seqs.length < b1.trace.length, 'some bookkeeping steps are not shown');
@@ -42,11 +44,11 @@ test('time runs downwards, bookkeeping is elided, the marks are on their lines',
 });
 
 test('fits 100 columns (and a narrower terminal) with the marks intact', () => {
-  for (const width of [100, 80]) {
-    const out = formatTimeline(b1, { color: false, width });
+  for (const [width, full] of [[100, false], [80, false], [100, true], [80, true]] as const) {
+    const out = formatTimeline(b1, { color: false, width, full });
     for (const line of out.split('\n')) assert.ok(line.length <= width, `${line.length} > ${width}: ${line}`);
     assert.match(out, /<-- dma-after-revoke \(P1\)/);
-    assert.match(out, /<-- revoke returned/);
+    assert.match(out, full ? /<-- revoke returned/ : /vfio_pci_dma_buf_move\(revoked=true\) returned/);
   }
 });
 

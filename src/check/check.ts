@@ -1,7 +1,8 @@
 /**
  * Checking one scenario: explore its worlds and meet the expectation (contract §4).
  * With `expect: violation X` the search runs until an execution records X; otherwise it
- * stops at the first execution that records any violation. A found counterexample is
+ * stops at the first execution that records any violation. A violation shown only by a
+ * prefetcher's speculative read lets it go on a little for one by a committed access. A found counterexample is
  * shrunk (shrink.ts) before it is reported.
  */
 import { performance } from 'node:perf_hooks';
@@ -11,11 +12,12 @@ import type { Runtime } from '../sim/runtime.ts';
 import type { PropertyId, Violation } from '../sim/violation.ts';
 import { HbAudit } from './audit.ts';
 import { explore, shardDepth, type ExploreStats } from './explore.ts';
-import { raceKey, sumRaces, type RaceCount, type ScenarioResult, type TraceEntry, type ViolationResult } from './result.ts';
+import { raceKey, sumRaces, type RaceCount, type ScenarioResult, type SeenProperty, type TraceEntry, type ViolationResult } from './result.ts';
 import type { RaceRecorder } from './races.ts';
 import { sample } from './sample.ts';
 import { reduceScenario } from './reduce.ts';
 import { scheduleSize, shrinkSchedule } from './shrink.ts';
+import { storyOf } from './story.ts';
 import { formatToken } from './token.ts';
 
 export type StrategyName = 'dpor' | 'exhaustive' | 'pct' | 'random';
@@ -32,8 +34,13 @@ export interface CheckOptions {
   readonly depth?: number;
   /** shrink counterexamples (default true) */
   readonly shrink?: boolean;
-  /** also try smaller scenarios (fewer transfers, threads) that show the same property */
-  readonly reduce?: boolean;
+  /**
+   * also try smaller scenarios (fewer threads, importers, steps, transfers) that show the
+   * same property (reduce.ts), each candidate searched with `reduceBudget` executions (500);
+   * `unexpected`: only for a counterexample the scenario did not expect (a failed check)
+   */
+  readonly reduce?: boolean | 'unexpected';
+  readonly reduceBudget?: number;
   /** pct runs before a dpor/exhaustive search, to meet shallow bugs fast (default 64, 0 = none) */
   readonly prepass?: number;
   /**
@@ -70,27 +77,46 @@ export function traceOf(rt: Runtime): TraceEntry[] {
     seq: i + 1, thread: rt.threads[e.tid]!.name, event: e.op.label,
     ...(e.op.detail !== undefined ? { detail: e.op.detail } : {}),
     ...(e.op.mark !== undefined ? { mark: e.op.mark } : {}),
+    ...(e.op.role !== undefined ? { role: e.op.role } : {}),
   }));
 }
 
 export function violationResult(sc: Scenario, rt: Runtime, v: Violation, schedule: readonly number[]): ViolationResult {
   return {
     property: v.property, message: v.message, rule: v.rule, schedule: formatToken(sc.file, sc.hash, schedule),
-    seq: v.event + 1, thread: v.thread, trace: traceOf(rt),
+    seq: v.event + 1, thread: v.thread, trace: traceOf(rt), story: storyOf(rt, v),
   };
 }
+
+/** Whether violation `v` of `rt` is a prefetcher's speculative read. */
+const isSpeculative = (rt: Runtime, v: Violation) => v.event >= 0 && rt.events[v.event]?.op.role === 'speculative';
+
+/**
+ * The violation a result leads with among `vs` (of one execution): a committed access
+ * before a prefetcher's speculative read, which breaks P1 as well but is not what a reader
+ * of the counterexample looks for first; otherwise the first recorded.
+ */
+export function headline(rt: Runtime, vs: readonly Violation[]): Violation | undefined {
+  return vs.find((v) => !isSpeculative(rt, v)) ?? vs[0];
+}
+
+/** Executions a search goes on after a speculative-read hit, for a committed access. */
+const SPECULATIVE_GRACE = 200;
 
 export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioResult {
   const t0 = performance.now();
   const strategy = opts.strategy ?? 'dpor';
   const wanted = sc.expect?.verdict === 'violation' ? sc.expect.properties : null;
   const seen = new Set<PropertyId>();
+  /** the first execution that showed each property, for the "also seen" lines */
+  const seenAt = new Map<PropertyId, SeenProperty>();
   const audit = new HbAudit();
   let redundant = 0;
   let executions = 0;
   let prepassRuns = 0;
   type Found = { rt: Runtime; v: Violation; schedule: number[] };
   let hit: Found | null = null;
+  let graceUsed = 0;
   let firstOther: Found | null = null;
   const symmetric = opts.symmetry === true && strategy === 'dpor';
   const build = (symmetry = false) => {
@@ -105,16 +131,22 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
   };
   /** Records one finished execution; true when it shows what the search looks for. */
   const consider = (rt: Runtime, schedule: number[]): boolean => {
-    for (const v of rt.violations) seen.add(v.property);
-    opts.progress?.(executions + prepassRuns, schedule.length, seen.size);
-    if (rt.violations.length === 0) return false;
-    const v = wanted ? rt.violations.find((x) => wanted.includes(x.property)) : rt.violations[0];
-    if (!v) {
-      firstOther ??= kept(rt, rt.violations[0]!, schedule);
-      return false;
+    for (const v of rt.violations) {
+      seen.add(v.property);
+      if (!seenAt.has(v.property)) seenAt.set(v.property, { property: v.property, rule: v.rule, message: v.message, schedule: formatToken(sc.file, sc.hash, schedule) });
     }
-    hit ??= kept(rt, v, schedule);
-    return !opts.count;
+    opts.progress?.(executions + prepassRuns, schedule.length, seen.size);
+    // a speculative read leads only when no committed access shows the property within
+    // SPECULATIVE_GRACE more executions (the reader looks for the engine's DMA first)
+    const graceOver = () => hit !== null && isSpeculative(hit.rt, hit.v) && !opts.count && ++graceUsed > SPECULATIVE_GRACE;
+    if (rt.violations.length === 0) return graceOver();
+    const v = headline(rt, wanted ? rt.violations.filter((x) => wanted.includes(x.property)) : rt.violations.filter((x) => x.property === rt.violations[0]!.property));
+    if (!v) {
+      firstOther ??= kept(rt, headline(rt, rt.violations)!, schedule);
+      return graceOver();
+    }
+    if (!hit || (!isSpeculative(rt, v) && isSpeculative(hit.rt, hit.v))) hit = kept(rt, v, schedule);
+    return isSpeculative(hit.rt, hit.v) ? graceOver() : !opts.count;
   };
   const onExecution = (rt: Runtime, schedule: number[]): boolean => {
     executions++;
@@ -161,10 +193,13 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     let { rt, v, schedule } = show;
     if (opts.shrink !== false) {
       const s = shrinkSchedule(build, schedule, v.property);
-      const sv = s.rt.violations.find((x) => x.property === v.property);
+      const sv = headline(s.rt, s.rt.violations.filter((x) => x.property === v.property));
       if (sv) ({ rt, v, schedule } = { rt: s.rt, v: sv, schedule: s.schedule });
     }
-    const reduced = opts.reduce ? reduceScenario(sc, v.property) : null;
+    const speculative = isSpeculative(rt, v);
+    const unexpected = found === null || !wanted;
+    const reduce = opts.reduce === true || (opts.reduce === 'unexpected' && unexpected && opts.shard === undefined);
+    const reduced = reduce ? reduceScenario(sc, v.property, speculative, opts.reduceBudget) : null;
     violation = { ...violationResult(sc, rt, v, schedule), shrunk: { before, after: scheduleSize(schedule) }, ...(reduced ? { reduced } : {}) };
   }
   const verdict = seen.size > 0 ? 'violation' : 'safe';
@@ -177,6 +212,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     ...(shard ? { shard: { index: shard.index + 1, count: shard.count, hash: sc.hash } } : {}),
     ...(violation ? { violation } : {}),
     violations: [...seen].sort(),
+    seen: [...seenAt.values()].sort((a, b) => (a.property < b.property ? -1 : a.property > b.property ? 1 : 0)),
     stats: {
       executions: executions + prepassRuns, redundant, maxDepth: Math.max(stats.maxDepth, found?.schedule.length ?? 0), elapsedMs: Math.round(performance.now() - t0), strategy,
       sleepBlocked: stats.sleepBlocked, firstViolationMs: found ? Math.round(searchMs) : undefined, prepass: prepassRuns,

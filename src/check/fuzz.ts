@@ -16,7 +16,7 @@ import { scenarioText, type ScenarioDraft } from '../scenario/text.ts';
 import type { Scenario, Step } from '../scenario/types.ts';
 import type { PropertyId } from '../sim/violation.ts';
 import { checkScenario, type CheckOptions } from './check.ts';
-import { reduceScenarioTo, type ReduceHooks } from './reduce.ts';
+import { reduceScenarioTo, scenarioSize, type ReduceOptions, type ScenarioSize } from './reduce.ts';
 import type { ScenarioResult } from './result.ts';
 
 export interface FuzzConfig {
@@ -36,13 +36,6 @@ export const FUZZ_BUDGET = 200;
  * 32-run pct pass (the first runs of check's 64, same seed) and 500 dpor executions.
  */
 const RECHECK = 4000;
-
-export interface ScenarioSize {
-  readonly importers: number;
-  readonly threads: number;
-  readonly steps: number;
-  readonly transfers: number;
-}
 
 export interface FuzzFinding {
   readonly property: PropertyId;
@@ -74,33 +67,6 @@ export function culprit(sc: { exporter: DriverVariant; importers: readonly Drive
   return unique.length ? unique.join('+') : `${sc.exporter.driver}/correct`;
 }
 
-export function sizeOf(sc: { importers: readonly unknown[]; threads: readonly { steps: readonly Step[] }[] }): ScenarioSize {
-  const steps = sc.threads.flatMap((t) => t.steps);
-  return {
-    importers: sc.importers.length, threads: sc.threads.length, steps: steps.length,
-    transfers: steps.reduce((n, s) => n + (s.kind === 'importer' && s.op === 'dma' ? s.count : 0), 0),
-  };
-}
-
-/**
- * Removing one step (and an importer no step names any more); a thread keeps one step.
- * A release goes only with the last import it undoes: otherwise the scenario would leak
- * by its own doing.
- */
-const dropSteps = (sc: Scenario): { sc: Scenario; change: string }[] => {
-  const out: { sc: Scenario; change: string }[] = [];
-  sc.threads.forEach((t, ti) => {
-    if (t.steps.length < 2) return;
-    t.steps.forEach((s, si) => {
-      const threads = sc.threads.map((x, i) => (i === ti ? { ...x, steps: x.steps.filter((_, j) => j !== si) } : x));
-      if (s.kind === 'importer' && s.op === 'release' && !releasesAll({ threads })) return;
-      const named = new Set(threads.flatMap((x) => x.steps.flatMap((y) => (y.kind === 'importer' ? [y.importer] : []))));
-      out.push({ sc: { ...sc, threads, importers: sc.importers.filter((m) => named.has(m.id)) }, change: `${t.name}: ${s.text} removed` });
-    });
-  });
-  return out;
-};
-
 /** Whether every importer a step imports is also released by some step. */
 export function releasesAll(sc: { threads: readonly { steps: readonly Step[] }[] }): boolean {
   const steps = sc.threads.flatMap((t) => t.steps);
@@ -108,7 +74,8 @@ export function releasesAll(sc: { threads: readonly { steps: readonly Step[] }[]
   return steps.every((s) => s.kind !== 'importer' || s.op !== 'import' || did('release', s.importer));
 }
 
-const REDUCE: ReduceHooks = { more: dropSteps, admit: releasesAll };
+/** Reduction keeps every import's release: otherwise the scenario would leak by its own doing. */
+const REDUCE: ReduceOptions = { budget: 500, rounds: 16, admit: releasesAll };
 
 /**
  * A thread named after an importer (`gpu0-user`) whose importer steps reduction removed
@@ -166,7 +133,7 @@ export class FuzzSession {
     // decides (reduction may drop the variant under test: the finding is then the others')
     const seen = (variant: string) => this.keys.has(`${v.property}\t${v.rule}\t${variant}`);
     if (seen(culprit(sc))) return null;
-    const red = reduceScenarioTo(sc, v.property, 500, 16, REDUCE);
+    const red = reduceScenarioTo(sc, v.property, REDUCE);
     const variant = culprit(red.sc);
     const dup = seen(variant);
     for (const x of [culprit(sc), variant]) this.keys.add(`${v.property}\t${v.rule}\t${x}`);
@@ -190,7 +157,7 @@ export class FuzzSession {
     const finding: FuzzFinding = {
       property: v.property, rule: w.rc.violation?.rule ?? v.rule, message: w.rc.violation?.message ?? v.message, variant, scenario: w.file,
       schedule: w.rc.violation?.schedule ?? v.schedule, reproduced: w.rc.ok, index: i,
-      size: sizeOf(w.written), reduced: w.changes, text: w.text,
+      size: scenarioSize(w.written), reduced: w.changes, text: w.text,
     };
     this.found.push(finding);
     return finding;

@@ -62,6 +62,7 @@ export function mergeShards(parts: readonly ScenarioResult[], elapsedMs?: number
   const counted = sorted.some((p) => p.stats.counted);
   const shown = hit ?? sorted.find((p) => p.violation);
   const violations = [...new Set(sorted.flatMap((p) => p.violations))].sort();
+  const seen = violations.flatMap((v) => sorted.flatMap((p) => p.seen ?? []).find((s) => s.property === v) ?? []);
   const verdict = violations.length > 0 ? 'violation' : 'safe';
   const sum = (f: (p: ScenarioResult) => number) => sorted.reduce((a, p) => a + f(p), 0);
   const shards = Math.max(...sorted.map((p) => p.shard?.count ?? 1));
@@ -76,6 +77,7 @@ export function mergeShards(parts: readonly ScenarioResult[], elapsedMs?: number
     ok: first.expected?.verdict === 'violation' ? hit !== undefined : verdict === 'safe',
     ...(shown?.violation ? { violation: shown.violation } : {}),
     violations,
+    ...(seen.length ? { seen } : {}),
     stats: {
       executions: sum((p) => p.stats.executions),
       redundant: sum((p) => p.stats.redundant),

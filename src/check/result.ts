@@ -1,5 +1,8 @@
 /** The result object of `check --json` (spec/scenario-format.md §5). Fields may be added, never renamed. */
+import type { EventRole } from '../sim/op.ts';
 import type { PropertyId } from '../sim/violation.ts';
+import type { ScenarioSize } from './reduce.ts';
+import type { Story } from './story.ts';
 
 export interface TraceEntry {
   readonly seq: number;
@@ -7,6 +10,8 @@ export interface TraceEntry {
   readonly event: string;
   readonly detail?: string;
   readonly mark?: string;
+  /** what the event is to a reader (sim/op.ts EventRole); absent for an ordinary step */
+  readonly role?: EventRole;
 }
 
 export interface ViolationResult {
@@ -18,10 +23,18 @@ export interface ViolationResult {
   readonly seq: number;
   readonly thread: string;
   readonly trace: readonly TraceEntry[];
+  /** the story view's rows and events (check/story.ts); absent in results of older versions */
+  readonly story?: Story;
   /** counterexample size before and after shrinking */
   readonly shrunk?: { readonly before: { steps: number; switches: number }; readonly after: { steps: number; switches: number } };
-  /** with --reduce: a smaller scenario that shows the same property (check/reduce.ts) */
-  readonly reduced?: { readonly changes: string[]; readonly threads: number; readonly transfers: number; readonly executions: number };
+  /**
+   * a smaller scenario that shows the same property (check/reduce.ts): what changed, its
+   * size before and after, and the scenario as YAML the loader accepts
+   */
+  readonly reduced?: {
+    readonly changes: string[]; readonly threads: number; readonly transfers: number; readonly executions: number;
+    readonly before?: ScenarioSize; readonly after?: ScenarioSize; readonly yaml?: string;
+  };
 }
 
 /**
@@ -58,6 +71,14 @@ export function sumRaces(lists: readonly (readonly RaceCount[])[]): RaceCount[] 
   return [...by.values()].sort((a, b) => b.choices - a.choices || (raceKey(a) < raceKey(b) ? -1 : raceKey(a) > raceKey(b) ? 1 : 0));
 }
 
+/** A property a search saw, with the first execution that showed it (a replay token). */
+export interface SeenProperty {
+  readonly property: PropertyId;
+  readonly rule: string;
+  readonly message: string;
+  readonly schedule: string;
+}
+
 export interface ScenarioResult {
   readonly scenario: string;
   readonly file: string;
@@ -67,6 +88,8 @@ export interface ScenarioResult {
   readonly ok: boolean;
   readonly violation?: ViolationResult;
   readonly violations: PropertyId[];
+  /** every property of `violations` with the first execution that showed it (its schedule token) */
+  readonly seen?: SeenProperty[];
   readonly errors?: string[];
   /** `check --shard index/count` (1-based): this result covers that shard only; `merge` combines them */
   readonly shard?: { readonly index: number; readonly count: number; readonly hash: string };

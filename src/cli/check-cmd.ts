@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { checkScenario, type StrategyName } from '../check/check.ts';
 import { foundWanted, groupShards, mergeShards } from '../check/merge.ts';
-import type { CheckOutput, ScenarioResult } from '../check/result.ts';
+import type { CheckOutput, ScenarioResult, ViolationResult } from '../check/result.ts';
 import { VERSION } from '../check/result.ts';
 import { junitXml } from '../report/junit.ts';
 import { formatTimeline } from '../report/timeline.ts';
@@ -41,6 +41,8 @@ export interface CheckFlags {
   /** dpor: one execution of each orbit under renaming identical importers */
   symmetry?: boolean;
   reduce?: boolean;
+  /** every event of a counterexample, not its story */
+  full?: boolean;
   junit?: string;
   html?: string;
   preemptions?: number;
@@ -77,15 +79,35 @@ function resultLine(r: ScenarioResult, audit: boolean): string {
   return `${mark} ${r.scenario.padEnd(36)} ${what}${exp}  ${r.stats.executions} executions${counted}${audited}${sym}, ${r.stats.elapsedMs} ms${part}`;
 }
 
-function printViolation(r: ScenarioResult): void {
+/**
+ * The counterexample under a result line: its story (every event with `full`), then every
+ * other property the search saw with the token that replays the execution showing it.
+ */
+function printViolation(r: ScenarioResult, full: boolean): void {
   const v = r.violation;
   if (!v) return;
   process.stdout.write(`     ${v.property} (${v.rule}): ${v.message}\n     schedule ${v.schedule}\n`);
-  process.stdout.write(`     diagram: dmabuf-lab report ${r.file} --schedule '${v.schedule}' --html ${r.scenario}.html\n`);
-  process.stdout.write(formatTimeline(v, { color: color(), width: 95 }).replace(/^/gm, '     ') + '\n');
-  if (v.reduced) {
-    process.stdout.write(`     a smaller scenario shows it too (${v.reduced.threads} thread(s), ${v.reduced.transfers} transfer(s)): ${v.reduced.changes.join('; ')}\n`);
+  const sh = v.shrunk;
+  if (sh && (sh.before.steps !== sh.after.steps || sh.before.switches !== sh.after.switches)) {
+    process.stdout.write(`     shrunk: ${sh.before.steps} -> ${sh.after.steps} steps, ${sh.before.switches} -> ${sh.after.switches} context switches\n`);
   }
+  process.stdout.write(`     diagram: dmabuf-lab report ${r.file} --schedule '${v.schedule}' --html ${r.scenario}.html\n`);
+  process.stdout.write(formatTimeline(v, { color: color(), width: 95, full }).replace(/^/gm, '     ') + '\n');
+  for (const s of r.seen ?? []) {
+    if (s.property === v.property) continue;
+    process.stdout.write(`     also seen: ${s.property} (${s.rule}): ${s.message}\n          dmabuf-lab replay '${s.schedule}'\n`);
+  }
+  if (v.reduced) printReduced(v.reduced, v.property);
+}
+
+/** The smaller scenario that shows the same property: how much was removed, and its YAML. */
+function printReduced(red: NonNullable<ViolationResult['reduced']>, property: string): void {
+  const { before, after } = red;
+  const sizes = before && after
+    ? (['threads', 'importers', 'steps', 'transfers'] as const).filter((k) => before[k] !== after[k]).map((k) => `${k} ${before[k]} -> ${after[k]}`).join(', ')
+    : `${red.threads} thread(s), ${red.transfers} transfer(s)`;
+  process.stdout.write(`     reduced: a smaller scenario shows ${property} too (${sizes}; ${red.executions} executions): ${red.changes.join('; ')}\n`);
+  if (red.yaml) process.stdout.write(red.yaml.trimEnd().replace(/^/gm, '       | ') + '\n');
 }
 
 /** Races shown under a result line (`--races`). */
@@ -145,7 +167,7 @@ function report(r: ScenarioResult, flags: CheckFlags): ScenarioResult {
     process.stdout.write(resultLine(shown, flags.audit === true) + '\n');
     if (audit) process.stdout.write(`     ${audit}\n`);
     if (flags.races) printRaces(shown);
-    printViolation(shown);
+    printViolation(shown, flags.full === true);
   }
   return shown;
 }
@@ -168,7 +190,9 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
   }
   const opts: JobOptions = {
     strategy: flags.strategy, preemptions: flags.preemptions, maxExecutions: flags.maxExecutions, timeLimit: flags.timeLimit,
-    seed: flags.seed, runs: flags.runs, depth: flags.depth, shrink: flags.shrink, reduce: flags.reduce, races: flags.races,
+    seed: flags.seed, runs: flags.runs, depth: flags.depth, shrink: flags.shrink, races: flags.races,
+    // an unexpected counterexample is reduced by default, briefly; --reduce: every one, thoroughly
+    reduce: flags.shrink === false ? false : flags.reduce ?? 'unexpected', reduceBudget: flags.reduce ? 500 : 64,
     ...(flags.count ? { count: true } : {}),
     ...(flags.symmetry ? { symmetry: true } : {}),
   };

@@ -193,7 +193,7 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
   function* unmapperThread(): Proc {
     for (;;) {
       yield waitOp(unmapper.id, 'unmapper idle', dev, () => unmapper.queue.length > 0, 'idle');
-      const item = (yield { kind: OpKind.Write, obj: unmapper.id, write: true, label: 'unmapper fetch', detail: dev, apply: () => unmapper.queue.shift() }) as { table: SgTable; after: DmaFence[] };
+      const item = (yield { kind: OpKind.Write, obj: unmapper.id, write: true, label: 'unmapper fetch', detail: dev, role: 'bookkeeping', apply: () => unmapper.queue.shift() }) as { table: SgTable; after: DmaFence[] };
       for (const f of item.after) yield* dmaFenceWaitTimeout(k, f, MAX_SCHEDULE_TIMEOUT);
       yield* dmaResvLock(k, buf.resv);
       if (st.a) yield* dmaBufUnmapAttachment(k, st.a, item.table, 'DMA_BIDIRECTIONAL');

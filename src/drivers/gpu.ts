@@ -6,7 +6,7 @@
  * drivers/gpu/drm/xe/xe_dma_buf.c, xe_bo.c:xe_bo_move_notify)
  */
 import { sharedRead, sharedWrite, waitUntil } from '../sim/completion.ts';
-import { local, type Proc } from '../sim/op.ts';
+import { callEntry, local, type Proc } from '../sim/op.ts';
 import { dmaBufExport, dmaBufPut, type DmaBuf, type DmaBufAttachment, type DmaBufOps, type SgTable } from '../kernel/dma-buf.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { dmaFenceContextAlloc, dmaFenceInit, MAX_SCHEDULE_TIMEOUT } from '../kernel/fence.ts';
@@ -60,7 +60,7 @@ function bo(buf: DmaBuf): GpuBo {
 function* moveBo(k: Kernel, buf: DmaBuf, sw: GpuSwitches, to: number, why: string): Proc<boolean> {
   const b = bo(buf);
   if (to >= b.places.length || to === b.place) return false;
-  yield local('ttm_bo_move', `${b.places[b.place]!.name} -> ${b.places[to]!.name} (${why})`);
+  yield callEntry('ttm_bo_move', `${b.places[b.place]!.name} -> ${b.places[to]!.name} (${why})`);
   if (!sw.noInvalidate) yield* dmaBufInvalidateMappings(k, buf);
   const old = b.places[b.place]!;
   const deps = dmaResvFences(buf.resv, DmaResvUsage.BOOKKEEP);
@@ -96,13 +96,13 @@ function gpuOps(sw: GpuSwitches): DmaBufOps {
         yield* moveBo(k, buf, sw, b.place + 1, `pin for ${a.dev}`);
       }
       b.pinCount++;
-      yield local('amdgpu_bo_pin', `${a.dev} pin_count=${b.pinCount}`);
+      yield callEntry('amdgpu_bo_pin', `${a.dev} pin_count=${b.pinCount}`);
       return 0;
     },
     *unpin(_k: Kernel, a: DmaBufAttachment): Proc {
       const b = bo(a.dmabuf);
       b.pinCount--;
-      yield local('amdgpu_bo_unpin', `${a.dev} pin_count=${b.pinCount}`);
+      yield callEntry('amdgpu_bo_unpin', `${a.dev} pin_count=${b.pinCount}`);
     },
     /** D-GPU-3 (resv held): validate into a reachable placement (unpinned), build the table. */
     *mapDmaBuf(k: Kernel, a: DmaBufAttachment, dir): Proc<SgTable | number> {
@@ -125,7 +125,7 @@ function gpuOps(sw: GpuSwitches): DmaBufOps {
       yield* sharedWrite(b.mapsObj, 'amdgpu_dma_buf_unmap', a.dev, () => { b.maps--; });
     },
     *release(): Proc {
-      yield local('amdgpu_dma_buf_release');
+      yield callEntry('amdgpu_dma_buf_release');
     },
   };
 }

@@ -4,7 +4,7 @@
  */
 import { complete, newCompletion, reinitCompletion, sharedRead, sharedWrite, waitForCompletion, waitForCompletionTimeout, type Completion } from '../sim/completion.ts';
 import { mutexLock, mutexUnlock, newMutex } from '../sim/mutex.ts';
-import { local, OpKind, type Proc } from '../sim/op.ts';
+import { callEntry, local, OpKind, type Proc } from '../sim/op.ts';
 import { dmaBufAttachRevocable } from '../kernel/attach.ts';
 import { dmaBufExport, dmaBufPut, type DmaBuf, type DmaBufAttachment, type DmaBufOps, type SgTable } from '../kernel/dma-buf.ts';
 import { ERRNO } from '../kernel/errno.ts';
@@ -128,7 +128,7 @@ function vfioOps(k: Kernel, sw: VfioSwitches): DmaBufOps {
   const ops: DmaBufOps = {
     /** D-VFIO-2, resv free: p2p required, refused while revoked, `[v3,landed]` R45 at attach. */
     *attach(kk: Kernel, buf: DmaBuf, a: DmaBufAttachment): Proc<number> {
-      yield local('vfio_pci_dma_buf_attach', a.dev);
+      yield callEntry('vfio_pci_dma_buf_attach', a.dev);
       if (!a.peer2peer) return -ERRNO.EOPNOTSUPP;
       const p = priv(buf);
       const revoked = yield* sharedRead(p.revokedObj, 'read revoked', p.bar.name, () => p.revoked);
@@ -151,18 +151,18 @@ function vfioOps(k: Kernel, sw: VfioSwitches): DmaBufOps {
       if (isVersion(kk, 'landed')) yield* krefPut(kk, priv(a.dmabuf), `unmap by ${a.dev}`);
     },
     *release(): Proc {
-      yield local('vfio_pci_dma_buf_release');
+      yield callEntry('vfio_pci_dma_buf_release');
     },
   };
   const mode = pinMode(k, sw);
   if (mode !== 'none') {
     /** D-VFIO-1: `[pre,v3]` / 61ceaf23 refuse every pin; `[v2]` pins iff R45`[v2]`. */
     ops.pin = function* (kk: Kernel, a: DmaBufAttachment): Proc<number> {
-      yield local('vfio_pci_dma_buf_pin', a.dev);
+      yield callEntry('vfio_pci_dma_buf_pin', a.dev);
       return mode === 'check-v2' && revocableV2(kk, a) ? 0 : -ERRNO.EOPNOTSUPP;
     };
     ops.unpin = function* (_kk: Kernel, a: DmaBufAttachment): Proc {
-      yield local('vfio_pci_dma_buf_unpin', a.dev);
+      yield callEntry('vfio_pci_dma_buf_unpin', a.dev);
     };
   }
   return ops;
@@ -222,7 +222,7 @@ function* moveRevoke(k: Kernel, buf: DmaBuf, sw: VfioSwitches): Proc {
 function* moveUnrevoke(k: Kernel, buf: DmaBuf, sw: VfioSwitches): Proc {
   const p = priv(buf);
   if (!p.revoked || p.cleanedUp) return;
-  yield local('vfio_pci_dma_buf_move(revoked=false)', buf.name);
+  yield callEntry('vfio_pci_dma_buf_move(revoked=false)', buf.name);
   const clear = () => sharedWrite(p.revokedObj, 'revoked = false', p.bar.name, () => { p.revoked = false; });
   yield* dmaResvLock(k, buf.resv);
   if (!isVersion(k, 'landed') || sw.unrevokeRace) yield* clear();
@@ -333,7 +333,7 @@ function create(env: DriverEnv, variant: string): ExporterInstance {
     },
     /** D-VFIO-5, resv held: the BAR's physical range, -ENODEV while revoked. */
     *privateMap(a: DmaBufAttachment): Proc<MemRegion | number> {
-      yield local('vfio_pci_dma_buf_iommufd_map', a.dev);
+      yield callEntry('vfio_pci_dma_buf_iommufd_map', a.dev);
       if (p.revoked && !sw.noRevokedCheck) return -ERRNO.ENODEV;
       checkNotRevoked(k, p, `iommufd private map for ${a.dev}`);
       return bar;

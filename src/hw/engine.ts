@@ -76,7 +76,7 @@ export function* engineThread(k: Kernel, e: DmaEngine): Proc {
   for (;;) {
     yield waitOp(e.id, 'engine idle', e.device, () => e.queue.length > 0, 'idle');
     const job = (yield {
-      kind: OpKind.Write, obj: e.id, write: true, label: 'engine fetch', detail: e.device, apply: () => e.queue.shift(),
+      kind: OpKind.Write, obj: e.id, write: true, label: 'engine fetch', detail: e.device, role: 'bookkeeping', apply: () => e.queue.shift(),
     }) as DmaJob;
     for (const d of job.deps) yield* dmaFenceWaitTimeout(k, d, MAX_SCHEDULE_TIMEOUT);
     if (job.run) yield* job.run();
@@ -112,7 +112,7 @@ export function* prefetchThread(k: Kernel, e: DmaEngine, regions: readonly MemRe
   const also = e.tracker ? [...watch, e.tracker.id] : watch;
   for (;;) {
     yield {
-      kind: OpKind.Dma, obj: e.id, write: false, also, label: 'speculative read', detail: e.device, blockReason: 'idle',
+      kind: OpKind.Dma, obj: e.id, write: false, also, label: 'speculative read', detail: e.device, blockReason: 'idle', role: 'speculative',
       enabled: () => candidate() !== null,
       apply: () => {
         const x = candidate()!;

@@ -2,7 +2,7 @@
  * The access oracle (rule book S22, P1-P3, R42): judges every device access against the
  * region's state, the exporter's revoke progress and the table's life.
  */
-import { OpKind, type Op } from '../sim/op.ts';
+import { OpKind, REVOKE_RETURNED, type Op } from '../sim/op.ts';
 import type { Runtime } from '../sim/runtime.ts';
 import type { SgTable } from '../kernel/dma-buf.ts';
 import type { MemRegion } from './region.ts';
@@ -29,7 +29,7 @@ export function newRevokeTracker(rt: Runtime, name: string): RevokeTracker {
 
 /** Marks the start of a revoking path (a write the oracle's reads are ordered against). */
 export function revokeBeganOp(rt: Runtime, t: RevokeTracker, label: string): Op {
-  return { kind: OpKind.Write, obj: t.id, write: true, label, detail: t.name, apply: () => { t.began = rt.events.length; } };
+  return { kind: OpKind.Write, obj: t.id, write: true, label, detail: t.name, role: 'call', apply: () => { t.began = rt.events.length; } };
 }
 
 export function revokeFencedOp(t: RevokeTracker): Op {
@@ -38,7 +38,7 @@ export function revokeFencedOp(t: RevokeTracker): Op {
 
 export function revokeReturnedOp(t: RevokeTracker, label: string): Op {
   return {
-    kind: OpKind.Write, obj: t.id, write: true, label, detail: t.name, mark: 'revoke returned',
+    kind: OpKind.Write, obj: t.id, write: true, label, detail: t.name, mark: REVOKE_RETURNED, role: 'return',
     apply: () => { t.returnedBegan = t.began; t.began = -1; },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Attach and detach (rule book R33-R35) and the revocability query (R45).
  */
-import { local, OpKind, type Proc } from '../sim/op.ts';
+import { callEntry, OpKind, type Proc } from '../sim/op.ts';
 import type { DmaBuf, DmaBufAttachment, DmaBufAttachOps } from './dma-buf.ts';
 import { dmaBufCheckAlive, dmaBufIsDynamic } from './dma-buf.ts';
 import { ERRNO } from './errno.ts';
@@ -30,7 +30,7 @@ export function* dmaBufDynamicAttach(
     id: slot >= 0 ? slot : k.rt.newObject(`${buf.name}:${dev}`), name: `${dev}-attach`, dmabuf: buf, dev, importerOps, importerPriv,
     peer2peer: importerOps?.allowPeer2peer ?? false, onList: false, pins: 0, mappings: new Set(), pinnedOnMap: 0, detached: false,
   };
-  yield local(fn, `${buf.name} ${dev}`);
+  yield callEntry(fn, `${buf.name} ${dev}`);
   if (buf.ops.attach) {
     const r = yield* buf.ops.attach(k, buf, a);
     if (r < 0) return r;
@@ -53,7 +53,7 @@ export function* dmaBufDetach(k: Kernel, buf: DmaBuf, a: DmaBufAttachment): Proc
     warn(k, 'R35', `dma_buf_detach(${buf.name}, ${a.name}): ${a.detached ? 'already detached' : 'attachment of another buffer'}`);
     return;
   }
-  yield local('dma_buf_detach', `${buf.name} ${a.dev}`);
+  yield callEntry('dma_buf_detach', `${buf.name} ${a.dev}`);
   yield* dmaResvLock(k, buf.resv);
   buf.attachments = buf.attachments.filter((x) => x !== a);
   a.onList = false;
@@ -86,7 +86,7 @@ export function dmaBufAttachRevocable(k: Kernel, a: DmaBufAttachment): boolean {
  */
 export function* dmaBufUnsupportedInvalidateMappings(k: Kernel, a: DmaBufAttachment): Proc {
   void k;
-  yield local('dma_buf_unsupported_invalidate_mappings', `${a.name}: invalidate of an importer that cannot be invalidated (log only)`);
+  yield callEntry('dma_buf_unsupported_invalidate_mappings', `${a.name}: invalidate of an importer that cannot be invalidated (log only)`);
 }
 
 /** The v3 sentinel as importer ops: present for R33, absent for R45. */

@@ -1,7 +1,7 @@
 /**
  * CPU access to a dma-buf: begin/end_cpu_access, vmap/vunmap and mmap (rule book R47-R51).
  */
-import { local, type Proc } from '../sim/op.ts';
+import { callEntry, type Proc } from '../sim/op.ts';
 import { dmaBufCheckAlive, PAGE_SIZE, type DmaBuf, type DmaDataDirection, type VmArea } from './dma-buf.ts';
 import { ERRNO } from './errno.ts';
 import { MAX_SCHEDULE_TIMEOUT } from './fence.ts';
@@ -16,7 +16,7 @@ import { dmaResvAssertHeld, dmaResvAssertNotHeld, dmaResvLock, dmaResvUnlock, dm
 export function* dmaBufBeginCpuAccess(k: Kernel, buf: DmaBuf, dir: DmaDataDirection): Proc<number> {
   dmaBufCheckAlive(k, buf, 'dma_buf_begin_cpu_access');
   dmaResvAssertNotHeld(k, buf.resv, 'dma_buf_begin_cpu_access', 'R47');
-  yield local('dma_buf_begin_cpu_access', `${buf.name} ${dir}`);
+  yield callEntry('dma_buf_begin_cpu_access', `${buf.name} ${dir}`);
   if (buf.ops.beginCpuAccess) {
     const r = yield* buf.ops.beginCpuAccess(k, buf, dir);
     if (r < 0) return r;
@@ -30,7 +30,7 @@ export function* dmaBufBeginCpuAccess(k: Kernel, buf: DmaBuf, dir: DmaDataDirect
 export function* dmaBufEndCpuAccess(k: Kernel, buf: DmaBuf, dir: DmaDataDirection): Proc<number> {
   dmaBufCheckAlive(k, buf, 'dma_buf_end_cpu_access');
   dmaResvAssertNotHeld(k, buf.resv, 'dma_buf_end_cpu_access', 'R48');
-  yield local('dma_buf_end_cpu_access', `${buf.name} ${dir}`);
+  yield callEntry('dma_buf_end_cpu_access', `${buf.name} ${dir}`);
   return buf.ops.endCpuAccess ? yield* buf.ops.endCpuAccess(k, buf, dir) : 0;
 }
 
@@ -48,7 +48,7 @@ export function* dmaBufVmap(k: Kernel, buf: DmaBuf, map: IosysMap): Proc<number>
   map.vaddr = 0;
   dmaBufCheckAlive(k, buf, 'dma_buf_vmap');
   dmaResvAssertHeld(k, buf.resv, 'dma_buf_vmap');
-  yield local('dma_buf_vmap', buf.name);
+  yield callEntry('dma_buf_vmap', buf.name);
   if (!buf.ops.vmap) return -ERRNO.EINVAL;
   if (buf.vmappingCounter > 0) {
     buf.vmappingCounter++;
@@ -72,7 +72,7 @@ export function* dmaBufVmap(k: Kernel, buf: DmaBuf, map: IosysMap): Proc<number>
 export function* dmaBufVunmap(k: Kernel, buf: DmaBuf, map: IosysMap): Proc {
   dmaBufCheckAlive(k, buf, 'dma_buf_vunmap');
   dmaResvAssertHeld(k, buf.resv, 'dma_buf_vunmap');
-  yield local('dma_buf_vunmap', buf.name);
+  yield callEntry('dma_buf_vunmap', buf.name);
   if (buf.vmapPtr === 0) k.rt.bug('R49', `dma_buf_vunmap(${buf.name}): nothing is vmapped`);
   if (buf.vmappingCounter === 0) k.rt.bug('R49', `dma_buf_vunmap(${buf.name}): vmapping_counter is 0`);
   if (map.vaddr !== buf.vmapPtr) k.rt.bug('R49', `dma_buf_vunmap(${buf.name}): map ${map.vaddr} is not the cached address ${buf.vmapPtr}`);
@@ -108,7 +108,7 @@ const U64_WRAP = 2 ** 64;
 export function* dmaBufMmap(k: Kernel, buf: DmaBuf, vma: VmArea, pgoff: number): Proc<number> {
   dmaBufCheckAlive(k, buf, 'dma_buf_mmap');
   dmaResvAssertNotHeld(k, buf.resv, 'dma_buf_mmap', 'R51');
-  yield local('dma_buf_mmap', `${buf.name} pgoff ${pgoff} pages ${vma.pages}`);
+  yield callEntry('dma_buf_mmap', `${buf.name} pgoff ${pgoff} pages ${vma.pages}`);
   if (!buf.ops.mmap) return -ERRNO.EINVAL;
   if (pgoff + vma.pages >= U64_WRAP) return -ERRNO.EOVERFLOW;
   if (pgoff + vma.pages > Math.floor(buf.size / PAGE_SIZE)) return -ERRNO.EINVAL;

@@ -1,7 +1,7 @@
 /**
  * dma_buf objects, export and references (rule book S9-S17, R30-R32).
  */
-import { local, OpKind, type Proc } from '../sim/op.ts';
+import { callEntry, OpKind, type Proc } from '../sim/op.ts';
 import { ERRNO } from './errno.ts';
 import type { DmaFence } from './fence.ts';
 import { warn, type Kernel } from './kernel.ts';
@@ -181,8 +181,8 @@ export function* dmaBufFd(k: Kernel, buf: DmaBuf): Proc<number> {
 /** R31: dma_buf_get(fd): a new reference, -EBADF for no such fd, -EINVAL for another file. */
 export function* dmaBufGetFd(k: Kernel, fd: number): Proc<DmaBuf | number> {
   const f = k.fds.get(fd);
-  if (f === undefined) { yield local('dma_buf_get', `fd ${fd} -EBADF`); return -ERRNO.EBADF; }
-  if (!isDmaBuf(f)) { yield local('dma_buf_get', `fd ${fd} -EINVAL`); return -ERRNO.EINVAL; }
+  if (f === undefined) { yield callEntry('dma_buf_get', `fd ${fd} -EBADF`); return -ERRNO.EBADF; }
+  if (!isDmaBuf(f)) { yield callEntry('dma_buf_get', `fd ${fd} -EINVAL`); return -ERRNO.EINVAL; }
   yield* dmaBufGet(k, f);
   return f;
 }

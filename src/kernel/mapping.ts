@@ -1,7 +1,7 @@
 /**
  * Pin, map, unmap and invalidate (rule book R36-R43).
  */
-import { local, OpKind, type Proc } from '../sim/op.ts';
+import { callEntry, OpKind, type Proc } from '../sim/op.ts';
 import { dmaBufAttachmentIsDynamic } from './attach.ts';
 import type { DmaBuf, DmaBufAttachment, DmaDataDirection, SgTable } from './dma-buf.ts';
 import { dmaBufIsDynamic } from './dma-buf.ts';
@@ -21,7 +21,7 @@ export function pinOnMap(k: Kernel, a: DmaBufAttachment): boolean {
 export function* dmaBufPin(k: Kernel, a: DmaBufAttachment): Proc<number> {
   if (!dmaBufAttachmentIsDynamic(a)) warn(k, 'R36', `dma_buf_pin(${a.name}) on a static attachment`);
   dmaResvAssertHeld(k, a.dmabuf.resv, 'dma_buf_pin');
-  yield local('dma_buf_pin', a.name);
+  yield callEntry('dma_buf_pin', a.name);
   const r = a.dmabuf.ops.pin ? yield* a.dmabuf.ops.pin(k, a) : 0;
   if (r === 0) a.pins++;
   return r;
@@ -31,7 +31,7 @@ export function* dmaBufPin(k: Kernel, a: DmaBufAttachment): Proc<number> {
 export function* dmaBufUnpin(k: Kernel, a: DmaBufAttachment): Proc {
   if (!dmaBufAttachmentIsDynamic(a)) warn(k, 'R37', `dma_buf_unpin(${a.name}) on a static attachment`);
   dmaResvAssertHeld(k, a.dmabuf.resv, 'dma_buf_unpin');
-  yield local('dma_buf_unpin', a.name);
+  yield callEntry('dma_buf_unpin', a.name);
   if (a.dmabuf.ops.unpin) yield* a.dmabuf.ops.unpin(k, a);
   if (a.pins <= 0) k.rt.report('api-misuse', 'R37', `dma_buf_unpin(${a.name}) without a pin`);
   else a.pins--;
@@ -45,7 +45,7 @@ export function* dmaBufUnpin(k: Kernel, a: DmaBufAttachment): Proc {
 export function* dmaBufMapAttachment(k: Kernel, a: DmaBufAttachment, dir: DmaDataDirection): Proc<SgTable | number> {
   const buf = a.dmabuf;
   dmaResvAssertHeld(k, buf.resv, 'dma_buf_map_attachment');
-  yield local('dma_buf_map_attachment', a.name);
+  yield callEntry('dma_buf_map_attachment', a.name);
   const pom = pinOnMap(k, a);
   if (pom && buf.ops.pin) {
     const r = yield* buf.ops.pin(k, a);
@@ -124,11 +124,11 @@ export function callbackName(k: Kernel): string {
  */
 export function* dmaBufInvalidateMappings(k: Kernel, buf: DmaBuf): Proc {
   dmaResvAssertHeld(k, buf.resv, invalidateName(k));
-  yield local(invalidateName(k), buf.name);
+  yield callEntry(invalidateName(k), buf.name);
   for (const a of [...buf.attachments]) {
     const cb = a.importerOps?.invalidateMappings;
     if (!cb) continue;
-    yield local(callbackName(k), a.name);
+    yield callEntry(callbackName(k), a.name);
     yield* cb(k, a);
   }
 }

@@ -5,7 +5,7 @@
  * of it is a write of `fencesObj`, and every fence signal writes the lists it sits in.
  */
 import { noteAcquired, noteReleased } from '../sim/mutex.ts';
-import { OpKind, local, type Proc } from '../sim/op.ts';
+import { OpKind, callEntry, type Proc } from '../sim/op.ts';
 import { ERRNO } from './errno.ts';
 import { dmaFenceIsLater, dmaFencePut, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from './fence.ts';
 import { inSignalling, warn, type Kernel } from './kernel.ts';
@@ -88,7 +88,7 @@ export function* dmaResvLock(k: Kernel, obj: DmaResv, ctx: WwAcquireCtx | null =
   const rt = k.rt;
   checkSignalling(k, obj, fn);
   if (ctx && obj.ownerCtx === ctx) {
-    yield local(fn, `${obj.name} -EALREADY`);
+    yield callEntry(fn, `${obj.name} -EALREADY`);
     return -ERRNO.EALREADY;
   }
   if (ctx?.done) warn(k, 'R18', `${fn}(${obj.name}) with ${ctx.name} after ww_acquire_fini`);

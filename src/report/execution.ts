@@ -7,6 +7,7 @@
  * is derived from the event order, so the output is deterministic.
  */
 import type { ViolationResult } from '../check/result.ts';
+import { storyOf, type Story } from '../check/story.ts';
 import { formatToken } from '../check/token.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { OpKind } from '../sim/op.ts';
@@ -70,6 +71,8 @@ export interface Execution {
   readonly events: readonly XEvent[];
   readonly hb: readonly HbEdge[];
   readonly violations: readonly XViolation[];
+  /** the story of the shown violation (check/story.ts): what the HTML shows by default */
+  readonly story?: Story;
 }
 
 function objectKind(kinds: Set<OpKind>, name: string): ObjectKind {
@@ -119,10 +122,11 @@ export function buildExecution(sc: Scenario, rt: Runtime, schedule: readonly num
     if (i >= 0) violations[i] = { ...violations[i]!, shown: true };
   }
   if (!shown && violations.length > 0) violations[0] = { ...violations[0]!, shown: true };
+  const told = violations.find((v) => v.shown);
   return {
     scenario: sc.name, file: sc.file, description: sc.description.trim(),
     token: formatToken(sc.file, sc.hash, schedule),
-    threads, objects, events, hb: hbEdges(events), violations,
+    threads, objects, events, hb: hbEdges(events), violations, ...(told ? { story: storyOf(rt, told) } : {}),
   };
 }
 

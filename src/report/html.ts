@@ -6,11 +6,13 @@
  * its thread's lifeline with arrows to the objects it touches; the happens-before edges
  * between threads that are not implied by earlier ones are drawn as curves; held locks
  * are bars beside the lifeline. The violation is marked on its row and named in the
- * banner with the schedule token. Hovering a row shows its details. Hand-written SVG
+ * banner with the schedule token. Hovering a row shows its details. The page opens on the
+ * violation's story (html-story.ts); a toggle shows the whole diagram. Hand-written SVG
  * strings (ECOSYSTEM.md #12): the same execution gives the same bytes.
  */
 import { OpKind } from '../sim/op.ts';
 import { callSpans, jobSpans, lockSpans, type Execution, type XEvent } from './execution.ts';
+import { STORY_CSS, STORY_JS, storyHtml } from './html-story.ts';
 
 const ROW = 18;
 const TOP = 8;
@@ -230,6 +232,7 @@ export function renderHtml(x: Execution): string {
       viol: violAt.get(e.index) ?? [],
     })),
   };
+  const story = storyHtml(x);
   const banner = shown
     ? `<div class="viol" id="violation"><b>${esc(shown.property)}</b> (rule ${esc(shown.rule)}) at ${shown.event < 0 ? 'the end of the execution' : `event #${shown.event + 1}`}${shown.thread ? ` in ${esc(shown.thread)}` : ''}: ${esc(shown.message)} <a href="#" id="goto">show it</a>`
       + (x.violations.length > 1 ? `<br>also: ${alsoText(x)}` : '') + '</div>'
@@ -238,22 +241,23 @@ export function renderHtml(x: Execution): string {
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
 <title>${esc(x.scenario)}: ${shown ? esc(shown.property) : 'no violation'} — dmabuf-lab</title>
-<style>${CSS}body.noquiet .ev.quiet{opacity:.15}</style></head>
-<body>
+<style>${CSS}body.noquiet .ev.quiet{opacity:.15}${STORY_CSS}</style></head>
+<body${story.block ? ' class="story-view"' : ''}>
 <header>
 <h1>${esc(x.scenario)}</h1>
 <div class="desc">${esc(x.description)} <span style="color:#888">(${esc(x.file)})</span></div>
 ${banner}
 <div>schedule <code id="token">${esc(x.token)}</code> — replay: <code>dmabuf-lab replay '${esc(x.token)}'</code></div>
 <div class="legend"><span><i style="background:#555"></i>thread / engine lifeline</span><span><i style="background:#bbb"></i>object lifeline</span><span><i style="background:#ef6c00"></i>happens-before</span><span><i style="background:#8e24aa"></i>DMA</span><span><i style="background:#00838f"></i>fence</span><span><i style="background:#90a4ae"></i>lock held</span><span><i style="background:#9fa8da;height:8px"></i>scenario step</span><span><i style="background:#ce93d8;height:8px"></i>engine job</span>
-<label><input type="checkbox" id="quiet" checked> bookkeeping steps</label> · ${x.events.length} events, ${x.threads.length} threads, ${x.objects.length} shared objects, ${x.hb.length} happens-before edges</div>
+<label><input type="checkbox" id="quiet" checked> bookkeeping steps</label>${story.toggle} · ${x.events.length} events, ${x.threads.length} threads, ${x.objects.length} shared objects, ${x.hb.length} happens-before edges</div>
 </header>
+${story.block}
 <div id="wrap"><div id="head">${head.join('')}</div>
 ${body.join('\n')}
 </div>
 <div id="details"></div>
 <script type="application/json" id="data">${JSON.stringify(data).replace(/</g, '\\u003c')}</script>
-<script>${JS}</script>
+<script>${JS}${STORY_JS}</script>
 </body></html>
 `;
 }

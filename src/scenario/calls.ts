@@ -177,7 +177,7 @@ export function* runCall(env: CallEnv, step: CallStep): Proc<number> {
   const { c } = env;
   const rt = c.rt;
   const fn = fnOf(step, env.version);
-  yield local(step.text, undefined, 'step');
+  yield local(step.text, undefined, 'step', 'step');
   const unexpected = (msg: string) => rt.report('unexpected-result', fn.rule, `${step.where} ${step.text}: ${msg}`);
 
   // Look the names up (a visible read where another thread binds them).
@@ -195,7 +195,7 @@ export function* runCall(env: CallEnv, step: CallStep): Proc<number> {
     if (!b || !b.ok) {
       unexpected(`uses "${a.v}" ${b ? 'after the step that makes it failed' : 'before the step that makes it has run'}`);
       yield* bind(env, step, fn, null, false);
-      yield local(`${step.text} skipped`, undefined, 'step');
+      yield local(`${step.text} skipped`, undefined, 'step', 'step-end');
       return -22;
     }
     args[p.name] = b.value;
@@ -230,7 +230,7 @@ export function* runCall(env: CallEnv, step: CallStep): Proc<number> {
   const okRun = res.v === null || res.v >= 0;
   if (res.bind && (fn.name === 'dma_buf_attach' || fn.name === 'dma_buf_dynamic_attach')) c.trackAttachment(res.bind as DmaBufAttachment);
   yield* bind(env, step, fn, res.bind, okRun && res.bind !== undefined && res.bind !== null);
-  yield local(`${step.text} ${okRun ? 'returned' : 'failed'}`, resultText(res.v), 'step');
+  yield local(`${step.text} ${okRun ? 'returned' : 'failed'}`, resultText(res.v), 'step', 'step-end');
   return res.v ?? 0;
 }
 

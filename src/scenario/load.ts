@@ -221,7 +221,7 @@ export function parseScenario(text: string, file: string): Scenario {
   return {
     name: s.name, description: s.description ?? '', file, hash: contentHash(text), kernel, moveNotify: s.config?.['move-notify'] ?? false,
     exporter: { driver: exp!.name, variant: exporterVariant }, importers, threads, expect,
-    check: { preemptions: s.check?.preemptions, maxExecutions: s.check?.['max-executions'] },
+    check: { preemptions: s.check?.preemptions, maxExecutions: s.check?.['max-executions'] }, source: text,
   };
 }
 

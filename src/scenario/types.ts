@@ -31,4 +31,6 @@ export interface Scenario {
   readonly threads: readonly { readonly name: string; readonly steps: readonly Step[] }[];
   readonly expect: { readonly verdict: 'safe' | 'violation'; readonly properties: readonly PropertyId[] } | null;
   readonly check: { readonly preemptions?: number; readonly maxExecutions?: number };
+  /** the YAML text it was loaded from (check/reduce.ts edits it into smaller scenarios) */
+  readonly source?: string;
 }

@@ -42,11 +42,11 @@ export function buildWorld(sc: Scenario, opts: { symmetry?: boolean } = {}): Wor
   const calls = hasCallSteps(sc) ? newCallEnv(k, rt, exporter, importers, sc.threads) : undefined;
   function* runStep(step: Step): Proc<number> {
     if (step.kind === 'call') return yield* runCall(calls!, step);
-    yield local(step.text, undefined, 'step');
+    yield local(step.text, undefined, 'step', 'step');
     const r = step.kind === 'exporter'
       ? yield* exporter.op(step.op, { trigger: step.trigger })
       : yield* importers.get(step.importer)!.op(step.op, { count: step.count, write: step.write });
-    yield local(r < 0 ? `${step.text} failed` : `${step.text} done`, r < 0 ? errnoText(r) : undefined, 'step');
+    yield local(r < 0 ? `${step.text} failed` : `${step.text} done`, r < 0 ? errnoText(r) : undefined, 'step', 'step-end');
     return r;
   }
   for (const t of sc.threads) {

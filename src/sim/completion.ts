@@ -49,9 +49,15 @@ export function* waitForCompletionTimeout(c: Completion, timeout: number): Proc<
   return r as number;
 }
 
-/** Blocks until `cond()` holds; `obj` is the object the condition reads. */
+/**
+ * Blocks until `cond()` holds; `obj` is the object the condition reads. A worker waiting
+ * for work (`idle`) is bookkeeping to a reader of a counterexample.
+ */
 export function waitOp(obj: number, label: string, detail: string, cond: () => boolean, blockReason: BlockReason, monotone = false): Op {
-  return { kind: monotone ? OpKind.WaitMonotone : OpKind.Wait, obj, write: false, label, detail, enabled: cond, blockReason };
+  return {
+    kind: monotone ? OpKind.WaitMonotone : OpKind.Wait, obj, write: false, label, detail, enabled: cond, blockReason,
+    ...(blockReason === 'idle' ? { role: 'bookkeeping' as const } : {}),
+  };
 }
 
 export function* waitUntil(obj: number, label: string, detail: string, cond: () => boolean, blockReason: BlockReason): Proc {

@@ -28,6 +28,22 @@ export const enum OpKind {
   Dma = 8,
 }
 
+/**
+ * What an event is to a reader of a counterexample, independent of its footprint: the
+ * story view (check/story.ts) folds a call into one row and hides bookkeeping by this,
+ * never by the label. Absent: an ordinary step.
+ * - `step`, `step-end`: a scenario step begins, ends (done, failed, returned, skipped)
+ * - `call`: a kernel or driver function is entered (its label is the function's name)
+ * - `return`: a call returns to its caller; it closes the thread's latest `call` on the
+ *   same object (a revoke path: begins and returns on its tracker)
+ * - `bookkeeping`: a worker idling or taking its next item off a queue
+ * - `speculative`: a prefetcher's speculative read (an access no engine committed to)
+ */
+export type EventRole = 'step' | 'step-end' | 'call' | 'return' | 'bookkeeping' | 'speculative';
+
+/** The mark of the event at which a revoke path returned to its caller (P1's revoke point). */
+export const REVOKE_RETURNED = 'revoke returned';
+
 /** Why a blocked thread waits: decides deadlock (locks) against wait-timeout (P8, P9). */
 export type BlockReason = 'lock' | 'fence' | 'completion' | 'idle';
 
@@ -62,6 +78,8 @@ export interface Op {
   readonly retires?: boolean;
   /** marks an event the timeline highlights (revoke returned, a violating DMA) */
   readonly mark?: string;
+  /** what the event is to a reader (story view); absent for an ordinary step */
+  readonly role?: EventRole;
   /**
    * For an op whose objects depend on state (a device access through whatever table a
    * translation points at now): gives the op as of the current state. The runtime calls it
@@ -96,8 +114,13 @@ export interface Op {
 export type Proc<T = void> = Generator<Op, T, unknown>;
 
 /** A thread-local step: visible in the trace, independent of every other step. */
-export function local(label: string, detail?: string, mark?: string): Op {
-  return { kind: OpKind.Local, obj: -1, write: false, label, detail, mark };
+export function local(label: string, detail?: string, mark?: string, role?: EventRole): Op {
+  return { kind: OpKind.Local, obj: -1, write: false, label, detail, mark, ...(role ? { role } : {}) };
+}
+
+/** The entry of kernel or driver function `fn` (a thread-local step with role `call`). */
+export function callEntry(fn: string, detail?: string): Op {
+  return local(fn, detail, undefined, 'call');
 }
 
 /** Two ops conflict when they share an object and at least one of them writes it. */
