@@ -103,7 +103,8 @@ test('scenarioText writes every bundled driver-op scenario back to text that loa
     const sc = parseScenario(readFileSync(join('scenarios', f), 'utf8'), f);
     if (sc.threads.some((t) => t.steps.some((s) => s.kind === 'call'))) continue;
     const again = parseScenario(scenarioText(sc, dynamic), f);
-    assert.deepEqual({ ...again, hash: '' }, { ...sc, hash: '', check: again.check }, f);
+    // the hash and the source text differ by construction (comments, layout); the meaning may not
+    assert.deepEqual({ ...again, hash: '', source: '' }, { ...sc, hash: '', source: '', check: again.check }, f);
     n++;
   }
   assert.ok(n > 40, `${n} scenarios`);

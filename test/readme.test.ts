@@ -11,7 +11,9 @@
 // update the README's example; the failure message prints the actual shape.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 
 const README = readFileSync('README.md', 'utf8');
@@ -56,13 +58,21 @@ function shellWords(s: string): string[] {
 }
 
 const VERDICT = /^(ok  |FAIL|--  |ERROR) /;
+/** a `fuzz` finding's headline */
+const FOUND = /^found [a-z-]+ \(/;
 const KEY_LINES: readonly RegExp[] = [
   VERDICT,
   /^ {5}[a-z-]+ \([A-Z][A-Z0-9-]*\): /, // the violation and the rule it cites
   /^ {5}schedule /,
   /^ {5}races: /,
   /^\d+ scenario\(s\): /,
+  FOUND,
+  /^ {5}written /, // a fuzz finding's file and size
+  /^\d+ scenario\(s\), \d+ executions, /, // fuzz's summary
 ];
+
+/** Commands whose shown output the test compares (each has its key lines above). */
+const COMPARED = new Set(['check', 'fuzz']);
 
 /** The lines of an output that carry its result, normalised (see the header comment). */
 export function shape(lines: readonly string[]): string[] {
@@ -73,8 +83,12 @@ export function shape(lines: readonly string[]): string[] {
     });
 }
 
-/** The exit code `check` gives for these verdict lines (0 when every scenario met its expectation). */
-function exitCodeOf(lines: readonly string[]): number {
+/**
+ * The exit code these lines imply: for `check` 0 when every scenario met its expectation,
+ * for `fuzz` 1 when it found something.
+ */
+function exitCodeOf(command: string, lines: readonly string[]): number {
+  if (command === 'fuzz') return lines.some((l) => FOUND.test(l)) ? 1 : 0;
   const verdicts = lines.filter((l) => VERDICT.test(l));
   return verdicts.some((l) => !l.startsWith('ok  ') && !l.startsWith('--  ')) ? 1 : 0;
 }
@@ -90,7 +104,7 @@ const found = examples(README);
 
 test('the README has examples with shown output to check', () => {
   assert.ok(found.length >= 3, `found ${found.length}`);
-  for (const e of found) assert.equal(e.args[0], 'check', `README:${e.line}: only check examples show output; extend shape() for ${e.args[0]}`);
+  for (const e of found) assert.ok(COMPARED.has(e.args[0]!), `README:${e.line}: ${e.args[0]} output is not compared; extend KEY_LINES and exitCodeOf for it`);
 });
 
 for (const ex of found) {
@@ -99,10 +113,12 @@ for (const ex of found) {
   const absent = input !== undefined && !why && input.startsWith(OPTIONAL_ROOT) && !existsSync(input) ? `${input} is not here (a clone without ../shared)` : false;
   test(`README:${ex.line}: dmabuf-lab ${ex.args.join(' ')} prints the result lines and exit code the README shows`, { skip: why || absent }, () => {
     assert.ok(input === undefined || existsSync(input), `README:${ex.line}: ${input} does not exist; add it or list it in NOT_RUNNABLE with the reason`);
-    const r = spawnSync(process.execPath, [CLI, ...ex.args], { encoding: 'utf8', timeout: 300_000 });
+    // fuzz writes its findings under the working directory: run it in a fresh one
+    const cwd = ex.args[0] === 'fuzz' ? mkdtempSync(join(tmpdir(), 'dmabuf-lab-readme-')) : process.cwd();
+    const r = spawnSync(process.execPath, [resolve(CLI), ...ex.args], { encoding: 'utf8', timeout: 300_000, cwd });
     assert.equal(r.error, undefined, String(r.error));
     const actual = r.stdout.split('\n');
-    assert.equal(r.status, exitCodeOf(ex.shown), `exit code; stderr: ${r.stderr}`);
+    assert.equal(r.status, exitCodeOf(ex.args[0]!, ex.shown), `exit code; stderr: ${r.stderr}`);
     assert.deepEqual(shape(actual), shape(ex.shown), `README:${ex.line} shows a different result; the output now is:\n${actual.filter((l) => KEY_LINES.some((re) => re.test(l))).join('\n')}`);
   });
 }
