@@ -24,7 +24,7 @@ const cell = (rows: readonly MatrixRow[], exp: string, imp: string, scenario: st
 
 const dir = mkdtempSync(join(tmpdir(), 'dmabuf-lab-matrix-'));
 const importers = ['gpu-dynamic/correct', ...(findImporter('rdma-pinned') ? ['rdma-pinned/correct'] : [])];
-const rows = runMatrix({ exporters: ['vfio-pci/correct', 'vfio-pci/v2-no-wait'], importers, writeDir: dir });
+const rows = runMatrix({ exporters: ['vfio-pci/correct', 'vfio-pci/v2-no-wait'], importers, writeDir: dir, bounds: MATRIX_DEFAULTS });
 
 test('v2-no-wait x gpu-dynamic fails with dma-after-revoke when DMA is in flight', () => {
   const c = cell(rows, 'vfio-pci/v2-no-wait', 'gpu-dynamic/correct', 'dma-in-flight');

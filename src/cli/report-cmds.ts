@@ -77,7 +77,7 @@ export function cmdMatrix(flags: MatrixFlags): number {
   };
   const tty = process.stderr.isTTY === true;
   const rows = runMatrix({
-    exporters: flags.exporter, importers: flags.importer, preemptions: meta.preemptions, maxExecutions: meta.maxExecutions,
+    exporters: flags.exporter, importers: flags.importer, bounds: { preemptions: meta.preemptions, maxExecutions: meta.maxExecutions },
     writeDir: flags.writeScenarios,
     progress: tty ? (done, total, label) => process.stderr.write(`\r\x1b[K${done + 1}/${total} ${label}`) : undefined,
   });
