@@ -176,11 +176,16 @@ async function main(argv: string[]): Promise<number> {
     .description('check every exporter x importer variant pair against the standard revoke scenarios')
     .option('--md', 'print the table as Markdown')
     .option('--html <file>', 'write the table as HTML')
+    .option('--json', 'print the matrix as JSON (cells with verdict, complete and bounded), nothing else')
     .option('--exporter <names...>', 'only these exporters (driver or driver/variant)')
     .option('--importer <names...>', 'only these importers (driver or driver/variant)')
+    .option('--complete', 'run every search to its end (the whole catalogue: about an hour); default: bounded searches, a safe cell that holds only within the bounds is marked safe* / bounded')
     .option('--preemptions <n>', 'preemption bound of each search (default 2)', intArg(0))
     .option('--max-executions <n>', 'executions per scenario (default 2000)', intArg(1))
+    .option('--time-limit <sec>', 'stop each search after this many seconds (a cut safe cell is marked bounded)', intArg(1))
+    .option('--fail-on-violation', 'exit 1 when any cell is a violation (or could not be built)')
     .option('--write-scenarios <dir>', 'write the generated scenarios here so that their tokens replay')
+    .addHelpText('after', '\nExit codes: 0 the matrix was produced, whatever its cells say; 1 with --fail-on-violation when a cell\nis a violation or could not be built; 2 bad usage (an unknown driver or variant).')
     .action((flags: MatrixFlags) => { code = cmdMatrix(flags); });
   program
     .command('list')

@@ -27,6 +27,8 @@ import type { Scenario } from '../scenario/types.ts';
 
 export interface MatrixScenario {
   readonly id: string;
+  /** the column head of the plain table, at most 10 characters */
+  readonly short: string;
   readonly title: string;
   readonly exporterOps: readonly ExporterOp[];
   readonly importerOps: readonly ImporterOp[];
@@ -35,15 +37,15 @@ export interface MatrixScenario {
 }
 
 export const MATRIX_SCENARIOS: readonly MatrixScenario[] = [
-  { id: 'attach', title: 'import, DMA, release (no revoke)', exporterOps: [], importerOps: ['import', 'dma', 'release'],
+  { id: 'attach', short: 'attach', title: 'import, DMA, release (no revoke)', exporterOps: [], importerOps: ['import', 'dma', 'release'],
     threads: [['user', ['import: dev', 'dma: {importer: dev, count: 1}', 'release: dev']]] },
-  { id: 'dma-in-flight', title: 'revoke with DMA in flight', exporterOps: ['revoke'], importerOps: ['import', 'dma', 'release'],
+  { id: 'dma-in-flight', short: 'in-flight', title: 'revoke with DMA in flight', exporterOps: ['revoke'], importerOps: ['import', 'dma', 'release'],
     threads: [['reset', ['revoke']], ['user', ['import: dev', 'dma: {importer: dev, count: 2}', 'release: dev']]] },
-  { id: 'revoke-import', title: 'revoke racing import', exporterOps: ['revoke'], importerOps: ['import', 'release'],
+  { id: 'revoke-import', short: 'rv-import', title: 'revoke racing import', exporterOps: ['revoke'], importerOps: ['import', 'release'],
     threads: [['reset', ['revoke']], ['user', ['import: dev', 'release: dev']]] },
-  { id: 'revoke-release', title: 'revoke racing release, then close', exporterOps: ['revoke'], importerOps: ['import', 'dma', 'release'],
+  { id: 'revoke-release', short: 'rv-release', title: 'revoke racing release, then close', exporterOps: ['revoke'], importerOps: ['import', 'dma', 'release'],
     threads: [['reset', ['revoke']], ['user', ['import: dev', 'dma: {importer: dev, count: 1}', 'release: dev', 'close?']]] },
-  { id: 'unrevoke-remap', title: 'unrevoke, then remap and DMA again', exporterOps: ['revoke', 'unrevoke'], importerOps: ['import', 'dma', 'remap', 'release'],
+  { id: 'unrevoke-remap', short: 'unrevoke', title: 'unrevoke, then remap and DMA again', exporterOps: ['revoke', 'unrevoke'], importerOps: ['import', 'dma', 'remap', 'release'],
     threads: [['reset', ['revoke', 'unrevoke']], ['user', ['import: dev', 'dma: {importer: dev, count: 1}', 'remap: dev', 'dma: {importer: dev, count: 1}', 'release: dev']]] },
 ];
 
@@ -81,6 +83,8 @@ export interface MatrixOptions {
   readonly importers?: readonly string[];
   /** cut each search at these bounds; absent: every search runs to its end */
   readonly bounds?: MatrixBounds;
+  /** stop each cell's search after this many seconds (a cut cell is incomplete) */
+  readonly timeLimit?: number;
   /** write the scenario files here so that tokens replay */
   readonly writeDir?: string;
   /** called before each pair is checked */
@@ -178,7 +182,7 @@ export function runMatrix(opts: MatrixOptions = {}): MatrixRow[] {
           continue;
         }
       }
-      const r = checkScenario(sc);
+      const r = checkScenario(sc, opts.timeLimit !== undefined ? { timeLimit: opts.timeLimit } : {});
       const v = r.violation;
       cells.push(v
         ? { scenario: ms.id, verdict: 'violation', complete: r.complete, property: v.property, rule: v.rule, message: v.message, token: v.schedule, executions: r.stats.executions, elapsedMs: r.stats.elapsedMs }
