@@ -129,7 +129,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--preemptions <n>', 'preemption bound', intArg(0))
     .option('--max-executions <n>', 'stop after this many executions', intArg(1))
     .option('--json', 'print the result object on stdout, nothing else')
-    .option('--quiet', 'only the summary line')
+    .option('--quiet', 'for CI logs: only the lines of failing and invalid scenarios (with the violation and its token), and the summary')
     .option('--require-complete', 'a search cut short by a bound fails')
     .option('--workers <n>', 'worker threads that share each search (default: the number of cores; 1 = none)', intArg(1))
     .option('--shard <i/n>', 'explore only shard i of n (1-based) of each search; combine with merge', shardArg)
@@ -142,7 +142,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--audit', 'show the summed redundant executions and sleep-blocked prefixes; a dpor search with a redundant execution fails')
     .option('--races', 'the summed race counts of shards run with check --races')
     .option('--junit <file>', 'write a JUnit XML report (one testcase a scenario)')
-    .option('--quiet', 'only the summary line')
+    .option('--quiet', 'for CI logs: only the lines of failing and invalid scenarios (with the violation and its token), and the summary')
     .action((files: string[], flags: CheckFlags) => { code = cmdMerge(files, flags); });
   program
     .command('run')
