@@ -136,11 +136,16 @@ function show(i){
 }
 // The panel shows the row under the pointer, else the focused row, else nothing.
 var hovered=null,focused=null;
+// After "show it" scrolls, rows pass under a pointer that did not move: not a hover.
+var still=null;
 function hide(){box.style.display='none';box.textContent='';document.querySelectorAll('.hb.hl').forEach(function(n){n.classList.remove('hl');});}
 function update(){var g=hovered||focused;if(g)show(+g.getAttribute('data-i'));else hide();}
 var rows=Array.prototype.slice.call(document.querySelectorAll('.ev'));
 rows.forEach(function(g,k){
-  g.addEventListener('mouseenter',function(){hovered=g;update();});
+  g.addEventListener('mouseenter',function(ev){
+    if(still&&ev.clientX===still[0]&&ev.clientY===still[1])return;
+    still=null;hovered=g;update();
+  });
   g.addEventListener('mouseleave',function(){if(hovered===g)hovered=null;update();});
   g.addEventListener('focus',function(){focused=g;update();});
   g.addEventListener('blur',function(){if(focused===g)focused=null;update();});
@@ -151,7 +156,7 @@ rows.forEach(function(g,k){
   });
 });
 function gotoViolation(){var v=document.querySelector('.ev.shown')||document.querySelector('.ev.bad');if(v){v.scrollIntoView({block:'center'});v.focus({preventScroll:true});}}
-var g=document.getElementById('goto');if(g)g.addEventListener('click',function(ev){ev.preventDefault();gotoViolation();});
+var g=document.getElementById('goto');if(g)g.addEventListener('click',function(ev){ev.preventDefault();still=[ev.clientX,ev.clientY];hovered=null;gotoViolation();});
 document.getElementById('quiet').addEventListener('change',function(ev){
   document.body.classList.toggle('noquiet',!ev.target.checked);
 });
