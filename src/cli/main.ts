@@ -179,7 +179,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the matrix as JSON (cells with verdict, complete and bounded), nothing else')
     .option('--exporter <names...>', 'only these exporters (driver or driver/variant)')
     .option('--importer <names...>', 'only these importers (driver or driver/variant)')
-    .option('--complete', 'run every search to its end (the whole catalogue: about an hour); default: bounded searches, a safe cell that holds only within the bounds is marked safe* / bounded')
+    .option('--complete', 'run every search to its end (the whole catalogue: over 20 minutes, and a few cells take longer than 2 minutes each: add --time-limit); default: bounded searches, a safe cell that holds only within the bounds is marked safe* / bounded')
     .option('--preemptions <n>', 'preemption bound of each search (default 2)', intArg(0))
     .option('--max-executions <n>', 'executions per scenario (default 2000)', intArg(1))
     .option('--time-limit <sec>', 'stop each search after this many seconds (a cut safe cell is marked bounded)', intArg(1))
