@@ -156,3 +156,13 @@ test('the matrix command: --json, the exit code with --fail-on-violation, --comp
   assert.match(help.stdout, /--complete/);
   assert.match(help.stdout, /Exit codes: 0 the matrix was produced/);
 });
+
+test('the default bound has no preemption bound: it finds the revoke-import bug a 2-preemption bound calls safe*', () => {
+  const pair = { exporters: ['vfio-pci/no-unmap-wait'], importers: ['gpu-dynamic/correct'] };
+  const found = cell(runMatrix({ ...pair, bounds: MATRIX_DEFAULTS }), 'vfio-pci/no-unmap-wait', 'gpu-dynamic/correct', 'revoke-import');
+  assert.equal(found.verdict, 'violation');
+  assert.equal(found.rule, 'P1');
+  const hidden = cell(runMatrix({ ...pair, bounds: { preemptions: 2, maxExecutions: 2000 } }), 'vfio-pci/no-unmap-wait', 'gpu-dynamic/correct', 'revoke-import');
+  assert.equal(hidden.verdict, 'safe');
+  assert.equal(hidden.complete, false, 'and marked bounded');
+});

@@ -83,7 +83,7 @@ export function cmdMatrix(flags: MatrixFlags): number {
     return usage('matrix: --complete runs every search to its end; --preemptions and --max-executions bound them (give one or the other)');
   }
   const meta: MatrixMeta = {
-    bounds: flags.complete ? null : { preemptions: flags.preemptions ?? MATRIX_DEFAULTS.preemptions, maxExecutions: flags.maxExecutions ?? MATRIX_DEFAULTS.maxExecutions },
+    bounds: flags.complete ? null : { ...(flags.preemptions !== undefined ? { preemptions: flags.preemptions } : {}), maxExecutions: flags.maxExecutions ?? MATRIX_DEFAULTS.maxExecutions },
     ...(flags.timeLimit !== undefined ? { timeLimit: flags.timeLimit } : {}),
     ...(flags.writeScenarios ? { writeDir: flags.writeScenarios } : {}),
   };

@@ -67,7 +67,7 @@ export function matrixSummary(rows: readonly MatrixRow[]): string {
 function searchText(meta: MatrixMeta): string {
   const time = meta.timeLimit !== undefined ? ` and ${meta.timeLimit} s` : '';
   return meta.bounds
-    ? `Searches cut at ${meta.bounds.preemptions} preemptions and ${meta.bounds.maxExecutions} executions${time} a scenario: a safe cell marked bounded (safe*) is safe only within them; \`--complete\` runs every search to its end.`
+    ? `Searches cut at ${meta.bounds.preemptions !== undefined ? `${meta.bounds.preemptions} preemptions and ` : ''}${meta.bounds.maxExecutions} executions${time} a scenario: a safe cell marked bounded (safe*) is safe only within them; \`--complete\` runs every search to its end.`
     : `Complete searches${time ? `, cut at ${meta.timeLimit} s a scenario (a cut safe cell is marked bounded, safe*)` : ''}: an unmarked safe cell is safe in every interleaving of its scenario.`;
 }
 

@@ -93,12 +93,18 @@ export interface MatrixOptions {
 
 /** A cut of each cell's search (the scenario's `check:` block). */
 export interface MatrixBounds {
-  readonly preemptions: number;
+  /** absent: no preemption bound */
+  readonly preemptions?: number;
   readonly maxExecutions: number;
 }
 
-/** The bounds `--bounded` uses when no number is given. */
-export const MATRIX_DEFAULTS: MatrixBounds = { preemptions: 2, maxExecutions: 2000 };
+/**
+ * The default cut: 2,000 executions a scenario and no preemption bound. Measured on the
+ * whole catalogue, it takes as long as the old 2-preemption bound (48 s against 41-54 s)
+ * and leaves 37 safe cells bounded instead of 242; the preemption bound also hid three
+ * failing cells (README, "The compatibility matrix").
+ */
+export const MATRIX_DEFAULTS: MatrixBounds = { maxExecutions: 2000 };
 
 /** Kernel versions where both variants exist: landed when it can, else the newest common one. */
 function kernelFor(a: VariantInfo, b: VariantInfo): string | null {
@@ -130,7 +136,7 @@ export function matrixScenarioText(ms: MatrixScenario, name: string, kernel: str
       else if (exp.ops.includes(s.slice(0, -1) as ExporterOp)) lines.push(`      - ${s.slice(0, -1)}`);
     }
   }
-  if (o) lines.push(`check: {preemptions: ${o.preemptions}, max-executions: ${o.maxExecutions}}`);
+  if (o) lines.push(`check: {${o.preemptions !== undefined ? `preemptions: ${o.preemptions}, ` : ''}max-executions: ${o.maxExecutions}}`);
   return lines.join('\n') + '\n';
 }
 
