@@ -168,6 +168,9 @@ test('JUnit XML has one testcase a scenario and the timeline in the failure', ()
   assert.match(xml, /<failure message="dma-after-revoke \(P1\): [^"]+" type="dma-after-revoke">/);
   assert.match(xml, /tests="2" failures="1" errors="0"/);
   assert.match(xml, /&lt;-- dma-after-revoke \(P1\)/);
+  // a class name without the .yaml suffix (CI viewers split class names at dots)
+  const named = junitXml({ version: '0.1.0', results: [{ ...bad, file: `scenarios/${bad.scenario}.yaml` }], summary: { scenarios: 1, ok: 0, failed: 1, elapsedMs: 5 } });
+  assert.match(named, new RegExp(`<testcase classname="scenarios/${bad.scenario}" name="${bad.scenario}" time="[\\d.]+" file="scenarios/${bad.scenario}\\.yaml">`));
 });
 
 test('--reduce finds the smaller scenario that shows the same violation', () => {

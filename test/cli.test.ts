@@ -117,6 +117,32 @@ test('bad input exits 2 with file:line:column, and an unmet expectation exits 1'
   assert.equal(cli('frobnicate').status, 2);
 });
 
+test('--quiet names every failing or invalid file on stdout, and an invalid file gets an ERR line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dmabuf-lab-'));
+  writeFileSync(join(dir, 'a-typo.yaml'), 'name: t\nexporter:\n  driver: vfio-pci\nimporters: []\nthreads:\n  - name: a\n    steps: [revokx]\n  - name: b\n    steps: [unrevokx]\n');
+  writeFileSync(join(dir, 'b-unmet.yaml'), 'name: unmet\nexporter:\n  driver: vfio-pci\nimporters: []\nthreads:\n  - name: a\n    steps: [revoke]\nexpect: {verdict: violation, property: leak}\n');
+  writeFileSync(join(dir, 'c-fine.yaml'), 'name: fine\nexporter:\n  driver: vfio-pci\nimporters: []\nthreads:\n  - name: a\n    steps: [revoke]\n');
+  const typo = join(dir, 'a-typo.yaml');
+  const quiet = cli('check', '--quiet', '--workers', '1', dir);
+  assert.equal(quiet.status, 2, 'an invalid file makes the exit code 2, as the contract says');
+  const lines = quiet.stdout.trimEnd().split('\n');
+  assert.equal(lines[0], `ERR  ${typo}  7:13: threads[0].steps[0]: unknown operation "revokx" (did you mean "revoke"?) (and 1 more problem(s), on stderr)`);
+  assert.match(lines[1]!, /^FAIL unmet +safe \(expected violation leak\)/);
+  assert.doesNotMatch(quiet.stdout, /fine/, 'a scenario that met its expectation is not listed');
+  assert.match(lines[lines.length - 1]!, /^3 scenario\(s\): 1 ok, 2 failed/);
+  assert.match(quiet.stderr, /a-typo\.yaml:7:13: threads\[0\]\.steps\[0\]: unknown operation "revokx"/);
+  assert.match(quiet.stderr, /a-typo\.yaml:9:13: threads\[1\]\.steps\[0\]: unknown operation "unrevokx"/);
+  // without --quiet the invalid file has its line too, among the others
+  const full = cli('check', '--workers', '1', dir);
+  assert.equal(full.status, 2);
+  assert.match(full.stdout, new RegExp(`^ERR  ${typo.replace(/[.\\/]/g, '\\$&')}  7:13: `, 'm'));
+  assert.match(full.stdout, /^ok {3}fine /m);
+  // --quiet with every expectation met prints the summary alone
+  const ok = cli('check', '--quiet', '--workers', '1', join(dir, 'c-fine.yaml'));
+  assert.equal(ok.status, 0);
+  assert.match(ok.stdout, /^1 scenario\(s\): 1 ok, 0 failed \(\d+ ms\)\n$/);
+});
+
 test('list drivers shows every driver and variant', () => {
   const r = cli('list', 'drivers');
   assert.equal(r.status, 0);

@@ -14,6 +14,13 @@ import { executionOf, reportExecution } from '../src/report/report.ts';
 import { parseScenario } from '../src/scenario/load.ts';
 
 const OUT = resolve('test-output');
+const B1 = 'scenarios/b1-vfio-revoke-no-wait.yaml';
+
+/** Width and height of a PNG file, from its IHDR chunk. */
+function pngSize(file: string): { width: number; height: number } {
+  const b = readFileSync(file);
+  return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
+}
 const candidates = [process.env.DMABUF_LAB_CHROMIUM, '/usr/bin/chromium-headless-shell', '/usr/lib/chromium/chromium-headless-shell', '/usr/bin/chromium'].filter((p): p is string => !!p);
 const browserPath = candidates.find((p) => existsSync(p));
 const missing = 'Chromium not found: run scripts/setup-browser.sh (apt-get install chromium-headless-shell) or set DMABUF_LAB_CHROMIUM';
@@ -68,12 +75,13 @@ test('the b1 counterexample renders lifelines, arrows and the marked violation; 
     assert.match(await page.locator('.violation-mark').first().textContent() ?? '', /✖ dma-after-revoke \(P1\)/);
     assert.equal(await page.locator('circle.violation').count(), x.violations.filter((v) => v.event >= 0).length);
     assert.equal(await page.locator('#token').innerText(), x.token);
-    // "show it" scrolls the violating row into view and shows its details
-    await page.click('#goto');
+    // "show it" scrolls the violating row into view, focuses it and shows its details
+    await page.click('#goto'); // the rows scroll under the pointer, which does not move
     const row = page.locator('.ev.shown');
     assert.ok(await row.isVisible());
-    const rb = (await row.boundingBox())!, wb = (await page.locator('#wrap').boundingBox())!;
-    assert.ok(rb.y >= wb.y && rb.y + rb.height <= wb.y + wb.height, 'the violation row is in view');
+    const rb = (await row.boundingBox())!, vp = page.viewportSize()!;
+    assert.ok(rb.y >= 0 && rb.y + rb.height <= vp.height, `the violation row is in view: ${JSON.stringify(rb)}`);
+    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('shown')), true, 'and focused');
     assert.match(await page.locator('#details').innerText(), /VIOLATION dma-after-revoke \(P1\)/);
     // hover another event: its own details
     const edge = x.hb.find((h) => x.events[h.from]!.label === 'dma_fence_signal' && x.objects.find((o) => o.id === h.obj)?.name === x.events[h.from]!.detail)!;
@@ -173,6 +181,89 @@ test('a 200-event execution stays readable: rows and lifeline names do not overl
     assert.ok(w < 4000, `diagram ${w}px wide`);
     await page.screenshot({ path: join(OUT, 'report-200-events.png') });
     assert.deepEqual(requests, []);
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('the details panel follows hover and keyboard focus, and closes when both leave', { skip }, async () => {
+  const x = reportExecution(loadScenario(B1));
+  const { page, errors } = await open(renderHtml(x));
+  try {
+    const details = page.locator('#details');
+    const v = x.violations.find((w) => w.shown)!;
+    const bad = x.events[v.event]!;
+    assert.equal(await details.isVisible(), false, 'closed at first');
+    // hover the violating event: its details, the violation named
+    await page.hover(`.ev[data-i="${bad.index}"]`);
+    const text = await details.innerText();
+    assert.ok(text.startsWith(`#${bad.seq}  gpu0-engine\n${bad.label} ${bad.detail}\n`), text);
+    assert.match(text, /^kind: dma$/m);
+    assert.match(text, /^objects: BAR0, /m);
+    assert.match(text, /^VIOLATION dma-after-revoke \(P1\): gpu0 engine DMA write of BAR0/m);
+    await page.screenshot({ path: join(OUT, 'report-b1-hover-violation.png') });
+    // the pointer leaves the rows: the panel closes
+    await page.mouse.move(5, 5);
+    assert.equal(await details.isVisible(), false, 'closed after the pointer left');
+    // keyboard: Tab reaches the first row, the arrow keys walk the rows
+    let tabs = 0;
+    while (!(await page.evaluate(() => document.activeElement?.classList.contains('ev'))) && tabs++ < 10) await page.keyboard.press('Tab');
+    assert.match(await details.innerText(), /^#1 /, 'the focused first row');
+    for (let k = 0; k < bad.index; k++) await page.keyboard.press('ArrowDown');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-i')), String(bad.index));
+    assert.match(await details.innerText(), new RegExp(`^#${bad.seq} .*\\n(.*\\n)*VIOLATION dma-after-revoke`));
+    // hover wins while the pointer is on a row; leaving it goes back to the focused row
+    await page.hover('.ev[data-i="0"]');
+    assert.match(await details.innerText(), /^#1 /);
+    await page.mouse.move(5, 5);
+    assert.match(await details.innerText(), new RegExp(`^#${bad.seq} `));
+    // focus moves away (to the checkbox): closed; Escape on a row: closed too
+    await page.focus('#quiet');
+    assert.equal(await details.isVisible(), false, 'closed after focus left the rows');
+    await page.focus('.ev[data-i="3"]');
+    assert.match(await details.innerText(), /^#4 /);
+    await page.keyboard.press('Escape');
+    assert.equal(await details.isVisible(), false, 'closed by Escape');
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('the whole diagram is in one page: a full-page screenshot and a print hold the last event', { skip }, async () => {
+  const x = reportExecution(loadScenario(B1));
+  const { page, errors } = await open(renderHtml(x));
+  try {
+    // no inner scroll box: nothing of the diagram is clipped by an element
+    const clipped = await page.evaluate(() => [...document.querySelectorAll('body *')].filter((el) => {
+      const st = getComputedStyle(el);
+      return /auto|scroll|hidden/.test(st.overflowY) && el.scrollHeight > el.clientHeight + 1 && el.id !== 'details';
+    }).map((el) => el.id || el.tagName));
+    assert.deepEqual(clipped, []);
+    const lastBottom = await page.locator('.ev').last().evaluate((el) => el.getBoundingClientRect().bottom + window.scrollY);
+    assert.ok(lastBottom > page.viewportSize()!.height, `the diagram is taller than the window (${lastBottom}px): the check means something`);
+    const full = join(OUT, 'report-b1-full-page.png');
+    await page.screenshot({ path: full, fullPage: true });
+    assert.ok(pngSize(full).height >= lastBottom, `full-page screenshot ${pngSize(full).height}px high, last event at ${lastBottom}px`);
+    // lane labels: every lifeline head says something of its own
+    const heads = await page.$$eval('.lifeline-head text.lname', (ts) => ts.map((t) => [...t.querySelectorAll('tspan')].map((s) => s.textContent).join('\n')));
+    assert.equal(new Set(heads).size, heads.length, `distinct lane labels: ${heads.join(' | ')}`);
+    assert.ok(heads.includes('vfio-buf.resv.\nlock') && heads.includes('vfio-buf.resv.\nfences'), heads.join(' | '));
+    // print: the diagram is scaled to the paper width, whole, with no details panel
+    await page.emulateMedia({ media: 'print' });
+    const width = page.viewportSize()!.width;
+    const d = (await page.locator('#diagram').boundingBox())!;
+    assert.ok(d.width <= width, `printed diagram ${d.width}px in a ${width}px page`);
+    const printBottom = await page.locator('.ev').last().evaluate((el) => el.getBoundingClientRect().bottom + window.scrollY);
+    const pageHeight = await page.evaluate(() => document.documentElement.scrollHeight);
+    assert.ok(printBottom <= pageHeight, 'the last event is inside the printed document');
+    assert.equal(await page.locator('#details').evaluate((el) => getComputedStyle(el).display), 'none');
+    const printed = join(OUT, 'report-b1-print.png');
+    await page.screenshot({ path: printed, fullPage: true });
+    assert.ok(pngSize(printed).height >= printBottom);
+    const pdf = await page.pdf({ format: 'A4', landscape: true, printBackground: true });
+    assert.ok((pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) ?? []).length >= 1, 'Chromium prints it');
     assert.deepEqual(errors, []);
   } finally {
     await page.close();

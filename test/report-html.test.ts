@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadScenario } from '../src/cli/files.ts';
-import { renderHtml } from '../src/report/html.ts';
+import { laneLabels, renderHtml } from '../src/report/html.ts';
 import { reportExecution } from '../src/report/report.ts';
 import { parseScenario } from '../src/scenario/load.ts';
 
@@ -33,6 +33,18 @@ test('one lifeline per thread, engine and shared object; one row per event', () 
   assert.equal(count(/<g class="ev[ "]/g), x.events.length);
   for (const name of ['reset', 'gpu0-user', 'gpu0-engine', 'vfio-buf.resv.lock', 'gpu0-job1']) assert.ok(html.includes(`data-lane="${name}"`), name);
   assert.ok(x.objects.some((o) => o.kind === 'fence') && x.objects.some((o) => o.kind === 'lock') && x.objects.some((o) => o.kind === 'memory'));
+});
+
+test('lane labels: two lines of at most 14 characters, distinct where the names share a long prefix', () => {
+  const names = ['vfio-buf.resv.lock', 'vfio-buf.resv.fences', 'gpu0-unmapper', 'gpu0.attachment', 'averyveryverylongname', 'a-long-prefix-then-the-same-tail-1', 'a-long-prefix-then-other-the-same-tail-1'];
+  const labels = laneLabels(names);
+  assert.deepEqual(labels.slice(0, 4), [['vfio-buf.resv.', 'lock'], ['vfio-buf.resv.', 'fences'], ['gpu0-unmapper'], ['gpu0.', 'attachment']]);
+  for (const l of labels) for (const line of l) assert.ok(line.length <= 14, `${line} fits the lane`);
+  assert.equal(new Set(labels.map((l) => l.join('\n'))).size, names.length, labels.map((l) => l.join('/')).join(' | '));
+  // the b1 page: its lane heads are distinct (the resv lock and the resv fences differ)
+  const heads = [...html.matchAll(/class="lname">((?:<tspan[^>]*>[^<]*<\/tspan>)+)<\/text>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, '|'));
+  assert.equal(heads.length, x.threads.length + x.objects.length);
+  assert.equal(new Set(heads).size, heads.length);
 });
 
 test('happens-before edges cross threads, go forward in time and are not implied by earlier ones', () => {
@@ -97,6 +109,6 @@ test('a violation found at the end of the execution (a hang, a leak) gets its ow
   const v = end.violations.find((w) => w.shown)!;
   assert.equal(v.event, -1, `${v.property} at ${v.event}`);
   const out = renderHtml(end);
-  assert.match(out, new RegExp(`<g class="ev bad shown" data-i="${end.events.length}">.*end of the execution`));
+  assert.match(out, new RegExp(`<g class="ev bad shown" data-i="${end.events.length}"[^>]*>.*end of the execution`));
   assert.match(out, new RegExp(`<b>${v.property}</b> \\(rule ${v.rule}\\) at the end of the execution`));
 });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bundledDir, loadScenario, scenarioFiles } from '../src/cli/files.ts';
 import { reportExecution } from '../src/report/report.ts';
+import { objectSpans, TRACKED_KINDS } from '../src/report/object-spans.ts';
 import { renderTrace, type TraceEvent } from '../src/report/trace.ts';
 
 const counterexamples = scenarioFiles([bundledDir()]).map((f) => loadScenario(f)).filter((sc) => sc.expect?.verdict === 'violation');
@@ -80,7 +81,7 @@ for (const sc of counterexamples) {
     assert.deepEqual(problems(t.traceEvents), []);
     const evs = t.traceEvents;
     // a track per thread and engine, named
-    const names = evs.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => String(e.args!['name']));
+    const names = evs.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.pid === 1).map((e) => String(e.args!['name']));
     assert.equal(names.length, x.threads.length);
     for (const th of x.threads) assert.ok(names.some((n) => n.startsWith(th.name)), th.name);
     // a violation instant per recorded violation, naming property and rule
@@ -89,6 +90,15 @@ for (const sc of counterexamples) {
     assert.ok(inst.some((e) => e.name === `${sc.expect!.properties.find((p) => e.name.startsWith(p)) ?? '?'} (${e.args!['rule']})`), 'the expected property is an instant');
     // every event of the execution is a one-step slice
     assert.equal(evs.filter((e) => e.ph === 'X' && e.dur === 1000 && (e.cat === 'event' || e.cat === 'dma' || e.cat === 'bookkeeping')).length, x.events.length);
+    // a track per shared lock, fence and memory region in process 2, each event that
+    // touched it on it, and no tid shared between two tracks
+    const tracked = x.objects.filter((o) => TRACKED_KINDS.has(o.kind));
+    const objTracks = evs.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.pid === 2);
+    assert.deepEqual(objTracks.map((e) => String(e.args!['name'])).sort(), tracked.map((o) => `${o.name} (${o.kind})`).sort());
+    assert.equal(new Set(evs.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => e.tid)).size, x.threads.length + tracked.length);
+    const touches = tracked.reduce((n, o) => n + x.events.filter((e) => e.objs.includes(o.id)).length, 0);
+    assert.equal(evs.filter((e) => e.ph === 'X' && e.pid === 2 && e.cat === 'access').length, touches);
+    assert.match(String(t.otherData['timestamps']), /^logical steps: ts = step x 1000/);
     // JSON round trip (what the file holds)
     assert.deepEqual(JSON.parse(JSON.stringify(t)), t);
   });
@@ -110,4 +120,52 @@ test('the b1 trace has lock slices, DMA on the engine track and signal -> wait f
   assert.notEqual(end.tid, engine, 'and another thread waits for it');
   const v = t.find((e) => e.ph === 'i' && e.name === 'dma-after-revoke (P1)')!;
   assert.equal(v.tid, engine);
+});
+
+test('the b1 object tracks: who held the resv lock, the BAR disabled under the DMA write, the job fence until its signal', () => {
+  const sc = counterexamples.find((s) => s.name === 'b1-vfio-revoke-no-wait')!;
+  const x = reportExecution(sc);
+  const t = renderTrace(x).traceEvents;
+  const track = (name: string) => t.find((e) => e.ph === 'M' && e.name === 'thread_name' && e.pid === 2 && e.args!['name'] === name)?.tid;
+  const on = (tid: number | undefined) => t.filter((e) => e.pid === 2 && e.tid === tid && e.ph === 'X');
+  const covers = (span: TraceEvent, e: TraceEvent) => span.ts <= e.ts && e.ts < span.ts + span.dur!;
+  // the lock: one 'held by' span per acquisition, each around its lock and unlock events
+  const lock = on(track('vfio-buf.resv.lock (lock)'));
+  const held = lock.filter((e) => e.cat === 'held');
+  assert.equal(held.length, x.events.filter((e) => e.label === 'dma_resv_lock').length);
+  assert.ok(held.some((e) => e.name === 'held by reset') && held.some((e) => e.name === 'held by gpu0-user'));
+  for (const a of lock.filter((e) => e.cat === 'access')) assert.equal(held.filter((h) => covers(h, a)).length, 1, `${a.name}@${a.ts} inside one hold`);
+  // the BAR: the DMA write that broke P1 lies inside the 'disabled' state span
+  const bar = on(track('BAR0 (memory)'));
+  const write = bar.find((e) => e.cat === 'access' && e.name === 'gpu0-engine: dma write')!;
+  const disabled = bar.find((e) => e.cat === 'state' && e.name === 'disabled')!;
+  assert.ok(write && disabled && covers(disabled, write), 'disabled covers the write');
+  assert.equal(disabled.args!['by'], 'reset');
+  // the job fence: unsignalled from when the importer added it to the engine's signal
+  const job = on(track('gpu0-job1 (fence)'));
+  const pending = job.find((e) => e.cat === 'pending')!;
+  const signal = job.find((e) => e.name === 'gpu0-engine: signal')!;
+  assert.equal(pending.name, 'unsignalled');
+  assert.equal(pending.ts + pending.dur!, signal.ts + signal.dur!, 'the pending span ends with the signal');
+  assert.equal(pending.args!['signalledBy'], 'gpu0-engine');
+  // process names say what ts is
+  for (const p of t.filter((e) => e.ph === 'M' && e.name === 'process_name')) assert.match(String(p.args!['name']), /logical steps/);
+});
+
+test('the bundled counterexamples show every tracked kind: locks, fences and memory regions', () => {
+  const kinds = new Set(counterexamples.flatMap((sc) => renderTrace(reportExecution(sc)).traceEvents)
+    .filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.pid === 2).map((e) => /\((\w+)\)$/.exec(String(e.args!['name']))![1]));
+  assert.deepEqual([...kinds].sort(), ['fence', 'lock', 'memory']);
+});
+
+test('object spans: a fence container gets no pending span, and one object\'s spans never overlap', () => {
+  for (const sc of counterexamples) {
+    const x = reportExecution(sc);
+    const spans = objectSpans(x);
+    for (const o of x.objects) {
+      const mine = spans.filter((s) => s.obj === o.id);
+      for (let k = 1; k < mine.length; k++) assert.ok(mine[k]!.from > mine[k - 1]!.to, `${sc.name} ${o.name}: spans overlap`);
+      if (o.name.endsWith('.fences')) assert.equal(mine.length, 0, `${sc.name} ${o.name}`);
+    }
+  }
 });

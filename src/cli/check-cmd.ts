@@ -63,11 +63,23 @@ export function parseShard(v: string): { index: number; count: number } | null {
   return index >= 1 && count >= 1 && index <= count && count <= 4096 ? { index: index - 1, count } : null;
 }
 
+/**
+ * `ERR  file  line:col: path: message` for a file that could not be checked: a CI log
+ * that keeps stdout alone still names the file and its first problem (all of them, each
+ * with its position, are on stderr).
+ */
+function errorLine(r: ScenarioResult): string {
+  const errors = r.errors ?? [];
+  const first = errors[0] ?? 'not checked';
+  const msg = first.startsWith(`${r.file}:`) ? first.slice(r.file.length + 1).trimStart() : first;
+  return `ERR  ${r.file}  ${msg}${errors.length > 1 ? ` (and ${errors.length - 1} more problem(s), on stderr)` : ''}`;
+}
+
 function resultLine(r: ScenarioResult, audit: boolean): string {
   // a shard without the expected violation proves nothing either way: `merge` decides
   const partial = r.shard !== undefined && r.expected?.verdict === 'violation' && !r.ok;
-  const mark = r.verdict === 'error' ? 'ERROR' : r.ok ? 'ok  ' : partial ? '--  ' : 'FAIL';
-  if (r.verdict === 'error') return `${mark} ${r.file}`;
+  if (r.verdict === 'error') return errorLine(r);
+  const mark = r.ok ? 'ok  ' : partial ? '--  ' : 'FAIL';
   const what = partial ? 'not in this shard' : r.verdict === 'violation' ? `violation ${r.violation?.property}` : `safe${r.complete ? '' : ' within bounds'}`;
   const exp = r.expected ? ` (expected ${r.expected.verdict}${r.expected.property ? ` ${r.expected.property}` : ''})` : '';
   const part = r.shard ? `  [shard ${r.shard.index}/${r.shard.count}]` : r.stats.shards && r.stats.shards > 1 ? `  [${r.stats.shards} shards]` : '';
@@ -79,6 +91,12 @@ function resultLine(r: ScenarioResult, audit: boolean): string {
   return `${mark} ${r.scenario.padEnd(36)} ${what}${exp}  ${r.stats.executions} executions${counted}${audited}${sym}, ${r.stats.elapsedMs} ms${part}`;
 }
 
+/** The violation's message and replay token: all that `--quiet` shows of it. */
+function printViolationHead(r: ScenarioResult): void {
+  const v = r.violation;
+  if (v) process.stdout.write(`     ${v.property} (${v.rule}): ${v.message}\n     schedule ${v.schedule}\n`);
+}
+
 /**
  * The counterexample under a result line: its story (every event with `full`), then every
  * other property the search saw with the token that replays the execution showing it.
@@ -86,7 +104,7 @@ function resultLine(r: ScenarioResult, audit: boolean): string {
 function printViolation(r: ScenarioResult, full: boolean): void {
   const v = r.violation;
   if (!v) return;
-  process.stdout.write(`     ${v.property} (${v.rule}): ${v.message}\n     schedule ${v.schedule}\n`);
+  printViolationHead(r);
   const sh = v.shrunk;
   if (sh && (sh.before.steps !== sh.after.steps || sh.before.switches !== sh.after.switches)) {
     process.stdout.write(`     shrunk: ${sh.before.steps} -> ${sh.after.steps} steps, ${sh.before.switches} -> ${sh.after.switches} context switches\n`);
@@ -163,12 +181,17 @@ function report(r: ScenarioResult, flags: CheckFlags): ScenarioResult {
   const audit = auditFailure(r, flags);
   const ok = r.ok && !(flags.requireComplete && !r.complete) && !audit;
   const shown = ok === r.ok && !audit ? r : { ...r, ok, ...(audit ? { errors: [...(r.errors ?? []), audit] } : {}) };
-  if (!flags.json && !flags.quiet) {
-    process.stdout.write(resultLine(shown, flags.audit === true) + '\n');
-    if (audit) process.stdout.write(`     ${audit}\n`);
-    if (flags.races) printRaces(shown);
-    printViolation(shown, flags.full === true);
+  if (flags.json) return shown;
+  // --quiet is for CI logs: the summary, and the line of every scenario that fails it
+  if (flags.quiet && !fails(shown) && shown.verdict !== 'error') return shown;
+  process.stdout.write(resultLine(shown, flags.audit === true) + '\n');
+  if (audit) process.stdout.write(`     ${audit}\n`);
+  if (flags.quiet) {
+    printViolationHead(shown);
+    return shown;
   }
+  if (flags.races) printRaces(shown);
+  printViolation(shown, flags.full === true);
   return shown;
 }
 
@@ -214,7 +237,7 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
     // with workers, submit everything first (scenario by scenario); report in file order
     const pending = loaded.map((x) => ('error' in x || !pool ? x : { sc: x.sc, run: runWithWorkers(pool, x.sc, opts, shards) }));
     for (const x of pending) {
-      if ('error' in x) { results.push(x.error); continue; }
+      if ('error' in x) { results.push(report(x.error, flags)); continue; }
       const bar = progressBar(flags, x.sc.name);
       let r: ScenarioResult;
       if ('run' in x) {

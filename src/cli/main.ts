@@ -141,7 +141,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--preemptions <n>', 'preemption bound', intArg(0))
     .option('--max-executions <n>', 'stop after this many executions', intArg(1))
     .option('--json', 'print the result object on stdout, nothing else')
-    .option('--quiet', 'only the summary line')
+    .option('--quiet', 'for CI logs: only the lines of failing and invalid scenarios (with the violation and its token), and the summary')
     .option('--require-complete', 'a search cut short by a bound fails')
     .option('--workers <n>', 'worker threads that share each search (default: the number of cores; 1 = none)', intArg(1))
     .option('--shard <i/n>', 'explore only shard i of n (1-based) of each search; combine with merge', shardArg)
@@ -154,7 +154,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--audit', 'show the summed redundant executions and sleep-blocked prefixes; a dpor search with a redundant execution fails')
     .option('--races', 'the summed race counts of shards run with check --races')
     .option('--junit <file>', 'write a JUnit XML report (one testcase a scenario)')
-    .option('--quiet', 'only the summary line')
+    .option('--quiet', 'for CI logs: only the lines of failing and invalid scenarios (with the violation and its token), and the summary')
     .action((files: string[], flags: CheckFlags) => { code = cmdMerge(files, flags); });
   program
     .command('run')
@@ -188,11 +188,16 @@ async function main(argv: string[]): Promise<number> {
     .description('check every exporter x importer variant pair against the standard revoke scenarios')
     .option('--md', 'print the table as Markdown')
     .option('--html <file>', 'write the table as HTML')
+    .option('--json', 'print the matrix as JSON (cells with verdict, complete and bounded), nothing else')
     .option('--exporter <names...>', 'only these exporters (driver or driver/variant)')
     .option('--importer <names...>', 'only these importers (driver or driver/variant)')
-    .option('--preemptions <n>', 'preemption bound of each search (default 2)', intArg(0))
+    .option('--complete', 'run every search to its end (the whole catalogue: over 20 minutes, and a few cells take longer than 2 minutes each: add --time-limit); default: 2000 executions a scenario, a safe cell that holds only within the bound is marked safe* / bounded')
+    .option('--preemptions <n>', 'preemption bound of each search (default: none)', intArg(0))
     .option('--max-executions <n>', 'executions per scenario (default 2000)', intArg(1))
+    .option('--time-limit <sec>', 'stop each search after this many seconds (a cut safe cell is marked bounded)', intArg(1))
+    .option('--fail-on-violation', 'exit 1 when any cell is a violation (or could not be built)')
     .option('--write-scenarios <dir>', 'write the generated scenarios here so that their tokens replay')
+    .addHelpText('after', '\nExit codes: 0 the matrix was produced, whatever its cells say; 1 with --fail-on-violation when a cell\nis a violation or could not be built; 2 bad usage (an unknown driver or variant).')
     .action((flags: MatrixFlags) => { code = cmdMatrix(flags); });
   program
     .command('fuzz')

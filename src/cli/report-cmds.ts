@@ -6,7 +6,7 @@
  */
 import { EXPORTERS, IMPORTERS } from '../drivers/catalogue.ts';
 import type { ScenarioResult } from '../check/result.ts';
-import { matrixHtml, matrixMarkdown, matrixText } from '../report/matrix-format.ts';
+import { matrixCounts, matrixHtml, matrixJson, matrixMarkdown, matrixText, type MatrixMeta } from '../report/matrix-format.ts';
 import { MATRIX_DEFAULTS, runMatrix } from '../report/matrix.ts';
 import { reportExecution, writeCheckReports, writeHtml, writeTrace } from '../report/report.ts';
 import type { Scenario } from '../scenario/types.ts';
@@ -52,8 +52,12 @@ export interface MatrixFlags {
   html?: string;
   exporter?: string[];
   importer?: string[];
+  json?: boolean;
+  complete?: boolean;
   preemptions?: number;
   maxExecutions?: number;
+  timeLimit?: number;
+  failOnViolation?: boolean;
   writeScenarios?: string;
 }
 
@@ -67,23 +71,36 @@ function checkNames(names: readonly string[] | undefined, drivers: readonly { na
   return null;
 }
 
+/**
+ * `matrix`: bounded searches unless --complete (a complete matrix takes tens of minutes:
+ * README, "matrix"). Exit 0 whatever the cells say, 1 with --fail-on-violation when a
+ * cell is a violation or could not be built, 2 for bad usage.
+ */
 export function cmdMatrix(flags: MatrixFlags): number {
   const bad = checkNames(flags.exporter, EXPORTERS, 'exporter') ?? checkNames(flags.importer, IMPORTERS, 'importer');
   if (bad) return usage(bad);
-  const meta = {
-    preemptions: flags.preemptions ?? MATRIX_DEFAULTS.preemptions,
-    maxExecutions: flags.maxExecutions ?? MATRIX_DEFAULTS.maxExecutions,
+  if (flags.complete && (flags.preemptions !== undefined || flags.maxExecutions !== undefined)) {
+    return usage('matrix: --complete runs every search to its end; --preemptions and --max-executions bound them (give one or the other)');
+  }
+  const meta: MatrixMeta = {
+    bounds: flags.complete ? null : { ...(flags.preemptions !== undefined ? { preemptions: flags.preemptions } : {}), maxExecutions: flags.maxExecutions ?? MATRIX_DEFAULTS.maxExecutions },
+    ...(flags.timeLimit !== undefined ? { timeLimit: flags.timeLimit } : {}),
     ...(flags.writeScenarios ? { writeDir: flags.writeScenarios } : {}),
   };
   const tty = process.stderr.isTTY === true;
   const rows = runMatrix({
-    exporters: flags.exporter, importers: flags.importer, preemptions: meta.preemptions, maxExecutions: meta.maxExecutions,
-    writeDir: flags.writeScenarios,
+    exporters: flags.exporter, importers: flags.importer, writeDir: flags.writeScenarios,
+    ...(meta.bounds ? { bounds: meta.bounds } : {}),
+    ...(meta.timeLimit !== undefined ? { timeLimit: meta.timeLimit } : {}),
     progress: tty ? (done, total, label) => process.stderr.write(`\r\x1b[K${done + 1}/${total} ${label}`) : undefined,
   });
   if (tty) process.stderr.write('\r\x1b[K');
   if (flags.html) writeFileSync(flags.html, matrixHtml(rows, meta));
-  process.stdout.write(flags.md ? matrixMarkdown(rows, meta) : matrixText(rows, meta));
-  if (flags.html) process.stdout.write(`wrote ${flags.html}\n`);
-  return 0;
+  if (flags.json) process.stdout.write(JSON.stringify(matrixJson(rows, meta), null, 2) + '\n');
+  else {
+    process.stdout.write(flags.md ? matrixMarkdown(rows, meta) : matrixText(rows, meta));
+    if (flags.html) process.stdout.write(`wrote ${flags.html}\n`);
+  }
+  const c = matrixCounts(rows);
+  return flags.failOnViolation && c.failing + c.errors > 0 ? 1 : 0;
 }

@@ -6,8 +6,10 @@
  * its thread's lifeline with arrows to the objects it touches; the happens-before edges
  * between threads that are not implied by earlier ones are drawn as curves; held locks
  * are bars beside the lifeline. The violation is marked on its row and named in the
- * banner with the schedule token. Hovering a row shows its details. The page opens on the
- * violation's story (html-story.ts); a toggle shows the whole diagram. Hand-written SVG
+ * banner with the schedule token. The page opens on the violation's story (html-story.ts);
+ * a toggle shows the whole diagram. The details of a row show in a panel while the pointer
+ * is on it or it has the keyboard focus (Tab, arrow keys); the page itself scrolls, with no
+ * inner scroll box, so a full-page screenshot or a print holds every row. Hand-written SVG
  * strings (ECOSYSTEM.md #12): the same execution gives the same bytes.
  */
 import { OpKind } from '../sim/op.ts';
@@ -20,6 +22,9 @@ const TEXT_W = 430;
 const LANE_W = 96;
 const RIGHT = 300;
 const MAX_OBJECT_LANES = 16;
+/** characters of a lane label line that fit LANE_W in the 11px monospace font */
+const LANE_CHARS = 14;
+const HEAD_H = 50;
 
 export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -27,6 +32,35 @@ export function esc(s: string): string {
 
 function clip(s: string, n: number): string {
   return s.length <= n ? s : s.slice(0, n - 1) + '…';
+}
+
+/**
+ * One name on two lines of at most LANE_CHARS: broken after the last `.`, `-` or `_`
+ * that fits, the second line clipped at its start, since lanes of one object family
+ * share a prefix and differ at the end (`vfio-buf.resv.` / `lock`, `fences`).
+ */
+function twoLines(name: string): string[] {
+  if (name.length <= LANE_CHARS) return [name];
+  const cut = Math.max(...['.', '-', '_'].map((c) => name.lastIndexOf(c, LANE_CHARS - 1)));
+  const at = cut > 0 ? cut + 1 : LANE_CHARS;
+  const rest = name.slice(at);
+  return [name.slice(0, at), rest.length <= LANE_CHARS ? rest : '…' + rest.slice(rest.length - LANE_CHARS + 1)];
+}
+
+/**
+ * The lifeline labels of `names` (distinct names): two lines each, and distinct; a label
+ * that still equals another one's ends with its lane number instead.
+ */
+export function laneLabels(names: readonly string[]): string[][] {
+  const out = names.map(twoLines);
+  const key = (l: string[]) => l.join('\n');
+  out.forEach((l, k) => {
+    if (out.findIndex((m) => key(m) === key(l)) === k) return;
+    const tag = `#${k + 1}`;
+    const last = l[l.length - 1]!;
+    l[l.length - 1] = '…' + last.slice(Math.max(0, last.length - (LANE_CHARS - tag.length - 2))) + ' ' + tag;
+  });
+  return out;
 }
 
 /** Whether an arrow between an event's thread and an object points at the object. */
@@ -45,15 +79,18 @@ h1{font-size:18px;margin:0 0 4px}
 code{font:12px ui-monospace,monospace;background:#f4f4f4;padding:1px 4px;border-radius:3px;word-break:break-all}
 .legend span{margin-right:14px;white-space:nowrap}
 .legend i{display:inline-block;width:18px;height:3px;vertical-align:middle;margin-right:4px}
-#wrap{overflow:auto;max-height:calc(100vh - 190px);position:relative;border-top:1px solid #eee}
+#wrap{position:relative;border-top:1px solid #eee;width:max-content}
 #head{position:sticky;top:0;background:#fff;z-index:2;border-bottom:1px solid #ccc}
+.lifeline-heads,#diagram{display:block}
 svg text{font:11px ui-monospace,monospace}
 .lane{stroke:#bbb;stroke-width:1}
 .lane.th{stroke:#555;stroke-width:1.5}
 .lname{font-weight:bold}
 #diagram line,#diagram path,#diagram circle,#diagram .lock,#diagram .call,#diagram .job,#diagram .violation-mark{pointer-events:none}
 .ev .hit{fill:transparent}
-.ev:hover .hit,.ev.hl .hit{fill:#fff8c4}
+.ev{outline:none}
+.ev:hover .hit,.ev.hl .hit,.ev:focus .hit{fill:#fff8c4}
+.ev:focus .hit{stroke:#1565c0;stroke-width:1.5}
 .ev.quiet text{fill:#999}
 .ev.bad .hit{fill:#fbd5d5}
 .ev.revoke .hit{fill:#fff0c2}
@@ -70,6 +107,14 @@ svg text{font:11px ui-monospace,monospace}
 .badlabel{fill:#b71c1c;font-weight:bold}
 #details{position:fixed;right:12px;bottom:12px;width:380px;max-height:45vh;overflow:auto;background:#fffff4;border:1px solid #aaa;
  box-shadow:0 2px 8px rgba(0,0,0,.2);padding:8px 10px;font:12px ui-monospace,monospace;white-space:pre-wrap;display:none;z-index:5}
+@media print{
+ #details,#goto,.legend label{display:none!important}
+ #wrap{width:auto;border:0}
+ #head{position:static}
+ .lifeline-heads,#diagram{width:100%;height:auto}
+ .ev .hit{fill:transparent!important;stroke:none!important}
+ .ev.bad .hit{fill:#fbd5d5!important}
+}
 `;
 
 const JS = `
@@ -88,15 +133,32 @@ function show(i){
   e.hbOut.forEach(function(h){lines.push('before #'+h[0]+' ('+h[1]+') via '+h[2]);});
   e.viol.forEach(function(v){lines.push('VIOLATION '+v);});
   box.textContent=lines.join('\\n');box.style.display='block';
-  document.querySelectorAll('.hb.hl,.ev.hl').forEach(function(n){n.classList.remove('hl');});
+  document.querySelectorAll('.hb.hl').forEach(function(n){n.classList.remove('hl');});
   document.querySelectorAll('.hb[data-to="'+i+'"],.hb[data-from="'+i+'"]').forEach(function(n){n.classList.add('hl');});
 }
-document.querySelectorAll('.ev').forEach(function(g){
-  g.addEventListener('mouseenter',function(){show(+g.getAttribute('data-i'));});
-  g.addEventListener('click',function(){show(+g.getAttribute('data-i'));g.classList.add('hl');});
+// The panel shows the row under the pointer, else the focused row, else nothing.
+var hovered=null,focused=null;
+// After "show it" scrolls, rows pass under a pointer that did not move: not a hover.
+var still=null;
+function hide(){box.style.display='none';box.textContent='';document.querySelectorAll('.hb.hl').forEach(function(n){n.classList.remove('hl');});}
+function update(){var g=hovered||focused;if(g)show(+g.getAttribute('data-i'));else hide();}
+var rows=Array.prototype.slice.call(document.querySelectorAll('.ev'));
+rows.forEach(function(g,k){
+  g.addEventListener('mouseenter',function(ev){
+    if(still&&ev.clientX===still[0]&&ev.clientY===still[1])return;
+    still=null;hovered=g;update();
+  });
+  g.addEventListener('mouseleave',function(){if(hovered===g)hovered=null;update();});
+  g.addEventListener('focus',function(){focused=g;update();});
+  g.addEventListener('blur',function(){if(focused===g)focused=null;update();});
+  g.addEventListener('keydown',function(ev){
+    var to=ev.key==='ArrowDown'||ev.key==='j'?rows[k+1]:ev.key==='ArrowUp'||ev.key==='k'?rows[k-1]:null;
+    if(to){ev.preventDefault();to.focus();to.scrollIntoView({block:'nearest'});}
+    else if(ev.key==='Escape'){g.blur();}
+  });
 });
-function gotoViolation(){var v=document.querySelector('.ev.shown')||document.querySelector('.ev.bad');if(v){var w=document.getElementById('wrap');var r=v.getBoundingClientRect(),wr=w.getBoundingClientRect();w.scrollTop+=r.top-wr.top-w.clientHeight/3;show(+v.getAttribute('data-i'));}}
-var g=document.getElementById('goto');if(g)g.addEventListener('click',function(ev){ev.preventDefault();gotoViolation();});
+function gotoViolation(){var v=document.querySelector('.ev.shown')||document.querySelector('.ev.bad');if(v){v.scrollIntoView({block:'center'});v.focus({preventScroll:true});}}
+var g=document.getElementById('goto');if(g)g.addEventListener('click',function(ev){ev.preventDefault();still=[ev.clientX,ev.clientY];hovered=null;gotoViolation();});
 document.getElementById('quiet').addEventListener('change',function(ev){
   document.body.classList.toggle('noquiet',!ev.target.checked);
 });
@@ -132,19 +194,21 @@ export function renderHtml(x: Execution): string {
     violAt.set(k, [...(violAt.get(k) ?? []), `${v.property} (${v.rule}): ${v.message}`]);
   }
 
+  const labels = laneLabels(lanes.map((l) => l.name));
+  const label = new Map(lanes.map((l, k) => [l.key, labels[k]!]));
   const head: string[] = [];
-  head.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="44" class="lifeline-heads">`);
-  head.push(`<text x="6" y="28" class="lname">#</text><text x="46" y="28" class="lname">thread</text><text x="156" y="28" class="lname">event</text>`);
+  head.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${HEAD_H}" viewBox="0 0 ${width} ${HEAD_H}" class="lifeline-heads">`);
+  head.push(`<text x="6" y="${HEAD_H - 6}" class="lname">#</text><text x="46" y="${HEAD_H - 6}" class="lname">thread</text><text x="156" y="${HEAD_H - 6}" class="lname">event</text>`);
   for (const l of lanes) {
     const lx = laneX.get(l.key)!;
     head.push(`<g class="lifeline-head" data-kind="${l.kind}"><title>${esc(`${l.name} (${l.kind})`)}</title>`
-      + `<text x="${lx}" y="18" text-anchor="middle" class="lname">${esc(clip(l.name, 14))}</text>`
-      + `<text x="${lx}" y="34" text-anchor="middle" fill="#777">${l.kind}</text></g>`);
+      + `<text x="${lx}" y="16" text-anchor="middle" class="lname">${label.get(l.key)!.map((t, k) => `<tspan x="${lx}" dy="${k ? 13 : 0}">${esc(t)}</tspan>`).join('')}</text>`
+      + `<text x="${lx}" y="${HEAD_H - 6}" text-anchor="middle" fill="#777">${l.kind}</text></g>`);
   }
   head.push('</svg>');
 
   const body: string[] = [];
-  body.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" id="diagram">`);
+  body.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" id="diagram">`);
   body.push('<defs>'
     + '<marker id="ah" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L8,4L0,8z" fill="context-stroke"/></marker>'
     + '<marker id="ahb" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="8" markerHeight="8" orient="auto"><path d="M0,0L8,4L0,8z" fill="#ef6c00"/></marker>'
@@ -155,7 +219,7 @@ export function renderHtml(x: Execution): string {
     const thread = x.threads[e.tid]!.name;
     const text = `${e.short}${e.detail ? ` ${e.detail}` : ''}`;
     const yy = y(e.index);
-    body.push(`<g class="${cls}" data-i="${e.index}" data-seq="${e.seq}"><title>${esc(`#${e.seq} ${thread}: ${e.label}${e.detail ? ` ${e.detail}` : ''}`)}</title>`
+    body.push(`<g class="${cls}" data-i="${e.index}" data-seq="${e.seq}" tabindex="0"><title>${esc(`#${e.seq} ${thread}: ${e.label}${e.detail ? ` ${e.detail}` : ''}`)}</title>`
       + `<rect class="hit" x="0" y="${yy - ROW / 2}" width="${width}" height="${ROW}"/>`
       + `<text x="6" y="${yy + 4}" fill="#888">${e.seq}</text>${violAt.has(e.index) ? `<text x="28" y="${yy + 4}" class="badlabel" id="v-${e.seq}">✖</text>` : ''}`
       + `<text x="46" y="${yy + 4}">${esc(clip(thread, 15))}</text>`
@@ -163,7 +227,7 @@ export function renderHtml(x: Execution): string {
   }
   if (endRow) {
     const yy = y(x.events.length);
-    body.push(`<g class="ev bad${shown && shown.event < 0 ? ' shown' : ''}" data-i="${x.events.length}"><rect class="hit" x="0" y="${yy - ROW / 2}" width="${width}" height="${ROW}"/><text x="156" y="${yy + 4}" class="badlabel">end of the execution</text></g>`);
+    body.push(`<g class="ev bad${shown && shown.event < 0 ? ' shown' : ''}" data-i="${x.events.length}" tabindex="0"><rect class="hit" x="0" y="${yy - ROW / 2}" width="${width}" height="${ROW}"/><text x="156" y="${yy + 4}" class="badlabel">end of the execution</text></g>`);
   }
   // lifelines
   for (const l of lanes) {
