@@ -57,7 +57,7 @@ function shellWords(s: string): string[] {
   return words;
 }
 
-const VERDICT = /^(ok  |FAIL|--  |ERROR) /;
+const VERDICT = /^(ok  |FAIL|--  |ERROR|ERR ) /;
 /** a `fuzz` finding's headline */
 const FOUND = /^found [a-z-]+ \(/;
 const KEY_LINES: readonly RegExp[] = [
@@ -69,10 +69,12 @@ const KEY_LINES: readonly RegExp[] = [
   FOUND,
   /^ {5}written /, // a fuzz finding's file and size
   /^\d+ scenario\(s\), \d+ executions, /, // fuzz's summary
+  /^[a-z0-9-]+\/[a-z0-9-]+:$/, // a matrix exporter group
+  /^ {2}[a-z0-9-]+\/[a-z0-9-]+(@[a-z0-9]+)? {2,}/, // a matrix row
 ];
 
 /** Commands whose shown output the test compares (each has its key lines above). */
-const COMPARED = new Set(['check', 'fuzz']);
+const COMPARED = new Set(['check', 'fuzz', 'matrix']);
 
 /** The lines of an output that carry its result, normalised (see the header comment). */
 export function shape(lines: readonly string[]): string[] {
@@ -89,6 +91,8 @@ export function shape(lines: readonly string[]): string[] {
  */
 function exitCodeOf(command: string, lines: readonly string[]): number {
   if (command === 'fuzz') return lines.some((l) => FOUND.test(l)) ? 1 : 0;
+  if (command === 'matrix') return 0;
+  if (lines.some((l) => l.startsWith('ERR  '))) return 2;
   const verdicts = lines.filter((l) => VERDICT.test(l));
   return verdicts.some((l) => !l.startsWith('ok  ') && !l.startsWith('--  ')) ? 1 : 0;
 }
@@ -119,6 +123,9 @@ for (const ex of found) {
     assert.equal(r.error, undefined, String(r.error));
     const actual = r.stdout.split('\n');
     assert.equal(r.status, exitCodeOf(ex.args[0]!, ex.shown), `exit code; stderr: ${r.stderr}`);
-    assert.deepEqual(shape(actual), shape(ex.shown), `README:${ex.line} shows a different result; the output now is:\n${actual.filter((l) => KEY_LINES.some((re) => re.test(l))).join('\n')}`);
+    // a shown `...` elides the rest: compare the key lines shown before it
+    const cut = ex.shown.findIndex((l) => l.trim() === '...');
+    const shown = shape(cut < 0 ? ex.shown : ex.shown.slice(0, cut));
+    assert.deepEqual(cut < 0 ? shape(actual) : shape(actual).slice(0, shown.length), shown, `README:${ex.line} shows a different result; the output now is:\n${actual.filter((l) => KEY_LINES.some((re) => re.test(l))).join('\n')}`);
   });
 }

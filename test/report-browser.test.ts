@@ -191,6 +191,8 @@ test('the details panel follows hover and keyboard focus, and closes when both l
   const x = reportExecution(loadScenario(B1));
   const { page, errors } = await open(renderHtml(x));
   try {
+    // the page opens on the story; these checks are about the diagram behind the toggle
+    await page.check('#fullview');
     const details = page.locator('#details');
     const v = x.violations.find((w) => w.shown)!;
     const bad = x.events[v.event]!;
@@ -235,6 +237,8 @@ test('the whole diagram is in one page: a full-page screenshot and a print hold 
   const x = reportExecution(loadScenario(B1));
   const { page, errors } = await open(renderHtml(x));
   try {
+    // the page opens on the story; these checks are about the diagram behind the toggle
+    await page.check('#fullview');
     // no inner scroll box: nothing of the diagram is clipped by an element
     const clipped = await page.evaluate(() => [...document.querySelectorAll('body *')].filter((el) => {
       const st = getComputedStyle(el);
