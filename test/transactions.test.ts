@@ -112,6 +112,18 @@ test('a lock slot written as neither an acquire of a free lock nor a release by 
   assert.match(breaks(oneStep((s, l) => { s.set(l, 2); })) ?? '', /writes lock l from 0 to 2/);
 });
 
+test('a slot local to one thread touched by another is a model bug', () => {
+  const layout = new StoreLayout();
+  const pc0 = layout.field('t0.pc', 1, { local: 0 });
+  const pc1 = layout.field('t1.pc', 1, { local: 1 });
+  const m: StatefulModel = {
+    layout, threads: ['t0', 't1'], init: () => {},
+    step: (s, t) => (t === 0 ? (s.get(pc0) ? false : (s.set(pc0, 1), true)) : (s.get(pc1) || !s.get(pc0) ? false : (s.set(pc1, 1), true))),
+    finished: () => true,
+  };
+  assert.match(breaks(m) ?? '', /t1 breaks a transaction condition: it reads t0\.pc, local to thread 0/);
+});
+
 test('undeclared slots are each their own atomic object: a transaction over two of them is caught', () => {
   const layout = new StoreLayout();
   layout.field('a');

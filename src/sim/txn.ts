@@ -17,7 +17,7 @@
  *     a wait or a lock acquire there could block after the transaction has become
  *     visible, so it must start a new transaction;
  * (c) a lock slot written other than as an acquire of a free lock or a release by its
- *     owner.
+ *     owner, or a slot local to one thread touched by another (a wrong declaration).
  *
  * Not checked: a non-mover after a left mover (R L N instead of R N L); see design.md.
  */
@@ -97,7 +97,9 @@ export class TxnMonitor {
     switch (k) {
       case Prot.GHOST: return;
       case Prot.LOCK: if (this.slots[i] !== this.thread + 1) this.rightMover(i, 'tests lock'); return;
-      case Prot.LOCAL: if (this.prot.arg[i] === this.thread) return; break;
+      case Prot.LOCAL:
+        if (this.prot.arg[i] !== this.thread) this.fail(`${write ? 'writes' : 'reads'} ${this.slotName(i)}, local to thread ${this.prot.arg[i]}`);
+        return;
       case Prot.GUARDED: if (this.slots[this.prot.arg[i]!] === this.thread + 1) return; break;
       case Prot.QUEUE:
         // the producer's read of the length is part of its push
