@@ -56,8 +56,12 @@ function pcSlot(p: Prog, t: number): number {
   return p.vars + p.locks + 2 * t;
 }
 
-/** The effects of a non-blocking instruction on a state vector (get/set abstract the storage). */
-function run(p: Prog, i: Instr, t: number, get: (k: number) => number, set: (k: number, val: number) => void, report: (m: string) => void, reg: { get(): number; set(val: number): void }): void {
+/**
+ * The effects of a non-blocking instruction on a state vector (get/set abstract the
+ * storage; `wait` reads a wait's condition). A `wait` inside a section body only reads
+ * its condition: the mutant of a wait after the commit point.
+ */
+function run(p: Prog, i: Instr, t: number, get: (k: number) => number, set: (k: number, val: number) => void, report: (m: string) => void, reg: { get(): number; set(val: number): void }, wait: (k: number) => number = get): void {
   switch (i.k) {
     case 'set': set(i.x, i.v); break;
     case 'add': set(i.x, get(i.x) + i.v); break;
@@ -71,28 +75,37 @@ function run(p: Prog, i: Instr, t: number, get: (k: number) => number, set: (k: 
     case 'lock': set(p.vars + i.l, t + 1); break;
     case 'section':
       set(p.vars + i.l, t + 1);
-      for (const b of i.body) run(p, b, t, get, set, report, reg);
+      for (const b of i.body) run(p, b, t, get, set, report, reg, wait);
       set(p.vars + i.l, 0);
       break;
-    case 'wait': break;
+    case 'wait': wait(i.x); break;
   }
 }
 
-function enabled(p: Prog, i: Instr, get: (k: number) => number): boolean {
+function enabled(p: Prog, i: Instr, get: (k: number) => number, wait: (k: number) => number = get): boolean {
   if (i.k === 'lock' || i.k === 'section') return get(p.vars + i.l) === 0;
-  if (i.k === 'wait') return get(i.x) === i.v;
+  if (i.k === 'wait') return wait(i.x) === i.v;
   return true;
 }
+
+/**
+ * How the program's variables are declared for the transaction checks: `guarded`, var x
+ * guarded by lock x % locks (a section on another lock touches it as its non-mover);
+ * `shared`, every var its own atomic object (a section touching two vars breaks (a)).
+ */
+export type VarProtection = 'guarded' | 'shared';
 
 /**
  * The program as a data world. `hideRegister`: the mutant that keeps each thread's
  * register in a JS array outside the store, a piece of state the search cannot see.
  */
-export function progModel(p: Prog, hideRegister = false): StatefulModel {
+export function progModel(p: Prog, hideRegister = false, vars: VarProtection = 'guarded'): StatefulModel {
   const layout = new StoreLayout();
-  layout.field('var', p.vars);
-  layout.field('lock.owner', p.locks);
-  p.threads.forEach((_, t) => layout.field(`t${t}`, 2));
+  for (let k = 0; k < p.vars; k++) layout.field(`x${k}`);
+  for (let k = 0; k < p.locks; k++) layout.lock(`l${k}`);
+  for (let k = 0; k < p.vars; k++) layout.protect(k, 1, vars === 'guarded' ? { lock: p.vars + (k % p.locks) } : { shared: `x${k}` });
+  // pc and register: the thread's own
+  p.threads.forEach((_, t) => layout.field(`t${t}`, 2, { local: t }));
   const hidden = p.threads.map(() => 0);
   const groups: SymmetryGroup[] = [];
   const code = p.threads.map((c) => JSON.stringify(c));
@@ -118,11 +131,12 @@ export function progModel(p: Prog, hideRegister = false): StatefulModel {
       const ins = p.threads[t]![pc];
       if (!ins) return false;
       const get = (k: number) => s.get(k);
-      if (!enabled(p, ins, get)) return false;
+      const wait = (k: number) => s.wait(k);
+      if (!enabled(p, ins, get, wait)) return false;
       const reg = hideRegister
         ? { get: () => hidden[t]!, set: (val: number) => { hidden[t] = val; } }
         : { get: () => s.get(pcAt + 1), set: (val: number) => s.set(pcAt + 1, val) };
-      run(p, ins, t, get, (k, val) => s.set(k, val), (m) => out.report(ins.k === 'unlock' ? 'api-misuse' : 'dma-after-revoke', 'test', `t${t}: ${m}`), reg);
+      run(p, ins, t, get, (k, val) => s.set(k, val), (m) => out.report(ins.k === 'unlock' ? 'api-misuse' : 'dma-after-revoke', 'test', `t${t}: ${m}`), reg, wait);
       s.set(pcAt, pc + 1);
       return true;
     },

@@ -16,6 +16,14 @@
  * protects (the non-mover), then left movers (unlock, complete, retire). Where
  * dmabuf-lab waits fence by fence, the twin waits for all in one guard (the waits are
  * right movers in a row). `simplifications` in run.ts lists what else is left out.
+ *
+ * The layout declares each slot's protection (sim/txn.ts), so the stateful search checks
+ * these transaction boundaries as the twin runs: the resv is a lock slot that importers'
+ * sections take and drop inside their transaction; fence signalled bits and the resv's
+ * fence list form one atomic object (`fences`: a signal changes which fences are
+ * pending); the BAR's memory state, the speculative-read arming and the mappings as the
+ * hardware sees them form another (`BAR0`: a DMA access reads them at one instant); the
+ * revoke tracker flags are the oracle's ghost state.
  */
 import { Store, StoreLayout, type StorePool } from '../../src/sim/store.ts';
 import { listGet, listIndexOf, listLength, listPushBack, listPushFront, listRemoveAt, listSet, storeList, type StoreList } from '../../src/sim/store-list.ts';
@@ -60,30 +68,41 @@ export interface TwinOptions {
 export function twinModel(n: number, k: number, variant: TwinVariant, opts: TwinOptions = {}): Twin {
   const canonical = opts.canonical ?? false;
   const layout = new StoreLayout();
-  const resvHeld = layout.field('resv.owner (reset)');
-  const revoked = layout.field('vfio.revoked');
-  const began = layout.field('tracker.began');
-  const fenced = layout.field('tracker.fenced');
-  const returned = layout.field('tracker.returned');
-  const disabled = layout.field('BAR0.disabled');
-  const kref = layout.field('vfio.kref');
-  const comp = layout.field('vfio.comp.done');
-  const xpc = layout.field('reset.pc');
-  const attachments = storeList(layout, 'vfio-buf.attachments', n);
+  // thread indices: reset 0, importer i's user, engine, unmapper, prefetcher 1 + 4i ..
+  const userT = (i: number) => 1 + 4 * i;
+  const resvHeld = layout.lock('resv.owner');
+  const underResv = { lock: resvHeld };
+  const ghost = { ghost: true } as const;
+  const fencesObj = { lock: resvHeld, unit: 'fences' };
+  const bar = { lock: resvHeld, unit: 'BAR0' };
+  const revoked = layout.field('vfio.revoked', 1, underResv);
+  const began = layout.field('tracker.began', 1, ghost);
+  const fenced = layout.field('tracker.fenced', 1, ghost);
+  const returned = layout.field('tracker.returned', 1, ghost);
+  const disabled = layout.field('BAR0.disabled', 1, { shared: 'BAR0' });
+  const kref = layout.field('vfio.kref', 1, { shared: 'vfio.kref' });
+  const comp = layout.field('vfio.comp.done', 1, { shared: 'vfio.kref' });
+  const xpc = layout.field('reset.pc', 1, { local: 0 });
+  const attachments = storeList(layout, 'vfio-buf.attachments', n, underResv);
   // a signalled slot is reused before an older fence of the context: one importer can hold several slots
   const fenceCap = n * (k + 1);
-  const fenceRefs = storeList(layout, 'resv.fences', fenceCap);
-  const fenceUsage = storeList(layout, 'resv.usage', fenceCap);
+  const fenceRefs = storeList(layout, 'resv.fences', fenceCap, fencesObj);
+  const fenceUsage = storeList(layout, 'resv.usage', fenceCap, fencesObj);
   // an importer's segment: its fields, tables, engine queue and unmapper queue, contiguous
   const seg: number[] = [];
   const tables: StorePool[] = [];
   const engineQ: StoreList[] = [];
   const unmapQ: StoreList[] = [];
   for (let i = 0; i < n; i++) {
-    seg.push(layout.field(`gpu${i}`, F.SIZE));
-    tables.push(layout.pool(`gpu${i}.tables`, 2, T.SIZE));
-    engineQ.push(storeList(layout, `gpu${i}.engine.queue`, k + 1));
-    unmapQ.push(storeList(layout, `gpu${i}.unmapper.queue`, 2));
+    const b = layout.field(`gpu${i}`, F.SIZE, underResv);
+    seg.push(b);
+    layout.protect(b + F.UPC, 1, { local: userT(i) });
+    layout.protect(b + F.SIGNALED, 1, { shared: 'fences' });
+    layout.protect(b + F.ENGINE_CUR, 1, { local: userT(i) + 1 });
+    layout.protect(b + F.ARMED, 1, { shared: 'BAR0' });
+    tables.push(layout.pool(`gpu${i}.tables`, 2, T.SIZE, bar));
+    engineQ.push(storeList(layout, `gpu${i}.engine.queue`, k + 1, { queue: userT(i) + 1 }));
+    unmapQ.push(storeList(layout, `gpu${i}.unmapper.queue`, 2, { queue: userT(i) + 2 }));
   }
   const segLen = (seg[1] ?? layout.size) - seg[0]!;
   const fenceStride = k + 1; // fence ref: importer * (k + 1) + local index + 1; local k is the teardown
@@ -93,9 +112,11 @@ export function twinModel(n: number, k: number, variant: TwinVariant, opts: Twin
 
   const fld = (i: number, f: F) => seg[i]! + f;
   const tbl = (i: number, t: number, f: T) => Store.at(tables[i]!, t, f);
-  const signaled = (s: Store, ref: number) => {
+  /** Whether fence `ref` is signalled; `wait`: read as a wait's condition (a right mover). */
+  const signaled = (s: Store, ref: number, wait = false) => {
     const i = Math.floor((ref - 1) / fenceStride);
-    return (s.get(fld(i, F.SIGNALED)) & (1 << ((ref - 1) % fenceStride))) !== 0;
+    const at = fld(i, F.SIGNALED);
+    return ((wait ? s.wait(at) : s.get(at)) & (1 << ((ref - 1) % fenceStride))) !== 0;
   };
 
   /** dma_resv_add_fence (R23): reuse the first slot that is signalled or an older fence of the context with usage >= ours. */
@@ -191,13 +212,15 @@ export function twinModel(n: number, k: number, variant: TwinVariant, opts: Twin
         return true;
       case X.INVALIDATE: {
         if (s.get(resvHeld)) return false;
+        s.set(resvHeld, 1);
         s.set(revoked, 1);
         for (let j = 0; j < listLength(s, attachments); j++) invalidate(s, listGet(s, attachments, j) - 1);
-        if (variant === 'correct') { s.set(resvHeld, 1); s.set(xpc, X.FENCE_WAIT); } else s.set(xpc, X.KREF_PUT);
+        if (variant === 'correct') s.set(xpc, X.FENCE_WAIT);
+        else { s.set(resvHeld, 0); s.set(xpc, X.KREF_PUT); }
         return true;
       }
       case X.FENCE_WAIT:
-        for (let j = 0; j < listLength(s, fenceRefs); j++) if (!signaled(s, listGet(s, fenceRefs, j))) return false;
+        for (let j = 0; j < listLength(s, fenceRefs); j++) if (!signaled(s, listGet(s, fenceRefs, j), true)) return false;
         s.set(fenced, 1);
         s.set(resvHeld, 0);
         s.set(xpc, X.KREF_PUT);
@@ -207,7 +230,7 @@ export function twinModel(n: number, k: number, variant: TwinVariant, opts: Twin
         s.set(xpc, variant === 'correct' ? X.UNMAP_WAIT : X.RETURN);
         return true;
       case X.UNMAP_WAIT:
-        if (s.get(comp) === 0) return false;
+        if (s.wait(comp) === 0) return false;
         s.set(comp, s.get(comp) - 1);
         s.set(xpc, X.RETURN);
         return true;
@@ -238,7 +261,12 @@ export function twinModel(n: number, k: number, variant: TwinVariant, opts: Twin
       s.set(fld(i, F.UPC), s.get(revoked) ? rel + 2 : U_ATTACH);
       return true;
     }
-    if (pc > rel + 1 || s.get(resvHeld)) return false;
+    if (pc > rel + 1) return false;
+    // the waits come first: they are the transaction's enabling condition (right movers)
+    if (pc === rel && (s.wait(fld(i, F.JOB_FENCES)) & ~s.wait(fld(i, F.SIGNALED))) !== 0) return false;
+    if (pc === rel + 1 && s.wait(fld(i, F.PENDING)) !== 0) return false;
+    if (s.get(resvHeld)) return false;
+    s.set(resvHeld, userT(i) + 1);
     if (pc === U_ATTACH) {
       listPushFront(s, attachments, i + 1);
       s.set(fld(i, F.ATTACHED), 1);
@@ -253,16 +281,13 @@ export function twinModel(n: number, k: number, variant: TwinVariant, opts: Twin
         listPushBack(s, engineQ[i]!, 1 + j + fenceStride * s.get(fld(i, F.TABLE)));
       }
     } else if (pc === rel) {
-      // D-GPUI-4: wait for its own jobs, then unmap what it still owns under the resv
-      const jobs = s.get(fld(i, F.JOB_FENCES));
-      if ((jobs & ~s.get(fld(i, F.SIGNALED))) !== 0) return false;
+      // D-GPUI-4: its own jobs are done (waited above), then unmap what it still owns under the resv
       s.set(fld(i, F.JOB_FENCES), 0);
       const t = s.get(fld(i, F.TABLE));
       if (t) { unmap(s, i, t - 1, out, `unmap by gpu${i}`); s.set(fld(i, F.TABLE), 0); }
       s.set(fld(i, F.VALID), 0);
     } else {
-      // flush the deferred unmapper, then dma_buf_detach under the resv
-      if (s.get(fld(i, F.PENDING)) !== 0) return false;
+      // the deferred unmapper is flushed (waited above), then dma_buf_detach under the resv
       listRemoveAt(s, attachments, listIndexOf(s, attachments, i + 1));
       s.set(fld(i, F.ATTACHED), 0);
       for (let t = 0; t < tables[i]!.cap; t++) if (s.get(tbl(i, t, T.LIVE))) out.report('leak', 'R35', `gpu${i} detaches from vfio-buf with live mapping(s)`);
@@ -272,6 +297,7 @@ export function twinModel(n: number, k: number, variant: TwinVariant, opts: Twin
         s.set(fld(i, F.SIGNALED), 0);
       }
     }
+    s.set(resvHeld, 0);
     s.set(fld(i, F.UPC), pc + 1);
     return true;
   }
@@ -308,12 +334,14 @@ export function twinModel(n: number, k: number, variant: TwinVariant, opts: Twin
 
   function unmapper(s: Store, i: number, out: ViolationSink): boolean {
     const q = unmapQ[i]!;
-    if (listLength(s, q) === 0 || s.get(resvHeld)) return false;
+    if (listLength(s, q) === 0) return false;
     const item = listGet(s, q, 0);
-    if (((item >> 3) & ~s.get(fld(i, F.SIGNALED))) !== 0) return false;
+    if (((item >> 3) & ~s.wait(fld(i, F.SIGNALED))) !== 0 || s.get(resvHeld)) return false;
+    s.set(resvHeld, userT(i) + 3);
     listRemoveAt(s, q, 0);
     if (s.get(fld(i, F.ATTACHED))) unmap(s, i, (item & 7) - 1, out, `unmap by gpu${i}-unmapper`);
     s.set(fld(i, F.PENDING), s.get(fld(i, F.PENDING)) - 1);
+    s.set(resvHeld, 0);
     return true;
   }
 

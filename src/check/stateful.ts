@@ -16,6 +16,7 @@
  */
 import type { PropertyId } from '../sim/violation.ts';
 import { Store, type StoreLayout } from '../sim/store.ts';
+import { TxnMonitor } from '../sim/txn.ts';
 import { canonicalise, type SymmetryGroup } from './state-symmetry.ts';
 import { ExactStateSet, FingerprintSet, type VisitedSet } from './visited.ts';
 
@@ -56,6 +57,11 @@ export interface StatefulOptions {
   maxStates?: number;
   /** expected number of states, to size the visited set */
   expected?: number;
+  /**
+   * check Lipton's conditions on every transaction through the store's barriers (default
+   * true; off only to measure the search without them)
+   */
+  transactions?: boolean;
   /** called on every terminal state reached (final or deadlocked), with the state as reached */
   onTerminal?(s: Store, deadlock: boolean): void;
 }
@@ -82,13 +88,18 @@ export interface StatefulResult {
   readonly visitedBytes: number;
 }
 
-/** A model that breaks the step contract: a programming error in the model, not a violation. */
+/**
+ * A model that breaks the step contract or a transaction condition: a programming error
+ * in the model, not a violation.
+ */
 export class ModelBugError extends Error {}
 
 /**
  * Explores every state reachable from `model.init` (up to `maxStates`). Deterministic:
  * threads are tried in index order. Throws `ModelBugError` when a disabled transaction
- * wrote the store or reported a violation.
+ * wrote the store or reported a violation, or (unless `transactions: false`) when a
+ * transaction breaks Lipton's conditions as the layout's protections declare them
+ * (sim/txn.ts): the message names the thread, the breach and the schedule that reaches it.
  */
 export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {}): StatefulResult {
   const layout = model.layout;
@@ -97,6 +108,7 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
   const groups = opts.symmetry ? (model.symmetry ?? []) : [];
   const visited: VisitedSet = opts.exact ? new ExactStateSet(layout.size, opts.expected) : new FingerprintSet(opts.expected);
   const canon = new Store(layout);
+  const monitor = (opts.transactions ?? true) ? new TxnMonitor(layout.protection(), (i) => layout.slotName(i)) : null;
   const key = (s: Store): Store => (groups.length > 0 ? (canonicalise(s, canon, groups), canon) : s);
 
   const violations: StateViolation[] = [];
@@ -145,7 +157,16 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
     let nxt = stack[depth + 1];
     if (!nxt) stack[depth + 1] = nxt = new Store(layout);
     if (!clean) nxt.copyFrom(cur);
-    if (!model.step(nxt, t, sink)) {
+    let enabled: boolean;
+    if (monitor !== null) {
+      monitor.begin(t, nxt.slots);
+      nxt.tx = monitor;
+      try { enabled = model.step(nxt, t, sink); } finally { nxt.tx = null; }
+      if (monitor.breach !== null) {
+        throw new ModelBugError(`model bug: ${model.threads[t]} breaks a transaction condition: it ${monitor.breach} (schedule ${[...schedule.slice(0, depth), t].join(',')})`);
+      }
+    } else enabled = model.step(nxt, t, sink);
+    if (!enabled) {
       if (nxt.h1 !== cur.h1 || nxt.h2 !== cur.h2 || pending.length > 0) {
         throw new ModelBugError(`model bug: ${model.threads[t]} is disabled but its transaction ${pending.length > 0 ? 'reported a violation' : 'wrote the store'}`);
       }

@@ -5,6 +5,7 @@
  * the order is part of the state. Every write goes through the write barrier.
  */
 import type { Store, StoreLayout } from './store.ts';
+import type { Protection } from './txn.ts';
 
 export interface StoreList {
   readonly name: string;
@@ -13,10 +14,11 @@ export interface StoreList {
   readonly cap: number;
 }
 
-/** Registers a list of at most `cap` int32 entries. */
-export function storeList(layout: StoreLayout, name: string, cap: number): StoreList {
+/** Registers a list of at most `cap` int32 entries, length and entries protected by `p`. */
+export function storeList(layout: StoreLayout, name: string, cap: number, p?: Protection): StoreList {
   const len = layout.field(`${name}.len`);
   layout.field(`${name}[]`, cap);
+  if (p) layout.protect(len, cap + 1, p);
   return { name, len, cap };
 }
 

@@ -12,7 +12,12 @@
  * Objects are allocated from per-owner pools (`StorePool`): an importer's fences come
  * from the importer's own pool, lowest free id first, so an object's id depends on its
  * owner's program order only, never on how other threads were interleaved.
+ *
+ * Each slot may carry a `Protection` (txn.ts): while a `TxnMonitor` is attached (`tx`),
+ * every read and write is reported to it, so that Lipton's conditions are checked on the
+ * transaction as it runs.
  */
+import { compileProtection, type ProtectedRange, type Protection, type ProtectionTable, type TxnMonitor } from './txn.ts';
 
 /** A named run of slots; `base` is the index of its first slot. */
 export interface StoreField {
@@ -38,22 +43,46 @@ export interface StorePool {
 /** Registers fields and pools; `size` is the state length once registration is done. */
 export class StoreLayout {
   readonly fields: StoreField[] = [];
+  readonly locks: number[] = [];
+  readonly protections: ProtectedRange[] = [];
   size = 0;
 
-  /** Reserves `len` slots named `name` and returns the index of the first. */
-  field(name: string, len = 1): number {
+  /** Reserves `len` slots named `name`, protected by `p` if given; returns the index of the first. */
+  field(name: string, len = 1, p?: Protection): number {
     const base = this.size;
     this.fields.push({ name, base, len });
     this.size += len;
+    if (p) this.protect(base, len, p);
     return base;
   }
 
-  /** Reserves a pool of `cap` objects of `width` slots (a bitmap slot, then the objects). */
-  pool(name: string, cap: number, width: number): StorePool {
+  /**
+   * Reserves a lock: one slot holding its owner's thread index + 1, 0 when free. Writing
+   * it is an acquire or a release for the transaction checks; reading it while another
+   * thread may hold it is the acquire's guard.
+   */
+  lock(name: string): number {
+    const l = this.field(name);
+    this.locks.push(l);
+    return l;
+  }
+
+  /** Declares how slots base..base+len-1 are protected (the last declaration of a slot wins). */
+  protect(base: number, len: number, p: Protection): void {
+    this.protections.push({ base, len, p });
+  }
+
+  /** Reserves a pool of `cap` objects of `width` slots (a bitmap slot, then the objects), all protected by `p`. */
+  pool(name: string, cap: number, width: number, p?: Protection): StorePool {
     if (cap < 1 || cap > 31) throw new Error(`pool ${name}: capacity ${cap} is outside 1..31`);
-    const used = this.field(`${name}.used`);
-    const base = this.field(`${name}[]`, cap * width);
+    const used = this.field(`${name}.used`, 1, p);
+    const base = this.field(`${name}[]`, cap * width, p);
     return { name, used, base, cap, width };
+  }
+
+  /** The per-slot protection table the transaction monitor reads (compiled once registration is done). */
+  protection(): ProtectionTable {
+    return compileProtection(this.size, this.locks, this.protections, (i) => this.slotName(i));
   }
 
   /** The field a slot belongs to and the offset in it, for dumps and model-bug messages. */
@@ -106,13 +135,28 @@ export class Store {
     [this.h1, this.h2] = hashSlots(this.slots);
   }
 
+  /** checks the running transaction's accesses when attached (the search attaches it around a step) */
+  tx: TxnMonitor | null = null;
+
+  /** The read barrier: reports the read to the transaction monitor, if any. */
   get(i: number): number {
+    if (this.tx !== null) this.tx.read(i);
+    return this.slots[i]!;
+  }
+
+  /**
+   * Reads slot `i` as the enabling condition of a wait (a right mover: the condition,
+   * once true, stays true until this thread acts). Only legal before the commit point.
+   */
+  wait(i: number): number {
+    if (this.tx !== null) this.tx.waitRead(i);
     return this.slots[i]!;
   }
 
   /** The write barrier: stores `v` at `i` and moves both hash lanes by XOR. */
   set(i: number, v: number): void {
     const old = this.slots[i]!;
+    if (this.tx !== null) this.tx.write(i, old, v);
     if (old === v) return;
     this.slots[i] = v;
     this.h1 ^= slotHash1(i, old) ^ slotHash1(i, v);
