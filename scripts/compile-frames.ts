@@ -18,7 +18,7 @@ import { basename, dirname, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The sources compiled by `npm run frames`, relative to the project root. */
-export const FRAME_SOURCES = ['test/frames/progs.ts'];
+export const FRAME_SOURCES = ['test/frames/progs.ts', 'bench/stateful/revoke-frames.ts'];
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OPTIONS: ts.CompilerOptions = {
@@ -145,7 +145,8 @@ function emitModule(ctx: ModuleCtx, display: string, file: string, bodies: strin
     if (!im.named) lines.push(`import ${im.text} from ${im.spec};`);
     else bySpec.set(im.spec, [...(bySpec.get(im.spec) ?? []), im.text]);
   }
-  for (const [spec, names] of [...bySpec].sort()) lines.push(`import { ${names.sort().join(', ')} } from ${spec};`);
+  const order = (a: string) => a.replace(/^type /, '');
+  for (const [spec, names] of [...bySpec].sort()) lines.push(`import { ${names.sort((a, b) => (order(a) < order(b) ? -1 : 1)).join(', ')} } from ${spec};`);
   if (ctx.usesSrc) lines.push(`import * as src from './${basename(file)}';`);
   lines.push('', `/** function ids, the \`fn\` slot of a frame */`, `export const FN = { ${names.map((n, i) => `${n}: ${i}`).join(', ')} } as const;`, '');
   lines.push(...bodies);
@@ -173,6 +174,8 @@ class FnCompiler {
     const [k, ...params] = this.fn.parameters;
     if (!k || !ts.isIdentifier(k.name) || k.name.text !== 'k') throw new Refusal(k ?? this.fn, 'function* without context', 'the first parameter must be the thread context `k`');
     this.ctxSym = this.m.checker.getSymbolAtLocation(k.name);
+    if (!k.type) throw new Refusal(k, 'context without a type', 'annotate `k` with the model\'s context type (FrameCtx<Env>)');
+    const ctxType = this.typeText(k.type);
     for (const p of params) {
       if (p.dotDotDotToken || p.initializer || p.questionToken) throw new Refusal(p, 'rest, optional or default parameter', 'parameters are plain locals');
       this.declare(p.name);
@@ -185,7 +188,7 @@ class FnCompiler {
     const cases = this.blocks.map((b, i) => `      case ${i}: {\n${b.map((l) => `        ${l}`).join('\n')}\n      }`);
     const pos = this.m.sf.getLineAndCharacterOfPosition(this.fn.getStart(this.m.sf)).line + 1;
     return [`/** ${name} (source line ${pos}): ${this.blocks.length} program points, ${this.locals} locals */`,
-      `function ${name}$frames(k: FrameRunCtx, fr: number): number {`, `  const s = k.s;`, `  for (;;) {`, `    switch (s.get(fr + 1)) {`,
+      `function ${name}$frames(ctx: FrameRunCtx<never>, fr: number): number {`, `  const k = ctx as unknown as FrameRunCtx & ${ctxType};`, `  const s = k.s;`, `  for (;;) {`, `    switch (s.get(fr + 1)) {`,
       ...cases, `      default: throw new Error(\`model bug: ${name} at program point \${s.get(fr + 1)}\`);`, `    }`, `  }`, `}`, ''].join('\n');
   }
 
@@ -427,7 +430,17 @@ class FnCompiler {
     throw new Refusal(e, NAMES[e.kind] ?? ts.SyntaxKind[e.kind], `not in the compiled subset; ${WHY_STATE}`);
   }
 
-  private ident(e: ts.Identifier): string {
+  /** The context's type as the generated module names it (type names only, resolved like values). */
+  private typeText(t: ts.TypeNode): string {
+    if (ts.isTypeReferenceNode(t) && ts.isIdentifier(t.typeName)) {
+      const args = t.typeArguments ? `<${t.typeArguments.map((a) => this.typeText(a)).join(', ')}>` : '';
+      return `${this.ident(t.typeName, true)}${args}`;
+    }
+    if (t.kind === ts.SyntaxKind.UnknownKeyword) return 'unknown';
+    throw new Refusal(t, 'context type', 'name the context type (a type alias or FrameCtx<Env>)');
+  }
+
+  private ident(e: ts.Identifier, isType = false): string {
     const sym = this.m.checker.getSymbolAtLocation(e);
     if (sym === this.ctxSym) return 'k';
     const v = sym && this.slot.get(sym);
@@ -440,12 +453,18 @@ class FnCompiler {
     if (ts.isImportSpecifier(d) || ts.isImportClause(d) || ts.isNamespaceImport(d)) {
       const decl = findImport(d);
       const spec = decl.moduleSpecifier.getText(this.m.sf);
-      this.m.imports.set(e.text, { spec, text: ts.isImportSpecifier(d) ? d.getText(this.m.sf) : ts.isNamespaceImport(d) ? `* as ${e.text}` : e.text, named: ts.isImportSpecifier(d) });
+      const text = ts.isImportSpecifier(d) ? d.getText(this.m.sf).replace(/^type\s+/, '') : ts.isNamespaceImport(d) ? `* as ${e.text}` : e.text;
+      const had = this.m.imports.get(e.text);
+      // a name used as a value anywhere is imported as a value
+      this.m.imports.set(e.text, { spec, text: ts.isImportSpecifier(d) && isType && (!had || had.text.startsWith('type ')) ? `type ${text}` : text, named: ts.isImportSpecifier(d) });
       return e.text;
     }
     const top = topLevel(d);
     if (!top) throw new Refusal(e, `captured variable \`${e.text}\``, 'a subset function reads its own locals, module constants and imports only');
     if (ts.isVariableStatement(top) && !(top.declarationList.flags & ts.NodeFlags.Const)) throw new Refusal(e, `module-level mutable variable \`${e.text}\``, WHY_STATE);
+    if (!ts.canHaveModifiers(top) || !ts.getModifiers(top)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) {
+      throw new Refusal(e, `\`${e.text}\` is not exported`, 'the compiled module reaches the source file\'s declarations through its exports');
+    }
     this.m.usesSrc = true;
     return `src.${e.text}`;
   }

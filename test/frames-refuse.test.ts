@@ -44,6 +44,8 @@ const CASES: [string, string, RegExp][] = [
   ['var', fnWith('/*@*/var v = 1; use(v);'), /var declaration: declare locals with let or const/],
   ['type error', fnWith('const /*@*/v: number = "x"; use(v);'), /type error: Type 'string' is not assignable to type 'number'/],
   ['labelled break', fnWith('/*@*/outer: while (true) { break outer; }'), /labelled statement/],
+  ['helper not exported', `${HEAD}function hidden(): number { return 1; }\nexport function* f(k: FrameCtx): FrameProc { use(/*@*/hidden()); }\n`, /`hidden` is not exported: the compiled module reaches the source file's declarations through its exports/],
+  ['context of an unnamed type', `${HEAD}export function* f(k: /*@*/{ s: number }): FrameProc { use(k); }\n`, /context type: name the context type/],
   ['increment in an expression', fnWith('let i = 0; use(/*@*/i++);'), /increment inside an expression/],
 ];
 

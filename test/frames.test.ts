@@ -102,7 +102,7 @@ test('differential: a compiled function that lost its lock guard is caught', () 
 function frameModel(starts: readonly Start[]): StatefulModel {
   const w = frameWorld(starts);
   const init = new Int32Array(w.s.slots);
-  const ctx = (s: Store, t: number) => ({ s, tid: t, out: { event: () => {} }, th: w.threads[t]! });
+  const ctx = (s: Store, t: number) => ({ s, tid: t, out: { event: () => {} }, th: w.threads[t]!, env: undefined });
   return {
     layout: w.s.layout,
     threads: starts.map((_, t) => `t${t}`),

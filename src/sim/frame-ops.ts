@@ -19,7 +19,12 @@ export const enum FrameOpKind {
   Unlock = 3,
   /** waits until slot `a` holds `b` (a fence signalled, a completion done) */
   WaitEq = 4,
+  /** waits until the model's guard `a` holds for argument `b` (a condition over several slots) */
+  Guard = 5,
 }
+
+/** A wait condition a model registers on its context: reads the store, writes nothing. */
+export type FrameGuard = (s: Store, arg: number) => boolean;
 
 export interface FrameOp {
   readonly kind: FrameOpKind;
@@ -32,11 +37,17 @@ export interface FrameSink {
   event(tid: number, label: string): void;
 }
 
-/** A thread's view of the world while it runs a step. */
-export interface FrameCtx {
+/**
+ * A thread's view of the world while it runs a step. `env` is the model's own data (slot
+ * indices, helpers), which subset code reaches as `k.env`; `guards` are the conditions
+ * `waitUntil` names by index.
+ */
+export interface FrameCtx<E = unknown> {
   readonly s: Store;
   readonly tid: number;
   readonly out: FrameSink;
+  readonly env: E;
+  readonly guards?: readonly FrameGuard[];
 }
 
 export function sched(): FrameOp {
@@ -55,16 +66,26 @@ export function waitEq(slot: number, v: number): FrameOp {
   return { kind: FrameOpKind.WaitEq, a: slot, b: v };
 }
 
-/** Whether a thread `tid` whose pending op is (kind, a, b) may take its next step. Reads only. */
-export function frameOpEnabled(s: Store, kind: FrameOpKind, a: number, b: number): boolean {
-  if (kind === FrameOpKind.Lock) return s.get(a) === 0;
-  if (kind === FrameOpKind.WaitEq) return s.get(a) === b;
+/** Waits until `guards[guard](s, arg)` holds (the guard table is the context's). */
+export function waitUntil(guard: number, arg: number): FrameOp {
+  return { kind: FrameOpKind.Guard, a: guard, b: arg };
+}
+
+/** Whether a thread whose pending op is (kind, a, b) may take its next step. Reads only. */
+export function frameOpEnabled(k: FrameCtx, kind: FrameOpKind, a: number, b: number): boolean {
+  if (kind === FrameOpKind.Lock) return k.s.get(a) === 0;
+  if (kind === FrameOpKind.WaitEq) return k.s.get(a) === b;
+  if (kind === FrameOpKind.Guard) {
+    const g = k.guards?.[a];
+    if (!g) throw new Error(`model bug: thread ${k.tid} waits on guard ${a}, which its context does not have`);
+    return g(k.s, b);
+  }
   return true;
 }
 
 /** Runs the effect of the pending op at the start of the step it guards; reports it as an event. */
 export function frameOpRun(k: FrameCtx, kind: FrameOpKind, a: number, b: number): void {
-  const name = k.s.layout.slotName(a);
+  const name = kind === FrameOpKind.Guard ? `guard ${a}` : k.s.layout.slotName(a);
   switch (kind) {
     case FrameOpKind.Lock:
       k.s.set(a, k.tid + 1);
@@ -76,6 +97,7 @@ export function frameOpRun(k: FrameCtx, kind: FrameOpKind, a: number, b: number)
       k.out.event(k.tid, `unlock ${name}`);
       break;
     case FrameOpKind.WaitEq:
+    case FrameOpKind.Guard:
       k.out.event(k.tid, `wait ${name} == ${b}`);
       break;
     default:

@@ -35,8 +35,12 @@ export interface FrameThread {
   readonly width: number;
 }
 
-/** A compiled function: runs frame `fr` of the thread in `k` until it yields, calls or returns. */
-export type FrameFn = (k: FrameRunCtx, fr: number) => number;
+/**
+ * A compiled function: runs frame `fr` of the thread in `k` until it yields, calls or
+ * returns. Typed over `env: never` so that one module's functions accept any model's
+ * context (the subset source types `k.env` precisely; the compiler keeps that typing).
+ */
+export type FrameFn = (k: FrameRunCtx<never>, fr: number) => number;
 
 /** What the compiler emits for a source file: one `FrameFn` per subset function. */
 export interface FrameModule {
@@ -49,7 +53,7 @@ export interface FrameModule {
 }
 
 /** The context a compiled function runs in: the thread's context and its slots. */
-export interface FrameRunCtx extends FrameCtx {
+export interface FrameRunCtx<E = unknown> extends FrameCtx<E> {
   readonly th: FrameThread;
 }
 
@@ -123,7 +127,7 @@ export function frameEnabled(k: FrameRunCtx): boolean {
   const { s, th } = k;
   const kind = s.get(th.op) as FrameOpKind;
   if (kind === FrameOpKind.None) return s.get(th.sp) > 0;
-  return frameOpEnabled(s, kind, s.get(th.op + 1), s.get(th.op + 2));
+  return frameOpEnabled(k, kind, s.get(th.op + 1), s.get(th.op + 2));
 }
 
 /**
@@ -145,6 +149,6 @@ export function frameStep(k: FrameRunCtx, mod: FrameModule): boolean {
     const sp = s.get(th.sp);
     if (sp === 0) return true;
     const fr = th.frames + (sp - 1) * th.width;
-    if (mod.fns[s.get(fr + FRAME_FN)]!(k, fr) === FRAME_YIELD) return true;
+    if (mod.fns[s.get(fr + FRAME_FN)]!(k as FrameRunCtx<never>, fr) === FRAME_YIELD) return true;
   }
 }

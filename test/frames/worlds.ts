@@ -52,14 +52,14 @@ export function genWorld(starts: readonly Start[]): World {
   const s = new Store(layout);
   const events: string[] = [];
   const out = sinkOf(events);
-  const ctx = starts.map((_, tid): FrameCtx => ({ s, tid, out }));
+  const ctx = starts.map((_, tid): FrameCtx => ({ s, tid, out, env: undefined }));
   const gens = starts.map((st, t) => (progs[st.fn] as unknown as GenFn)(ctx[t]!, ...st.args));
   const pending: (FrameOp | undefined)[] = starts.map(() => undefined);
   const done = starts.map(() => false);
   const results = starts.map(() => 0);
   return {
     s, events, threads,
-    enabled: (t) => !done[t] && (!pending[t] || frameOpEnabled(s, pending[t]!.kind, pending[t]!.a, pending[t]!.b)),
+    enabled: (t) => !done[t] && (!pending[t] || frameOpEnabled(ctx[t]!, pending[t]!.kind, pending[t]!.a, pending[t]!.b)),
     step(t) {
       const op = pending[t];
       if (op) frameOpRun(ctx[t]!, op.kind, op.a, op.b);
@@ -78,7 +78,7 @@ export function frameWorld(starts: readonly Start[], mod: FrameModule = frames):
   const s = new Store(layout);
   const events: string[] = [];
   const out = sinkOf(events);
-  const ctx = threads.map((th, tid): FrameRunCtx => ({ s, tid, out, th }));
+  const ctx = threads.map((th, tid): FrameRunCtx => ({ s, tid, out, th, env: undefined }));
   starts.forEach((st, t) => frameStart(ctx[t]!, mod, FN[st.fn], st.args.map(Number)));
   return {
     s, events, threads,
