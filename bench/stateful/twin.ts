@@ -21,7 +21,7 @@ import { Store, StoreLayout, type StorePool } from '../../src/sim/store.ts';
 import { listGet, listIndexOf, listLength, listPushBack, listPushFront, listRemoveAt, listSet, storeList, type StoreList } from '../../src/sim/store-list.ts';
 import type { StatefulModel, ViolationSink } from '../../src/check/stateful.ts';
 import type { SymmetryGroup } from '../../src/check/state-symmetry.ts';
-import { frameFinished, frameStart, frameStep, frameThread, type FrameRunCtx } from '../../src/sim/frames.ts';
+import { frameContexts, frameFinished, frameStart, frameStep, frameThread } from '../../src/sim/frames.ts';
 import type { ResetEnv } from './revoke-frames.ts';
 import { FN, frames } from './revoke-frames.frames.ts';
 
@@ -219,11 +219,11 @@ export function twinModel(n: number, k: number, variant: TwinVariant, opts: Twin
     return true;
   };
   const guards = [fencesSignaled, (s: Store) => s.get(comp) !== 0];
-  const resetCtx = (s: Store): FrameRunCtx<ResetEnv> => ({ s, tid: 0, out: { event: () => {} }, env, guards, th: resetFrames! });
+  const resetCtx = resetFrames && frameContexts(resetFrames, 0, env, guards);
 
   function reset(s: Store, out: ViolationSink): boolean {
     resetOut = out;
-    if (resetFrames) return frameStep(resetCtx(s), frames);
+    if (resetCtx) return frameStep(resetCtx(s), frames);
     switch (s.get(xpc) as X) {
       case X.BEGIN:
         env.revokeBegan(s);
@@ -373,7 +373,7 @@ export function twinModel(n: number, k: number, variant: TwinVariant, opts: Twin
     importers: n, transfers: k, layout, threads,
     init(s: Store): void {
       s.set(kref, 1);
-      if (resetFrames) frameStart(resetCtx(s), frames, FN.resetThread, [variant === 'correct' ? 0 : 1]);
+      if (resetCtx) frameStart(resetCtx(s), frames, FN.resetThread, [variant === 'correct' ? 0 : 1]);
     },
     step(s: Store, t: number, out: ViolationSink): boolean {
       if (t === 0) return reset(s, out);
@@ -386,7 +386,7 @@ export function twinModel(n: number, k: number, variant: TwinVariant, opts: Twin
       }
     },
     finished(s: Store, t: number): boolean {
-      if (t === 0) return resetFrames ? frameFinished(resetCtx(s)) : s.get(xpc) === X.DONE;
+      if (t === 0) return resetCtx ? frameFinished(resetCtx(s)) : s.get(xpc) === X.DONE;
       if ((t - 1) & 3) return true; // background threads may end idle
       return s.get(fld((t - 1) >> 2, F.UPC)) > U_SUBMIT + k + 1;
     },

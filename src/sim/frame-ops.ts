@@ -83,22 +83,26 @@ export function frameOpEnabled(k: FrameCtx, kind: FrameOpKind, a: number, b: num
   return true;
 }
 
+function opObject(k: FrameCtx, kind: FrameOpKind, a: number): string {
+  return kind === FrameOpKind.Guard ? `guard ${a}` : k.s.layout.slotName(a);
+}
+
 /** Runs the effect of the pending op at the start of the step it guards; reports it as an event. */
 export function frameOpRun(k: FrameCtx, kind: FrameOpKind, a: number, b: number): void {
-  const name = kind === FrameOpKind.Guard ? `guard ${a}` : k.s.layout.slotName(a);
-  switch (kind) {
+  // names are built only for the ops that report an event: a search runs millions of steps
+    switch (kind) {
     case FrameOpKind.Lock:
       k.s.set(a, k.tid + 1);
-      k.out.event(k.tid, `lock ${name}`);
+      k.out.event(k.tid, `lock ${opObject(k, kind, a)}`);
       break;
     case FrameOpKind.Unlock:
-      if (k.s.get(a) !== k.tid + 1) k.out.event(k.tid, `api-misuse: unlock ${name} not held`);
+      if (k.s.get(a) !== k.tid + 1) k.out.event(k.tid, `api-misuse: unlock ${opObject(k, kind, a)} not held`);
       else k.s.set(a, 0);
-      k.out.event(k.tid, `unlock ${name}`);
+      k.out.event(k.tid, `unlock ${opObject(k, kind, a)}`);
       break;
     case FrameOpKind.WaitEq:
     case FrameOpKind.Guard:
-      k.out.event(k.tid, `wait ${name} == ${b}`);
+      k.out.event(k.tid, `wait ${opObject(k, kind, a)} == ${b}`);
       break;
     default:
       break;

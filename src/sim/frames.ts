@@ -10,8 +10,8 @@
  * every subset function, a `FrameFn` that runs from the frame's program point to its next
  * yield (`FRAME_YIELD`), call (`FRAME_CALL`, a frame pushed) or return (`FRAME_RET`).
  */
-import type { StoreLayout } from './store.ts';
-import { FrameOpKind, frameOpEnabled, frameOpRun, type FrameCtx, type FrameOp } from './frame-ops.ts';
+import type { Store, StoreLayout } from './store.ts';
+import { FrameOpKind, frameOpEnabled, frameOpRun, type FrameCtx, type FrameGuard, type FrameOp, type FrameSink } from './frame-ops.ts';
 
 export const FRAME_YIELD = 0;
 export const FRAME_CALL = 1;
@@ -151,4 +151,20 @@ export function frameStep(k: FrameRunCtx, mod: FrameModule): boolean {
     const fr = th.frames + (sp - 1) * th.width;
     if (mod.fns[s.get(fr + FRAME_FN)]!(k as FrameRunCtx<never>, fr) === FRAME_YIELD) return true;
   }
+}
+
+const NO_EVENTS: FrameSink = { event(): void {} };
+
+/**
+ * The contexts of thread `tid` for a search: one a store, made on first use, so that a
+ * step allocates nothing (the search keeps one store a depth). Events go to `out`, by
+ * default nowhere (a search needs states and violations, not the timeline).
+ */
+export function frameContexts<E>(th: FrameThread, tid: number, env: E, guards: readonly FrameGuard[] = [], out: FrameSink = NO_EVENTS): (s: Store) => FrameRunCtx<E> {
+  const made = new WeakMap<Store, FrameRunCtx<E>>();
+  return (s) => {
+    let c = made.get(s);
+    if (!c) made.set(s, (c = { s, tid, out, env, guards, th }));
+    return c;
+  };
 }
