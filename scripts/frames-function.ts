@@ -5,6 +5,7 @@
  * compiler turns into `file:line:column: construct: why`.
  */
 import ts from 'typescript';
+import { fail, findImport, skipParens, topLevel } from './frames-ast.ts';
 
 /** Thrown inside the compiler at the first construct outside the subset of a function. */
 export class Refusal extends Error {
@@ -13,7 +14,7 @@ export class Refusal extends Error {
 
 const NAMES: Partial<Record<ts.SyntaxKind, string>> = {
   [ts.SyntaxKind.TryStatement]: 'try statement', [ts.SyntaxKind.ThrowStatement]: 'throw statement',
-  [ts.SyntaxKind.SwitchStatement]: 'switch statement', [ts.SyntaxKind.ForOfStatement]: 'for-of loop',
+  [ts.SyntaxKind.ForOfStatement]: 'for-of loop',
   [ts.SyntaxKind.ForInStatement]: 'for-in loop', [ts.SyntaxKind.LabeledStatement]: 'labelled statement',
   [ts.SyntaxKind.FunctionDeclaration]: 'nested function', [ts.SyntaxKind.ClassDeclaration]: 'class declaration',
   [ts.SyntaxKind.ArrowFunction]: 'closure (arrow function)', [ts.SyntaxKind.FunctionExpression]: 'closure (function expression)',
@@ -176,11 +177,13 @@ export class FnCompiler {
       this.place(end);
       return;
     }
+    if (ts.isSwitchStatement(st)) { this.switchStmt(st); return; }
     if (ts.isBreakStatement(st) || ts.isContinueStatement(st)) {
-      if (st.label) throw new Refusal(st, 'labelled jump', 'break and continue apply to the innermost loop');
+      if (st.label) throw new Refusal(st, 'labelled jump', 'break and continue apply to the innermost loop or switch');
       const l = this.loops[this.loops.length - 1];
-      if (!l) throw new Refusal(st, ts.isBreakStatement(st) ? 'break' : 'continue', 'only inside a loop');
-      this.jump(ts.isBreakStatement(st) ? l.brk : l.cont);
+      const to = l && (ts.isBreakStatement(st) ? l.brk : l.cont);
+      if (to === undefined || to < 0) throw new Refusal(st, ts.isBreakStatement(st) ? 'break' : 'continue', ts.isBreakStatement(st) ? 'only inside a loop or a switch' : 'only inside a loop');
+      this.jump(to);
       return;
     }
     if (ts.isReturnStatement(st)) {
@@ -194,7 +197,32 @@ export class FnCompiler {
       this.term(`return ${this.rt('frameReturn')}(k, ${this.toSlot(e, this.valueKind(e))});`);
       return;
     }
-    throw new Refusal(st, NAMES[st.kind] ?? ts.SyntaxKind[st.kind], 'not in the compiled subset (let/const, if, while, do, for, break, continue, return, yield op, yield* f(k, ...))');
+    throw new Refusal(st, NAMES[st.kind] ?? ts.SyntaxKind[st.kind], 'not in the compiled subset (let/const, if, switch, while, do, for, break, continue, return, yield op, yield* f(k, ...))');
+  }
+
+  /** `switch` as JS runs it: the discriminant once (a hidden local, zeroed after), `===` in order, fall-through, `break` to the end. */
+  private switchStmt(st: ts.SwitchStatement): void {
+    const t = this.m.checker.getTypeAtLocation(st.expression);
+    const kind = this.kindOf(t) ?? fail(new Refusal(st.expression, `switch over a value of type ${this.m.checker.typeToString(t)}`, 'switch over numbers or booleans'));
+    const tmp = 2 + this.locals++;
+    this.emit(`s.set(fr + ${tmp}, ${this.toSlot(st.expression, kind)});`);
+    const clauses = st.caseBlock.clauses;
+    const bodies = clauses.map(() => this.label());
+    const end = this.label();
+    let otherwise = end;
+    clauses.forEach((c, i) => {
+      if (ts.isDefaultClause(c)) { otherwise = bodies[i]!; return; }
+      const next = this.label();
+      this.term(`s.set(fr + 1, s.get(fr + ${tmp}) === ${this.toSlot(c.expression, kind)} ? ${bodies[i]} : ${next}); continue;`);
+      this.place(next);
+    });
+    this.jump(otherwise);
+    const outer = this.loops[this.loops.length - 1];
+    this.loops.push({ brk: end, cont: outer ? outer.cont : -1 });
+    clauses.forEach((c, i) => { this.place(bodies[i]!); for (const x of c.statements) this.stmt(x); });
+    this.loops.pop();
+    this.place(end);
+    this.emit(`s.set(fr + ${tmp}, 0);`);
   }
 
   private loop(body: ts.Statement, brk: number, cont: number): void {
@@ -349,24 +377,4 @@ export class FnCompiler {
     this.m.usesSrc = true;
     return `src.${e.text}`;
   }
-}
-
-function skipParens(e: ts.Expression): ts.Expression {
-  return ts.isParenthesizedExpression(e) ? skipParens(e.expression) : e;
-}
-
-function findImport(n: ts.Node): ts.ImportDeclaration {
-  let p: ts.Node = n;
-  while (!ts.isImportDeclaration(p)) p = p.parent;
-  return p;
-}
-
-/** The top-level statement declaring `d`, or undefined when it is declared in a function. */
-function topLevel(d: ts.Declaration): ts.Statement | undefined {
-  let p: ts.Node = d;
-  while (p.parent && !ts.isSourceFile(p.parent)) {
-    if (ts.isFunctionLike(p.parent)) return undefined;
-    p = p.parent;
-  }
-  return p as ts.Statement;
 }

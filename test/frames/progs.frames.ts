@@ -4,7 +4,7 @@ import { type FrameCtx, lock, sched, unlock, waitEq } from '../../src/sim/frame-
 import * as src from './progs.ts';
 
 /** function ids, the `fn` slot of a frame */
-export const FN = { incLocked: 0, racyInc: 1, waiter: 2, setter: 3, nested: 4, twoLocks: 5, countdown: 6, misuse: 7 } as const;
+export const FN = { incLocked: 0, racyInc: 1, waiter: 2, setter: 3, nested: 4, twoLocks: 5, countdown: 6, misuse: 7, switcher: 8 } as const;
 
 /** incLocked (source line 33): 4 program points, 2 locals */
 function incLocked$frames(ctx: FrameRunCtx<never>, fr: number): number {
@@ -299,9 +299,86 @@ function misuse$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
+/** switcher (source line 128): 18 program points, 4 locals */
+function switcher$frames(ctx: FrameRunCtx<never>, fr: number): number {
+  const k = ctx as unknown as FrameRunCtx & FrameCtx;
+  const s = k.s;
+  for (;;) {
+    switch (s.get(fr + 1)) {
+      case 0: {
+        s.set(fr + 3, 0);
+        s.set(fr + 4, 0);
+        s.set(fr + 1, 1); continue;
+      }
+      case 1: {
+        s.set(fr + 1, (s.get(fr + 4) < s.get(fr + 2)) ? 2 : 4); continue;
+      }
+      case 2: {
+        s.set(fr + 5, src.rd(k, src.X) % 4);
+        s.set(fr + 1, s.get(fr + 5) === 0 ? 5 : 10); continue;
+      }
+      case 3: {
+        s.set(fr + 4, s.get(fr + 4) + 1);
+        s.set(fr + 1, 1); continue;
+      }
+      case 4: {
+        return frameReturn(k, s.get(fr + 3));
+      }
+      case 5: {
+        s.set(fr + 1, 13);
+        return framePend(k, lock(src.L0));
+      }
+      case 6: {
+        s.set(fr + 1, 7); continue;
+      }
+      case 7: {
+        s.set(fr + 1, 15);
+        return framePend(k, sched());
+      }
+      case 8: {
+        s.set(fr + 3, -(1));
+        s.set(fr + 1, 9); continue;
+      }
+      case 9: {
+        s.set(fr + 5, 0);
+        src.wr(k, src.Y, s.get(fr + 3));
+        s.set(fr + 1, 3); continue;
+      }
+      case 10: {
+        s.set(fr + 1, s.get(fr + 5) === 1 ? 6 : 11); continue;
+      }
+      case 11: {
+        s.set(fr + 1, s.get(fr + 5) === 2 ? 7 : 12); continue;
+      }
+      case 12: {
+        s.set(fr + 1, 8); continue;
+      }
+      case 13: {
+        s.set(fr + 3, s.get(fr + 3) + (1));
+        s.set(fr + 1, 14);
+        return framePend(k, unlock(src.L0));
+      }
+      case 14: {
+        s.set(fr + 1, 9); continue;
+      }
+      case 15: {
+        s.set(fr + 1, (s.get(fr + 3) > 20) ? 16 : 17); continue;
+      }
+      case 16: {
+        s.set(fr + 1, 3); continue;
+      }
+      case 17: {
+        s.set(fr + 3, s.get(fr + 3) + (10));
+        s.set(fr + 1, 9); continue;
+      }
+      default: throw new Error(`model bug: switcher at program point ${s.get(fr + 1)}`);
+    }
+  }
+}
+
 export const frames: FrameModule = {
-  names: ['incLocked', 'racyInc', 'waiter', 'setter', 'nested', 'twoLocks', 'countdown', 'misuse'],
-  params: [1, 1, 0, 1, 1, 1, 1, 2],
+  names: ['incLocked', 'racyInc', 'waiter', 'setter', 'nested', 'twoLocks', 'countdown', 'misuse', 'switcher'],
+  params: [1, 1, 0, 1, 1, 1, 1, 2, 1],
   width: 6,
-  fns: [incLocked$frames, racyInc$frames, waiter$frames, setter$frames, nested$frames, twoLocks$frames, countdown$frames, misuse$frames],
+  fns: [incLocked$frames, racyInc$frames, waiter$frames, setter$frames, nested$frames, twoLocks$frames, countdown$frames, misuse$frames, switcher$frames],
 };

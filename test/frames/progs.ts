@@ -123,3 +123,28 @@ export function* misuse(k: FrameCtx, bad: boolean, n: number): FrameProc<number>
   }
   return -1;
 }
+
+/** A switch on x in a loop: grouped cases, break, continue of the loop, default. */
+export function* switcher(k: FrameCtx, n: number): FrameProc<number> {
+  let acc = 0;
+  for (let i = 0; i < n; i++) {
+    switch (rd(k, X) % 4) {
+      case 0:
+        yield lock(L0);
+        acc += 1;
+        yield unlock(L0);
+        break;
+      case 1:
+      case 2: {
+        yield sched();
+        if (acc > 20) continue;
+        acc += 10;
+        break;
+      }
+      default:
+        acc = -1;
+    }
+    wr(k, Y, acc);
+  }
+  return acc;
+}

@@ -18,6 +18,7 @@ export const STARTS: readonly Start[] = [
   { fn: 'incLocked', args: [1] }, { fn: 'incLocked', args: [2] }, { fn: 'racyInc', args: [2] }, { fn: 'waiter', args: [] },
   { fn: 'setter', args: [3] }, { fn: 'setter', args: [1] }, { fn: 'nested', args: [2] }, { fn: 'twoLocks', args: [true] },
   { fn: 'twoLocks', args: [false] }, { fn: 'countdown', args: [2] }, { fn: 'misuse', args: [true, 3] }, { fn: 'misuse', args: [false, 2] },
+  { fn: 'switcher', args: [3] },
 ];
 
 export const DEPTH = 5;
