@@ -29,6 +29,9 @@ import { Store, StoreLayout, type StorePool } from '../../src/sim/store.ts';
 import { listGet, listIndexOf, listLength, listPushBack, listPushFront, listRemoveAt, listSet, storeList, type StoreList } from '../../src/sim/store-list.ts';
 import type { StatefulModel, ViolationSink } from '../../src/check/stateful.ts';
 import type { SymmetryGroup } from '../../src/check/state-symmetry.ts';
+import { frameContexts, frameFinished, frameStart, frameStep, frameThread } from '../../src/sim/frames.ts';
+import type { ResetEnv } from './revoke-frames.ts';
+import { FN, frames } from './revoke-frames.frames.ts';
 
 export type TwinVariant = 'correct' | 'v2-no-wait';
 
@@ -62,6 +65,12 @@ export interface TwinOptions {
    * and property sets against the ordered twin.
    */
   readonly canonical?: boolean;
+  /**
+   * Runs the reset thread as compiled from its function* subset source
+   * (revoke-frames.ts, docs/design.md "Authoring models") instead of the hand-written
+   * step function: its control state is then frames in the store, not `reset.pc`.
+   */
+  readonly frames?: boolean;
 }
 
 /** N importers x K transfers against the vfio-pci revoke of `variant`. */
@@ -83,6 +92,7 @@ export function twinModel(n: number, k: number, variant: TwinVariant, opts: Twin
   const kref = layout.field('vfio.kref', 1, { shared: 'vfio.kref' });
   const comp = layout.field('vfio.comp.done', 1, { shared: 'vfio.kref' });
   const xpc = layout.field('reset.pc', 1, { local: 0 });
+  const resetFrames = opts.frames ? frameThread(layout, 'reset', 3, frames.width, { local: 0 }) : undefined;
   const attachments = storeList(layout, 'vfio-buf.attachments', n, underResv);
   // a signalled slot is reused before an older fence of the context: one importer can hold several slots
   const fenceCap = n * (k + 1);
@@ -204,48 +214,73 @@ export function twinModel(n: number, k: number, variant: TwinVariant, opts: Twin
     s.set(fld(i, F.PENDING), s.get(fld(i, F.PENDING)) + 1);
   }
 
+  /** The reset thread's effects, shared by the step function below and the compiled subset version (revoke-frames.ts). */
+  let resetOut: ViolationSink = { report: () => {} };
+  const env: ResetEnv = {
+    resv: resvHeld,
+    revokeBegan: (s) => s.set(began, 1),
+    setRevoked: (s) => s.set(revoked, 1),
+    invalidateMappings: (s) => { for (let j = 0; j < listLength(s, attachments); j++) invalidate(s, listGet(s, attachments, j) - 1); },
+    fenceWaitDone: (s) => s.set(fenced, 1),
+    krefPut: (s) => krefPut(s, resetOut, 'revoke'),
+    completionConsume: (s) => s.set(comp, s.get(comp) - 1),
+    revokeReturned: (s) => s.set(returned, 1),
+    disableMemory(s) {
+      // S21: a disable inside a handed-out table's span arms one speculative read through it
+      s.set(disabled, 1);
+      for (let i = 0; i < n; i++) {
+        let armed = s.get(fld(i, F.ARMED));
+        for (let t = 0; t < tables[i]!.cap; t++) if (s.get(tbl(i, t, T.LIVE))) armed |= 1 << t;
+        s.set(fld(i, F.ARMED), armed);
+      }
+    },
+  };
+  /** The revoke's fence wait condition: every fence in the resv signalled (read as a wait, a right mover). */
+  const fencesSignaled = (s: Store): boolean => {
+    for (let j = 0; j < listLength(s, fenceRefs); j++) if (!signaled(s, listGet(s, fenceRefs, j), true)) return false;
+    return true;
+  };
+  const guards = [fencesSignaled, (s: Store) => s.wait(comp) !== 0];
+  const resetCtx = resetFrames && frameContexts(resetFrames, 0, env, guards);
+
   function reset(s: Store, out: ViolationSink): boolean {
+    resetOut = out;
+    if (resetCtx) return frameStep(resetCtx(s), frames);
     switch (s.get(xpc) as X) {
       case X.BEGIN:
-        s.set(began, 1);
+        env.revokeBegan(s);
         s.set(xpc, X.INVALIDATE);
         return true;
       case X.INVALIDATE: {
         if (s.get(resvHeld)) return false;
         s.set(resvHeld, 1);
-        s.set(revoked, 1);
-        for (let j = 0; j < listLength(s, attachments); j++) invalidate(s, listGet(s, attachments, j) - 1);
+        env.setRevoked(s);
+        env.invalidateMappings(s);
         if (variant === 'correct') s.set(xpc, X.FENCE_WAIT);
         else { s.set(resvHeld, 0); s.set(xpc, X.KREF_PUT); }
         return true;
       }
       case X.FENCE_WAIT:
-        for (let j = 0; j < listLength(s, fenceRefs); j++) if (!signaled(s, listGet(s, fenceRefs, j), true)) return false;
-        s.set(fenced, 1);
+        if (!fencesSignaled(s)) return false;
+        env.fenceWaitDone(s);
         s.set(resvHeld, 0);
         s.set(xpc, X.KREF_PUT);
         return true;
       case X.KREF_PUT:
-        krefPut(s, out, 'revoke');
+        env.krefPut(s);
         s.set(xpc, variant === 'correct' ? X.UNMAP_WAIT : X.RETURN);
         return true;
       case X.UNMAP_WAIT:
         if (s.wait(comp) === 0) return false;
-        s.set(comp, s.get(comp) - 1);
+        env.completionConsume(s);
         s.set(xpc, X.RETURN);
         return true;
       case X.RETURN:
-        s.set(returned, 1);
+        env.revokeReturned(s);
         s.set(xpc, X.DISABLE);
         return true;
       case X.DISABLE:
-        // S21: a disable inside a handed-out table's span arms one speculative read through it
-        s.set(disabled, 1);
-        for (let i = 0; i < n; i++) {
-          let armed = s.get(fld(i, F.ARMED));
-          for (let t = 0; t < tables[i]!.cap; t++) if (s.get(tbl(i, t, T.LIVE))) armed |= 1 << t;
-          s.set(fld(i, F.ARMED), armed);
-        }
+        env.disableMemory(s);
         s.set(xpc, X.DONE);
         return true;
       default:
@@ -367,6 +402,7 @@ export function twinModel(n: number, k: number, variant: TwinVariant, opts: Twin
     importers: n, transfers: k, layout, threads,
     init(s: Store): void {
       s.set(kref, 1);
+      if (resetCtx) frameStart(resetCtx(s), frames, FN.resetThread, [variant === 'correct' ? 0 : 1]);
     },
     step(s: Store, t: number, out: ViolationSink): boolean {
       if (t === 0) return reset(s, out);
@@ -379,7 +415,7 @@ export function twinModel(n: number, k: number, variant: TwinVariant, opts: Twin
       }
     },
     finished(s: Store, t: number): boolean {
-      if (t === 0) return s.get(xpc) === X.DONE;
+      if (t === 0) return resetCtx ? frameFinished(resetCtx(s)) : s.get(xpc) === X.DONE;
       if ((t - 1) & 3) return true; // background threads may end idle
       return s.get(fld((t - 1) >> 2, F.UPC)) > U_SUBMIT + k + 1;
     },

@@ -1,0 +1,145 @@
+/**
+ * Build-time compiler from the restricted `function*` subset to explicit frames over the
+ * state store (docs/design.md "Authoring models: compiled function* subset").
+ *
+ * Every top-level `function*` of a source file is compiled; other declarations are plain
+ * helpers the compiled code calls as they are. A compiled function becomes one `FrameFn`
+ * (src/sim/frames.ts): a `switch` over program points whose locals live in the frame's
+ * store slots. Each `yield op` and each `yield* f(k, ...)` ends a program point. Anything
+ * outside the subset is refused with `file:line:column: construct: why`.
+ *
+ * Run by `npm run frames` (writes `X.frames.ts` next to each source) and checked by
+ * test/frames.test.ts (the committed output must equal a fresh compile). It is
+ * never imported by the CLI.
+ */
+import ts from 'typescript';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { FnCompiler, Refusal, type ModuleCtx } from './frames-function.ts';
+
+/** The sources compiled by `npm run frames`, relative to the project root. */
+export const FRAME_SOURCES = ['test/frames/progs.ts', 'bench/stateful/revoke-frames.ts'];
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const OPTIONS: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  strict: true, allowImportingTsExtensions: true, noEmit: true, skipLibCheck: true, types: [],
+};
+/** lib and dependency files parsed once per process (tests compile many small sources) */
+const parsed = new Map<string, ts.SourceFile>();
+
+export interface FrameCompileResult {
+  /** the generated module, or '' when there are errors */
+  readonly code: string;
+  /** `file:line:column: construct: why`, in source order */
+  readonly errors: readonly string[];
+}
+
+function program(file: string, text: string | undefined): ts.Program {
+  const host = ts.createCompilerHost(OPTIONS);
+  const get = host.getSourceFile.bind(host);
+  host.getSourceFile = (name, lang, onError) => {
+    if (text !== undefined && resolve(name) === file) return ts.createSourceFile(name, text, lang, true);
+    const hit = parsed.get(name);
+    if (hit) return hit;
+    const sf = get(name, lang, onError);
+    if (sf && !resolve(name).startsWith(resolve(dirname(file)))) parsed.set(name, sf);
+    return sf;
+  };
+  if (text !== undefined) {
+    const exists = host.fileExists.bind(host);
+    const read = host.readFile.bind(host);
+    host.fileExists = (name) => resolve(name) === file || exists(name);
+    host.readFile = (name) => (resolve(name) === file ? text : read(name));
+  }
+  return ts.createProgram([file], OPTIONS, host);
+}
+
+/** Compiles the subset functions of `fileName` (or of `text`, taken as that file's contents). */
+export function compileFrames(fileName: string, text?: string): FrameCompileResult {
+  const file = resolve(fileName);
+  const prog = program(file, text);
+  const sf = prog.getSourceFile(file);
+  if (!sf) return { code: '', errors: [`${fileName}: cannot read the file`] };
+  const checker = prog.getTypeChecker();
+  const display = relative(ROOT, file);
+  const errors: string[] = [];
+  const at = (n: ts.Node): string => {
+    const p = sf.getLineAndCharacterOfPosition(n.getStart(sf));
+    return `${display}:${p.line + 1}:${p.character + 1}`;
+  };
+  for (const d of ts.getPreEmitDiagnostics(prog, sf)) {
+    if (d.category !== ts.DiagnosticCategory.Error || d.file !== sf || d.start === undefined) continue;
+    const p = sf.getLineAndCharacterOfPosition(d.start);
+    errors.push(`${display}:${p.line + 1}:${p.character + 1}: type error: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+  }
+  if (errors.length > 0) return { code: '', errors };
+
+  const gens = sf.statements.filter((st): st is ts.FunctionDeclaration => ts.isFunctionDeclaration(st) && !!st.asteriskToken && !!st.name);
+  const fnIds = new Map<ts.Symbol, number>();
+  gens.forEach((g, i) => fnIds.set(checker.getSymbolAtLocation(g.name!)!, i));
+  const ctx: ModuleCtx = { sf, checker, fnIds, gens, imports: new Map(), runtime: new Set(), usesSrc: false };
+  const bodies: string[] = [];
+  let width = 2;
+  for (const g of gens) {
+    try {
+      const c = new FnCompiler(ctx, g);
+      bodies.push(c.compile());
+      width = Math.max(width, 2 + c.locals);
+    } catch (e) {
+      if (!(e instanceof Refusal)) throw e;
+      errors.push(`${at(e.node)}: ${e.construct}: ${e.why}`);
+    }
+  }
+  ts.forEachChild(sf, function nested(n) {
+    if (ts.isFunctionLike(n) && 'asteriskToken' in n && n.asteriskToken && !gens.includes(n as ts.FunctionDeclaration)) {
+      errors.push(`${at(n)}: nested function*: only top-level function* declarations are compiled`);
+    }
+    ts.forEachChild(n, nested);
+  });
+  if (errors.length > 0) return { code: '', errors };
+  return { code: emitModule(ctx, display, file, bodies, width), errors };
+}
+
+function emitModule(ctx: ModuleCtx, display: string, file: string, bodies: string[], width: number): string {
+  let rt = relative(dirname(file), resolve(ROOT, 'src/sim/frames.ts'));
+  if (!rt.startsWith('.')) rt = `./${rt}`;
+  const names = ctx.gens.map((g) => g.name!.text);
+  const lines = [
+    `// Generated by scripts/compile-frames.ts from ${display}: do not edit (\`npm run frames\` rewrites it).`,
+    `import { ${[...ctx.runtime].sort().join(', ')}, type FrameModule, type FrameRunCtx } from '${rt}';`,
+  ];
+  const bySpec = new Map<string, string[]>();
+  for (const im of ctx.imports.values()) {
+    if (!im.named) lines.push(`import ${im.text} from ${im.spec};`);
+    else bySpec.set(im.spec, [...(bySpec.get(im.spec) ?? []), im.text]);
+  }
+  const order = (a: string) => a.replace(/^type /, '');
+  for (const [spec, names] of [...bySpec].sort()) lines.push(`import { ${names.sort((a, b) => (order(a) < order(b) ? -1 : 1)).join(', ')} } from ${spec};`);
+  if (ctx.usesSrc) lines.push(`import * as src from './${basename(file)}';`);
+  lines.push('', `/** function ids, the \`fn\` slot of a frame */`, `export const FN = { ${names.map((n, i) => `${n}: ${i}`).join(', ')} } as const;`, '');
+  lines.push(...bodies);
+  lines.push(`export const frames: FrameModule = {`, `  names: [${names.map((n) => `'${n}'`).join(', ')}],`,
+    `  params: [${ctx.gens.map((g) => g.parameters.length - 1).join(', ')}],`, `  width: ${width},`,
+    `  fns: [${names.map((n) => `${n}$frames`).join(', ')}],`, `};`, '');
+  return lines.join('\n');
+}
+
+/** `npm run frames [--check] [files...]`: writes (or checks) `X.frames.ts` next to each source; exit 2 on refusals. */
+function main(argv: string[]): number {
+  const check = argv.includes('--check');
+  const files = argv.filter((a) => a !== '--check');
+  let status = 0;
+  for (const f of files.length > 0 ? files : FRAME_SOURCES.map((s) => resolve(ROOT, s))) {
+    const r = compileFrames(f);
+    for (const e of r.errors) console.error(e);
+    if (r.errors.length > 0) { status = 2; continue; }
+    const out = f.replace(/\.ts$/, '.frames.ts');
+    if (!check) writeFileSync(out, r.code);
+    else if (readFileSync(out, 'utf8') !== r.code) { console.error(`${relative(ROOT, out)}: stale, run npm run frames`); status = 1; }
+  }
+  return status;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,27 @@
+/** Syntax helpers of the function* subset compiler (scripts/frames-function.ts). */
+import ts from 'typescript';
+
+/** Throws `r`: for refusals inside expressions (`x ?? fail(...)`). */
+export function fail(r: Error): never {
+  throw r;
+}
+
+export function skipParens(e: ts.Expression): ts.Expression {
+  return ts.isParenthesizedExpression(e) ? skipParens(e.expression) : e;
+}
+
+export function findImport(n: ts.Node): ts.ImportDeclaration {
+  let p: ts.Node = n;
+  while (!ts.isImportDeclaration(p)) p = p.parent;
+  return p;
+}
+
+/** The top-level statement declaring `d`, or undefined when it is declared in a function. */
+export function topLevel(d: ts.Declaration): ts.Statement | undefined {
+  let p: ts.Node = d;
+  while (p.parent && !ts.isSourceFile(p.parent)) {
+    if (ts.isFunctionLike(p.parent)) return undefined;
+    p = p.parent;
+  }
+  return p as ts.Statement;
+}

@@ -1,0 +1,380 @@
+/**
+ * One function of the compiled `function*` subset (scripts/compile-frames.ts): its locals
+ * become frame slots, its statements program points of a `switch` (docs/design.md "The
+ * subset as built"). A construct outside the subset throws `Refusal`, which the module
+ * compiler turns into `file:line:column: construct: why`.
+ */
+import ts from 'typescript';
+import { fail, findImport, skipParens, topLevel } from './frames-ast.ts';
+
+/** Thrown inside the compiler at the first construct outside the subset of a function. */
+export class Refusal extends Error {
+  constructor(readonly node: ts.Node, readonly construct: string, readonly why: string) { super(construct); }
+}
+
+const NAMES: Partial<Record<ts.SyntaxKind, string>> = {
+  [ts.SyntaxKind.TryStatement]: 'try statement', [ts.SyntaxKind.ThrowStatement]: 'throw statement',
+  [ts.SyntaxKind.ForOfStatement]: 'for-of loop',
+  [ts.SyntaxKind.ForInStatement]: 'for-in loop', [ts.SyntaxKind.LabeledStatement]: 'labelled statement',
+  [ts.SyntaxKind.FunctionDeclaration]: 'nested function', [ts.SyntaxKind.ClassDeclaration]: 'class declaration',
+  [ts.SyntaxKind.ArrowFunction]: 'closure (arrow function)', [ts.SyntaxKind.FunctionExpression]: 'closure (function expression)',
+  [ts.SyntaxKind.ObjectLiteralExpression]: 'object literal', [ts.SyntaxKind.ArrayLiteralExpression]: 'array literal',
+  [ts.SyntaxKind.NewExpression]: 'new expression', [ts.SyntaxKind.ThisKeyword]: 'this', [ts.SyntaxKind.AwaitExpression]: 'await',
+  [ts.SyntaxKind.NullKeyword]: 'null', [ts.SyntaxKind.TaggedTemplateExpression]: 'tagged template', [ts.SyntaxKind.DeleteExpression]: 'delete',
+  [ts.SyntaxKind.WithStatement]: 'with statement', [ts.SyntaxKind.SpreadElement]: 'spread argument',
+};
+const WHY_STATE = 'state lives in store slots (fields, pools, store lists), not in JS values';
+const COMPOUND: Record<string, string> = { '+=': '+', '-=': '-', '*=': '*', '|=': '|', '&=': '&', '^=': '^', '<<=': '<<', '>>=': '>>', '>>>=': '>>>' };
+
+export interface ModuleCtx {
+  readonly sf: ts.SourceFile;
+  readonly checker: ts.TypeChecker;
+  readonly fnIds: Map<ts.Symbol, number>;
+  readonly gens: readonly ts.FunctionDeclaration[];
+  /** imports the generated code needs, by local name: module specifier, binding, whether inside `{ }` */
+  readonly imports: Map<string, { spec: string; text: string; named: boolean }>;
+  /** names of src/sim/frames.ts the generated code uses */
+  readonly runtime: Set<string>;
+  usesSrc: boolean;
+}
+
+type Kind = 'num' | 'bool';
+
+/** One subset function: locals to frame slots, statements to program points. */
+export class FnCompiler {
+  locals = 0;
+  private readonly slot = new Map<ts.Symbol, { off: number; kind: Kind }>();
+  private readonly blocks: string[][] = [];
+  private cur = 0;
+  private open = true;
+  private readonly loops: { brk: number; cont: number }[] = [];
+  private ctxSym: ts.Symbol | undefined;
+
+  constructor(private readonly m: ModuleCtx, private readonly fn: ts.FunctionDeclaration) {}
+
+  compile(): string {
+    const [k, ...params] = this.fn.parameters;
+    if (!k || !ts.isIdentifier(k.name) || k.name.text !== 'k') throw new Refusal(k ?? this.fn, 'function* without context', 'the first parameter must be the thread context `k`');
+    this.ctxSym = this.m.checker.getSymbolAtLocation(k.name);
+    if (!k.type) throw new Refusal(k, 'context without a type', 'annotate `k` with the model\'s context type (FrameCtx<Env>)');
+    const ctxType = this.typeText(k.type);
+    for (const p of params) {
+      if (p.dotDotDotToken || p.initializer || p.questionToken) throw new Refusal(p, 'rest, optional or default parameter', 'parameters are plain locals');
+      this.declare(p.name);
+    }
+    if (!this.fn.body) throw new Refusal(this.fn, 'function* without body', 'nothing to compile');
+    this.blocks.push([]);
+    for (const st of this.fn.body.statements) this.stmt(st);
+    if (this.open) this.term(`return ${this.rt('frameReturn')}(k, 0);`);
+    const name = this.fn.name!.text;
+    const cases = this.blocks.map((b, i) => `      case ${i}: {\n${b.map((l) => `        ${l}`).join('\n')}\n      }`);
+    const pos = this.m.sf.getLineAndCharacterOfPosition(this.fn.getStart(this.m.sf)).line + 1;
+    return [`/** ${name} (source line ${pos}): ${this.blocks.length} program points, ${this.locals} locals */`,
+      `function ${name}$frames(ctx: FrameRunCtx<never>, fr: number): number {`, `  const k = ctx as unknown as FrameRunCtx & ${ctxType};`, `  const s = k.s;`, `  for (;;) {`, `    switch (s.get(fr + 1)) {`,
+      ...cases, `      default: throw new Error(\`model bug: ${name} at program point \${s.get(fr + 1)}\`);`, `    }`, `  }`, `}`, ''].join('\n');
+  }
+
+  private rt(name: string): string {
+    this.m.runtime.add(name);
+    return name;
+  }
+
+  private declare(n: ts.BindingName): { off: number; kind: Kind } {
+    if (!ts.isIdentifier(n)) throw new Refusal(n, 'destructuring', 'declare one local a name');
+    const kind = this.kindOf(this.m.checker.getTypeAtLocation(n));
+    if (!kind) throw new Refusal(n, `local \`${n.text}\` of type ${this.m.checker.typeToString(this.m.checker.getTypeAtLocation(n))}`, `locals are numbers, booleans or object ids; ${WHY_STATE}`);
+    const v = { off: this.locals++, kind };
+    this.slot.set(this.m.checker.getSymbolAtLocation(n)!, v);
+    return v;
+  }
+
+  private kindOf(t: ts.Type): Kind | undefined {
+    if (t.flags & ts.TypeFlags.BooleanLike) return 'bool';
+    if (t.flags & ts.TypeFlags.NumberLike) return 'num';
+    if (t.isUnion() && t.types.every((u) => u.flags & ts.TypeFlags.BooleanLike)) return 'bool';
+    if (t.isUnion() && t.types.every((u) => u.flags & ts.TypeFlags.NumberLike)) return 'num';
+    return undefined;
+  }
+
+  // --- program points ---
+  private label(): number {
+    this.blocks.push([]);
+    return this.blocks.length - 1;
+  }
+  private place(id: number): void {
+    if (this.open) this.blocks[this.cur]!.push(`s.set(fr + 1, ${id}); continue;`);
+    this.cur = id;
+    this.open = true;
+  }
+  private emit(line: string): void {
+    if (!this.open) this.place(this.label()); // unreachable code still compiles
+    this.blocks[this.cur]!.push(line);
+  }
+  private term(line: string): void {
+    this.emit(line);
+    this.open = false;
+  }
+  private jump(id: number): void {
+    this.term(`s.set(fr + 1, ${id}); continue;`);
+  }
+  private branch(cond: ts.Expression, yes: number, no: number): void {
+    this.term(`s.set(fr + 1, (${this.expr(cond)}) ? ${yes} : ${no}); continue;`);
+  }
+
+  // --- statements ---
+  private stmt(st: ts.Statement): void {
+    if (ts.isBlock(st)) { for (const s of st.statements) this.stmt(s); return; }
+    if (ts.isEmptyStatement(st)) return;
+    if (ts.isVariableStatement(st)) { this.decls(st.declarationList); return; }
+    if (ts.isExpressionStatement(st)) { this.exprStmt(st.expression); return; }
+    if (ts.isIfStatement(st)) {
+      const yes = this.label();
+      const no = this.label();
+      const end = st.elseStatement ? this.label() : no;
+      this.branch(st.expression, yes, no);
+      this.place(yes);
+      this.stmt(st.thenStatement);
+      if (st.elseStatement) { this.jump(end); this.place(no); this.stmt(st.elseStatement); }
+      this.place(end);
+      return;
+    }
+    if (ts.isWhileStatement(st)) {
+      const head = this.label();
+      const body = this.label();
+      const end = this.label();
+      this.place(head);
+      this.branch(st.expression, body, end);
+      this.place(body);
+      this.loop(st.statement, end, head);
+      this.jump(head);
+      this.place(end);
+      return;
+    }
+    if (ts.isDoStatement(st)) {
+      const body = this.label();
+      const cond = this.label();
+      const end = this.label();
+      this.place(body);
+      this.loop(st.statement, end, cond);
+      this.place(cond);
+      this.branch(st.expression, body, end);
+      this.place(end);
+      return;
+    }
+    if (ts.isForStatement(st)) {
+      if (st.initializer) { if (ts.isVariableDeclarationList(st.initializer)) this.decls(st.initializer); else this.exprStmt(st.initializer); }
+      const head = this.label();
+      const body = this.label();
+      const next = this.label();
+      const end = this.label();
+      this.place(head);
+      if (st.condition) this.branch(st.condition, body, end);
+      this.place(body);
+      this.loop(st.statement, end, next);
+      this.place(next);
+      if (st.incrementor) this.exprStmt(st.incrementor);
+      this.jump(head);
+      this.place(end);
+      return;
+    }
+    if (ts.isSwitchStatement(st)) { this.switchStmt(st); return; }
+    if (ts.isBreakStatement(st) || ts.isContinueStatement(st)) {
+      if (st.label) throw new Refusal(st, 'labelled jump', 'break and continue apply to the innermost loop or switch');
+      const l = this.loops[this.loops.length - 1];
+      const to = l && (ts.isBreakStatement(st) ? l.brk : l.cont);
+      if (to === undefined || to < 0) throw new Refusal(st, ts.isBreakStatement(st) ? 'break' : 'continue', ts.isBreakStatement(st) ? 'only inside a loop or a switch' : 'only inside a loop');
+      this.jump(to);
+      return;
+    }
+    if (ts.isReturnStatement(st)) {
+      const e = st.expression && skipParens(st.expression);
+      if (!e) { this.term(`return ${this.rt('frameReturn')}(k, 0);`); return; }
+      if (ts.isYieldExpression(e) && e.asteriskToken) {
+        this.call(e, undefined);
+        this.term(`return ${this.rt('frameReturn')}(k, ${this.rt('frameRetval')}(k));`);
+        return;
+      }
+      this.term(`return ${this.rt('frameReturn')}(k, ${this.toSlot(e, this.valueKind(e))});`);
+      return;
+    }
+    throw new Refusal(st, NAMES[st.kind] ?? ts.SyntaxKind[st.kind], 'not in the compiled subset (let/const, if, switch, while, do, for, break, continue, return, yield op, yield* f(k, ...))');
+  }
+
+  /** `switch` as JS runs it: the discriminant once (a hidden local, zeroed after), `===` in order, fall-through, `break` to the end. */
+  private switchStmt(st: ts.SwitchStatement): void {
+    const t = this.m.checker.getTypeAtLocation(st.expression);
+    const kind = this.kindOf(t) ?? fail(new Refusal(st.expression, `switch over a value of type ${this.m.checker.typeToString(t)}`, 'switch over numbers or booleans'));
+    const tmp = 2 + this.locals++;
+    this.emit(`s.set(fr + ${tmp}, ${this.toSlot(st.expression, kind)});`);
+    const clauses = st.caseBlock.clauses;
+    const bodies = clauses.map(() => this.label());
+    const end = this.label();
+    let otherwise = end;
+    clauses.forEach((c, i) => {
+      if (ts.isDefaultClause(c)) { otherwise = bodies[i]!; return; }
+      const next = this.label();
+      this.term(`s.set(fr + 1, s.get(fr + ${tmp}) === ${this.toSlot(c.expression, kind)} ? ${bodies[i]} : ${next}); continue;`);
+      this.place(next);
+    });
+    this.jump(otherwise);
+    const outer = this.loops[this.loops.length - 1];
+    this.loops.push({ brk: end, cont: outer ? outer.cont : -1 });
+    clauses.forEach((c, i) => { this.place(bodies[i]!); for (const x of c.statements) this.stmt(x); });
+    this.loops.pop();
+    this.place(end);
+    this.emit(`s.set(fr + ${tmp}, 0);`);
+  }
+
+  private loop(body: ts.Statement, brk: number, cont: number): void {
+    this.loops.push({ brk, cont });
+    this.stmt(body);
+    this.loops.pop();
+  }
+
+  private decls(list: ts.VariableDeclarationList): void {
+    if (!(list.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const))) throw new Refusal(list, 'var declaration', 'declare locals with let or const');
+    for (const d of list.declarations) {
+      const v = this.declare(d.name);
+      const init = d.initializer && skipParens(d.initializer);
+      if (init && ts.isYieldExpression(init) && init.asteriskToken) this.call(init, v.off);
+      else this.emit(`s.set(fr + ${2 + v.off}, ${init ? this.toSlot(init, v.kind) : '0'});`);
+    }
+  }
+
+  private exprStmt(e0: ts.Expression): void {
+    const e = skipParens(e0);
+    if (ts.isYieldExpression(e)) {
+      if (e.asteriskToken) { this.call(e, undefined); return; }
+      if (!e.expression) throw new Refusal(e, 'yield without an op', 'yield an op (sched(), lock(slot), waitEq(slot, v), ...)');
+      const next = this.label();
+      this.emit(`s.set(fr + 1, ${next});`);
+      this.term(`return ${this.rt('framePend')}(k, ${this.expr(e.expression)});`);
+      this.place(next);
+      return;
+    }
+    if (ts.isBinaryExpression(e) && (e.operatorToken.kind === ts.SyntaxKind.EqualsToken || COMPOUND[e.operatorToken.getText(this.m.sf)])) {
+      const v = this.local(e.left, 'assignment');
+      const r = skipParens(e.right);
+      const op = e.operatorToken.getText(this.m.sf);
+      if (op === '=' && ts.isYieldExpression(r) && r.asteriskToken) { this.call(r, v.off); return; }
+      const val = op === '=' ? this.toSlot(r, v.kind) : `${this.read(v)} ${COMPOUND[op]} (${this.expr(r)})`;
+      this.emit(`s.set(fr + ${2 + v.off}, ${val});`);
+      return;
+    }
+    if ((ts.isPrefixUnaryExpression(e) || ts.isPostfixUnaryExpression(e)) && (e.operator === ts.SyntaxKind.PlusPlusToken || e.operator === ts.SyntaxKind.MinusMinusToken)) {
+      const v = this.local(e.operand, 'increment');
+      this.emit(`s.set(fr + ${2 + v.off}, ${this.read(v)} ${e.operator === ts.SyntaxKind.PlusPlusToken ? '+' : '-'} 1);`);
+      return;
+    }
+    if (ts.isCallExpression(e)) { this.emit(`${this.expr(e)};`); return; }
+    throw new Refusal(e, 'expression statement', 'a statement is a call, an assignment to a local, yield op or yield* f(k, ...)');
+  }
+
+  /** `yield* f(k, ...)`: push f's frame, resume at a new program point that takes its value. */
+  private call(y: ts.YieldExpression, into: number | undefined): void {
+    const c = y.expression && skipParens(y.expression);
+    const sym = c && ts.isCallExpression(c) && ts.isIdentifier(c.expression) ? this.m.checker.getSymbolAtLocation(c.expression) : undefined;
+    const id = sym === undefined ? undefined : this.m.fnIds.get(sym);
+    if (!c || !ts.isCallExpression(c) || id === undefined) throw new Refusal(y, 'yield* of something else than a subset call', 'yield* calls a function* declared at the top level of this file');
+    const [k, ...args] = c.arguments;
+    if (!k || !ts.isIdentifier(k) || this.m.checker.getSymbolAtLocation(k) !== this.ctxSym) throw new Refusal(c, 'call without the context', 'pass the thread context `k` first');
+    const next = this.label();
+    this.emit(`s.set(fr + 1, ${next});`);
+    const callee = this.m.gens[id]!.parameters.slice(1);
+    const vals = args.map((a, i) => this.toSlot(a, callee[i] ? this.kindOf(this.m.checker.getTypeAtLocation(callee[i]!)) ?? 'num' : 'num'));
+    this.term(`return ${this.rt('frameCall')}(k, ${id}${vals.map((v) => `, ${v}`).join('')});`);
+    this.place(next);
+    this.emit(into === undefined ? `${this.rt('frameRetval')}(k);` : `s.set(fr + ${2 + into}, ${this.rt('frameRetval')}(k));`);
+  }
+
+  private local(n: ts.Expression, what: string): { off: number; kind: Kind } {
+    const sym = ts.isIdentifier(n) ? this.m.checker.getSymbolAtLocation(n) : undefined;
+    const v = sym && this.slot.get(sym);
+    if (!v) throw new Refusal(n, `${what} of \`${n.getText(this.m.sf)}\``, `only the function's own locals are assigned; write model state through the store (k.s.set)`);
+    return v;
+  }
+
+  private read(v: { off: number; kind: Kind }): string {
+    return v.kind === 'bool' ? `(s.get(fr + ${2 + v.off}) !== 0)` : `s.get(fr + ${2 + v.off})`;
+  }
+
+  private valueKind(e: ts.Expression): Kind {
+    const k = this.kindOf(this.m.checker.getTypeAtLocation(e));
+    if (!k) throw new Refusal(e, `value of type ${this.m.checker.typeToString(this.m.checker.getTypeAtLocation(e))}`, 'a function* returns a number, a boolean or nothing');
+    return k;
+  }
+
+  /** The int a value of `kind` is stored as. */
+  private toSlot(e: ts.Expression, kind: Kind): string {
+    return kind === 'bool' ? `((${this.expr(e)}) ? 1 : 0)` : this.expr(e);
+  }
+
+  // --- expressions (no yield inside) ---
+  private expr(e: ts.Expression): string {
+    if (ts.isNumericLiteral(e) || ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return e.getText(this.m.sf);
+    if (e.kind === ts.SyntaxKind.TrueKeyword || e.kind === ts.SyntaxKind.FalseKeyword) return e.getText(this.m.sf);
+    if (ts.isParenthesizedExpression(e)) return `(${this.expr(e.expression)})`;
+    if (ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isSatisfiesExpression(e)) return this.expr(e.expression);
+    if (ts.isIdentifier(e)) return this.ident(e);
+    if (ts.isTemplateExpression(e)) return `\`${e.head.text}${e.templateSpans.map((sp) => `\${${this.expr(sp.expression)}}${sp.literal.text}`).join('')}\``;
+    if (ts.isPropertyAccessExpression(e) && !e.questionDotToken) return `${this.expr(e.expression)}.${e.name.text}`;
+    if (ts.isElementAccessExpression(e) && !e.questionDotToken) return `${this.expr(e.expression)}[${this.expr(e.argumentExpression)}]`;
+    if (ts.isConditionalExpression(e)) return `(${this.expr(e.condition)} ? ${this.expr(e.whenTrue)} : ${this.expr(e.whenFalse)})`;
+    if (ts.isPrefixUnaryExpression(e) && e.operator !== ts.SyntaxKind.PlusPlusToken && e.operator !== ts.SyntaxKind.MinusMinusToken) {
+      return `${ts.tokenToString(e.operator)}(${this.expr(e.operand)})`;
+    }
+    if (ts.isBinaryExpression(e)) {
+      const op = e.operatorToken.kind;
+      if (op >= ts.SyntaxKind.FirstAssignment && op <= ts.SyntaxKind.LastAssignment) throw new Refusal(e, 'assignment inside an expression', 'assign as a statement');
+      if (op === ts.SyntaxKind.CommaToken) throw new Refusal(e, 'comma expression', 'one statement a step');
+      return `${this.expr(e.left)} ${e.operatorToken.getText(this.m.sf)} ${this.expr(e.right)}`;
+    }
+    if (ts.isCallExpression(e) && !e.questionDotToken) {
+      const sym = ts.isIdentifier(e.expression) ? this.m.checker.getSymbolAtLocation(e.expression) : undefined;
+      if (sym && this.m.fnIds.has(sym)) throw new Refusal(e, `call of function* ${e.expression.getText(this.m.sf)} without yield*`, 'a subset function runs only through yield*');
+      return `${this.expr(e.expression)}(${e.arguments.map((a) => this.expr(a)).join(', ')})`;
+    }
+    if (ts.isYieldExpression(e)) throw new Refusal(e, 'yield inside an expression', 'yield only as a statement, a local\'s initialiser or the right side of an assignment to a local');
+    if (ts.isPrefixUnaryExpression(e) || ts.isPostfixUnaryExpression(e)) throw new Refusal(e, 'increment inside an expression', 'increment as a statement');
+    throw new Refusal(e, NAMES[e.kind] ?? ts.SyntaxKind[e.kind], `not in the compiled subset; ${WHY_STATE}`);
+  }
+
+  /** The context's type as the generated module names it (type names only, resolved like values). */
+  private typeText(t: ts.TypeNode): string {
+    if (ts.isTypeReferenceNode(t) && ts.isIdentifier(t.typeName)) {
+      const args = t.typeArguments ? `<${t.typeArguments.map((a) => this.typeText(a)).join(', ')}>` : '';
+      return `${this.ident(t.typeName, true)}${args}`;
+    }
+    if (t.kind === ts.SyntaxKind.UnknownKeyword) return 'unknown';
+    throw new Refusal(t, 'context type', 'name the context type (a type alias or FrameCtx<Env>)');
+  }
+
+  private ident(e: ts.Identifier, isType = false): string {
+    const sym = this.m.checker.getSymbolAtLocation(e);
+    if (sym === this.ctxSym) return 'k';
+    const v = sym && this.slot.get(sym);
+    if (v) return this.read(v);
+    if (e.text === 'undefined') throw new Refusal(e, 'undefined', 'values are numbers and booleans');
+    const d = sym?.declarations?.[0];
+    if (!sym || !d) throw new Refusal(e, `unresolved name \`${e.text}\``, 'declare it');
+    if (this.m.fnIds.has(sym)) throw new Refusal(e, `function* ${e.text} used as a value`, 'callbacks are function ids in store slots, not generator functions');
+    if (d.getSourceFile() !== this.m.sf) return e.text; // a global
+    if (ts.isImportSpecifier(d) || ts.isImportClause(d) || ts.isNamespaceImport(d)) {
+      const decl = findImport(d);
+      const spec = decl.moduleSpecifier.getText(this.m.sf);
+      const text = ts.isImportSpecifier(d) ? d.getText(this.m.sf).replace(/^type\s+/, '') : ts.isNamespaceImport(d) ? `* as ${e.text}` : e.text;
+      const had = this.m.imports.get(e.text);
+      // a name used as a value anywhere is imported as a value
+      this.m.imports.set(e.text, { spec, text: ts.isImportSpecifier(d) && isType && (!had || had.text.startsWith('type ')) ? `type ${text}` : text, named: ts.isImportSpecifier(d) });
+      return e.text;
+    }
+    const top = topLevel(d);
+    if (!top) throw new Refusal(e, `captured variable \`${e.text}\``, 'a subset function reads its own locals, module constants and imports only');
+    if (ts.isVariableStatement(top) && !(top.declarationList.flags & ts.NodeFlags.Const)) throw new Refusal(e, `module-level mutable variable \`${e.text}\``, WHY_STATE);
+    if (!ts.canHaveModifiers(top) || !ts.getModifiers(top)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) {
+      throw new Refusal(e, `\`${e.text}\` is not exported`, 'the compiled module reaches the source file\'s declarations through its exports');
+    }
+    this.m.usesSrc = true;
+    return `src.${e.text}`;
+  }
+}

@@ -1,0 +1,84 @@
+// Code outside the compiled function* subset is refused with file:line:column, the
+// construct and why (scripts/compile-frames.ts). Each source marks the expected position
+// with /*@*/ right before the construct.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileFrames } from '../scripts/compile-frames.ts';
+
+const FILE = 'test/frames/refused.ts';
+const HEAD = `import { sched, type FrameCtx, type FrameProc } from '../../src/sim/frame-ops.ts';
+let count = 0;
+const obj = { n: 0 };
+export function use(x: unknown): void { count += Number(x !== undefined); }
+export function* g(k: FrameCtx): FrameProc { yield sched(); }
+`;
+
+/** The position of /*@*\/ in `src` as file:line:column of the character after it. */
+function marker(src: string): string {
+  const i = src.indexOf('/*@*/');
+  const before = src.slice(0, i).split('\n');
+  return `${FILE}:${before.length}:${before[before.length - 1]!.length + 6}`;
+}
+
+const fnWith = (body: string, params = '') => `${HEAD}export function* f(k: FrameCtx${params}): FrameProc {\n  ${body}\n}\n`;
+
+const CASES: [string, string, RegExp][] = [
+  ['try', fnWith('/*@*/try { yield sched(); } finally { use(1); }'), /try statement: not in the compiled subset/],
+  ['closure', fnWith('use(/*@*/() => 1);'), /closure \(arrow function\)/],
+  ['module-level let', fnWith('const c = /*@*/count + 1; use(c);'), /module-level mutable variable `count`: state lives in store slots/],
+  ['string local', fnWith('let /*@*/name = "x"; use(name);'), /local `name` of type string: locals are numbers, booleans or object ids/],
+  ['yield in an expression', fnWith('use(/*@*/yield sched());'), /yield inside an expression/],
+  ['for-of', fnWith('/*@*/for (const x of [1, 2]) { use(x); }'), /for-of loop/],
+  ['switch over a string', fnWith('switch (/*@*/String(count)) { default: use(0); }'), /switch over a value of type string: switch over numbers or booleans/],
+  ['continue in a switch outside a loop', fnWith('switch (n) { default: /*@*/continue; }', ', n: number'), /type error: Jump target cannot cross function boundary/],
+  ['object literal', fnWith('use(/*@*/{ a: 1 });'), /object literal/],
+  ['yield* of an array', fnWith('/*@*/yield* [sched()];'), /yield\* of something else than a subset call/],
+  ['assignment to an object', fnWith('/*@*/obj.n = 1;'), /assignment of `obj.n`: only the function's own locals are assigned/],
+  ['function* called without yield*', fnWith('/*@*/g(k);'), /call of function\* g without yield\*/],
+  ['function* as a value', fnWith('use(/*@*/g);'), /function\* g used as a value: callbacks are function ids/],
+  ['nested function*', `${HEAD}export const h = /*@*/function* (): FrameProc { yield sched(); };\n`, /nested function\*: only top-level function\* declarations/],
+  ['no context', `${HEAD}export function* f(/*@*/n: number): FrameProc { use(n); }\n`, /function\* without context: the first parameter must be the thread context `k`/],
+  ['var', fnWith('/*@*/var v = 1; use(v);'), /var declaration: declare locals with let or const/],
+  ['type error', fnWith('const /*@*/v: number = "x"; use(v);'), /type error: Type 'string' is not assignable to type 'number'/],
+  ['labelled break', fnWith('/*@*/outer: while (true) { break outer; }'), /labelled statement/],
+  ['helper not exported', `${HEAD}function hidden(): number { return 1; }\nexport function* f(k: FrameCtx): FrameProc { use(/*@*/hidden()); }\n`, /`hidden` is not exported: the compiled module reaches the source file's declarations through its exports/],
+  ['context of an unnamed type', `${HEAD}export function* f(k: /*@*/{ s: number }): FrameProc { use(k); }\n`, /context type: name the context type/],
+  ['increment in an expression', fnWith('let i = 0; use(/*@*/i++);'), /increment inside an expression/],
+];
+
+for (const [name, src, why] of CASES) {
+  test(`refused: ${name}`, () => {
+    const r = compileFrames(FILE, src);
+    assert.equal(r.code, '');
+    assert.equal(r.errors.length, 1, r.errors.join('\n'));
+    assert.ok(r.errors[0]!.startsWith(`${marker(src)}: `), `${r.errors[0]} does not start at ${marker(src)}`);
+    assert.match(r.errors[0]!, why);
+  });
+}
+
+test('every function outside the subset is reported, not only the first', () => {
+  const src = `${HEAD}export function* a(k: FrameCtx): FrameProc { /*@*/try { yield sched(); } finally { use(0); } }\nexport function* b(k: FrameCtx): FrameProc { use({}); }\n`;
+  const r = compileFrames(FILE, src);
+  assert.equal(r.errors.length, 2);
+  assert.match(r.errors[1]!, /refused\.ts:7:\d+: object literal/);
+});
+
+test('the subset as written compiles (the refusals above are the construct, not the surroundings)', () => {
+  const r = compileFrames(FILE, fnWith('let i = 0; while (i < 2) { i++; yield sched(); } yield* g(k); use(i);'));
+  assert.deepEqual(r.errors, []);
+  assert.match(r.code, /function f\$frames/);
+});
+
+test('npm run frames on a file outside the subset exits 2 with the position', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'frames-'));
+  const file = join(dir, 'bad.ts');
+  writeFileSync(file, 'export function* f(k: unknown, s: string): Generator<number, void, void> { yield s.length; }\n');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/compile-frames.ts', file], { encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /bad\.ts:1:32: local `s` of type string/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
