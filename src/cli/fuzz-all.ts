@@ -10,7 +10,7 @@ import { EXPORTERS, IMPORTERS } from '../drivers/catalogue.ts';
 import { fuzzAllHtml, fuzzAllMarkdown, fuzzAllText, type FuzzAllRow } from '../report/fuzz-table.ts';
 import { UsageError } from './check-cmd.ts';
 import { FUZZ_DEFAULT_TIME, fuzzJson, runFuzz, type FuzzFlags } from './fuzz-cmd.ts';
-import { fuzzProgress } from './fuzz-progress.ts';
+import { fuzzProgress } from './progress.ts';
 import { VERSION } from '../check/result.ts';
 
 export async function cmdFuzzAll(flags: FuzzFlags): Promise<number> {

@@ -14,7 +14,7 @@ import { VERSION } from '../check/result.ts';
 import type { GenTarget } from '../scenario/generate.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { UsageError } from './check-cmd.ts';
-import { fuzzProgress, type FuzzProgress } from './fuzz-progress.ts';
+import { fuzzProgress, type FuzzProgress } from './progress.ts';
 import { CheckPool } from './pool.ts';
 
 export interface FuzzFlags {

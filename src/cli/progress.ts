@@ -1,9 +1,36 @@
 /**
- * Search progress on a terminal: executions, rate, current depth, violations so far.
- * Nothing on a non-TTY, with --json or --quiet (cli-progress writes nothing to a pipe anyway).
+ * Progress bars on a terminal: a search's (executions, rate, current depth, violations so
+ * far) and fuzz's (scenarios tried, executions, findings). Nothing on a non-TTY, with
+ * --json or --quiet (cli-progress writes nothing to a pipe anyway).
  */
 import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
+
+/** A bar redrawn at most every 100 ms: `value` is its count, `payload` the format's other fields. */
+interface TerminalBar {
+  update(value: number, payload: () => Record<string, number>): void;
+  stop(): void;
+}
+
+/** A cli-progress bar on stderr, or null when stderr is not a terminal. */
+function terminalBar(format: string, initial: Record<string, number>): TerminalBar | null {
+  if (!process.stderr.isTTY) return null;
+  // loaded only here: it costs ~60 ms of start-up (ECOSYSTEM.md #6)
+  const require = createRequire(import.meta.url);
+  const { SingleBar } = require('cli-progress') as typeof import('cli-progress');
+  const bar = new SingleBar({ stream: process.stderr, clearOnComplete: true, hideCursor: true, format });
+  let last = 0;
+  bar.start(0, 0, initial);
+  return {
+    update(value, payload) {
+      const now = performance.now();
+      if (now - last < 100) return;
+      last = now;
+      bar.update(value, payload());
+    },
+    stop() { bar.stop(); },
+  };
+}
 
 export interface Progress {
   update(executions: number, depth: number, violations: number): void;
@@ -11,24 +38,29 @@ export interface Progress {
 }
 
 export function progressBar(flags: { json?: boolean; quiet?: boolean }, name: string): Progress | null {
-  if (!process.stderr.isTTY || flags.json || flags.quiet) return null;
-  // loaded only here: it costs ~60 ms of start-up (ECOSYSTEM.md #6)
-  const require = createRequire(import.meta.url);
-  const { SingleBar } = require('cli-progress') as typeof import('cli-progress');
-  const bar = new SingleBar({
-    stream: process.stderr, clearOnComplete: true, hideCursor: true,
-    format: `${name} {value} executions  {rate}/s  depth {depth}  violations {violations}`,
-  });
+  if (flags.json || flags.quiet) return null;
+  const bar = terminalBar(`${name} {value} executions  {rate}/s  depth {depth}  violations {violations}`, { rate: 0, depth: 0, violations: 0 });
+  if (!bar) return null;
   const t0 = performance.now();
-  let last = 0;
-  bar.start(0, 0, { rate: 0, depth: 0, violations: 0 });
   return {
     update(executions, depth, violations) {
-      const now = performance.now();
-      if (now - last < 100) return;
-      last = now;
-      bar.update(executions, { rate: Math.round(executions / ((now - t0) / 1000)), depth, violations });
+      bar.update(executions, () => ({ rate: Math.round(executions / ((performance.now() - t0) / 1000)), depth, violations }));
     },
+    stop() { bar.stop(); },
+  };
+}
+
+export interface FuzzProgress {
+  update(scenarios: number, executions: number, found: number): void;
+  stop(): void;
+}
+
+/** `fuzz` progress: scenarios tried, executions, findings. */
+export function fuzzProgress(label: string): FuzzProgress | null {
+  const bar = terminalBar(`${label} {value} scenarios  {executions} executions  findings {found}`, { executions: 0, found: 0 });
+  if (!bar) return null;
+  return {
+    update(scenarios, executions, found) { bar.update(scenarios, () => ({ executions, found })); },
     stop() { bar.stop(); },
   };
 }
