@@ -11,7 +11,9 @@ import type { MemRegion } from '../hw/region.ts';
 
 export type ExporterOp = 'revoke' | 'unrevoke' | 'evict' | 'unplug' | 'close';
 export type ImporterOp = 'import' | 'dma' | 'remap' | 'release';
-export type RevokeTrigger = 'mem-disable' | 'flr' | 'reset' | 'hot-reset' | 'd3';
+/** What makes a revoking exporter revoke (rule book D-VFIO-8); `revoke: {trigger: ...}` names one. */
+export const REVOKE_TRIGGERS = ['mem-disable', 'flr', 'reset', 'hot-reset', 'd3'] as const;
+export type RevokeTrigger = (typeof REVOKE_TRIGGERS)[number];
 
 export interface BackgroundThread {
   readonly name: string;

@@ -6,7 +6,7 @@
  * a close, two resets, an eviction racing a pinned importer.
  */
 import { findExporter, findImporter } from '../drivers/catalogue.ts';
-import type { ExporterOp, ImporterOp, RevokeTrigger } from '../drivers/types.ts';
+import { REVOKE_TRIGGERS, type ExporterOp, type ImporterOp, type RevokeTrigger } from '../drivers/types.ts';
 import { KERNEL_VERSIONS, type KernelVersion } from '../kernel/kernel.ts';
 import type { Prng } from './prng.ts';
 import type { ScenarioDraft } from './text.ts';
@@ -33,7 +33,6 @@ export const MAX_TRANSFERS = 4;
 
 /** Importer drivers that cannot be invalidated (they unmap only at their release). */
 const HOLDS_ON_UNPLUG: readonly string[] = ['static', 'rdma-pinned'];
-const TRIGGERS: readonly RevokeTrigger[] = ['mem-disable', 'flr', 'reset', 'hot-reset', 'd3'];
 const PREFIX: Readonly<Record<string, string>> = { 'gpu-dynamic': 'gpu', iommufd: 'iommu', 'rdma-pinned': 'rdma', 'rdma-odp': 'odp', static: 'st' };
 
 function variantInfo(dv: DriverVariant) {
@@ -55,7 +54,7 @@ const importerStep = (op: ImporterOp, importer: string, count = 1, write = true)
   ({ kind: 'importer', op, importer, count, write, text: op === 'dma' ? `dma(${importer}, ${count}${write ? '' : ', read'})` : `${op}(${importer})` });
 
 /** A VFIO revoke by one of D-VFIO-8's triggers, the memory-disable path most often. */
-const vfioRevoke = (rng: Prng): Step => exporterStep('revoke', rng.weighted([undefined, ...TRIGGERS.slice(1)], [4, 1, 1, 1, 1]));
+const vfioRevoke = (rng: Prng): Step => exporterStep('revoke', rng.weighted([undefined, ...REVOKE_TRIGGERS.slice(1)], [4, 1, 1, 1, 1]));
 
 /** The exporter's side: one or two control threads, shaped as the races that matter. */
 function controlThreads(rng: Prng, exp: DriverVariant, ops: readonly ExporterOp[]): Step[][] {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import * as v from 'valibot';
 import { isMap, isScalar, type Node } from 'yaml';
 import { findExporter, findImporter, EXPORTERS, IMPORTERS } from '../drivers/catalogue.ts';
-import type { DriverInfo, ExporterOp, ImporterOp, RevokeTrigger } from '../drivers/types.ts';
+import { REVOKE_TRIGGERS, type DriverInfo, type ExporterOp, type ImporterOp, type RevokeTrigger } from '../drivers/types.ts';
 import { PROPERTIES, type PropertyId } from '../sim/violation.ts';
 import { scenarioDocument } from './document.ts';
 import { didYouMean, InputError, type InputIssue } from './errors.ts';
@@ -19,8 +19,6 @@ import type { ImporterSpec, Scenario, Step } from './types.ts';
 // The ops a scenario can name are the ones some driver of the catalogue declares.
 const EXPORTER_OPS = [...new Set(EXPORTERS.flatMap((d) => d.ops))] as readonly ExporterOp[];
 const IMPORTER_OPS = [...new Set(IMPORTERS.flatMap((d) => d.ops))] as readonly ImporterOp[];
-// RevokeTrigger is only a type: the Record makes the compiler reject a missing or extra name.
-const TRIGGERS = Object.keys({ 'mem-disable': 0, flr: 0, reset: 0, 'hot-reset': 0, d3: 0 } satisfies Record<RevokeTrigger, 0>) as readonly RevokeTrigger[];
 
 type PathItem = string | number;
 
@@ -165,7 +163,7 @@ export function parseScenario(text: string, file: string): Scenario {
         if (eop !== 'revoke' || typeof args !== 'object' || Array.isArray(args)) { atPath(argPath, `"${op}" takes no arguments, found ${describe(args)}`); return null; }
         for (const key of Object.keys(a)) if (key !== 'trigger') keyAt([...argPath, key], `unknown key "${key}" of revoke${didYouMean(key, ['trigger'])}`);
         if (a.trigger !== undefined) {
-          if (typeof a.trigger !== 'string' || !(TRIGGERS as readonly string[]).includes(a.trigger)) { atPath([...argPath, 'trigger'], `expected one of ${TRIGGERS.join(', ')}, found ${describe(a.trigger)}${didYouMean(String(a.trigger), TRIGGERS)}`); return null; }
+          if (typeof a.trigger !== 'string' || !(REVOKE_TRIGGERS as readonly string[]).includes(a.trigger)) { atPath([...argPath, 'trigger'], `expected one of ${REVOKE_TRIGGERS.join(', ')}, found ${describe(a.trigger)}${didYouMean(String(a.trigger), REVOKE_TRIGGERS)}`); return null; }
           trigger = a.trigger as RevokeTrigger;
           if (exp && exp.name !== 'vfio-pci') { atPath([...argPath, 'trigger'], `revoke triggers apply to vfio-pci only`); return null; }
         }
