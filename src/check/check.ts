@@ -107,8 +107,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
   const t0 = performance.now();
   const strategy = opts.strategy ?? 'dpor';
   const wanted = sc.expect?.verdict === 'violation' ? sc.expect.properties : null;
-  const seen = new Set<PropertyId>();
-  /** the first execution that showed each property, for the "also seen" lines */
+  /** every property seen, with the first execution that showed it (the "also seen" lines) */
   const seenAt = new Map<PropertyId, SeenProperty>();
   const audit = new HbAudit();
   let redundant = 0;
@@ -132,10 +131,9 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
   /** Records one finished execution; true when it shows what the search looks for. */
   const consider = (rt: Runtime, schedule: number[]): boolean => {
     for (const v of rt.violations) {
-      seen.add(v.property);
       if (!seenAt.has(v.property)) seenAt.set(v.property, { property: v.property, rule: v.rule, message: v.message, schedule: formatToken(sc.file, sc.hash, schedule) });
     }
-    opts.progress?.(executions + prepassRuns, schedule.length, seen.size);
+    opts.progress?.(executions + prepassRuns, schedule.length, seenAt.size);
     // a speculative read leads only when no committed access shows the property within
     // SPECULATIVE_GRACE more executions (the reader looks for the engine's DMA first)
     const graceOver = () => hit !== null && isSpeculative(hit.rt, hit.v) && !opts.count && ++graceUsed > SPECULATIVE_GRACE;
@@ -202,7 +200,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     const reduced = reduce ? reduceScenario(sc, v.property, speculative, opts.reduceBudget) : null;
     violation = { ...violationResult(sc, rt, v, schedule), shrunk: { before, after: scheduleSize(schedule) }, ...(reduced ? { reduced } : {}) };
   }
-  const verdict = seen.size > 0 ? 'violation' : 'safe';
+  const verdict = seenAt.size > 0 ? 'violation' : 'safe';
   const ok = wanted ? found !== null : verdict === 'safe';
   const expected = sc.expect
     ? { verdict: sc.expect.verdict, ...(sc.expect.properties.length ? { property: sc.expect.properties.length === 1 ? sc.expect.properties[0]! : [...sc.expect.properties] } : {}) }
@@ -211,7 +209,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     scenario: sc.name, file: sc.file, verdict, complete: stats.complete, expected, ok,
     ...(shard ? { shard: { index: shard.index + 1, count: shard.count, hash: sc.hash } } : {}),
     ...(violation ? { violation } : {}),
-    violations: [...seen].sort(),
+    violations: [...seenAt.keys()].sort(),
     seen: [...seenAt.values()].sort((a, b) => (a.property < b.property ? -1 : a.property > b.property ? 1 : 0)),
     stats: {
       executions: executions + prepassRuns, redundant, maxDepth: Math.max(stats.maxDepth, found?.schedule.length ?? 0), elapsedMs: Math.round(performance.now() - t0), strategy,
