@@ -11,7 +11,8 @@ import type { Scenario } from '../scenario/types.ts';
 import type { Runtime } from '../sim/runtime.ts';
 import type { PropertyId, Violation } from '../sim/violation.ts';
 import { HbAudit } from './audit.ts';
-import { explore, shardDepth, type ExploreStats } from './explore.ts';
+import { shardDepth, type ExploreStats } from './explore.ts';
+import { CHECK_DEFAULTS, resolveSearch, type CheckOptions } from './options.ts';
 import { raceKey, sumRaces, type RaceCount, type ScenarioResult, type SeenProperty, type TraceEntry, type ViolationResult } from './result.ts';
 import type { RaceRecorder } from './races.ts';
 import { sample } from './sample.ts';
@@ -20,56 +21,8 @@ import { scheduleSize, shrinkSchedule } from './shrink.ts';
 import { storyOf } from './story.ts';
 import { formatToken } from './token.ts';
 
-export type StrategyName = 'dpor' | 'exhaustive' | 'pct' | 'random';
-
-export interface CheckOptions {
-  readonly strategy?: StrategyName;
-  readonly maxExecutions?: number;
-  readonly preemptions?: number;
-  /** seconds */
-  readonly timeLimit?: number;
-  readonly seed?: number;
-  readonly runs?: number;
-  /** pct bug depth */
-  readonly depth?: number;
-  /** shrink counterexamples (default true) */
-  readonly shrink?: boolean;
-  /**
-   * also try smaller scenarios (fewer threads, importers, steps, transfers) that show the
-   * same property (reduce.ts), each candidate searched with `reduceBudget` executions (500);
-   * `unexpected`: only for a counterexample the scenario did not expect (a failed check)
-   */
-  readonly reduce?: boolean | 'unexpected';
-  readonly reduceBudget?: number;
-  /** pct runs before a dpor/exhaustive search, to meet shallow bugs fast (default 64, 0 = none) */
-  readonly prepass?: number;
-  /**
-   * explore shard `index` (0-based) of `count` (explore.ts `Shard`); the pct pre-pass runs
-   * in shard 0 only. With `units`, a counter in shared memory, the shards claim units as
-   * they go (`--workers`) instead of taking every count-th.
-   */
-  readonly shard?: { readonly index: number; readonly count: number; readonly units?: Int32Array };
-  /** run the pct pre-pass only (the caller splits the systematic search and merges, merge.ts) */
-  readonly prepassOnly?: boolean;
-  /** polled between executions: true stops the search (a worker for another shard found the bug) */
-  readonly cancelled?: () => boolean;
-  /**
-   * explore the whole space, past every violation, with no pct pre-pass: a complete dpor
-   * search's `executions` is then the number of equivalence classes (`stats.counted`);
-   * the counterexample shown is the first found, `violations` every property the space holds
-   */
-  readonly count?: boolean;
-  /**
-   * dpor: explore one execution of each orbit under renaming identical importers
-   * (sim/symmetry.ts); `stats.symmetry` names the identical importers and counts the
-   * prefixes dropped as images
-   */
-  readonly symmetry?: boolean;
-  /** count the races that add backtrack choices (`stats.races`, dpor only) */
-  readonly races?: boolean;
-  /** called after every execution (progress display) */
-  readonly progress?: (executions: number, depth: number, violations: number) => void;
-}
+export type { CheckOptions } from './options.ts';
+export type { StrategyName } from './strategy.ts';
 
 /** The trace of a finished world, as the JSON result lists it. */
 export function traceOf(rt: Runtime): TraceEntry[] {
@@ -105,7 +58,8 @@ const SPECULATIVE_GRACE = 200;
 
 export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioResult {
   const t0 = performance.now();
-  const strategy = opts.strategy ?? 'dpor';
+  const search = resolveSearch(sc, opts);
+  const { strategy } = search;
   const wanted = sc.expect?.verdict === 'violation' ? sc.expect.properties : null;
   /** every property seen, with the first execution that showed it (the "also seen" lines) */
   const seenAt = new Map<PropertyId, SeenProperty>();
@@ -117,7 +71,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
   let hit: Found | null = null;
   let graceUsed = 0;
   let firstOther: Found | null = null;
-  const symmetric = opts.symmetry === true && strategy === 'dpor';
+  const symmetric = opts.symmetry === true && strategy.symmetry;
   const build = (symmetry = false) => {
     const rt = buildWorld(sc, { symmetry }).rt;
     if (opts.races && names.length === 0) names = rt.threads.map((t) => t.name);
@@ -161,27 +115,24 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     if (had) had.choices++;
     else raceCounts.set(key, r);
   });
-  const sampling = strategy === 'pct' || strategy === 'random';
   // A short pct pass first: a bug of small depth shows within a few runs (Burckhardt et al.),
   // where depth-first search may reverse the decisive early choice only late. It proves
   // nothing, so the systematic search still runs unless the pass met what it looks for.
   // Its runs are not audited: the audit measures the systematic search alone.
   const units = opts.shard?.units;
-  const shard = opts.shard && !sampling
+  const shard = opts.shard && strategy.shardable
     ? { index: opts.shard.index, count: opts.shard.count, depth: shardDepth(opts.shard.count, units !== undefined), ...(units ? { claim: () => Atomics.add(units, 0, 1) } : {}) }
     : undefined;
-  const prepass = sampling || opts.count || (shard && shard.index > 0) ? 0 : opts.prepass ?? 64;
+  const prepass = !strategy.covers || opts.count || (shard && shard.index > 0) ? 0 : opts.prepass ?? CHECK_DEFAULTS.prepass;
   if (prepass > 0) {
-    sample(build, { strategy: 'pct', runs: prepass, seed: opts.seed ?? 1, depth: opts.depth ?? 3, deadline }, (rt, schedule) => {
+    sample(build, { strategy: 'pct', runs: prepass, seed: search.seed, depth: search.depth, deadline }, (rt, schedule) => {
       prepassRuns++;
       return consider(rt, schedule);
     });
   }
   const stats: ExploreStats = hit || opts.prepassOnly
     ? { executions: 0, sleepBlocked: 0, maxDepth: 0, complete: true, symmetric: 0 }
-    : sampling
-      ? sample(build, { strategy, runs: opts.runs ?? opts.maxExecutions ?? sc.check.maxExecutions ?? 1000, seed: opts.seed ?? 1, depth: opts.depth ?? 3, deadline }, onExecution)
-      : explore(() => build(symmetric), { strategy, maxExecutions: opts.maxExecutions ?? sc.check.maxExecutions, preemptions: opts.preemptions ?? sc.check.preemptions, deadline, shard, cancelled: opts.cancelled, onRace }, onExecution);
+    : strategy.run(build, symmetric, { ...search, deadline, shard, cancelled: opts.cancelled, onRace }, onExecution);
   const searchMs = performance.now() - t0;
   const found = hit as Found | null;
   const show = found ?? (firstOther as Found | null);
@@ -212,7 +163,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     violations: [...seenAt.keys()].sort(),
     seen: [...seenAt.values()].sort((a, b) => (a.property < b.property ? -1 : a.property > b.property ? 1 : 0)),
     stats: {
-      executions: executions + prepassRuns, redundant, maxDepth: Math.max(stats.maxDepth, found?.schedule.length ?? 0), elapsedMs: Math.round(performance.now() - t0), strategy,
+      executions: executions + prepassRuns, redundant, maxDepth: Math.max(stats.maxDepth, found?.schedule.length ?? 0), elapsedMs: Math.round(performance.now() - t0), strategy: strategy.name,
       sleepBlocked: stats.sleepBlocked, firstViolationMs: found ? Math.round(searchMs) : undefined, prepass: prepassRuns,
       ...(raceCounts ? { races: sumRaces([[...raceCounts.values()]]) } : {}),
       ...(opts.count ? { counted: true } : {}),

@@ -8,8 +8,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { checkScenario, type StrategyName } from '../check/check.ts';
-import { foundWanted, groupShards, mergeShards } from '../check/merge.ts';
+import { checkScenario } from '../check/check.ts';
+import { groupShards, mergeShards } from '../check/merge.ts';
+import { CHECK_DEFAULTS, optionsProblem, type JobOptions } from '../check/options.ts';
+import { checkOnPool, shardsPerScenario } from '../check/parallel.ts';
+import { STRATEGIES, strategyNamed, type StrategyName } from '../check/strategy.ts';
 import type { CheckOutput, ScenarioResult, ViolationResult } from '../check/result.ts';
 import { VERSION } from '../check/result.ts';
 import { junitXml } from '../report/junit.ts';
@@ -17,7 +20,7 @@ import { formatTimeline } from '../report/timeline.ts';
 import { formatIssue, InputError } from '../scenario/errors.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { displayPath, loadScenario, scenarioFiles, bundledDir } from './files.ts';
-import { CheckPool, type JobOptions } from './pool.ts';
+import { CheckPool } from './pool.ts';
 import { progressBar } from './progress.ts';
 import { writeHtmlReports } from './report-cmds.ts';
 
@@ -85,7 +88,7 @@ function resultLine(r: ScenarioResult, audit: boolean): string {
   const part = r.shard ? `  [shard ${r.shard.index}/${r.shard.count}]` : r.stats.shards && r.stats.shards > 1 ? `  [${r.stats.shards} shards]` : '';
   const sampled = r.stats.auditSample ? ` (audit sampled 1 in ${Math.round(1 / r.stats.auditSample.rate)} after ${r.stats.auditSample.from} executions)` : '';
   const audited = audit ? `, ${r.stats.redundant} redundant${sampled}, ${r.stats.sleepBlocked} sleep-blocked` : '';
-  const space = r.stats.strategy === 'dpor' ? `all ${r.stats.executions} classes${r.stats.symmetry?.importers.length ? ' up to symmetry' : ''}` : 'every schedule';
+  const space = strategyNamed(r.stats.strategy)?.covers === 'classes' ? `all ${r.stats.executions} classes${r.stats.symmetry?.importers.length ? ' up to symmetry' : ''}` : 'every schedule';
   const counted = r.stats.counted && r.complete ? ` (${space}; ${r.violations.length ? r.violations.join(', ') : 'no violation'})` : '';
   const sym = r.stats.symmetry ? `, symmetry: ${r.stats.symmetry.importers.length ? r.stats.symmetry.importers.map((c) => c.join(' = ')).join(', ') : 'no identical importers'}` : '';
   return `${mark} ${r.scenario.padEnd(36)} ${what}${exp}  ${r.stats.executions} executions${counted}${audited}${sym}, ${r.stats.elapsedMs} ms${part}`;
@@ -173,7 +176,7 @@ function finishOutput(t0: number, results: ScenarioResult[], flags: CheckFlags, 
  * is broken (a model's footprint that misses an object, or a bug of the explorer).
  */
 function auditFailure(r: ScenarioResult, flags: CheckFlags): string | null {
-  if (!flags.audit || r.stats.strategy !== 'dpor' || !r.stats.redundant) return null;
+  if (!flags.audit || !strategyNamed(r.stats.strategy)?.audited || !r.stats.redundant) return null;
   return `audit: dpor explored ${r.stats.redundant} execution(s) equivalent to earlier ones; the reduction is unsound here (a footprint that misses an object?), please report it`;
 }
 
@@ -206,7 +209,7 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       const errors = e.issues.map(formatIssue);
-      loaded.push({ error: { scenario: '', file: displayPath(file), verdict: 'error', complete: false, expected: null, ok: false, violations: [], errors, stats: { executions: 0, redundant: 0, maxDepth: 0, elapsedMs: 0, strategy: flags.strategy ?? 'dpor', sleepBlocked: 0 } } });
+      loaded.push({ error: { scenario: '', file: displayPath(file), verdict: 'error', complete: false, expected: null, ok: false, violations: [], errors, stats: { executions: 0, redundant: 0, maxDepth: 0, elapsedMs: 0, strategy: flags.strategy ?? CHECK_DEFAULTS.strategy, sleepBlocked: 0 } } });
       if (!flags.json) process.stderr.write(errors.join('\n') + '\n');
       inputError = true;
     }
@@ -215,27 +218,21 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
     strategy: flags.strategy, preemptions: flags.preemptions, maxExecutions: flags.maxExecutions, timeLimit: flags.timeLimit,
     seed: flags.seed, runs: flags.runs, depth: flags.depth, shrink: flags.shrink, races: flags.races,
     // an unexpected counterexample is reduced by default, briefly; --reduce: every one, thoroughly
-    reduce: flags.shrink === false ? false : flags.reduce ?? 'unexpected', reduceBudget: flags.reduce ? 500 : 64,
+    reduce: flags.shrink === false ? false : flags.reduce ?? 'unexpected', reduceBudget: flags.reduce ? CHECK_DEFAULTS.reduceBudget : CHECK_DEFAULTS.quickReduceBudget,
     ...(flags.count ? { count: true } : {}),
     ...(flags.symmetry ? { symmetry: true } : {}),
   };
-  const sampling = flags.strategy === 'pct' || flags.strategy === 'random';
-  if (flags.shard && sampling) throw new UsageError('--shard splits the dpor and exhaustive searches; for pct and random give each job its own --seed');
-  if (flags.symmetry && flags.strategy !== undefined && flags.strategy !== 'dpor') throw new UsageError('--symmetry is a reduction of the dpor search');
-  if (flags.count && sampling) throw new UsageError('--count counts the classes of a dpor search (or the schedules of exhaustive); pct and random sample');
-  if (flags.shard && flags.workers !== undefined && flags.workers > 1) throw new UsageError('--shard and --workers > 1 do not combine: a shard runs in one process');
+  const problem = optionsProblem({ ...opts, shard: flags.shard }, flags.workers);
+  if (problem) throw new UsageError(problem);
   const workers = flags.shard ? 1 : flags.workers ?? availableParallelism();
   const scenarios = loaded.filter((x): x is { sc: Scenario } => 'sc' in x).length;
   const results: ScenarioResult[] = [];
   const checked: { sc: Scenario; result: ScenarioResult }[] = [];
-  // Whole scenarios keep every worker busy without the cost of splitting (about 15% more
-  // prefixes from the fully expanded top of the tree): split a search only when there are
-  // fewer scenarios than workers.
-  const shards = sampling || scenarios >= workers ? 1 : workers;
+  const shards = shardsPerScenario(STRATEGIES[opts.strategy ?? CHECK_DEFAULTS.strategy], scenarios, workers);
   const pool = workers > 1 && scenarios > 0 ? new CheckPool(Math.min(workers, scenarios * shards), scenarios * shards) : null;
   try {
     // with workers, submit everything first (scenario by scenario); report in file order
-    const pending = loaded.map((x) => ('error' in x || !pool ? x : { sc: x.sc, run: runWithWorkers(pool, x.sc, opts, shards) }));
+    const pending = loaded.map((x) => ('error' in x || !pool ? x : { sc: x.sc, run: checkOnPool(pool, x.sc, opts, shards) }));
     for (const x of pending) {
       if ('error' in x) { results.push(report(x.error, flags)); continue; }
       const bar = progressBar(flags, x.sc.name);
@@ -252,54 +249,6 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
     await pool?.close();
   }
   return finishOutput(t0, results, flags, checked, inputError);
-}
-
-/** Executions a search runs unsplit before it is worth the workers' start and split. */
-const SPLIT_AFTER = 2000;
-
-/**
- * One scenario on the pool. With `shards` = 1 it is one job (whole scenarios a worker).
- * Otherwise the pct pre-pass and the first SPLIT_AFTER
- * executions run here, unsplit: most searches end there and never pay for starting
- * workers and for the split (explore.ts `Shard`). A longer search starts again as
- * `shards` jobs that claim units of it from a shared counter, so that a worker that
- * finishes early takes over work; the unsplit attempt is dropped (its executions are not
- * counted, its time is). When one job finds what the scenario looks for, the others are
- * cancelled. The verdict is the same on every run; which counterexample is shown can
- * depend on which worker got there first (--workers 1 fixes it).
- */
-function runWithWorkers(pool: CheckPool, sc: Scenario, opts: JobOptions, shards: number) {
-  const t0 = performance.now();
-  const progress: { show?: (e: number, d: number, v: number) => void } = {};
-  const settled = (parts: ScenarioResult[]) => ({ progress, result: Promise.resolve(mergeShards(parts, Math.round(performance.now() - t0))) });
-  if (shards === 1) {
-    const job = pool.submit({ sc, opts, onProgress: (e, d, v) => progress.show?.(e, d, v) });
-    return { progress, result: job.result.then((r) => r!) };
-  }
-  // under --count a hit ends nothing: every part runs to its end
-  const ends = (r: ScenarioResult) => !opts.count && foundWanted(r);
-  const pre = checkScenario(sc, { ...opts, prepassOnly: true });
-  if (ends(pre)) return settled([pre]);
-  const cap = opts.maxExecutions;
-  const trial = checkScenario(sc, { ...opts, prepass: 0, maxExecutions: Math.min(SPLIT_AFTER, cap ?? SPLIT_AFTER) });
-  if (trial.complete || ends(trial) || (cap !== undefined && cap <= SPLIT_AFTER)) return settled([pre, trial]);
-  const counts = new Array<number>(shards).fill(0);
-  const units = new Int32Array(new SharedArrayBuffer(4));
-  const left = opts.timeLimit !== undefined ? { timeLimit: Math.max(0.001, opts.timeLimit - (performance.now() - t0) / 1000) } : {};
-  const jobs = Array.from({ length: shards }, (_, index) => pool.submit({
-    sc,
-    opts: { ...opts, ...left, prepass: 0, shard: { index, count: shards, units }, ...(cap ? { maxExecutions: Math.ceil(cap / shards) } : {}) },
-    onProgress: (e, d, v) => { counts[index] = e; progress.show?.(counts.reduce((a, b) => a + b, 0), d, v); },
-  }));
-  const result = (async () => {
-    const parts = await Promise.all(jobs.map(async (job, index) => {
-      const r = await job.result;
-      if (r && ends(r)) jobs.forEach((other, i) => { if (i !== index) pool.cancel(other.id); });
-      return r;
-    }));
-    return mergeShards([pre, ...parts.filter((r): r is ScenarioResult => r !== null)], Math.round(performance.now() - t0));
-  })();
-  return { progress, result };
 }
 
 /** `dmabuf-lab merge FILES...`: the shard results of `check --shard i/n --json`, combined. */

@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { violationResult } from '../check/check.ts';
+import { CHECK_DEFAULTS } from '../check/options.ts';
+import { STRATEGIES, STRATEGY_NAMES } from '../check/strategy.ts';
 import type { CheckOutput } from '../check/result.ts';
 import { VERSION } from '../check/result.ts';
 import { runSchedule, ScheduleMismatch } from '../check/replay.ts';
@@ -85,7 +87,7 @@ function cmdList(what: string, json: boolean): number {
   const out: string[] = [];
   let data: unknown;
   if (what === 'drivers') {
-    data = [...EXPORTERS, ...IMPORTERS].map((d) => ({ name: d.name, role: d.role, description: d.description, source: d.source, variants: d.variants }));
+    data = [...EXPORTERS, ...IMPORTERS].map((d) => ({ name: d.name, role: d.role, description: d.description, source: d.source, variants: d.variants.map(({ name, description, kernels }) => ({ name, description, ...(kernels ? { kernels } : {}) })) }));
     for (const d of [...EXPORTERS, ...IMPORTERS]) {
       out.push(`${d.name} (${d.role}): ${d.description}`, `    source: ${d.source}`);
       for (const v of d.variants) out.push(`    ${v.name.padEnd(24)} ${v.description}`);
@@ -123,10 +125,10 @@ async function main(argv: string[]): Promise<number> {
     .command('check')
     .description('explore every scenario in the given files or directories (default: the bundled scenarios)')
     .argument('[paths...]')
-    .addOption(new Option('--strategy <s>', 'search strategy').choices(['dpor', 'exhaustive', 'pct', 'random']).default('dpor'))
-    .option('--seed <n>', 'seed of the random strategies', intArg(0))
-    .option('--runs <n>', 'executions of the random strategies (default 1000)', intArg(1))
-    .option('--depth <d>', 'pct bug depth (default 3)', intArg(1))
+    .addOption(new Option('--strategy <s>', 'search strategy').choices(STRATEGY_NAMES).default(CHECK_DEFAULTS.strategy))
+    .option('--seed <n>', `seed of the random strategies (default ${CHECK_DEFAULTS.seed})`, intArg(0))
+    .option('--runs <n>', `executions of the random strategies (default ${CHECK_DEFAULTS.runs})`, intArg(1))
+    .option('--depth <d>', `pct bug depth (default ${CHECK_DEFAULTS.depth})`, intArg(1))
     .option('--time-limit <sec>', 'stop the search after this many seconds (incomplete)', intArg(1))
     .option('--no-shrink', 'report counterexamples as found: neither shrunk nor reduced')
     .option('--full', 'print every event of a counterexample, not only its story (what the violation depends on)')
@@ -145,6 +147,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--require-complete', 'a search cut short by a bound fails')
     .option('--workers <n>', 'worker threads that share each search (default: the number of cores; 1 = none)', intArg(1))
     .option('--shard <i/n>', 'explore only shard i of n (1-based) of each search; combine with merge', shardArg)
+    .addHelpText('after', `\nWhat --shard and --workers give, by strategy:\n${STRATEGY_NAMES.map((n) => `  ${n.padEnd(11)} ${STRATEGIES[n].shards}`).join('\n')}\nWith --workers N, N scenarios run at a time; a search is split only when there\nare fewer scenarios than workers.`)
     .action(async (paths: string[], flags: CheckFlags) => { code = await cmdCheck(paths, flags); });
   program
     .command('merge')

@@ -5,18 +5,10 @@
  * executions (no message needs to reach a worker that is busy searching).
  */
 import { Worker } from 'node:worker_threads';
-import type { CheckOptions } from '../check/check.ts';
+import type { JobOptions } from '../check/options.ts';
+import type { Job, JobQueue } from '../check/parallel.ts';
 import type { ScenarioResult } from '../check/result.ts';
 import type { Scenario } from '../scenario/types.ts';
-
-/** What a worker needs: the options that survive structured cloning. */
-export type JobOptions = Omit<CheckOptions, 'progress' | 'cancelled'>;
-
-export interface Job {
-  readonly sc: Scenario;
-  readonly opts: JobOptions;
-  readonly onProgress?: (executions: number, depth: number, violations: number) => void;
-}
 
 export interface WorkerRequest {
   readonly id: number;
@@ -40,7 +32,8 @@ function workerUrl(): URL {
   return new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.cjs', import.meta.url);
 }
 
-export class CheckPool {
+/** The job queue of check/parallel.ts on worker_threads. */
+export class CheckPool implements JobQueue {
   private readonly cancelFlags: Int32Array;
   private readonly buffer: SharedArrayBuffer;
   private readonly idle: Worker[] = [];

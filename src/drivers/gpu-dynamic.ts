@@ -14,7 +14,7 @@ import { dmaResvAddFence, dmaResvFences, dmaResvLock, dmaResvReserveFences, dmaR
 import { engineThread, prefetchThread, submitJob } from '../hw/engine.ts';
 import { judgeSubmission } from '../hw/oracle.ts';
 import { detachAndPut, getAndAttach, importerBase, resvLocked, serialised } from './common.ts';
-import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance, ImporterOp } from './types.ts';
+import { variantSwitches, type DriverEnv, type ExporterInstance, type ImporterConfig, type ImporterDriver, type ImporterInstance, type ImporterOp, type Variant } from './types.ts';
 
 /** Variant switches (rule book §5.3), each citing its source. */
 interface GpuiSwitches {
@@ -29,13 +29,14 @@ interface GpuiSwitches {
 }
 
 const BASE: GpuiSwitches = { noFence: false, remapInCallback: false, pinnedIgnoresInvalidate: false, eagerRemap: false };
-const SWITCHES: Record<string, GpuiSwitches> = {
-  correct: BASE,
-  'no-fence': { ...BASE, noFence: true },
-  'remap-in-callback': { ...BASE, remapInCallback: true },
-  'pinned-ignores-invalidate': { ...BASE, pinnedIgnoresInvalidate: true },
-  'eager-remap': { ...BASE, eagerRemap: true },
-};
+/** Every variant, declared once: `list drivers`, the loader and `create` read this list. */
+const VARIANTS: readonly Variant<GpuiSwitches>[] = [
+  { name: 'correct', description: 'fences every in-flight job, unmaps after the fences retire, remaps lazily (rule book D-GPUI-3)', switches: BASE },
+  { name: 'no-fence', description: 'jobs and teardown carry no fence in the resv; the unmap does not wait (seed: Thomas Hellström 2026-01-18 14:16)', switches: { ...BASE, noFence: true } },
+  { name: 'remap-in-callback', description: 'maps again from inside the callback and keeps that table (list: v6 6/8 kdoc)', switches: { ...BASE, remapInCallback: true } },
+  { name: 'pinned-ignores-invalidate', description: 'while pinned the callback does nothing (seed: Thomas Hellström 2026-01-19 17:24)', switches: { ...BASE, pinnedIgnoresInvalidate: true } },
+  { name: 'eager-remap', description: 'the callback wakes a worker that remaps at once; fails while VFIO still says revoked (rule book B19, Q7)', switches: { ...BASE, eagerRemap: true } },
+];
 
 interface GpuImporter {
   a: DmaBufAttachment | null;
@@ -55,7 +56,7 @@ interface GpuImporter {
 
 function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): ImporterInstance {
   const { k, rt } = env;
-  const sw = SWITCHES[cfg.variant]!;
+  const sw = variantSwitches(VARIANTS, cfg.variant);
   const b = importerBase(env, cfg.id, exp);
   const { buf, dev, engine, slot, newFence } = b;
   const st: GpuImporter = { a: null, table: null, valid: false, jobFences: [], pinned: false, notified: new Set(), closing: false };
@@ -235,13 +236,7 @@ export const gpuDynamic: ImporterDriver = {
   role: 'importer',
   description: 'DRM importer with dynamic attach: invalidation fences its in-flight work and defers the unmap',
   source: 'linux: drivers/gpu/drm/amd/amdgpu/amdgpu_dma_buf.c, drivers/gpu/drm/xe/xe_dma_buf.c',
-  variants: [
-    { name: 'correct', description: 'fences every in-flight job, unmaps after the fences retire, remaps lazily (rule book D-GPUI-3)' },
-    { name: 'no-fence', description: 'jobs and teardown carry no fence in the resv; the unmap does not wait (seed: Thomas Hellström 2026-01-18 14:16)' },
-    { name: 'remap-in-callback', description: 'maps again from inside the callback and keeps that table (list: v6 6/8 kdoc)' },
-    { name: 'pinned-ignores-invalidate', description: 'while pinned the callback does nothing (seed: Thomas Hellström 2026-01-19 17:24)' },
-    { name: 'eager-remap', description: 'the callback wakes a worker that remaps at once; fails while VFIO still says revoked (rule book B19, Q7)' },
-  ],
+  variants: VARIANTS,
   ops: ['import', 'dma', 'remap', 'release'],
   keys: ['pinned', 'speculative-reads'],
   dynamic: true,

@@ -16,7 +16,7 @@ import { dmaResvAddFence, dmaResvFences, dmaResvLock, dmaResvReserveFences, dmaR
 import { engineThread, newEngine, submitJob, type DmaEngine } from '../hw/engine.ts';
 import { newRevokeTracker, revokeBeganOp, revokeFencedOp, revokeReturnedOp, type RevokeTracker } from '../hw/oracle.ts';
 import { newRegion, setRegionState, type MemRegion } from '../hw/region.ts';
-import type { DriverEnv, ExporterDriver, ExporterInstance, ExporterOp } from './types.ts';
+import { variantSwitches, type DriverEnv, type ExporterDriver, type ExporterInstance, type ExporterOp, type Variant } from './types.ts';
 
 interface GpuSwitches {
   /** contract variant (seed: Thomas Hellström 2026-01-19 09:27, 17:24): D-GPU-4 also on pinned BOs */
@@ -25,11 +25,12 @@ interface GpuSwitches {
   noInvalidate: boolean;
 }
 
-const SWITCHES: Record<string, GpuSwitches> = {
-  correct: { movesPinned: false, noInvalidate: false },
-  'moves-pinned': { movesPinned: true, noInvalidate: false },
-  'no-invalidate-before-move': { movesPinned: false, noInvalidate: true },
-};
+/** Every variant, declared once: `list drivers`, the loader and `create` read this list. */
+const VARIANTS: readonly Variant<GpuSwitches>[] = [
+  { name: 'correct', description: 'invalidates before every move, never moves a pinned BO, unplug revokes and waits for unmaps', switches: { movesPinned: false, noInvalidate: false } },
+  { name: 'moves-pinned', description: 'evicts a pinned BO too (seed: Thomas Hellström 2026-01-19 09:27 and 17:24)', switches: { movesPinned: true, noInvalidate: false } },
+  { name: 'no-invalidate-before-move', description: 'moves without dma_buf_invalidate_mappings: stale mappings (rule book §5.2)', switches: { movesPinned: false, noInvalidate: true } },
+];
 
 interface GpuBo {
   /** index into `places`: VRAM, then GTT, then system RAM */
@@ -132,7 +133,7 @@ function gpuOps(sw: GpuSwitches): DmaBufOps {
 
 function create(env: DriverEnv, variant: string): ExporterInstance {
   const { k, rt } = env;
-  const sw = SWITCHES[variant]!;
+  const sw = variantSwitches(VARIANTS, variant);
   const places = [newRegion(rt, 'VRAM', 'vram'), newRegion(rt, 'GTT', 'gtt'), newRegion(rt, 'SYSRAM', 'sysram')];
   const copy = newEngine(rt, 'gpu-copy');
   const tracker = newRevokeTracker(rt, 'gpu-bo');
@@ -193,11 +194,7 @@ export const gpu: ExporterDriver = {
   role: 'exporter',
   description: 'exporter of a GPU buffer object in VRAM/GTT that moves it, invalidating unpinned attachments',
   source: 'linux: drivers/gpu/drm/amd/amdgpu/amdgpu_dma_buf.c, drivers/gpu/drm/xe/xe_dma_buf.c',
-  variants: [
-    { name: 'correct', description: 'invalidates before every move, never moves a pinned BO, unplug revokes and waits for unmaps' },
-    { name: 'moves-pinned', description: 'evicts a pinned BO too (seed: Thomas Hellström 2026-01-19 09:27 and 17:24)' },
-    { name: 'no-invalidate-before-move', description: 'moves without dma_buf_invalidate_mappings: stale mappings (rule book §5.2)' },
-  ],
+  variants: VARIANTS,
   ops: ['revoke', 'evict', 'unplug', 'close'],
   dynamic: true,
   create,

@@ -13,7 +13,7 @@ import { dmaResvLock, dmaResvUnlock } from '../kernel/resv.ts';
 import { engineThread } from '../hw/engine.ts';
 import { iommuMap, iommuUnmap, type IommuMapping } from '../hw/iommu.ts';
 import { detachAndPut, getAndAttach, importDmaRelease, importerBase, submitPrivate } from './common.ts';
-import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance } from './types.ts';
+import { variantSwitches, type DriverEnv, type ExporterInstance, type ImporterConfig, type ImporterDriver, type ImporterInstance, type Variant } from './types.ts';
 
 interface IommufdSwitches {
   /** seed: Jason Gunthorpe 2026-01-19 16:59: release never calls dma_buf_unpin (B6) */
@@ -24,16 +24,17 @@ interface IommufdSwitches {
   noPin: boolean;
 }
 
-const SWITCHES: Record<string, IommufdSwitches> = {
-  correct: { noUnpin: false, unpinUnlocked: false, noPin: false },
-  'no-unpin': { noUnpin: true, unpinUnlocked: false, noPin: false },
-  'as-merged': { noUnpin: false, unpinUnlocked: true, noPin: false },
-  'no-pin': { noUnpin: false, unpinUnlocked: false, noPin: true },
-};
+/** Every variant, declared once: `list drivers`, the loader and `create` read this list. */
+const VARIANTS: readonly Variant<IommufdSwitches>[] = [
+  { name: 'correct', description: 'pins after attach, unmaps the IOVA then unpins under resv before detach (list: v6 8/8)', switches: { noUnpin: false, unpinUnlocked: false, noPin: false } },
+  { name: 'no-unpin', description: 'release forgets dma_buf_unpin (seed: Jason Gunthorpe 2026-01-19 16:59)', switches: { noUnpin: true, unpinUnlocked: false, noPin: false } },
+  { name: 'as-merged', description: 'release as merged for v7.1: dma_buf_unpin called without the resv held (linux: iopt_release_pages)', switches: { noUnpin: false, unpinUnlocked: true, noPin: false } },
+  { name: 'no-pin', description: 'the pre-series importer: never pins (linux v6.19 iommufd/pages.c)', switches: { noUnpin: false, unpinUnlocked: false, noPin: true } },
+];
 
 function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): ImporterInstance {
   const { k, rt } = env;
-  const sw = SWITCHES[cfg.variant]!;
+  const sw = variantSwitches(VARIANTS, cfg.variant);
   const b = importerBase(env, cfg.id, exp);
   const { buf, dev } = b;
   const pagesMutex = newMutex(rt, `${dev}.pages.mutex`, 'iopt_pages.mutex');
@@ -118,12 +119,7 @@ export const iommufd: ImporterDriver = {
   role: 'importer',
   description: 'pinning importer of VFIO dma-bufs into I/O page tables; revoke unmaps the IOVA synchronously, permanently',
   source: 'linux: drivers/iommu/iommufd/pages.c (iopt_map_dmabuf, iopt_revoke_notify)',
-  variants: [
-    { name: 'correct', description: 'pins after attach, unmaps the IOVA then unpins under resv before detach (list: v6 8/8)' },
-    { name: 'no-unpin', description: 'release forgets dma_buf_unpin (seed: Jason Gunthorpe 2026-01-19 16:59)' },
-    { name: 'as-merged', description: 'release as merged for v7.1: dma_buf_unpin called without the resv held (linux: iopt_release_pages)' },
-    { name: 'no-pin', description: 'the pre-series importer: never pins (linux v6.19 iommufd/pages.c)' },
-  ],
+  variants: VARIANTS,
   ops: ['import', 'dma', 'release'],
   keys: [],
   dynamic: true,

@@ -16,7 +16,7 @@ import { engineThread, prefetchThread } from '../hw/engine.ts';
 import { accessFootprint, judgeAccess, judgeSubmission, type Access } from '../hw/oracle.ts';
 import type { MemRegion } from '../hw/region.ts';
 import { detachAndPut, getAndAttach, importerBase, resvLocked, serialised, submitPrivate } from './common.ts';
-import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance } from './types.ts';
+import { variantSwitches, type DriverEnv, type ExporterInstance, type ImporterConfig, type ImporterDriver, type ImporterInstance, type Variant } from './types.ts';
 
 interface OdpSwitches {
   /** contract variant (RV2, B12): the callback returns without zapping or unmapping */
@@ -25,11 +25,12 @@ interface OdpSwitches {
   noUnmap: boolean;
 }
 
-const SWITCHES: Record<string, OdpSwitches> = {
-  correct: { ignoresInvalidate: false, noUnmap: false },
-  'ignores-invalidate': { ignoresInvalidate: true, noUnmap: false },
-  'zap-no-unmap': { ignoresInvalidate: false, noUnmap: true },
-};
+/** Every variant, declared once: `list drivers`, the loader and `create` read this list. */
+const VARIANTS: readonly Variant<OdpSwitches>[] = [
+  { name: 'correct', description: 'callback zaps the mkey (waits for the UMR) and unmaps; faults map again (rule book D-ODP-3)', switches: { ignoresInvalidate: false, noUnmap: false } },
+  { name: 'ignores-invalidate', description: 'callback returns without zapping or unmapping (rule book RV2, B12)', switches: { ignoresInvalidate: true, noUnmap: false } },
+  { name: 'zap-no-unmap', description: 'callback zaps but never unmaps: safe for the NIC, but VFIO waits for an unmap (rule book §5.6)', switches: { ignoresInvalidate: false, noUnmap: true } },
+];
 
 interface OdpState {
   a: DmaBufAttachment | null;
@@ -50,7 +51,7 @@ interface OdpState {
 
 function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): ImporterInstance {
   const { k, rt } = env;
-  const sw = SWITCHES[cfg.variant]!;
+  const sw = variantSwitches(VARIANTS, cfg.variant);
   const b = importerBase(env, cfg.id, exp);
   const { buf, dev } = b;
   const st: OdpState = { a: null, table: null, xlat: false, mkeyTable: null, notified: new Set(), closing: false, faults: 0 };
@@ -204,11 +205,7 @@ export const rdmaOdp: ImporterDriver = {
   role: 'importer',
   description: 'dynamic RDMA importer with on-demand paging: invalidation zaps the NIC translation synchronously',
   source: 'linux: drivers/infiniband/hw/mlx5/odp.c (mlx5_ib_dmabuf_invalidate_cb), umem_dmabuf.c',
-  variants: [
-    { name: 'correct', description: 'callback zaps the mkey (waits for the UMR) and unmaps; faults map again (rule book D-ODP-3)' },
-    { name: 'ignores-invalidate', description: 'callback returns without zapping or unmapping (rule book RV2, B12)' },
-    { name: 'zap-no-unmap', description: 'callback zaps but never unmaps: safe for the NIC, but VFIO waits for an unmap (rule book §5.6)' },
-  ],
+  variants: VARIANTS,
   ops: ['import', 'dma', 'remap', 'release'],
   keys: ['speculative-reads'],
   dynamic: true,

@@ -14,9 +14,20 @@ import { dmaResvLock, dmaResvUnlock, dmaResvWaitTimeout, DmaResvUsage } from '..
 import { engineThread, prefetchThread } from '../hw/engine.ts';
 import { judgeSubmission } from '../hw/oracle.ts';
 import { detachAndPut, getAndAttach, importDmaRelease, importerBase, submitPrivate, waitOwnJobs } from './common.ts';
-import type { DriverEnv, ExporterInstance, ImporterConfig, ImporterDriver, ImporterInstance } from './types.ts';
+import { variantSwitches, type DriverEnv, type ExporterInstance, type ImporterConfig, type ImporterDriver, type ImporterInstance, type Variant } from './types.ts';
 
 type CallbackForm = 'stub' | 'sentinel' | 'absent';
+
+interface PinnedSwitches {
+  /** the warning-only stub callback in every version */
+  readonly keepsStub: boolean;
+}
+
+/** Every variant, declared once: `list drivers`, the loader and `create` read this list. */
+const VARIANTS: readonly Variant<PinnedSwitches>[] = [
+  { name: 'correct', description: 'by version: pre/v2 warning-only stub, v3 unsupported-invalidate sentinel, landed no callback (list: v6 cover letter)', switches: { keepsStub: false } },
+  { name: 'pre-sentinel', description: 'keeps the warning-only stub callback, so it looks revocable (seed: Christian König 2026-01-19 10:56)', switches: { keepsStub: true } },
+];
 
 /**
  * D-RDMAP-2 by version: `[pre,v2]` a warning-only stub, `[v3]` the sentinel
@@ -24,8 +35,8 @@ type CallbackForm = 'stub' | 'sentinel' | 'absent';
  * stub in every version (seed: Christian König 2026-01-19 10:56 asked to drop it; seed:
  * Jason Gunthorpe 2026-01-19 16:44 proposed the sentinel).
  */
-function callbackForm(k: Kernel, variant: string): CallbackForm {
-  if (variant === 'pre-sentinel' || isVersion(k, 'pre', 'v2')) return 'stub';
+function callbackForm(k: Kernel, sw: PinnedSwitches): CallbackForm {
+  if (sw.keepsStub || isVersion(k, 'pre', 'v2')) return 'stub';
   return isVersion(k, 'v3') ? 'sentinel' : 'absent';
 }
 
@@ -34,7 +45,7 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
   const b = importerBase(env, cfg.id, exp);
   const { buf, dev } = b;
   const st = { a: null as DmaBufAttachment | null, table: null as SgTable | null, revoked: false, notified: new Set<SgTable>() };
-  const form = callbackForm(k, cfg.variant);
+  const form = callbackForm(k, variantSwitches(VARIANTS, cfg.variant));
 
   /**
    * The stub / sentinel: logs (a rate-limited message, no WARN) and changes nothing. The
@@ -118,10 +129,7 @@ export const rdmaPinned: ImporterDriver = {
   role: 'importer',
   description: 'pinned RDMA importer (umem_dmabuf, no ODP) that cannot take an invalidation',
   source: 'linux: drivers/infiniband/core/umem_dmabuf.c (ib_umem_dmabuf_get_pinned)',
-  variants: [
-    { name: 'correct', description: 'by version: pre/v2 warning-only stub, v3 unsupported-invalidate sentinel, landed no callback (list: v6 cover letter)' },
-    { name: 'pre-sentinel', description: 'keeps the warning-only stub callback, so it looks revocable (seed: Christian König 2026-01-19 10:56)' },
-  ],
+  variants: VARIANTS,
   ops: ['import', 'dma', 'release'],
   keys: ['speculative-reads'],
   dynamic: true,

@@ -72,6 +72,21 @@ export interface VariantInfo {
   readonly kernels?: readonly string[];
 }
 
+/**
+ * A variant with the switches its driver's `create` reads: one record a variant, so that
+ * the name `list drivers` prints, the loader accepts and the driver runs cannot drift apart.
+ */
+export interface Variant<S> extends VariantInfo {
+  readonly switches: S;
+}
+
+/** The switches of variant `name`; the loader has refused every name not in `variants`. */
+export function variantSwitches<S>(variants: readonly Variant<S>[], name: string): S {
+  const v = variants.find((x) => x.name === name);
+  if (!v) throw new Error(`internal: no variant "${name}" (the loader checks variant names)`);
+  return v.switches;
+}
+
 export interface DriverInfo {
   readonly name: string;
   readonly role: 'exporter' | 'importer';

@@ -14,7 +14,7 @@ import { dmaBufInvalidateMappings } from '../kernel/mapping.ts';
 import { dmaResvLock, dmaResvUnlock, dmaResvWaitTimeout, DmaResvUsage } from '../kernel/resv.ts';
 import { newRevokeTracker, revokeBeganOp, revokeFencedOp, revokeReturnedOp, type RevokeTracker } from '../hw/oracle.ts';
 import { newRegion, regionMapTable, regionUnmapTable, setRegionState, type MemRegion } from '../hw/region.ts';
-import type { DriverEnv, ExporterDriver, ExporterInstance, ExporterOp, RevokeTrigger } from './types.ts';
+import { variantSwitches, type DriverEnv, type ExporterDriver, type ExporterInstance, type ExporterOp, type RevokeTrigger, type Variant } from './types.ts';
 
 type PinMode = 'none' | 'rejects' | 'check-v2';
 
@@ -45,19 +45,22 @@ const BASE: VfioSwitches = {
   noRevokedCheck: false, unrevokeRace: false, cleanupDrainsAll: false, pin: null,
 };
 
-const SWITCHES: Record<string, VfioSwitches> = {
-  correct: BASE,
-  'v2-no-wait': { ...BASE, noFenceWait: true, noUnmapWait: true },
-  'accepts-non-revocable': { ...BASE, acceptsNonRevocable: true },
-  'no-revoked-check': { ...BASE, noRevokedCheck: true },
-  'kernel-fence-only': { ...BASE, waitUsage: DmaResvUsage.KERNEL, noUnmapWait: true },
-  'no-unmap-wait': { ...BASE, noUnmapWait: true },
-  'timeout-1s': { ...BASE, timedUnmapWait: true },
-  'unrevoke-race': { ...BASE, unrevokeRace: true },
-  'as-merged': { ...BASE, cleanupDrainsAll: true },
-  'pin-check-v2': { ...BASE, pin: 'check-v2' },
-  'pin-rejects': { ...BASE, pin: 'rejects' },
-};
+const LANDED = ['landed'] as const;
+
+/** Every variant, declared once: `list drivers`, the loader and `create` read this list. */
+const VARIANTS: readonly Variant<VfioSwitches>[] = [
+  { name: 'correct', description: 'the selected version; landed: BOOKKEEP fence wait and unmap wait before the BAR goes off, R45 at attach', switches: BASE },
+  { name: 'v2-no-wait', description: 'revoke returns without waiting for the importers\' fences or unmaps (seed: Christian König 2026-01-19 12:12)', switches: { ...BASE, noFenceWait: true, noUnmapWait: true } },
+  { name: 'accepts-non-revocable', description: 'attach does not check dma_buf_attach_revocable (seed: Jason Gunthorpe 2026-01-19 16:58)', switches: { ...BASE, acceptsNonRevocable: true } },
+  { name: 'no-revoked-check', description: 'map_dma_buf and the iommufd map succeed while revoked (rule book RV7)', switches: { ...BASE, noRevokedCheck: true } },
+  { name: 'kernel-fence-only', description: 'v3 revoke: waits KERNEL fences only, no unmap wait (list: v3 6/7, changed in v4)', switches: { ...BASE, waitUsage: DmaResvUsage.KERNEL, noUnmapWait: true } },
+  { name: 'no-unmap-wait', description: 'v4 revoke: BOOKKEEP fence wait but no wait for unmaps (list: v5 4/8 kdoc)', kernels: LANDED, switches: { ...BASE, noUnmapWait: true } },
+  { name: 'timeout-1s', description: 'v5 revoke: unmap wait times out after 1 s with a WARN (list: Christian König 2026-01-30)', kernels: LANDED, switches: { ...BASE, timedUnmapWait: true } },
+  { name: 'unrevoke-race', description: 'v5 un-revoke clears revoked before re-arming kref (list: v6 changelog)', kernels: LANDED, switches: { ...BASE, unrevokeRace: true } },
+  { name: 'as-merged', description: 'v7.1 as merged: cleanup drains again a buffer move(true) already drained (linux: vfio_pci_dma_buf_cleanup)', kernels: LANDED, switches: { ...BASE, cleanupDrainsAll: true } },
+  { name: 'pin-check-v2', description: 'seed patch 4/4: pin succeeds iff the v2 revocability test holds (seed: Leon Romanovsky 2026-01-18 4/4)', switches: { ...BASE, pin: 'check-v2' } },
+  { name: 'pin-rejects', description: 'interim fix 61ceaf23: pin always -EOPNOTSUPP, no pinned importer (list: vfio tree 2026-01-21)', switches: { ...BASE, pin: 'rejects' } },
+];
 
 interface VfioPriv {
   revoked: boolean;
@@ -268,7 +271,7 @@ const TRIGGER_LABEL: Record<RevokeTrigger, string> = {
 
 function create(env: DriverEnv, variant: string): ExporterInstance {
   const { k, rt } = env;
-  const sw = SWITCHES[variant]!;
+  const sw = variantSwitches(VARIANTS, variant);
   const bar = newRegion(rt, 'BAR0', 'bar');
   const memoryLock = newMutex(rt, 'memory_lock');
   const tracker = newRevokeTracker(rt, 'vfio-buf');
@@ -342,26 +345,12 @@ function create(env: DriverEnv, variant: string): ExporterInstance {
   return inst;
 }
 
-const LANDED = ['landed'] as const;
-
 export const vfioPci: ExporterDriver = {
   name: 'vfio-pci',
   role: 'exporter',
   description: 'exporter of a PCI BAR that revokes it on reset, FLR, memory disable, D3 and close',
   source: 'linux: drivers/vfio/pci/vfio_pci_dmabuf.c',
-  variants: [
-    { name: 'correct', description: 'the selected version; landed: BOOKKEEP fence wait and unmap wait before the BAR goes off, R45 at attach' },
-    { name: 'v2-no-wait', description: 'revoke returns without waiting for the importers\' fences or unmaps (seed: Christian König 2026-01-19 12:12)' },
-    { name: 'accepts-non-revocable', description: 'attach does not check dma_buf_attach_revocable (seed: Jason Gunthorpe 2026-01-19 16:58)' },
-    { name: 'no-revoked-check', description: 'map_dma_buf and the iommufd map succeed while revoked (rule book RV7)' },
-    { name: 'kernel-fence-only', description: 'v3 revoke: waits KERNEL fences only, no unmap wait (list: v3 6/7, changed in v4)' },
-    { name: 'no-unmap-wait', description: 'v4 revoke: BOOKKEEP fence wait but no wait for unmaps (list: v5 4/8 kdoc)', kernels: LANDED },
-    { name: 'timeout-1s', description: 'v5 revoke: unmap wait times out after 1 s with a WARN (list: Christian König 2026-01-30)', kernels: LANDED },
-    { name: 'unrevoke-race', description: 'v5 un-revoke clears revoked before re-arming kref (list: v6 changelog)', kernels: LANDED },
-    { name: 'as-merged', description: 'v7.1 as merged: cleanup drains again a buffer move(true) already drained (linux: vfio_pci_dma_buf_cleanup)', kernels: LANDED },
-    { name: 'pin-check-v2', description: 'seed patch 4/4: pin succeeds iff the v2 revocability test holds (seed: Leon Romanovsky 2026-01-18 4/4)' },
-    { name: 'pin-rejects', description: 'interim fix 61ceaf23: pin always -EOPNOTSUPP, no pinned importer (list: vfio tree 2026-01-21)' },
-  ],
+  variants: VARIANTS,
   ops: ['revoke', 'unrevoke', 'close'],
   create,
 };

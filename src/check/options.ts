@@ -1,0 +1,113 @@
+/**
+ * The options of one scenario's check, with every default in one place (`CHECK_DEFAULTS`),
+ * and the combinations that make no sense, said once for the CLI and the library alike.
+ */
+import type { Scenario } from '../scenario/types.ts';
+import { STRATEGIES, type SearchStrategy, type StrategyName } from './strategy.ts';
+
+export interface CheckOptions {
+  readonly strategy?: StrategyName;
+  readonly maxExecutions?: number;
+  readonly preemptions?: number;
+  /** seconds */
+  readonly timeLimit?: number;
+  readonly seed?: number;
+  readonly runs?: number;
+  /** pct bug depth */
+  readonly depth?: number;
+  /** shrink counterexamples (default true) */
+  readonly shrink?: boolean;
+  /**
+   * also try smaller scenarios (fewer threads, importers, steps, transfers) that show the
+   * same property (reduce.ts), each candidate searched with `reduceBudget` executions;
+   * `unexpected`: only for a counterexample the scenario did not expect (a failed check)
+   */
+  readonly reduce?: boolean | 'unexpected';
+  readonly reduceBudget?: number;
+  /** pct runs before a systematic search, to meet shallow bugs fast (0 = none) */
+  readonly prepass?: number;
+  /**
+   * explore shard `index` (0-based) of `count` (explore.ts `Shard`); the pct pre-pass runs
+   * in shard 0 only. With `units`, a counter in shared memory, the shards claim units as
+   * they go (`--workers`) instead of taking every count-th.
+   */
+  readonly shard?: { readonly index: number; readonly count: number; readonly units?: Int32Array };
+  /** run the pct pre-pass only (the caller splits the systematic search and merges, merge.ts) */
+  readonly prepassOnly?: boolean;
+  /** polled between executions: true stops the search (a worker for another shard found the bug) */
+  readonly cancelled?: () => boolean;
+  /**
+   * explore the whole space, past every violation, with no pct pre-pass: a complete dpor
+   * search's `executions` is then the number of equivalence classes (`stats.counted`);
+   * the counterexample shown is the first found, `violations` every property the space holds
+   */
+  readonly count?: boolean;
+  /**
+   * dpor: explore one execution of each orbit under renaming identical importers
+   * (sim/symmetry.ts); `stats.symmetry` names the identical importers and counts the
+   * prefixes dropped as images
+   */
+  readonly symmetry?: boolean;
+  /** count the races that add backtrack choices (`stats.races`, dpor only) */
+  readonly races?: boolean;
+  /** called after every execution (progress display) */
+  readonly progress?: (executions: number, depth: number, violations: number) => void;
+}
+
+/** What a worker thread needs: the options that survive structured cloning. */
+export type JobOptions = Omit<CheckOptions, 'progress' | 'cancelled'>;
+
+/**
+ * The defaults. `reduceBudget` is the thorough budget (`--reduce`); `quickReduceBudget`
+ * the brief one the CLI gives the reduction of an unexpected counterexample by default.
+ */
+export const CHECK_DEFAULTS = {
+  strategy: 'dpor',
+  seed: 1,
+  /** executions of a sampling strategy when neither --runs nor the scenario's bound says */
+  runs: 1000,
+  depth: 3,
+  prepass: 64,
+  shrink: true,
+  reduceBudget: 500,
+  quickReduceBudget: 64,
+} as const satisfies { strategy: StrategyName } & Record<string, unknown>;
+
+/** The options of one search with the defaults and the scenario's own bounds applied. */
+export interface ResolvedSearch {
+  readonly strategy: SearchStrategy;
+  readonly seed: number;
+  readonly depth: number;
+  /** executions of a sampling strategy */
+  readonly runs: number;
+  readonly maxExecutions: number | undefined;
+  readonly preemptions: number | undefined;
+}
+
+/** Applies CHECK_DEFAULTS and the scenario's `check:` bounds to `opts`. */
+export function resolveSearch(sc: Scenario, opts: CheckOptions): ResolvedSearch {
+  return {
+    strategy: STRATEGIES[opts.strategy ?? CHECK_DEFAULTS.strategy],
+    seed: opts.seed ?? CHECK_DEFAULTS.seed,
+    depth: opts.depth ?? CHECK_DEFAULTS.depth,
+    runs: opts.runs ?? opts.maxExecutions ?? sc.check.maxExecutions ?? CHECK_DEFAULTS.runs,
+    maxExecutions: opts.maxExecutions ?? sc.check.maxExecutions,
+    preemptions: opts.preemptions ?? sc.check.preemptions,
+  };
+}
+
+/**
+ * Why `opts` (with `workers` worker threads asked for) is not a valid combination, or
+ * null. The CLI shows the message as a usage error (exit 2).
+ */
+export function optionsProblem(opts: CheckOptions, workers?: number): string | null {
+  const s = STRATEGIES[opts.strategy ?? CHECK_DEFAULTS.strategy];
+  if (opts.shard && !s.shardable) return `--shard splits the ${namesWhere((x) => x.shardable)} searches; for ${namesWhere((x) => !x.shardable)} give each job its own --seed`;
+  if (opts.symmetry && !s.symmetry) return `--symmetry is a reduction of the ${namesWhere((x) => x.symmetry)} search`;
+  if (opts.count && !s.covers) return `--count counts the classes of a dpor search (or the schedules of exhaustive); ${namesWhere((x) => !x.covers)} sample`;
+  if (opts.shard && workers !== undefined && workers > 1) return '--shard and --workers > 1 do not combine: a shard runs in one process';
+  return null;
+}
+
+/** `dpor and exhaustive`: the strategies that `p` holds of, for messages */
+const namesWhere = (p: (s: SearchStrategy) => boolean) => Object.values(STRATEGIES).filter(p).map((s) => s.name).join(' and ');
