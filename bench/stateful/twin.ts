@@ -394,8 +394,9 @@ export function twinModel(n: number, k: number, variant: TwinVariant, opts: Twin
     name: 'gpu', bases: seg, len: segLen,
     refs: [
       { slots: Array.from({ length: n }, (_, j) => attachments.len + 1 + j), stride: 1 },
-      { slots: Array.from({ length: fenceCap }, (_, j) => fenceRefs.len + 1 + j), stride: fenceStride },
+      { slots: Array.from({ length: fenceCap }, (_, j) => fenceRefs.len + 1 + j), stride: fenceStride, unordered: canonical },
     ],
+    ...(canonical ? { normalise: sortFences } : {}),
   };
 
   return {

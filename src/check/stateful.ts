@@ -64,6 +64,19 @@ export interface StatefulOptions {
   transactions?: boolean;
   /** called on every terminal state reached (final or deadlocked), with the state as reached */
   onTerminal?(s: Store, deadlock: boolean): void;
+  /**
+   * the visited set to use instead of a fresh one (a table shared with other workers,
+   * stateful-parallel.ts); `states` is then the size of the shared table
+   */
+  visited?: VisitedSet;
+  /**
+   * 0 (default): threads are tried in index order. Otherwise each state's threads are
+   * tried from an offset its hash and this number pick, so that workers sharing one
+   * visited set take different branches first
+   */
+  order?: number;
+  /** polled every 1,024 transitions: true stops the search, incomplete */
+  cancelled?: () => boolean;
 }
 
 export interface StateViolation {
@@ -75,7 +88,10 @@ export interface StateViolation {
 }
 
 export interface StatefulResult {
-  /** distinct states stored (representatives under symmetry) */
+  /**
+   * distinct states stored (representatives under symmetry); with a shared `visited` set,
+   * those this search stored (the workers' counts add up to the table's size)
+   */
   readonly states: number;
   /** transactions run */
   readonly transitions: number;
@@ -106,7 +122,10 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
   const nthreads = model.threads.length;
   const stopAtFirst = opts.stopAtFirst ?? true;
   const groups = opts.symmetry ? (model.symmetry ?? []) : [];
-  const visited: VisitedSet = opts.exact ? new ExactStateSet(layout.size, opts.expected) : new FingerprintSet(opts.expected);
+  const visited: VisitedSet = opts.visited ?? (opts.exact ? new ExactStateSet(layout.size, opts.expected) : new FingerprintSet(opts.expected));
+  const order = opts.order ?? 0;
+  /** the first thread tried at state `s` (0 in index order) */
+  const firstThread = (s: Store) => (order === 0 ? 0 : (Math.imul(s.h1 ^ s.h2, 0x9e3779b1) ^ Math.imul(order, 0x85ebca6b)) >>> 0) % nthreads;
   const canon = new Store(layout);
   const monitor = (opts.transactions ?? true) ? new TxnMonitor(layout.protection(), (i) => layout.slotName(i)) : null;
   const key = (s: Store): Store => (groups.length > 0 ? (canonicalise(s, canon, groups), canon) : s);
@@ -116,12 +135,14 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
   const pending: { property: PropertyId; rule: string; message: string }[] = [];
   const sink: ViolationSink = { report: (property, rule, message) => { pending.push({ property, rule, message }); } };
   const stack: Store[] = [new Store(layout)];
+  /** at each depth, how many threads have been tried, and from which offset */
   const nextThread: number[] = [0];
+  const offset: number[] = [0];
   const anyRan: boolean[] = [false];
   const schedule: number[] = [];
   let depth = 0;
   let maxDepth = 0;
-  let states = 1;
+  let states = 0;
   let transitions = 0;
   let stopped = false;
 
@@ -139,21 +160,24 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
   };
 
   model.init(stack[0]!);
-  visited.add(key(stack[0]!));
+  offset[0] = firstThread(stack[0]!);
+  // a shared set may hold it already (another worker stored it): the root is expanded anyway
+  if (visited.add(key(stack[0]!))) states++;
   model.invariant?.(stack[0]!, sink);
   stopped = flush(0);
 
   let clean = false;
   while (!stopped && depth >= 0) {
     const cur = stack[depth]!;
-    const t = nextThread[depth]!;
-    if (t >= nthreads) {
+    const tried = nextThread[depth]!;
+    if (tried >= nthreads) {
       if (!anyRan[depth]) stopped = terminal(cur, depth);
       depth--;
       clean = false;
       continue;
     }
-    nextThread[depth] = t + 1;
+    nextThread[depth] = tried + 1;
+    const t = order === 0 ? tried : (offset[depth]! + tried) % nthreads;
     let nxt = stack[depth + 1];
     if (!nxt) stack[depth + 1] = nxt = new Store(layout);
     if (!clean) nxt.copyFrom(cur);
@@ -175,7 +199,7 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
     }
     clean = false;
     anyRan[depth] = true;
-    transitions++;
+    if ((++transitions & 1023) === 0 && opts.cancelled?.()) { stopped = true; break; }
     schedule[depth] = t;
     if (flush(depth + 1)) { stopped = true; break; }
     if (!visited.add(key(nxt))) continue;
@@ -184,9 +208,10 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
     if (flush(depth + 1)) { stopped = true; break; }
     depth++;
     nextThread[depth] = 0;
+    if (order !== 0) offset[depth] = firstThread(nxt);
     anyRan[depth] = false;
     if (depth > maxDepth) maxDepth = depth;
-    if (opts.maxStates !== undefined && states >= opts.maxStates) { stopped = true; break; }
+    if (opts.maxStates !== undefined && visited.size >= opts.maxStates) { stopped = true; break; }
   }
 
   function terminal(s: Store, d: number): boolean {
@@ -199,7 +224,7 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
   }
 
   return {
-    states, transitions, maxDepth, complete: !stopped, violations,
+    states, transitions, maxDepth, complete: !stopped && !visited.overflowed, violations,
     omissionProbability: visited.omissionProbability(), visitedBytes: visited.bytes,
   };
 }

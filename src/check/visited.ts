@@ -17,6 +17,8 @@ export interface VisitedSet {
   readonly bytes: number;
   /** probability that some state was taken for another (0 for exact sets) */
   omissionProbability(): number;
+  /** a fixed-size table refused a state (the search that used it is incomplete) */
+  readonly overflowed?: boolean;
 }
 
 const MIN_CAP = 1 << 10;
@@ -154,5 +156,97 @@ export class ExactStateSet implements VisitedSet {
       while (this.index[i]! >= 0) i = (i + 1) & this.mask;
       this.index[i] = n;
     }
+  }
+}
+
+/** Header ints of a shared table: the number of fingerprints stored, and the overflow flag. */
+const SHARED_HEADER = 2;
+
+/**
+ * 64-bit fingerprints in a `SharedArrayBuffer` that several worker threads insert into at
+ * once, lock-free (`check --workers` of a stateful search, issue 18 point 7).
+ *
+ * A slot is two int32 (hi, lo); hi = 0 marks it free. A thread claims a free slot with a
+ * compare-exchange of hi and then stores lo; a reader that finds its hi with lo still 0
+ * spins the few instructions until the store lands, so both lanes are always compared.
+ * To keep both markers free, a 0 lane is stored as 1 (two fingerprints in 2^32 share a
+ * lane value with another: the omission estimate is unchanged to its first digits). The
+ * capacity is fixed when the table is made (a table cannot grow while others probe it):
+ * past 7/8 load an insert is refused and taken as visited, and `overflowed` makes the
+ * search that used it incomplete.
+ */
+export class SharedFingerprintSet implements VisitedSet {
+  readonly buffer: SharedArrayBuffer;
+  private readonly t: Int32Array;
+  private readonly mask: number;
+  private readonly limit: number;
+
+  private constructor(buffer: SharedArrayBuffer) {
+    this.buffer = buffer;
+    this.t = new Int32Array(buffer);
+    const cap = (this.t.length - SHARED_HEADER) >> 1;
+    this.mask = cap - 1;
+    this.limit = cap - (cap >> 3);
+  }
+
+  /** A zeroed table with room for `expected` states below 7/8 load (at least 1,024 slots). */
+  static create(expected = 0): SharedFingerprintSet {
+    let cap = MIN_CAP;
+    while (cap - (cap >> 3) < expected) cap *= 2;
+    return new SharedFingerprintSet(new SharedArrayBuffer(4 * (SHARED_HEADER + 2 * cap)));
+  }
+
+  /** The table another thread made (`buffer` of its `create`). */
+  static attach(buffer: SharedArrayBuffer): SharedFingerprintSet {
+    return new SharedFingerprintSet(buffer);
+  }
+
+  get size(): number {
+    return Atomics.load(this.t, 0);
+  }
+
+  get bytes(): number {
+    return this.buffer.byteLength;
+  }
+
+  /** an insert was refused because the table was full: some states were not explored */
+  get overflowed(): boolean {
+    return Atomics.load(this.t, 1) !== 0;
+  }
+
+  add(s: Store): boolean {
+    return this.addPair(s.h1 | 0, s.h2 | 0);
+  }
+
+  /** Inserts the fingerprint (a, b) (int32 lanes); returns whether it was new. */
+  addPair(a: number, b: number): boolean {
+    const t = this.t;
+    if (a === 0) a = 1;
+    if (b === 0) b = 1;
+    let i = ((a ^ Math.imul(b, 0x9e3779b1)) & this.mask);
+    for (;;) {
+      const at = SHARED_HEADER + 2 * i;
+      let x = Atomics.load(t, at);
+      if (x === 0) {
+        if (Atomics.load(t, 0) >= this.limit) { Atomics.store(t, 1, 1); return false; }
+        x = Atomics.compareExchange(t, at, 0, a);
+        if (x === 0) {
+          Atomics.store(t, at + 1, b);
+          Atomics.add(t, 0, 1);
+          return true;
+        }
+      }
+      if (x === a) {
+        let y = Atomics.load(t, at + 1);
+        while (y === 0) y = Atomics.load(t, at + 1);
+        if (y === b) return false;
+      }
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  omissionProbability(): number {
+    const n = this.size;
+    return (n * n) / 2 ** 65;
   }
 }

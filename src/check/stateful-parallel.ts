@@ -1,0 +1,114 @@
+/**
+ * The stateful search on several worker threads that share one visited set (issue 18
+ * point 7; docs/design.md "Workers").
+ *
+ * Every worker runs the whole depth-first search of stateful.ts from the initial state,
+ * with the fingerprint table of visited.ts `SharedFingerprintSet` in shared memory and its
+ * own thread order (`order`: worker i tries each state's threads from an offset its hash
+ * picks, worker 0 in index order). A state is expanded by the one worker whose insert
+ * stored it; the others prune it. So the workers together expand every reachable state
+ * exactly once, whoever gets there first: the states stored are the sequential search's,
+ * and the search is complete when every worker ended without being stopped and the table
+ * never overflowed. Independent shards would not do this: each prefix shard of S4 visits
+ * 98-99 % of the states (research/stateful-verification.md), which is why `--shard` stays
+ * a split of the stateless dpor search only.
+ *
+ * A worker that meets a violation (under `stopAtFirst`) or a model bug raises a shared
+ * flag the others poll every 1,024 transitions. Which counterexample is shown can depend
+ * on which worker met one first; the verdict of a complete search does not.
+ *
+ * The model is built inside each worker by a script that calls `serveStatefulWorker` with
+ * a factory (models hold functions and cannot be posted); the caller names the script and
+ * the factory's arguments, which must survive structured cloning.
+ */
+import { parentPort, Worker, workerData, type WorkerOptions } from 'node:worker_threads';
+import { ModelBugError, statefulSearch, type StatefulModel, type StatefulOptions, type StatefulResult, type StateViolation } from './stateful.ts';
+import { SharedFingerprintSet } from './visited.ts';
+
+/** The options a parallel search takes: those of one worker's search that can be posted. */
+export type ParallelOptions = Omit<StatefulOptions, 'visited' | 'order' | 'cancelled' | 'onTerminal' | 'exact'>;
+
+export interface ParallelResult extends StatefulResult {
+  readonly workers: number;
+  /** states each worker stored (their sum is `states`): how the work was shared */
+  readonly perWorker: readonly number[];
+}
+
+interface WorkerInput {
+  readonly args: unknown;
+  readonly opts: ParallelOptions;
+  readonly table: SharedArrayBuffer;
+  readonly control: SharedArrayBuffer;
+  readonly index: number;
+}
+
+type WorkerOutput =
+  | { readonly result: StatefulResult }
+  | { readonly error: string; readonly modelBug: boolean };
+
+/**
+ * The body of a worker script: builds the model from the posted arguments and searches
+ * with the shared table. Call it at the top level of a module that `parallelStatefulSearch`
+ * is given as its script.
+ */
+export function serveStatefulWorker(make: (args: never) => StatefulModel): void {
+  const port = parentPort;
+  if (!port) throw new Error('serveStatefulWorker runs in a worker thread started by parallelStatefulSearch');
+  const d = workerData as WorkerInput;
+  const stop = new Int32Array(d.control);
+  const visited = SharedFingerprintSet.attach(d.table);
+  let out: WorkerOutput;
+  try {
+    const result = statefulSearch(make(d.args as never), { ...d.opts, visited, order: d.index, cancelled: () => Atomics.load(stop, 0) !== 0 });
+    if (result.violations.length > 0 && (d.opts.stopAtFirst ?? true)) Atomics.store(stop, 0, 1);
+    out = { result };
+  } catch (e) {
+    Atomics.store(stop, 0, 1);
+    out = { error: e instanceof Error ? e.message : String(e), modelBug: e instanceof ModelBugError };
+  }
+  port.postMessage(out);
+}
+
+/**
+ * Explores every state of the model that `script` builds from `args`, on `workers` worker
+ * threads sharing one fingerprint table sized for `opts.expected` states (default 2^20;
+ * the table does not grow: a search that fills it to 7/8 ends incomplete). Rejects with
+ * `ModelBugError` when a worker's search found a model bug. `spawn` starts a worker (the
+ * tests start TypeScript sources through tsx).
+ */
+export async function parallelStatefulSearch(
+  script: URL, args: unknown, workers: number, opts: ParallelOptions = {},
+  spawn: (script: URL, options: WorkerOptions) => Worker = (u, o) => new Worker(u, o),
+): Promise<ParallelResult> {
+  const table = SharedFingerprintSet.create(opts.expected ?? 1 << 20);
+  const control = new SharedArrayBuffer(4);
+  const outputs = await Promise.all(Array.from({ length: workers }, (_, index) => new Promise<WorkerOutput>((resolve, reject) => {
+    const input: WorkerInput = { args, opts, table: table.buffer, control, index };
+    const w = spawn(script, { workerData: input });
+    w.once('message', (m: WorkerOutput) => resolve(m));
+    w.once('error', reject);
+    w.once('exit', (code) => reject(new Error(`stateful worker ${index} exited with code ${code} before its result`)));
+  })));
+  const failed = outputs.find((o): o is Extract<WorkerOutput, { error: string }> => 'error' in o);
+  if (failed) throw failed.modelBug ? new ModelBugError(failed.error) : new Error(failed.error);
+  const results = outputs.map((o) => (o as Extract<WorkerOutput, { result: StatefulResult }>).result);
+  const violations: StateViolation[] = [];
+  const seen = new Set<string>();
+  for (const r of results) {
+    for (const v of r.violations) {
+      const k = `${v.property}|${v.rule}|${v.message}`;
+      if (!seen.has(k)) { seen.add(k); violations.push(v); }
+    }
+  }
+  return {
+    states: table.size,
+    transitions: results.reduce((a, r) => a + r.transitions, 0),
+    maxDepth: Math.max(...results.map((r) => r.maxDepth)),
+    complete: results.every((r) => r.complete) && !table.overflowed,
+    violations,
+    omissionProbability: table.omissionProbability(),
+    visitedBytes: table.bytes,
+    workers,
+    perWorker: results.map((r) => r.states),
+  };
+}
