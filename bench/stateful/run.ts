@@ -9,10 +9,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { statefulSearch } from '../../src/check/stateful.ts';
+import { parallelStatefulSearch } from '../../src/check/stateful-parallel.ts';
+import { statefulSearch, type StatefulResult } from '../../src/check/stateful.ts';
+import type { TwinArgs } from './twin-worker.ts';
 import { twinModel, type TwinVariant } from './twin.ts';
 
 interface Row {
+  /** worker threads sharing the visited set (check/stateful-parallel.ts); absent: the sequential search */
+  readonly workers?: number;
   readonly scale: string;
   readonly n: number;
   readonly k: number;
@@ -42,10 +46,19 @@ const SPIN: Record<string, { fixed: number; fixedS: number; fixedMB: number; bug
 };
 const SCALES: [string, number, number][] = [['S1', 2, 2], ['S2', 2, 3], ['S3', 3, 2], ['S4', 3, 3], ['S5', 4, 3]];
 
-function runRow(r: Row, maxStates: number): Measured {
-  const m = twinModel(r.n, r.k, r.variant, { canonical: r.canonical });
+/** The worker script: the bundle's sibling, or the source under tsx. */
+const WORKER = new URL(import.meta.url.endsWith('.ts') ? './twin-worker.ts' : './bench-stateful-twin-worker.mjs', import.meta.url);
+
+async function runRow(r: Row, maxStates: number): Promise<Measured> {
   const t0 = performance.now();
-  const res = statefulSearch(m, { symmetry: r.symmetry, maxStates, expected: Math.min(maxStates, 1 << 20) });
+  let res: StatefulResult;
+  if (r.workers === undefined) {
+    res = statefulSearch(twinModel(r.n, r.k, r.variant, { canonical: r.canonical }), { symmetry: r.symmetry, maxStates, expected: Math.min(maxStates, 1 << 20) });
+  } else {
+    const args: TwinArgs = { n: r.n, k: r.k, variant: r.variant, canonical: r.canonical };
+    // the shared table cannot grow: sized for the bound (7/8 load at maxStates)
+    res = await parallelStatefulSearch(WORKER, args, r.workers, { symmetry: r.symmetry, maxStates, expected: maxStates });
+  }
   const ms = performance.now() - t0;
   const v = res.violations[0];
   return {
@@ -69,7 +82,7 @@ function line(m: Measured): string {
   const spinStates = m.variant === 'correct' ? (spin ? fmt(spin.fixed) : '> 115,000,000 (not finished)') : spin ? fmt(spin.buggy) : '–';
   const states = m.complete || m.violation ? fmt(m.states) : `>= ${fmt(m.states)} (stopped)`;
   const rate = m.ms > 0 ? fmt((m.transitions / m.ms) * 1000) : '–';
-  return `| ${m.scale} | ${m.n}x${m.k} | ${m.variant} | ${lists} | ${m.symmetry ? 'on' : 'off'} | ${states} | ${fmt(m.transitions)} | ${m.violation ?? (m.complete ? 'safe' : '–')}${m.counterexampleSteps !== null ? ` in ${m.counterexampleSteps} steps` : ''} | ${(m.ms / 1000).toFixed(2)} | ${rate} | ${m.rssMB.toFixed(0)} | ${m.visitedMB.toFixed(1)} | ${m.omission.toExponential(1)} | ${spinStates} |`;
+  return `| ${m.scale} | ${m.n}x${m.k} | ${m.variant} | ${lists} | ${m.workers ?? '–'} | ${m.symmetry ? 'on' : 'off'} | ${states} | ${fmt(m.transitions)} | ${m.violation ?? (m.complete ? 'safe' : '–')}${m.counterexampleSteps !== null ? ` in ${m.counterexampleSteps} steps` : ''} | ${(m.ms / 1000).toFixed(2)} | ${rate} | ${m.rssMB.toFixed(0)} | ${m.visitedMB.toFixed(1)} | ${m.omission.toExponential(1)} | ${spinStates} |`;
 }
 
 function main(): void {
@@ -80,10 +93,12 @@ function main(): void {
       for (const symmetry of [false, true]) rows.push({ scale, n, k, variant: 'correct', canonical, symmetry });
     }
     if (scale !== 'S5') rows.push({ scale, n, k, variant: 'v2-no-wait', canonical: false, symmetry: false });
+    // the same search on worker threads sharing the visited set (one worker: the cost of the shared table alone)
+    if (scale === 'S3' || scale === 'S4') for (const workers of [1, 2]) rows.push({ workers, scale, n, k, variant: 'correct', canonical: true, symmetry: true });
   }
   const head = [
-    '| scale | NxK | variant | lists | symmetry | states | transitions | verdict | s | transitions/s | peak RSS MB | visited set MB | omission p | Spin states (POR, fine twin) |',
-    '|---|---|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|',
+    '| scale | NxK | variant | lists | workers | symmetry | states | transitions | verdict | s | transitions/s | peak RSS MB | visited set MB | omission p | Spin states (POR, fine twin) |',
+    '|---|---|---|---|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|',
   ];
   console.log(head.join('\n'));
   const out: Measured[] = [];
@@ -111,5 +126,5 @@ function main(): void {
 }
 
 if (process.argv[2] === '--row') {
-  process.stdout.write(JSON.stringify(runRow(JSON.parse(process.argv[3]!) as Row, Number(process.argv[4]))));
+  process.stdout.write(JSON.stringify(await runRow(JSON.parse(process.argv[3]!) as Row, Number(process.argv[4]))));
 } else main();
