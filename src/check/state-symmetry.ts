@@ -124,11 +124,25 @@ function renamed(g: SymmetryGroup, pos: readonly number[], n: number, v: number,
  */
 function breakTies(s: Int32Array, g: SymmetryGroup, order: number[]): void {
   const n = order.length;
+  // members some reference names: a run of equal segments none of whose members is named
+  // gives the same image in every order (the common case: idle importers)
+  let named = 0;
+  for (const { slots, stride } of g.refs) {
+    for (const r of slots) {
+      const v = s[r]!;
+      if (v <= 0) continue;
+      const owner = Math.floor((v - 1) / stride);
+      const m = g.owners ? g.owners.indexOf(owner) : owner < n ? owner : -1;
+      if (m >= 0) named |= 1 << m;
+    }
+  }
+  if (named === 0) return;
   const runs: [number, number][] = [];
   for (let a = 0; a < n;) {
     let b = a + 1;
-    while (b < n && compareSegments(s, g.bases[order[a]!]!, g.bases[order[b]!]!, g.len) === 0) b++;
-    if (b - a > 1) runs.push([a, b]);
+    let hit = (named >> order[a]!) & 1;
+    while (b < n && compareSegments(s, g.bases[order[a]!]!, g.bases[order[b]!]!, g.len) === 0) hit |= (named >> order[b++]!) & 1;
+    if (b - a > 1 && hit) runs.push([a, b]);
     a = b;
   }
   if (runs.length === 0) return;
