@@ -140,7 +140,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
   if (show) {
     const before = scheduleSize(show.schedule);
     let { rt, v, schedule } = show;
-    if (opts.shrink !== false) {
+    if (opts.shrink ?? CHECK_DEFAULTS.shrink) {
       const s = shrinkSchedule(build, schedule, v.property);
       const sv = headline(s.rt, s.rt.violations.filter((x) => x.property === v.property));
       if (sv) ({ rt, v, schedule } = { rt: s.rt, v: sv, schedule: s.schedule });

@@ -84,10 +84,15 @@ export interface ResolvedSearch {
   readonly preemptions: number | undefined;
 }
 
+/** The record of the strategy `opts` asks for (the default when none). */
+export function strategyOf(opts: Pick<CheckOptions, 'strategy'>): SearchStrategy {
+  return STRATEGIES[opts.strategy ?? CHECK_DEFAULTS.strategy];
+}
+
 /** Applies CHECK_DEFAULTS and the scenario's `check:` bounds to `opts`. */
 export function resolveSearch(sc: Scenario, opts: CheckOptions): ResolvedSearch {
   return {
-    strategy: STRATEGIES[opts.strategy ?? CHECK_DEFAULTS.strategy],
+    strategy: strategyOf(opts),
     seed: opts.seed ?? CHECK_DEFAULTS.seed,
     depth: opts.depth ?? CHECK_DEFAULTS.depth,
     runs: opts.runs ?? opts.maxExecutions ?? sc.check.maxExecutions ?? CHECK_DEFAULTS.runs,
@@ -101,7 +106,7 @@ export function resolveSearch(sc: Scenario, opts: CheckOptions): ResolvedSearch 
  * null. The CLI shows the message as a usage error (exit 2).
  */
 export function optionsProblem(opts: CheckOptions, workers?: number): string | null {
-  const s = STRATEGIES[opts.strategy ?? CHECK_DEFAULTS.strategy];
+  const s = strategyOf(opts);
   if (opts.shard && !s.shardable) return `--shard splits the ${namesWhere((x) => x.shardable)} searches; for ${namesWhere((x) => !x.shardable)} give each job its own --seed`;
   if (opts.symmetry && !s.symmetry) return `--symmetry is a reduction of the ${namesWhere((x) => x.symmetry)} search`;
   if (opts.count && !s.covers) return `--count counts the classes of a dpor search (or the schedules of exhaustive); ${namesWhere((x) => !x.covers)} sample`;

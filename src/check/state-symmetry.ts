@@ -89,7 +89,8 @@ export function canonicalise(src: Store, dst: Store, groups: readonly SymmetryGr
     if (g.refs.length > 0) breakTies(s, g, order);
     const pos: number[] = new Array<number>(n);
     for (let p = 0; p < n; p++) pos[order[p]!] = p;
-    if (order.some((m, p) => m !== p)) moved = true;
+    const permuted = order.some((m, p) => m !== p);
+    if (permuted) moved = true;
     for (let p = 0; p < n; p++) {
       const m = order[p]!;
       if (m === p) continue;
@@ -104,16 +105,21 @@ export function canonicalise(src: Store, dst: Store, groups: readonly SymmetryGr
         if (w !== v) dst.set(r, w);
       }
     }
-    if (g.normalise && order.some((m, p) => m !== p)) g.normalise(dst);
+    if (g.normalise && permuted) g.normalise(dst);
   }
   return moved;
 }
 
+/** The member reference `v` (of `stride`) names, or -1 (no reference, or another owner). */
+function memberOf(g: SymmetryGroup, n: number, v: number, stride: number): number {
+  if (v <= 0) return -1;
+  const owner = Math.floor((v - 1) / stride);
+  return g.owners ? g.owners.indexOf(owner) : owner < n ? owner : -1;
+}
+
 /** Reference `v` (of `stride`) after member m moved to position pos[m]. */
 function renamed(g: SymmetryGroup, pos: readonly number[], n: number, v: number, stride: number): number {
-  if (v <= 0) return v;
-  const owner = Math.floor((v - 1) / stride);
-  const m = g.owners ? g.owners.indexOf(owner) : owner < n ? owner : -1;
+  const m = memberOf(g, n, v, stride);
   if (m < 0 || pos[m] === m) return v;
   return (g.owners ? g.owners[pos[m]!]! : pos[m]!) * stride + ((v - 1) % stride) + 1;
 }
@@ -129,10 +135,7 @@ function breakTies(s: Int32Array, g: SymmetryGroup, order: number[]): void {
   let named = 0;
   for (const { slots, stride } of g.refs) {
     for (const r of slots) {
-      const v = s[r]!;
-      if (v <= 0) continue;
-      const owner = Math.floor((v - 1) / stride);
-      const m = g.owners ? g.owners.indexOf(owner) : owner < n ? owner : -1;
+      const m = memberOf(g, n, s[r]!, stride);
       if (m >= 0) named |= 1 << m;
     }
   }

@@ -11,7 +11,7 @@
  * and the search is complete when every worker ended without being stopped and the table
  * never overflowed. Independent shards would not do this: each prefix shard of S4 visits
  * 98-99 % of the states (research/stateful-verification.md), which is why `--shard` stays
- * a split of the stateless dpor search only.
+ * a split of the stateless dpor and exhaustive searches only.
  *
  * A worker that meets a violation (under `stopAtFirst`) or a model bug raises a shared
  * flag the others poll every 1,024 transitions. Which counterexample is shown can depend

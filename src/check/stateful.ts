@@ -66,7 +66,8 @@ export interface StatefulOptions {
   onTerminal?(s: Store, deadlock: boolean): void;
   /**
    * the visited set to use instead of a fresh one (a table shared with other workers,
-   * stateful-parallel.ts); `states` is then the size of the shared table
+   * stateful-parallel.ts); `states` then counts the states this search stored, and
+   * `maxStates` bounds the shared table's size
    */
   visited?: VisitedSet;
   /**

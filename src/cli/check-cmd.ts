@@ -10,9 +10,9 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { checkScenario } from '../check/check.ts';
 import { groupShards, mergeShards } from '../check/merge.ts';
-import { CHECK_DEFAULTS, optionsProblem, type JobOptions } from '../check/options.ts';
+import { CHECK_DEFAULTS, optionsProblem, strategyOf, type JobOptions } from '../check/options.ts';
 import { checkOnPool, shardsPerScenario } from '../check/parallel.ts';
-import { STRATEGIES, strategyNamed, type StrategyName } from '../check/strategy.ts';
+import { strategyNamed, type StrategyName } from '../check/strategy.ts';
 import type { CheckOutput, ScenarioResult, ViolationResult } from '../check/result.ts';
 import { VERSION } from '../check/result.ts';
 import { junitXml } from '../report/junit.ts';
@@ -228,7 +228,7 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
   const scenarios = loaded.filter((x): x is { sc: Scenario } => 'sc' in x).length;
   const results: ScenarioResult[] = [];
   const checked: { sc: Scenario; result: ScenarioResult }[] = [];
-  const shards = shardsPerScenario(STRATEGIES[opts.strategy ?? CHECK_DEFAULTS.strategy], scenarios, workers);
+  const shards = shardsPerScenario(strategyOf(opts), scenarios, workers);
   const pool = workers > 1 && scenarios > 0 ? new CheckPool(Math.min(workers, scenarios * shards), scenarios * shards) : null;
   try {
     // with workers, submit everything first (scenario by scenario); report in file order
