@@ -154,14 +154,18 @@ export interface Outcomes {
   readonly reachable?: Set<string>;
 }
 
-/** Naive exhaustive enumeration of every schedule, cloning plain arrays. */
+/** Naive exhaustive enumeration of every reachable state vector, cloning plain arrays. */
 export function enumerate(p: Prog): Outcomes {
   const terminals = new Set<string>();
   const violations = new Set<string>();
   const reachable = new Set<string>();
   const size = pcSlot(p, p.threads.length);
+  // memoised on the state vector: what a state leads to depends on the state alone, so a
+  // revisit adds nothing (the plain tree took seconds on some generated programs)
   const go = (st: number[]) => {
-    reachable.add(st.join(','));
+    const key = st.join(',');
+    if (reachable.has(key)) return;
+    reachable.add(key);
     let any = false;
     p.threads.forEach((code, t) => {
       const pc = st[pcSlot(p, t)]!;
