@@ -16,10 +16,14 @@ import ts from 'typescript';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { subsetFunctions } from './frames-ast.ts';
 import { FnCompiler, Refusal, type ModuleCtx } from './frames-function.ts';
 
 /** The sources compiled by `npm run frames`, relative to the project root. */
-export const FRAME_SOURCES = ['test/frames/progs.ts', 'bench/stateful/revoke-frames.ts'];
+export const FRAME_SOURCES = [
+  'src/sim/frame-mutex.ts', 'src/sim/frame-completion.ts',
+  'test/frames/progs.ts', 'test/frames/sync-progs.ts', 'bench/stateful/revoke-frames.ts',
+];
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OPTIONS: ts.CompilerOptions = {
@@ -56,14 +60,19 @@ function program(file: string, text: string | undefined): ts.Program {
   return ts.createProgram([file], OPTIONS, host);
 }
 
-/** Compiles the subset functions of `fileName` (or of `text`, taken as that file's contents). */
-export function compileFrames(fileName: string, text?: string): FrameCompileResult {
+/**
+ * Compiles the subset functions of `fileName` (or of `text`, taken as that file's
+ * contents). `yield*` may call into the files of `sources` (relative to the project root),
+ * whose generated modules sit next to them.
+ */
+export function compileFrames(fileName: string, text?: string, sources: readonly string[] = FRAME_SOURCES): FrameCompileResult {
   const file = resolve(fileName);
   const prog = program(file, text);
   const sf = prog.getSourceFile(file);
   if (!sf) return { code: '', errors: [`${fileName}: cannot read the file`] };
   const checker = prog.getTypeChecker();
   const display = relative(ROOT, file);
+  const frameSources = new Set([...sources.map((f) => resolve(ROOT, f)), file]);
   const errors: string[] = [];
   const at = (n: ts.Node): string => {
     const p = sf.getLineAndCharacterOfPosition(n.getStart(sf));
@@ -76,10 +85,13 @@ export function compileFrames(fileName: string, text?: string): FrameCompileResu
   }
   if (errors.length > 0) return { code: '', errors };
 
-  const gens = sf.statements.filter((st): st is ts.FunctionDeclaration => ts.isFunctionDeclaration(st) && !!st.asteriskToken && !!st.name);
+  const gens = subsetFunctions(sf);
   const fnIds = new Map<ts.Symbol, number>();
   gens.forEach((g, i) => fnIds.set(checker.getSymbolAtLocation(g.name!)!, i));
-  const ctx: ModuleCtx = { sf, checker, fnIds, gens, imports: new Map(), runtime: new Set(), usesSrc: false };
+  const ctx: ModuleCtx = {
+    sf, checker, fnIds, gens, imports: new Map(), runtime: new Set(), usesSrc: false, frameSources, deps: new Map(),
+    display: (f) => relative(ROOT, f),
+  };
   const bodies: string[] = [];
   let width = 2;
   for (const g of gens) {
@@ -117,12 +129,13 @@ function emitModule(ctx: ModuleCtx, display: string, file: string, bodies: strin
   }
   const order = (a: string) => a.replace(/^type /, '');
   for (const [spec, names] of [...bySpec].sort()) lines.push(`import { ${names.sort((a, b) => (order(a) < order(b) ? -1 : 1)).join(', ')} } from ${spec};`);
+  for (const d of [...ctx.deps.values()].sort((a, b) => (a.spec < b.spec ? -1 : 1))) lines.push(`import { FN as ${d.fn}, frames as ${d.mod} } from ${d.spec};`);
   if (ctx.usesSrc) lines.push(`import * as src from './${basename(file)}';`);
   lines.push('', `/** function ids, the \`fn\` slot of a frame */`, `export const FN = { ${names.map((n, i) => `${n}: ${i}`).join(', ')} } as const;`, '');
   lines.push(...bodies);
-  lines.push(`export const frames: FrameModule = {`, `  names: [${names.map((n) => `'${n}'`).join(', ')}],`,
+  lines.push(`export const frames: FrameModule = {`, `  source: '${display}',`, `  names: [${names.map((n) => `'${n}'`).join(', ')}],`,
     `  params: [${ctx.gens.map((g) => g.parameters.length - 1).join(', ')}],`, `  width: ${width},`,
-    `  fns: [${names.map((n) => `${n}$frames`).join(', ')}],`, `};`, '');
+    `  fns: [${names.map((n) => `${n}$frames`).join(', ')}],`, `  deps: () => [${[...ctx.deps.values()].map((d) => d.mod).join(', ')}],`, `};`, '');
   return lines.join('\n');
 }
 

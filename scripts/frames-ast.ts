@@ -25,3 +25,8 @@ export function topLevel(d: ts.Declaration): ts.Statement | undefined {
   }
   return p as ts.Statement;
 }
+
+/** The top-level `function*` declarations of a file: what the subset compiles, in order (their function ids). */
+export function subsetFunctions(sf: ts.SourceFile): ts.FunctionDeclaration[] {
+  return sf.statements.filter((st): st is ts.FunctionDeclaration => ts.isFunctionDeclaration(st) && !!st.asteriskToken && !!st.name);
+}

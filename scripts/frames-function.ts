@@ -5,7 +5,8 @@
  * compiler turns into `file:line:column: construct: why`.
  */
 import ts from 'typescript';
-import { fail, findImport, skipParens, topLevel } from './frames-ast.ts';
+import { basename, dirname, relative } from 'node:path';
+import { fail, findImport, skipParens, subsetFunctions, topLevel } from './frames-ast.ts';
 
 /** Thrown inside the compiler at the first construct outside the subset of a function. */
 export class Refusal extends Error {
@@ -36,6 +37,19 @@ export interface ModuleCtx {
   /** names of src/sim/frames.ts the generated code uses */
   readonly runtime: Set<string>;
   usesSrc: boolean;
+  /** absolute paths of the files compiled to frames: the only files `yield*` may call into */
+  readonly frameSources: ReadonlySet<string>;
+  /** the other frames modules this one calls, by source file: the names the generated code imports them as */
+  readonly deps: Map<string, { fn: string; mod: string; spec: string }>;
+  /** display path of a file, relative to the project root */
+  display(file: string): string;
+}
+
+/** A subset function a name refers to: its declaration, its index in its file, and the file when it is another. */
+interface SubsetRef {
+  readonly decl: ts.FunctionDeclaration;
+  readonly index: number;
+  readonly file?: string;
 }
 
 type Kind = 'num' | 'bool';
@@ -50,7 +64,12 @@ export class FnCompiler {
   private readonly loops: { brk: number; cont: number }[] = [];
   private ctxSym: ts.Symbol | undefined;
 
-  constructor(private readonly m: ModuleCtx, private readonly fn: ts.FunctionDeclaration) {}
+  /** this function's index in its module: a call to a neighbour is relative to it (no lookup) */
+  private readonly self: number;
+
+  constructor(private readonly m: ModuleCtx, private readonly fn: ts.FunctionDeclaration) {
+    this.self = m.gens.indexOf(fn);
+  }
 
   compile(): string {
     const [k, ...params] = this.fn.parameters;
@@ -273,18 +292,51 @@ export class FnCompiler {
   /** `yield* f(k, ...)`: push f's frame, resume at a new program point that takes its value. */
   private call(y: ts.YieldExpression, into: number | undefined): void {
     const c = y.expression && skipParens(y.expression);
-    const sym = c && ts.isCallExpression(c) && ts.isIdentifier(c.expression) ? this.m.checker.getSymbolAtLocation(c.expression) : undefined;
-    const id = sym === undefined ? undefined : this.m.fnIds.get(sym);
-    if (!c || !ts.isCallExpression(c) || id === undefined) throw new Refusal(y, 'yield* of something else than a subset call', 'yield* calls a function* declared at the top level of this file');
+    const ref = c && ts.isCallExpression(c) && ts.isIdentifier(c.expression) ? this.subsetFn(this.m.checker.getSymbolAtLocation(c.expression)) : undefined;
+    if (!c || !ts.isCallExpression(c) || ref === undefined) throw new Refusal(y, 'yield* of something else than a subset call', 'yield* calls a top-level function* of this file or of another frames source');
     const [k, ...args] = c.arguments;
     if (!k || !ts.isIdentifier(k) || this.m.checker.getSymbolAtLocation(k) !== this.ctxSym) throw new Refusal(c, 'call without the context', 'pass the thread context `k` first');
+    const target = ref.file === undefined ? `s.get(fr) - ${this.self} + ${ref.index}` : this.dep(c, ref.file, ref.decl);
     const next = this.label();
     this.emit(`s.set(fr + 1, ${next});`);
-    const callee = this.m.gens[id]!.parameters.slice(1);
+    const callee = ref.decl.parameters.slice(1);
     const vals = args.map((a, i) => this.toSlot(a, callee[i] ? this.kindOf(this.m.checker.getTypeAtLocation(callee[i]!)) ?? 'num' : 'num'));
-    this.term(`return ${this.rt('frameCall')}(k, ${id}${vals.map((v) => `, ${v}`).join('')});`);
+    this.term(`return ${this.rt('frameCall')}(k, ${target}${vals.map((v) => `, ${v}`).join('')});`);
     this.place(next);
     this.emit(into === undefined ? `${this.rt('frameRetval')}(k);` : `s.set(fr + ${2 + into}, ${this.rt('frameRetval')}(k));`);
+  }
+
+  /**
+   * The subset function `sym` names, through an import when it is another file's. A call
+   * to a neighbour in this file is relative to the caller's own id (`s.get(fr)`: its
+   * frame's function id slot), so it needs no lookup and survives a module being copied.
+   */
+  private subsetFn(sym: ts.Symbol | undefined): SubsetRef | undefined {
+    if (!sym) return undefined;
+    const local = this.m.fnIds.get(sym);
+    if (local !== undefined) return { decl: this.m.gens[local]!, index: local };
+    const target = sym.flags & ts.SymbolFlags.Alias ? this.m.checker.getAliasedSymbol(sym) : sym;
+    const d = target.declarations?.[0];
+    if (!d || !ts.isFunctionDeclaration(d) || !d.asteriskToken || !ts.isSourceFile(d.parent)) return undefined;
+    const sf = d.getSourceFile();
+    return { decl: d, index: subsetFunctions(sf).indexOf(d), file: sf.fileName };
+  }
+
+  /** The id expression of `decl` in another frames module; registers the module's import. */
+  private dep(at: ts.Node, file: string, decl: ts.FunctionDeclaration): string {
+    if (!this.m.frameSources.has(file)) {
+      throw new Refusal(at, `yield* into ${this.m.display(file)}`, 'that file is not compiled to frames (add it to FRAME_SOURCES in scripts/compile-frames.ts)');
+    }
+    let d = this.m.deps.get(file);
+    if (!d) {
+      const base = basename(file).replace(/\.ts$/, '').replace(/[^A-Za-z0-9]/g, '_');
+      const name = this.m.deps.size === 0 || ![...this.m.deps.values()].some((x) => x.mod === `${base}$frames`) ? base : `${base}${this.m.deps.size}`;
+      let spec = relative(dirname(this.m.sf.fileName), file.replace(/\.ts$/, '.frames.ts'));
+      if (!spec.startsWith('.')) spec = `./${spec}`;
+      d = { fn: `${name}$FN`, mod: `${name}$frames`, spec: `'${spec}'` };
+      this.m.deps.set(file, d);
+    }
+    return `k.prog.base(${d.mod}) + ${d.fn}.${decl.name!.text}`;
   }
 
   private local(n: ts.Expression, what: string): { off: number; kind: Kind } {
@@ -331,7 +383,7 @@ export class FnCompiler {
     }
     if (ts.isCallExpression(e) && !e.questionDotToken) {
       const sym = ts.isIdentifier(e.expression) ? this.m.checker.getSymbolAtLocation(e.expression) : undefined;
-      if (sym && this.m.fnIds.has(sym)) throw new Refusal(e, `call of function* ${e.expression.getText(this.m.sf)} without yield*`, 'a subset function runs only through yield*');
+      if (this.subsetFn(sym)) throw new Refusal(e, `call of function* ${e.expression.getText(this.m.sf)} without yield*`, 'a subset function runs only through yield*');
       return `${this.expr(e.expression)}(${e.arguments.map((a) => this.expr(a)).join(', ')})`;
     }
     if (ts.isYieldExpression(e)) throw new Refusal(e, 'yield inside an expression', 'yield only as a statement, a local\'s initialiser or the right side of an assignment to a local');
@@ -357,7 +409,7 @@ export class FnCompiler {
     if (e.text === 'undefined') throw new Refusal(e, 'undefined', 'values are numbers and booleans');
     const d = sym?.declarations?.[0];
     if (!sym || !d) throw new Refusal(e, `unresolved name \`${e.text}\``, 'declare it');
-    if (this.m.fnIds.has(sym)) throw new Refusal(e, `function* ${e.text} used as a value`, 'callbacks are function ids in store slots, not generator functions');
+    if (this.subsetFn(sym)) throw new Refusal(e, `function* ${e.text} used as a value`, 'callbacks are function ids in store slots, not generator functions');
     if (d.getSourceFile() !== this.m.sf) return e.text; // a global
     if (ts.isImportSpecifier(d) || ts.isImportClause(d) || ts.isNamespaceImport(d)) {
       const decl = findImport(d);

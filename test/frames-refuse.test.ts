@@ -24,6 +24,9 @@ function marker(src: string): string {
   return `${FILE}:${before.length}:${before[before.length - 1]!.length + 6}`;
 }
 
+/** A function calling into another frames source (src/sim/frame-mutex.ts). */
+const crossWith = (body: string) => `import { mutexLock } from '../../src/sim/frame-mutex.ts';\nimport type { SimCtx } from '../../src/sim/frame-sim.ts';\n${HEAD}export function* f(k: SimCtx): FrameProc {\n  ${body}\n}\n`;
+
 const fnWith = (body: string, params = '') => `${HEAD}export function* f(k: FrameCtx${params}): FrameProc {\n  ${body}\n}\n`;
 
 const CASES: [string, string, RegExp][] = [
@@ -48,6 +51,8 @@ const CASES: [string, string, RegExp][] = [
   ['helper not exported', `${HEAD}function hidden(): number { return 1; }\nexport function* f(k: FrameCtx): FrameProc { use(/*@*/hidden()); }\n`, /`hidden` is not exported: the compiled module reaches the source file's declarations through its exports/],
   ['context of an unnamed type', `${HEAD}export function* f(k: /*@*/{ s: number }): FrameProc { use(k); }\n`, /context type: name the context type/],
   ['increment in an expression', fnWith('let i = 0; use(/*@*/i++);'), /increment inside an expression/],
+  ['imported function* called without yield*', crossWith('/*@*/mutexLock(k, 0);'), /call of function\* mutexLock without yield\*/],
+  ['imported function* as a value', crossWith('use(/*@*/mutexLock);'), /function\* mutexLock used as a value/],
 ];
 
 for (const [name, src, why] of CASES) {
@@ -59,6 +64,21 @@ for (const [name, src, why] of CASES) {
     assert.match(r.errors[0]!, why);
   });
 }
+
+test('yield* into another file compiles to a call through the linked program; into a file not compiled to frames it is refused', () => {
+  const src = crossWith('yield* mutexLock(k, 0);');
+  const r = compileFrames(FILE, src);
+  assert.deepEqual(r.errors, []);
+  assert.match(r.code, /import \{ FN as frame_mutex\$FN, frames as frame_mutex\$frames \} from '..\/..\/src\/sim\/frame-mutex.frames.ts';/);
+  assert.match(r.code, /frameCall\(k, k\.prog\.base\(frame_mutex\$frames\) \+ frame_mutex\$FN\.mutexLock, 0\)/);
+  assert.match(r.code, /deps: \(\) => \[frame_mutex\$frames\]/);
+  // refused at the call, after `yield* `
+  const marked = src.replace('yield* mutexLock', 'yield* /*@*/mutexLock');
+  const refused = compileFrames(FILE, marked, ['test/frames/progs.ts']);
+  assert.equal(refused.errors.length, 1, refused.errors.join('\n'));
+  assert.ok(refused.errors[0]!.startsWith(`${marker(marked)}: `), refused.errors[0]);
+  assert.match(refused.errors[0]!, /yield\* into src\/sim\/frame-mutex\.ts: that file is not compiled to frames \(add it to FRAME_SOURCES/);
+});
 
 test('every function outside the subset is reported, not only the first', () => {
   const src = `${HEAD}export function* a(k: FrameCtx): FrameProc { /*@*/try { yield sched(); } finally { use(0); } }\nexport function* b(k: FrameCtx): FrameProc { use({}); }\n`;

@@ -9,11 +9,14 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { compileFrames, FRAME_SOURCES } from '../scripts/compile-frames.ts';
 import { FrameOpKind } from '../src/sim/frame-ops.ts';
-import { frameFinished, framePend, frameStep, type FrameModule } from '../src/sim/frames.ts';
+import { frameFinished, framePend, frameStep, linkFrames, type FrameModule } from '../src/sim/frames.ts';
 import { statefulSearch, type StatefulModel } from '../src/check/stateful.ts';
 import type { Store } from '../src/sim/store.ts';
 import { SHARED } from './frames/progs.ts';
 import { FN, frames } from './frames/progs.frames.ts';
+import { frames as syncFrames } from './frames/sync-progs.frames.ts';
+import { frames as mutexFrames } from '../src/sim/frame-mutex.frames.ts';
+import { frames as completionFrames } from '../src/sim/frame-completion.frames.ts';
 import { drive, frameWorld, genWorld, STARTS, type Start, type World } from './frames/worlds.ts';
 
 test('the committed compiler output is what the compiler emits now', () => {
@@ -102,12 +105,13 @@ test('differential: a compiled function that lost its lock guard is caught', () 
 function frameModel(starts: readonly Start[]): StatefulModel {
   const w = frameWorld(starts);
   const init = new Int32Array(w.s.slots);
-  const ctx = (s: Store, t: number) => ({ s, tid: t, out: { event: () => {} }, th: w.threads[t]!, env: undefined });
+  const prog = linkFrames(frames);
+  const ctx = (s: Store, t: number) => ({ s, tid: t, out: { records: false, event: () => {}, report: () => {} }, th: w.threads[t]!, env: undefined, prog });
   return {
     layout: w.s.layout,
     threads: starts.map((_, t) => `t${t}`),
     init: (s) => { for (let i = 0; i < init.length; i++) s.set(i, init[i]!); },
-    step: (s, t) => frameStep(ctx(s, t), frames),
+    step: (s, t) => frameStep(ctx(s, t)),
     finished: (s, t) => frameFinished(ctx(s, t)),
   };
 }
@@ -145,4 +149,20 @@ test('the stateful search over compiled frames finds the terminal states of the 
     assert.ok(r.complete);
     assert.deepEqual([...found].sort(), [...genTerminals(starts)].sort(), starts.map((s) => s.fn).join(' + '));
   }
+});
+
+test('linking: one function id space across modules, assigned from the roots, each module once; cycles and unlinked modules', () => {
+  const p = linkFrames(syncFrames);
+  assert.deepEqual(p.modules.map((m) => m.source), ['test/frames/sync-progs.ts', 'src/sim/frame-mutex.ts', 'src/sim/frame-completion.ts']);
+  assert.deepEqual([p.base(syncFrames), p.base(mutexFrames), p.base(completionFrames)], [0, 1, 3]);
+  assert.deepEqual(p.names, ['syncThread', 'mutexLock', 'mutexUnlock', 'complete', 'reinitCompletion', 'waitForCompletion', 'waitForCompletionTimeout']);
+  assert.equal(p.width, Math.max(syncFrames.width, mutexFrames.width, completionFrames.width));
+  // the same roots give the same ids; other roots, other ids (they are the program's, not the module's)
+  assert.deepEqual(linkFrames(syncFrames).names, p.names);
+  assert.equal(linkFrames(completionFrames, syncFrames).base(syncFrames), completionFrames.names.length);
+  // two modules that call each other link once each
+  const a: FrameModule = { ...frames, source: 'a', deps: () => [b] };
+  const b: FrameModule = { ...frames, source: 'b', deps: () => [a] };
+  assert.deepEqual(linkFrames(a).modules.map((m) => m.source), ['a', 'b']);
+  assert.throws(() => linkFrames(frames).base(mutexFrames), /model bug: src\/sim\/frame-mutex\.ts is not linked into this program \(test\/frames\/progs\.ts\)/);
 });

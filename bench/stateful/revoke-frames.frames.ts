@@ -52,7 +52,7 @@ function vfioPciDmaBufMove$frames(ctx: FrameRunCtx<never>, fr: number): number {
       case 0: {
         k.env.revokeBegan(k.s);
         s.set(fr + 1, 1);
-        return frameCall(k, 0);
+        return frameCall(k, s.get(fr) - 2 + 0);
       }
       case 1: {
         frameRetval(k);
@@ -79,7 +79,7 @@ function vfioPciDmaBufMove$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 6: {
         s.set(fr + 1, 8);
-        return frameCall(k, 1);
+        return frameCall(k, s.get(fr) - 2 + 1);
       }
       case 7: {
         s.set(fr + 1, 9);
@@ -106,7 +106,7 @@ function resetThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
     switch (s.get(fr + 1)) {
       case 0: {
         s.set(fr + 1, 1);
-        return frameCall(k, 2, (((s.get(fr + 2) !== 0)) ? 1 : 0));
+        return frameCall(k, s.get(fr) - 3 + 2, (((s.get(fr + 2) !== 0)) ? 1 : 0));
       }
       case 1: {
         frameRetval(k);
@@ -123,8 +123,10 @@ function resetThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
 }
 
 export const frames: FrameModule = {
+  source: 'bench/stateful/revoke-frames.ts',
   names: ['dmaResvLock', 'waitUnmaps', 'vfioPciDmaBufMove', 'resetThread'],
   params: [0, 0, 1, 1],
   width: 3,
   fns: [dmaResvLock$frames, waitUnmaps$frames, vfioPciDmaBufMove$frames, resetThread$frames],
+  deps: () => [],
 };

@@ -29,7 +29,7 @@ import { Store, StoreLayout, type StorePool } from '../../src/sim/store.ts';
 import { listGet, listIndexOf, listLength, listPushBack, listPushFront, listRemoveAt, listSet, storeList, type StoreList } from '../../src/sim/store-list.ts';
 import type { StatefulModel, ViolationSink } from '../../src/check/stateful.ts';
 import type { SymmetryGroup } from '../../src/check/state-symmetry.ts';
-import { frameContexts, frameFinished, frameStart, frameStep, frameThread } from '../../src/sim/frames.ts';
+import { frameContexts, frameFinished, frameStart, frameStep, frameThread, linkFrames } from '../../src/sim/frames.ts';
 import type { ResetEnv } from './revoke-frames.ts';
 import { FN, frames } from './revoke-frames.frames.ts';
 
@@ -241,11 +241,11 @@ export function twinModel(n: number, k: number, variant: TwinVariant, opts: Twin
     return true;
   };
   const guards = [fencesSignaled, (s: Store) => s.wait(comp) !== 0];
-  const resetCtx = resetFrames && frameContexts(resetFrames, 0, env, guards);
+  const resetCtx = resetFrames && frameContexts(linkFrames(frames), resetFrames, 0, env, guards);
 
   function reset(s: Store, out: ViolationSink): boolean {
     resetOut = out;
-    if (resetCtx) return frameStep(resetCtx(s), frames);
+    if (resetCtx) return frameStep(resetCtx(s));
     switch (s.get(xpc) as X) {
       case X.BEGIN:
         env.revokeBegan(s);

@@ -7,6 +7,7 @@
  * next yield as one atomic step (rule book §0 "Atomicity").
  */
 import type { Store } from './store.ts';
+import type { PropertyId } from './violation.ts';
 
 export const enum FrameOpKind {
   /** no pending op (a thread not yet started, or finished) */
@@ -21,6 +22,8 @@ export const enum FrameOpKind {
   WaitEq = 4,
   /** waits until the model's guard `a` holds for argument `b` (a condition over several slots) */
   Guard = 5,
+  /** waits until slot `a` holds more than `b` (a completion's count, a seqno passed) */
+  WaitGt = 6,
 }
 
 /** A wait condition a model registers on its context: reads the store, writes nothing. */
@@ -32,9 +35,20 @@ export interface FrameOp {
   readonly b: number;
 }
 
-/** Where a step's visible events and violations go (both runtimes report the same ones). */
+/**
+ * Where a step's visible events and violations go (both runtimes report the same ones).
+ * An op reports nothing itself: the model code after its `yield` names the step, in
+ * kernel vocabulary (`mutex_lock` of `gpu0 resv`), as the generator runtime's op labels do.
+ */
 export interface FrameSink {
-  event(tid: number, label: string): void;
+  /**
+   * Whether `event` keeps what it is given: false in a search, which needs states and
+   * violations, not the timeline, so that models build no detail strings on the hot path.
+   */
+  readonly records: boolean;
+  event(tid: number, label: string, detail?: string): void;
+  /** a violation at the latest event of `tid`'s step */
+  report(tid: number, property: PropertyId, rule: string, message: string): void;
 }
 
 /**
@@ -66,6 +80,10 @@ export function waitEq(slot: number, v: number): FrameOp {
   return { kind: FrameOpKind.WaitEq, a: slot, b: v };
 }
 
+export function waitGt(slot: number, v: number): FrameOp {
+  return { kind: FrameOpKind.WaitGt, a: slot, b: v };
+}
+
 /** Waits until `guards[guard](s, arg)` holds (the guard table is the context's). */
 export function waitUntil(guard: number, arg: number): FrameOp {
   return { kind: FrameOpKind.Guard, a: guard, b: arg };
@@ -75,6 +93,7 @@ export function waitUntil(guard: number, arg: number): FrameOp {
 export function frameOpEnabled(k: FrameCtx, kind: FrameOpKind, a: number, b: number): boolean {
   if (kind === FrameOpKind.Lock) return k.s.get(a) === 0;
   if (kind === FrameOpKind.WaitEq) return k.s.get(a) === b;
+  if (kind === FrameOpKind.WaitGt) return k.s.get(a) > b;
   if (kind === FrameOpKind.Guard) {
     const g = k.guards?.[a];
     if (!g) throw new Error(`model bug: thread ${k.tid} waits on guard ${a}, which its context does not have`);
@@ -83,30 +102,14 @@ export function frameOpEnabled(k: FrameCtx, kind: FrameOpKind, a: number, b: num
   return true;
 }
 
-function opObject(k: FrameCtx, kind: FrameOpKind, a: number): string {
-  return kind === FrameOpKind.Guard ? `guard ${a}` : k.s.layout.slotName(a);
-}
-
-/** Runs the effect of the pending op at the start of the step it guards; reports it as an event. */
-export function frameOpRun(k: FrameCtx, kind: FrameOpKind, a: number, b: number): void {
-  // names are built only for the ops that report an event: a search runs millions of steps
-    switch (kind) {
-    case FrameOpKind.Lock:
-      k.s.set(a, k.tid + 1);
-      k.out.event(k.tid, `lock ${opObject(k, kind, a)}`);
-      break;
-    case FrameOpKind.Unlock:
-      if (k.s.get(a) !== k.tid + 1) k.out.event(k.tid, `api-misuse: unlock ${opObject(k, kind, a)} not held`);
-      else k.s.set(a, 0);
-      k.out.event(k.tid, `unlock ${opObject(k, kind, a)}`);
-      break;
-    case FrameOpKind.WaitEq:
-    case FrameOpKind.Guard:
-      k.out.event(k.tid, `wait ${opObject(k, kind, a)} == ${b}`);
-      break;
-    default:
-      break;
-  }
+/**
+ * Runs the effect of the pending op at the start of the step it guards: a lock is taken,
+ * an unlock clears the owner slot when the thread holds it (a misuse is the model's to
+ * report, before it yields). Waits and scheduling points have no effect.
+ */
+export function frameOpRun(k: FrameCtx, kind: FrameOpKind, a: number): void {
+  if (kind === FrameOpKind.Lock) k.s.set(a, k.tid + 1);
+  else if (kind === FrameOpKind.Unlock && k.s.get(a) === k.tid + 1) k.s.set(a, 0);
 }
 
 /** What a subset `function*` returns: it yields ops and returns a number, a boolean or nothing. */

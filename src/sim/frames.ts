@@ -45,17 +45,76 @@ export type FrameFn = (k: FrameRunCtx<never>, fr: number) => number;
 
 /** What the compiler emits for a source file: one `FrameFn` per subset function. */
 export interface FrameModule {
+  /** the subset source it was compiled from, relative to the project root */
+  readonly source: string;
   readonly names: readonly string[];
   /** parameters of each function after the context `k` */
   readonly params: readonly number[];
   /** frame width the module needs: 2 + the most locals of any of its functions */
   readonly width: number;
   readonly fns: readonly FrameFn[];
+  /**
+   * The modules whose functions this one's `yield*` calls reach. A thunk, so that two
+   * modules may call each other (an import cycle leaves the other's binding unset until
+   * both have been evaluated).
+   */
+  readonly deps: () => readonly FrameModule[];
+}
+
+/**
+ * The modules a world runs, linked: one function id space across files, so that a frame's
+ * function id slot names a function of any module. Ids are assigned by `linkFrames` from
+ * the roots in order, each module before the modules it calls, so they depend only on
+ * the roots and the import structure, never on evaluation order (parallel workers
+ * sharing one fingerprint table must agree on them).
+ */
+export interface FrameProgram {
+  readonly modules: readonly FrameModule[];
+  /** by function id: its name, its parameter count, its code */
+  readonly names: readonly string[];
+  readonly params: readonly number[];
+  readonly fns: readonly FrameFn[];
+  /** the widest module's frame width: a thread's frames must be at least this wide */
+  readonly width: number;
+  /** id of function 0 of `mod`; throws (a model bug) when `mod` is not linked */
+  base(mod: FrameModule): number;
+}
+
+/** Links `roots` and every module their calls reach into one program. */
+export function linkFrames(...roots: FrameModule[]): FrameProgram {
+  const bases = new Map<FrameModule, number>();
+  const modules: FrameModule[] = [];
+  const names: string[] = [];
+  const params: number[] = [];
+  const fns: FrameFn[] = [];
+  const visit = (m: FrameModule) => {
+    if (bases.has(m)) return;
+    bases.set(m, fns.length);
+    modules.push(m);
+    names.push(...m.names);
+    params.push(...m.params);
+    fns.push(...m.fns);
+    for (const d of m.deps()) {
+      if (!d) throw new Error(`model bug: ${m.source} calls a module that is not yet evaluated`);
+      visit(d);
+    }
+  };
+  roots.forEach(visit);
+  return {
+    modules, names, params, fns, width: Math.max(2, ...modules.map((m) => m.width)),
+    base(mod) {
+      const b = bases.get(mod);
+      if (b === undefined) throw new Error(`model bug: ${mod.source} is not linked into this program (${modules.map((m) => m.source).join(', ')})`);
+      return b;
+    },
+  };
 }
 
 /** The context a compiled function runs in: the thread's context and its slots. */
 export interface FrameRunCtx<E = unknown> extends FrameCtx<E> {
   readonly th: FrameThread;
+  /** the linked program whose function ids the thread's frames hold */
+  readonly prog: FrameProgram;
 }
 
 /** Registers a thread's control state: `depth` frames of `width` slots. */
@@ -115,9 +174,10 @@ export function framePend(k: FrameRunCtx, op: FrameOp): number {
 
 /** Starts a thread at function `fn` of `mod` (writes the initial frame; nothing runs). */
 export function frameStart(k: FrameRunCtx, mod: FrameModule, fn: number, args: readonly number[]): void {
-  if (args.length !== mod.params[fn]) throw new Error(`model bug: ${mod.names[fn]} takes ${mod.params[fn]} arguments, not ${args.length}`);
-  if (mod.width > k.th.width) throw new Error(`model bug: ${k.th.name} frames are ${k.th.width} slots, ${mod.names[fn]}'s module needs ${mod.width}`);
-  frameCall(k, fn, ...args);
+  const id = k.prog.base(mod) + fn;
+  if (args.length !== k.prog.params[id]) throw new Error(`model bug: ${k.prog.names[id]} takes ${k.prog.params[id]} arguments, not ${args.length}`);
+  if (k.prog.width > k.th.width) throw new Error(`model bug: ${k.th.name} frames are ${k.th.width} slots, the program needs ${k.prog.width}`);
+  frameCall(k, id, ...args);
 }
 
 /** Whether the thread has returned from its entry function (no frame, no pending op). */
@@ -138,36 +198,35 @@ export function frameEnabled(k: FrameRunCtx): boolean {
  * or its end, as the generator form would run between two `next()` calls. Returns false,
  * having written nothing, when the step is disabled (the stateful search's contract).
  */
-export function frameStep(k: FrameRunCtx, mod: FrameModule): boolean {
+export function frameStep(k: FrameRunCtx): boolean {
   if (!frameEnabled(k)) return false;
   const { s, th } = k;
   const kind = s.get(th.op) as FrameOpKind;
   const a = s.get(th.op + 1);
-  const b = s.get(th.op + 2);
   s.set(th.op, FrameOpKind.None);
   s.set(th.op + 1, 0);
   s.set(th.op + 2, 0);
-  frameOpRun(k, kind, a, b);
+  frameOpRun(k, kind, a);
   for (;;) {
     const sp = s.get(th.sp);
     if (sp === 0) return true;
     const fr = th.frames + (sp - 1) * th.width;
-    if (mod.fns[s.get(fr + FRAME_FN)]!(k as FrameRunCtx<never>, fr) === FRAME_YIELD) return true;
+    if (k.prog.fns[s.get(fr + FRAME_FN)]!(k as FrameRunCtx<never>, fr) === FRAME_YIELD) return true;
   }
 }
 
-const NO_EVENTS: FrameSink = { event(): void {} };
+const NO_EVENTS: FrameSink = { records: false, event(): void {}, report(): void {} };
 
 /**
  * The contexts of thread `tid` for a search: one a store, made on first use, so that a
  * step allocates nothing (the search keeps one store a depth). Events go to `out`, by
  * default nowhere (a search needs states and violations, not the timeline).
  */
-export function frameContexts<E>(th: FrameThread, tid: number, env: E, guards: readonly FrameGuard[] = [], out: FrameSink = NO_EVENTS): (s: Store) => FrameRunCtx<E> {
+export function frameContexts<E>(prog: FrameProgram, th: FrameThread, tid: number, env: E, guards: readonly FrameGuard[] = [], out: FrameSink = NO_EVENTS): (s: Store) => FrameRunCtx<E> {
   const made = new WeakMap<Store, FrameRunCtx<E>>();
   return (s) => {
     let c = made.get(s);
-    if (!c) made.set(s, (c = { s, tid, out, env, guards, th }));
+    if (!c) made.set(s, (c = { s, tid, out, env, guards, th, prog }));
     return c;
   };
 }

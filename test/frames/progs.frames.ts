@@ -112,7 +112,7 @@ function setter$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 5: {
         s.set(fr + 1, 6);
-        return frameCall(k, 0, s.get(fr + 4) + 1);
+        return frameCall(k, s.get(fr) - 3 + 0, s.get(fr + 4) + 1);
       }
       case 6: {
         s.set(fr + 5, frameRetval(k));
@@ -150,7 +150,7 @@ function nested$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 2: {
         s.set(fr + 1, 4);
-        return frameCall(k, 4, s.get(fr + 2) - 1);
+        return frameCall(k, s.get(fr) - 4 + 4, s.get(fr + 2) - 1);
       }
       case 3: {
         return frameReturn(k, src.rd(k, src.Y));
@@ -233,7 +233,7 @@ function countdown$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 3: {
         s.set(fr + 1, 5);
-        return frameCall(k, 2);
+        return frameCall(k, s.get(fr) - 6 + 2);
       }
       case 4: {
         s.set(fr + 3, s.get(fr + 3) - 1);
@@ -285,7 +285,7 @@ function misuse$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 6: {
         s.set(fr + 1, 8);
-        return frameCall(k, 1, 1);
+        return frameCall(k, s.get(fr) - 7 + 1, 1);
       }
       case 7: {
         return frameReturn(k, s.get(fr + 4));
@@ -377,8 +377,10 @@ function switcher$frames(ctx: FrameRunCtx<never>, fr: number): number {
 }
 
 export const frames: FrameModule = {
+  source: 'test/frames/progs.ts',
   names: ['incLocked', 'racyInc', 'waiter', 'setter', 'nested', 'twoLocks', 'countdown', 'misuse', 'switcher'],
   params: [1, 1, 0, 1, 1, 1, 1, 2, 1],
   width: 6,
   fns: [incLocked$frames, racyInc$frames, waiter$frames, setter$frames, nested$frames, twoLocks$frames, countdown$frames, misuse$frames, switcher$frames],
+  deps: () => [],
 };

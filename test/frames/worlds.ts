@@ -2,8 +2,8 @@
 // run by a reference runner that keeps each thread's locals and stack in JS, and the
 // compiled frames (progs.frames.ts), whose control state is all in the store.
 import { Store, StoreLayout } from '../../src/sim/store.ts';
-import { frameOpEnabled, frameOpRun, type FrameCtx, type FrameOp, type FrameProc, type FrameSink } from '../../src/sim/frame-ops.ts';
-import { frameEnabled, frameFinished, frameStart, frameStep, frameThread, type FrameModule, type FrameRunCtx, type FrameThread } from '../../src/sim/frames.ts';
+import { FrameOpKind, frameOpEnabled, frameOpRun, type FrameCtx, type FrameOp, type FrameProc, type FrameSink } from '../../src/sim/frame-ops.ts';
+import { frameEnabled, frameFinished, frameStart, frameStep, frameThread, linkFrames, type FrameModule, type FrameRunCtx, type FrameThread } from '../../src/sim/frames.ts';
 import * as progs from './progs.ts';
 import { FN, frames } from './progs.frames.ts';
 
@@ -42,7 +42,26 @@ function layoutFor(n: number): { layout: StoreLayout; threads: FrameThread[] } {
 }
 
 function sinkOf(events: string[]): FrameSink {
-  return { event: (tid, label) => { events.push(`t${tid} ${label}`); } };
+  return { records: true, event: (tid, label) => { events.push(`t${tid} ${label}`); }, report: (tid, p, r, m) => { events.push(`t${tid} ${p} ${r}: ${m}`); } };
+}
+
+/**
+ * The event of an op as it runs, recorded by both worlds before its effect (ops report
+ * nothing themselves): the lock, unlock or wait, and an unlock of a lock the thread does
+ * not hold.
+ */
+function opEvent(k: FrameCtx, op: FrameOp, events: string[]): void {
+  const name = k.s.layout.slotName(op.a);
+  if (op.kind === FrameOpKind.Lock) events.push(`t${k.tid} lock ${name}`);
+  else if (op.kind === FrameOpKind.Unlock) {
+    if (k.s.get(op.a) !== k.tid + 1) events.push(`t${k.tid} api-misuse: unlock ${name} not held`);
+    events.push(`t${k.tid} unlock ${name}`);
+  } else if (op.kind === FrameOpKind.WaitEq) events.push(`t${k.tid} wait ${name} == ${op.b}`);
+}
+
+/** The op a compiled thread has pending, as a record. */
+function pendingOp(s: Store, th: FrameThread): FrameOp {
+  return { kind: s.get(th.op) as FrameOpKind, a: s.get(th.op + 1), b: s.get(th.op + 2) };
 }
 
 type GenFn = (k: FrameCtx, ...args: (number | boolean)[]) => FrameProc<number | boolean | void>;
@@ -63,7 +82,7 @@ export function genWorld(starts: readonly Start[]): World {
     enabled: (t) => !done[t] && (!pending[t] || frameOpEnabled(ctx[t]!, pending[t]!.kind, pending[t]!.a, pending[t]!.b)),
     step(t) {
       const op = pending[t];
-      if (op) frameOpRun(ctx[t]!, op.kind, op.a, op.b);
+      if (op) { opEvent(ctx[t]!, op, events); frameOpRun(ctx[t]!, op.kind, op.a); }
       const r = gens[t]!.next();
       pending[t] = r.done ? undefined : r.value;
       if (r.done) { done[t] = true; results[t] = Number(r.value ?? 0); }
@@ -79,12 +98,13 @@ export function frameWorld(starts: readonly Start[], mod: FrameModule = frames):
   const s = new Store(layout);
   const events: string[] = [];
   const out = sinkOf(events);
-  const ctx = threads.map((th, tid): FrameRunCtx => ({ s, tid, out, th, env: undefined }));
+  const prog = linkFrames(mod);
+  const ctx = threads.map((th, tid): FrameRunCtx => ({ s, tid, out, th, env: undefined, prog }));
   starts.forEach((st, t) => frameStart(ctx[t]!, mod, FN[st.fn], st.args.map(Number)));
   return {
     s, events, threads,
     enabled: (t) => frameEnabled(ctx[t]!),
-    step(t) { if (!frameStep(ctx[t]!, mod)) throw new Error(`t${t} stepped while disabled`); },
+    step(t) { opEvent(ctx[t]!, pendingOp(s, threads[t]!), events); if (!frameStep(ctx[t]!)) throw new Error(`t${t} stepped while disabled`); },
     finished: (t) => frameFinished(ctx[t]!),
     result: (t) => s.get(threads[t]!.ret),
   };
