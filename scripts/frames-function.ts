@@ -7,6 +7,7 @@
 import ts from 'typescript';
 import { basename, dirname, relative } from 'node:path';
 import { fail, findImport, skipParens, subsetFunctions, topLevel } from './frames-ast.ts';
+import { addrOf, fieldRead, isRefType, kindOf, viewField, type Kind, type ViewField } from './frames-view.ts';
 
 /** Thrown inside the compiler at the first construct outside the subset of a function. */
 export class Refusal extends Error {
@@ -43,6 +44,8 @@ export interface ModuleCtx {
   readonly deps: Map<string, { fn: string; mod: string; spec: string }>;
   /** display path of a file, relative to the project root */
   display(file: string): string;
+  /** whether a plain function is a compiled helper (it touches a view): calls reach the compiled one */
+  isHelper(d: ts.FunctionDeclaration): boolean;
 }
 
 /** A subset function a name refers to: its declaration, its index in its file, and the file when it is another. */
@@ -52,12 +55,10 @@ interface SubsetRef {
   readonly file?: string;
 }
 
-type Kind = 'num' | 'bool';
-
 /** One subset function: locals to frame slots, statements to program points. */
 export class FnCompiler {
   locals = 0;
-  private readonly slot = new Map<ts.Symbol, { off: number; kind: Kind }>();
+  private readonly slot = new Map<ts.Symbol, { off: number; kind: Kind; ref?: boolean }>();
   private readonly blocks: string[][] = [];
   private cur = 0;
   private open = true;
@@ -102,17 +103,13 @@ export class FnCompiler {
     if (!ts.isIdentifier(n)) throw new Refusal(n, 'destructuring', 'declare one local a name');
     const kind = this.kindOf(this.m.checker.getTypeAtLocation(n));
     if (!kind) throw new Refusal(n, `local \`${n.text}\` of type ${this.m.checker.typeToString(this.m.checker.getTypeAtLocation(n))}`, `locals are numbers, booleans or object ids; ${WHY_STATE}`);
-    const v = { off: this.locals++, kind };
+    const v = { off: this.locals++, kind, ...(isRefType(this.m.checker.getTypeAtLocation(n)) ? { ref: true } : {}) };
     this.slot.set(this.m.checker.getSymbolAtLocation(n)!, v);
     return v;
   }
 
   private kindOf(t: ts.Type): Kind | undefined {
-    if (t.flags & ts.TypeFlags.BooleanLike) return 'bool';
-    if (t.flags & ts.TypeFlags.NumberLike) return 'num';
-    if (t.isUnion() && t.types.every((u) => u.flags & ts.TypeFlags.BooleanLike)) return 'bool';
-    if (t.isUnion() && t.types.every((u) => u.flags & ts.TypeFlags.NumberLike)) return 'num';
-    return undefined;
+    return kindOf(t);
   }
 
   // --- program points ---
@@ -271,6 +268,8 @@ export class FnCompiler {
       this.place(next);
       return;
     }
+    const field = this.viewWrite(e);
+    if (field) { this.emit(field); return; }
     if (ts.isBinaryExpression(e) && (e.operatorToken.kind === ts.SyntaxKind.EqualsToken || COMPOUND[e.operatorToken.getText(this.m.sf)])) {
       const v = this.local(e.left, 'assignment');
       const r = skipParens(e.right);
@@ -287,6 +286,15 @@ export class FnCompiler {
     }
     if (ts.isCallExpression(e)) { this.emit(`${this.expr(e)};`); return; }
     throw new Refusal(e, 'expression statement', 'a statement is a call, an assignment to a local, yield op or yield* f(k, ...)');
+  }
+
+  /** A statement that writes a struct field (`f.x = v`, `f.x += v`, `f.x++`) as a store write; undefined for any other. */
+  private viewWrite(e: ts.Expression): string | undefined {
+    const w = viewWriteOf(this.m.checker, e);
+    if (!w) return undefined;
+    if (w.rhs && ts.isYieldExpression(skipParens(w.rhs))) throw new Refusal(w.rhs, 'yield into a field', 'take the value into a local first');
+    const val = w.op === '=' ? this.toSlot(w.rhs!, w.field.kind) : `s.get(o$) ${w.op} (${w.rhs ? this.expr(w.rhs) : '1'})`;
+    return `{ const o$ = ${this.expr(w.target.expression)} + ${w.field.off}; s.set(o$, ${val}); }`;
   }
 
   /** `yield* f(k, ...)`: push f's frame, resume at a new program point that takes its value. */
@@ -346,8 +354,8 @@ export class FnCompiler {
     return v;
   }
 
-  private read(v: { off: number; kind: Kind }): string {
-    return v.kind === 'bool' ? `(s.get(fr + ${2 + v.off}) !== 0)` : `s.get(fr + ${2 + v.off})`;
+  private read(v: { off: number; kind: Kind; ref?: boolean }): string {
+    return v.kind === 'bool' ? `(s.get(fr + ${2 + v.off}) !== 0)` : v.ref ? `(s.get(fr + ${2 + v.off}) as any)` : `s.get(fr + ${2 + v.off})`;
   }
 
   private valueKind(e: ts.Expression): Kind {
@@ -369,7 +377,11 @@ export class FnCompiler {
     if (ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isSatisfiesExpression(e)) return this.expr(e.expression);
     if (ts.isIdentifier(e)) return this.ident(e);
     if (ts.isTemplateExpression(e)) return `\`${e.head.text}${e.templateSpans.map((sp) => `\${${this.expr(sp.expression)}}${sp.literal.text}`).join('')}\``;
-    if (ts.isPropertyAccessExpression(e) && !e.questionDotToken) return `${this.expr(e.expression)}.${e.name.text}`;
+    if (ts.isPropertyAccessExpression(e) && !e.questionDotToken) {
+      const vf = viewField(this.m.checker, e);
+      if (vf) return fieldRead('s', this.expr(e.expression), vf);
+      return `${this.expr(e.expression)}.${e.name.text}`;
+    }
     if (ts.isElementAccessExpression(e) && !e.questionDotToken) return `${this.expr(e.expression)}[${this.expr(e.argumentExpression)}]`;
     if (ts.isConditionalExpression(e)) return `(${this.expr(e.condition)} ? ${this.expr(e.whenTrue)} : ${this.expr(e.whenFalse)})`;
     if (ts.isPrefixUnaryExpression(e) && e.operator !== ts.SyntaxKind.PlusPlusToken && e.operator !== ts.SyntaxKind.MinusMinusToken) {
@@ -382,6 +394,8 @@ export class FnCompiler {
       return `${this.expr(e.left)} ${e.operatorToken.getText(this.m.sf)} ${this.expr(e.right)}`;
     }
     if (ts.isCallExpression(e) && !e.questionDotToken) {
+      const at = addrOf(this.m.checker, e);
+      if (at) return `(${this.expr(at.target.expression)} + ${at.field.off})`;
       const sym = ts.isIdentifier(e.expression) ? this.m.checker.getSymbolAtLocation(e.expression) : undefined;
       if (this.subsetFn(sym)) throw new Refusal(e, `call of function* ${e.expression.getText(this.m.sf)} without yield*`, 'a subset function runs only through yield*');
       return `${this.expr(e.expression)}(${e.arguments.map((a) => this.expr(a)).join(', ')})`;
@@ -407,26 +421,59 @@ export class FnCompiler {
     const v = sym && this.slot.get(sym);
     if (v) return this.read(v);
     if (e.text === 'undefined') throw new Refusal(e, 'undefined', 'values are numbers and booleans');
-    const d = sym?.declarations?.[0];
-    if (!sym || !d) throw new Refusal(e, `unresolved name \`${e.text}\``, 'declare it');
     if (this.subsetFn(sym)) throw new Refusal(e, `function* ${e.text} used as a value`, 'callbacks are function ids in store slots, not generator functions');
-    if (d.getSourceFile() !== this.m.sf) return e.text; // a global
-    if (ts.isImportSpecifier(d) || ts.isImportClause(d) || ts.isNamespaceImport(d)) {
-      const decl = findImport(d);
-      const spec = decl.moduleSpecifier.getText(this.m.sf);
-      const text = ts.isImportSpecifier(d) ? d.getText(this.m.sf).replace(/^type\s+/, '') : ts.isNamespaceImport(d) ? `* as ${e.text}` : e.text;
-      const had = this.m.imports.get(e.text);
-      // a name used as a value anywhere is imported as a value
-      this.m.imports.set(e.text, { spec, text: ts.isImportSpecifier(d) && isType && (!had || had.text.startsWith('type ')) ? `type ${text}` : text, named: ts.isImportSpecifier(d) });
-      return e.text;
-    }
-    const top = topLevel(d);
-    if (!top) throw new Refusal(e, `captured variable \`${e.text}\``, 'a subset function reads its own locals, module constants and imports only');
-    if (ts.isVariableStatement(top) && !(top.declarationList.flags & ts.NodeFlags.Const)) throw new Refusal(e, `module-level mutable variable \`${e.text}\``, WHY_STATE);
-    if (!ts.canHaveModifiers(top) || !ts.getModifiers(top)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) {
-      throw new Refusal(e, `\`${e.text}\` is not exported`, 'the compiled module reaches the source file\'s declarations through its exports');
-    }
-    this.m.usesSrc = true;
-    return `src.${e.text}`;
+    return moduleName(this.m, e, isType);
   }
+}
+
+/** A write of a struct field as a statement: the access, the field, the operator (`=`, a compound's, `+`/`-` of an increment) and the right side. */
+export function viewWriteOf(checker: ts.TypeChecker, e: ts.Expression): { target: ts.PropertyAccessExpression; field: ViewField; op: string; rhs?: ts.Expression } | undefined {
+  const at = (n: ts.Expression) => {
+    const t = skipParens(n);
+    const f = ts.isPropertyAccessExpression(t) ? viewField(checker, t) : undefined;
+    return f && { target: t as ts.PropertyAccessExpression, field: f };
+  };
+  if (ts.isBinaryExpression(e)) {
+    const op = e.operatorToken.kind === ts.SyntaxKind.EqualsToken ? '=' : COMPOUND[e.operatorToken.getText()];
+    const w = op ? at(e.left) : undefined;
+    return w && { ...w, op, rhs: e.right };
+  }
+  if ((ts.isPrefixUnaryExpression(e) || ts.isPostfixUnaryExpression(e)) && (e.operator === ts.SyntaxKind.PlusPlusToken || e.operator === ts.SyntaxKind.MinusMinusToken)) {
+    const w = at(e.operand);
+    return w && { ...w, op: e.operator === ts.SyntaxKind.PlusPlusToken ? '+' : '-' };
+  }
+  return undefined;
+}
+
+/**
+ * A name a compiled function uses that is not its own local: an import (re-imported by the
+ * generated module; a compiled helper of another frames source from that file's generated
+ * module), this file's compiled helper (emitted next to it), or an exported declaration of
+ * the source (`src.name`). Refuses captured and module-level mutable state.
+ */
+export function moduleName(m: ModuleCtx, e: ts.Identifier, isType: boolean): string {
+  const sym = m.checker.getSymbolAtLocation(e);
+  const d = sym?.declarations?.[0];
+  if (!sym || !d) throw new Refusal(e, `unresolved name \`${e.text}\``, 'declare it');
+  if (d.getSourceFile() !== m.sf) return e.text; // a global
+  if (ts.isImportSpecifier(d) || ts.isImportClause(d) || ts.isNamespaceImport(d)) {
+    const decl = findImport(d);
+    let spec = decl.moduleSpecifier.getText(m.sf);
+    const target = m.checker.getAliasedSymbol(sym).declarations?.[0];
+    if (target && ts.isFunctionDeclaration(target) && m.isHelper(target)) spec = spec.replace(/\.ts'$/, ".frames.ts'");
+    const text = ts.isImportSpecifier(d) ? d.getText(m.sf).replace(/^type\s+/, '') : ts.isNamespaceImport(d) ? `* as ${e.text}` : e.text;
+    const had = m.imports.get(e.text);
+    // a name used as a value anywhere is imported as a value
+    m.imports.set(e.text, { spec, text: ts.isImportSpecifier(d) && isType && (!had || had.text.startsWith('type ')) ? `type ${text}` : text, named: ts.isImportSpecifier(d) });
+    return e.text;
+  }
+  const top = topLevel(d);
+  if (!top) throw new Refusal(e, `captured variable \`${e.text}\``, 'a subset function reads its own locals, module constants and imports only');
+  if (ts.isVariableStatement(top) && !(top.declarationList.flags & ts.NodeFlags.Const)) throw new Refusal(e, `module-level mutable variable \`${e.text}\``, WHY_STATE);
+  if (ts.isFunctionDeclaration(top) && m.isHelper(top)) return e.text;
+  if (!ts.canHaveModifiers(top) || !ts.getModifiers(top)?.some((x) => x.kind === ts.SyntaxKind.ExportKeyword)) {
+    throw new Refusal(e, `\`${e.text}\` is not exported`, 'the compiled module reaches the source file\'s declarations through its exports');
+  }
+  m.usesSrc = true;
+  return `src.${e.text}`;
 }

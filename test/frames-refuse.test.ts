@@ -27,6 +27,9 @@ function marker(src: string): string {
 /** A function calling into another frames source (src/sim/frame-mutex.ts). */
 const crossWith = (body: string) => `import { mutexLock } from '../../src/sim/frame-mutex.ts';\nimport type { SimCtx } from '../../src/sim/frame-sim.ts';\n${HEAD}export function* f(k: SimCtx): FrameProc {\n  ${body}\n}\n`;
 
+/** A struct and a helper over it (typed store views, src/sim/struct.ts). */
+const viewWith = (rest: string) => `import type { Ref } from '../../src/sim/struct.ts';\n${HEAD}export interface Obj { n: number; ok: boolean; next: Ref<Obj> }\n${rest}`;
+
 const fnWith = (body: string, params = '') => `${HEAD}export function* f(k: FrameCtx${params}): FrameProc {\n  ${body}\n}\n`;
 
 const CASES: [string, string, RegExp][] = [
@@ -53,6 +56,10 @@ const CASES: [string, string, RegExp][] = [
   ['increment in an expression', fnWith('let i = 0; use(/*@*/i++);'), /increment inside an expression/],
   ['imported function* called without yield*', crossWith('/*@*/mutexLock(k, 0);'), /call of function\* mutexLock without yield\*/],
   ['imported function* as a value', crossWith('use(/*@*/mutexLock);'), /function\* mutexLock used as a value/],
+  ['field write inside an expression', viewWith('export function h(k: FrameCtx, o: Ref<Obj>): void { use(/*@*/o.n = 1); }\n'), /field write inside an expression: write a field as a statement/],
+  ['helper over a view without the context', viewWith('export function h(/*@*/o: Ref<Obj>): number { return o.n; }\n'), /helper without context: a helper that touches a view takes the thread context `k` first/],
+  ['struct field that is not a slot', `import type { Ref } from '../../src/sim/struct.ts';\n${HEAD}/*@*/export interface Bad { name: string }\nexport function h(k: FrameCtx, o: Ref<Bad>): void { use(o); }\n`, /struct field `Bad.name`: a struct's fields are numbers, booleans or Refs/],
+  ['yield* into a field', viewWith('export function* c(k: FrameCtx): FrameProc<number> { yield sched(); return 1; }\nexport function* f(k: FrameCtx, o: Ref<Obj>): FrameProc { o.n = /*@*/yield* c(k); }\n'), /yield into a field: take the value into a local first/],
 ];
 
 for (const [name, src, why] of CASES) {
@@ -78,6 +85,23 @@ test('yield* into another file compiles to a call through the linked program; in
   assert.equal(refused.errors.length, 1, refused.errors.join('\n'));
   assert.ok(refused.errors[0]!.startsWith(`${marker(marked)}: `), refused.errors[0]);
   assert.match(refused.errors[0]!, /yield\* into src\/sim\/frame-mutex\.ts: that file is not compiled to frames \(add it to FRAME_SOURCES/);
+});
+
+test('typed views: fields are slots at their declaration offsets, booleans compared, in function* bodies and in the helpers that touch them', () => {
+  const src = viewWith(`export function bump(k: FrameCtx, o: Ref<Obj>): void { o.n += 2; o.ok = o.n > 3; }
+export function total(k: FrameCtx, o: Ref<Obj>): number { let t = 0; for (let p = o; p !== 0; p = p.next) t += p.n; return t; }
+export function* f(k: FrameCtx, o: Ref<Obj>): FrameProc { o.next.n++; bump(k, o); yield sched(); if (o.ok) use(total(k, o)); }
+`);
+  const r = compileFrames(FILE, src);
+  assert.deepEqual(r.errors, []);
+  assert.match(r.code, /Obj: \{ width: 3, fields: \['n', 'ok', 'next'\] \}/);
+  assert.match(r.code, /export function bump\(k: FrameCtx, o: Ref<src\.Obj>\): void \{ \{ const o\$ = o \+ 0; k\.s\.set\(o\$, k\.s\.get\(o\$\) \+ \(2\)\); \} \{ const o\$ = o \+ 1; k\.s\.set\(o\$, \(k\.s\.get\(o \+ 0\) > 3\) \? 1 : 0\); \} \}/);
+  assert.match(r.code, /p = \(k\.s\.get\(p \+ 2\) as any\)/);
+  // in the function*: the nested access, then the helpers called as compiled (no src. prefix)
+  assert.match(r.code, /\{ const o\$ = \(s\.get\(\(s\.get\(fr \+ 2\) as any\) \+ 2\) as any\) \+ 0; s\.set\(o\$, s\.get\(o\$\) \+ \(1\)\); \}/);
+  assert.match(r.code, /\n {8}bump\(k, \(s\.get\(fr \+ 2\) as any\)\);/);
+  assert.match(r.code, /\(\(s\.get\(\(s\.get\(fr \+ 2\) as any\) \+ 1\) !== 0\)\)/);
+  assert.match(r.code, /src\.use\(total\(k, /);
 });
 
 test('every function outside the subset is reported, not only the first', () => {

@@ -1,0 +1,74 @@
+/**
+ * Typed store views in the function* subset compiler (src/sim/struct.ts): a property
+ * access on a `Ref<T>` is a store slot at the field's offset, the index of the property
+ * in T's declaration order.
+ */
+import ts from 'typescript';
+
+export type Kind = 'num' | 'bool';
+
+/** The struct a value of type `t` refers to, when `t` is `Ref<T>`. */
+export function refTarget(t: ts.Type): ts.Type | undefined {
+  if (t.aliasSymbol?.name !== 'Ref' || t.aliasTypeArguments?.length !== 1) return undefined;
+  return t.aliasTypeArguments[0];
+}
+
+/** Whether values of type `t` are Refs (or Refs and numbers): what generated code reads as `any`. */
+export function isRefType(t: ts.Type): boolean {
+  return refTarget(t) !== undefined || (t.isUnion() && t.types.some((u) => refTarget(u)));
+}
+
+/** How a value of type `t` is stored: a number, a boolean (0/1), or neither. */
+export function kindOf(t: ts.Type): Kind | undefined {
+  if (t.flags & ts.TypeFlags.BooleanLike) return 'bool';
+  if (t.flags & ts.TypeFlags.NumberLike) return 'num';
+  if (t.isUnion() && t.types.every((u) => u.flags & ts.TypeFlags.BooleanLike)) return 'bool';
+  if (t.isUnion() && t.types.every((u) => u.flags & ts.TypeFlags.NumberLike || refTarget(u))) return 'num';
+  if (refTarget(t)) return 'num';
+  return undefined;
+}
+
+/** A field of a struct: its slot offset and how its value is stored. */
+export interface ViewField {
+  readonly off: number;
+  readonly kind: Kind;
+  /** the field holds a Ref: generated code reads it as `any`, so that it passes where the source passes a Ref */
+  readonly ref: boolean;
+}
+
+/** The field `e` reads or writes when its object is a `Ref`; undefined for any other property access. */
+export function viewField(checker: ts.TypeChecker, e: ts.PropertyAccessExpression): ViewField | undefined {
+  const target = refTarget(checker.getTypeAtLocation(e.expression));
+  if (!target) return undefined;
+  const props = checker.getPropertiesOfType(target);
+  const off = props.findIndex((p) => p.name === e.name.text);
+  if (off < 0) return undefined;
+  const t = checker.getTypeOfSymbol(props[off]!);
+  const kind = kindOf(t);
+  return kind && { off, kind, ref: isRefType(t) };
+}
+
+/** A struct's shape for layouts, or the name of its first field that cannot be a slot. */
+export function structShape(checker: ts.TypeChecker, t: ts.Type): { fields: string[]; bad?: string } {
+  const props = checker.getPropertiesOfType(t);
+  const bad = props.find((p) => !kindOf(checker.getTypeOfSymbol(p)));
+  return { fields: props.map((p) => p.name), ...(bad ? { bad: bad.name } : {}) };
+}
+
+/** `addr(ref.field)` of src/sim/struct.ts: the access whose slot it takes; undefined for any other call. */
+export function addrOf(checker: ts.TypeChecker, e: ts.CallExpression): { target: ts.PropertyAccessExpression; field: ViewField } | undefined {
+  const callee = ts.isIdentifier(e.expression) ? checker.getSymbolAtLocation(e.expression) : undefined;
+  const sym = callee && callee.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(callee) : callee;
+  const d = sym?.declarations?.[0];
+  if (!d || !ts.isFunctionDeclaration(d) || d.name?.text !== 'addr' || !d.getSourceFile().fileName.endsWith('src/sim/struct.ts')) return undefined;
+  const arg = e.arguments[0];
+  const target = arg && ts.isParenthesizedExpression(arg) ? arg.expression : arg;
+  const field = target && ts.isPropertyAccessExpression(target) ? viewField(checker, target) : undefined;
+  return field && { target: target as ts.PropertyAccessExpression, field };
+}
+
+/** The generated read of a field at `obj` through `store`: a boolean compared, a Ref cast so that it type-checks where a Ref goes. */
+export function fieldRead(store: string, obj: string, f: ViewField): string {
+  const get = `${store}.get(${obj} + ${f.off})`;
+  return f.kind === 'bool' ? `(${get} !== 0)` : f.ref ? `(${get} as any)` : get;
+}

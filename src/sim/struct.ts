@@ -1,0 +1,65 @@
+/**
+ * Typed store views: a model object is a run of store slots, and subset code reads and
+ * writes its fields as properties (`f.signaled = true`), as the kernel C reads
+ * `fence->flags` (docs/design.md "Typed store views").
+ *
+ * A struct is an interface whose properties are numbers, booleans or `Ref`s, in the
+ * order of its slots. A `Ref<T>` is the index of the object's first slot, so a field is
+ * the slot `ref + offset` and a reference is a plain int in the state; 0 is the null
+ * reference (slot 0 is never an object's: `structPool` reserves it). scripts/compile-frames.ts
+ * turns each property access on a `Ref` into a store read or write at the field's
+ * offset, in `function*` bodies and in the file's plain helpers that touch a view (which
+ * it compiles too), and emits every struct's width and field names (`STRUCTS`) for
+ * layouts. Only compiled code may touch a view: in plain TypeScript `ref.field` is a
+ * property of a number, undefined.
+ */
+import type { Store, StoreLayout, StorePool } from './store.ts';
+import type { Protection } from './txn.ts';
+
+/** A reference to a struct `T` in the store: the index of its first slot, 0 for none. */
+export type Ref<T> = number & T;
+
+/** What the compiler emits for a struct: its slot count and field names in slot order. */
+export interface StructShape {
+  readonly width: number;
+  readonly fields: readonly string[];
+}
+
+/**
+ * Registers a pool of `cap` objects of `shape` named `name` (an owner's fences, a
+ * device's attachments). Reserves a null slot first when the layout is empty, so that no
+ * object sits at slot 0.
+ */
+export function structPool(layout: StoreLayout, name: string, cap: number, shape: StructShape, p?: Protection): StorePool {
+  if (layout.size === 0) layout.field('null');
+  return layout.pool(name, cap, shape.width, p);
+}
+
+/**
+ * Allocates the lowest free object of `pool` (zeroed) and returns its reference, or 0
+ * when the pool is full (its capacity is too small for the model: a model bug the caller
+ * reports, not a state).
+ */
+export function structAlloc(s: Store, pool: StorePool): number {
+  const id = s.alloc(pool);
+  return id < 0 ? 0 : pool.base + id * pool.width;
+}
+
+/** Frees the object `ref` of `pool` (its slots zeroed, so that it leaves no trace in the key). */
+export function structFree(s: Store, pool: StorePool, ref: number): void {
+  s.free(pool, (ref - pool.base) / pool.width);
+}
+
+/** Whether `ref` is an object of `pool`, allocated. */
+export function structLive(s: Store, pool: StorePool, ref: number): boolean {
+  const i = (ref - pool.base) / pool.width;
+  return Number.isInteger(i) && i >= 0 && i < pool.cap && (s.get(pool.used) & (1 << i)) !== 0;
+}
+
+/**
+ * The slot of a field, for an op that waits on it: `yield waitEq(addr(f.signaled), 1)`.
+ * Compiled code only: the compiler turns `addr(ref.field)` into the field's slot index.
+ */
+export function addr(field: number | boolean): number {
+  throw new Error(`addr(${String(field)}) ran uncompiled: only a frames source compiled by npm run frames may take a field's slot`);
+}
