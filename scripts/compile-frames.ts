@@ -17,7 +17,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { subsetFunctions } from './frames-ast.ts';
-import { FnCompiler, Refusal, type ModuleCtx } from './frames-function.ts';
+import { FnCompiler } from './frames-function.ts';
+import { Refusal, type ModuleCtx } from './frames-module.ts';
 import { compileHelper, touchesView } from './frames-helper.ts';
 import { refTarget, structShape } from './frames-view.ts';
 

@@ -6,13 +6,9 @@
  */
 import ts from 'typescript';
 import { basename, dirname, relative } from 'node:path';
-import { fail, findImport, skipParens, subsetFunctions, topLevel } from './frames-ast.ts';
-import { addrOf, fieldRead, isRefType, kindOf, viewField, type Kind, type ViewField } from './frames-view.ts';
-
-/** Thrown inside the compiler at the first construct outside the subset of a function. */
-export class Refusal extends Error {
-  constructor(readonly node: ts.Node, readonly construct: string, readonly why: string) { super(construct); }
-}
+import { fail, skipParens, subsetFunctions } from './frames-ast.ts';
+import { COMPOUND, moduleName, Refusal, viewWriteOf, WHY_STATE, type ModuleCtx } from './frames-module.ts';
+import { addrOf, fieldRead, isRefType, kindOf, viewField, type Kind } from './frames-view.ts';
 
 const NAMES: Partial<Record<ts.SyntaxKind, string>> = {
   [ts.SyntaxKind.TryStatement]: 'try statement', [ts.SyntaxKind.ThrowStatement]: 'throw statement',
@@ -25,29 +21,6 @@ const NAMES: Partial<Record<ts.SyntaxKind, string>> = {
   [ts.SyntaxKind.NullKeyword]: 'null', [ts.SyntaxKind.TaggedTemplateExpression]: 'tagged template', [ts.SyntaxKind.DeleteExpression]: 'delete',
   [ts.SyntaxKind.WithStatement]: 'with statement', [ts.SyntaxKind.SpreadElement]: 'spread argument',
 };
-const WHY_STATE = 'state lives in store slots (fields, pools, store lists), not in JS values';
-const COMPOUND: Record<string, string> = { '+=': '+', '-=': '-', '*=': '*', '|=': '|', '&=': '&', '^=': '^', '<<=': '<<', '>>=': '>>', '>>>=': '>>>' };
-
-export interface ModuleCtx {
-  readonly sf: ts.SourceFile;
-  readonly checker: ts.TypeChecker;
-  readonly fnIds: Map<ts.Symbol, number>;
-  readonly gens: readonly ts.FunctionDeclaration[];
-  /** imports the generated code needs, by local name: module specifier, binding, whether inside `{ }` */
-  readonly imports: Map<string, { spec: string; text: string; named: boolean }>;
-  /** names of src/sim/frames.ts the generated code uses */
-  readonly runtime: Set<string>;
-  usesSrc: boolean;
-  /** absolute paths of the files compiled to frames: the only files `yield*` may call into */
-  readonly frameSources: ReadonlySet<string>;
-  /** the other frames modules this one calls, by source file: the names the generated code imports them as */
-  readonly deps: Map<string, { fn: string; mod: string; spec: string }>;
-  /** display path of a file, relative to the project root */
-  display(file: string): string;
-  /** whether a plain function is a compiled helper (it touches a view): calls reach the compiled one */
-  isHelper(d: ts.FunctionDeclaration): boolean;
-}
-
 /** A subset function a name refers to: its declaration, its index in its file, and the file when it is another. */
 interface SubsetRef {
   readonly decl: ts.FunctionDeclaration;
@@ -101,15 +74,11 @@ export class FnCompiler {
 
   private declare(n: ts.BindingName): { off: number; kind: Kind } {
     if (!ts.isIdentifier(n)) throw new Refusal(n, 'destructuring', 'declare one local a name');
-    const kind = this.kindOf(this.m.checker.getTypeAtLocation(n));
+    const kind = kindOf(this.m.checker.getTypeAtLocation(n));
     if (!kind) throw new Refusal(n, `local \`${n.text}\` of type ${this.m.checker.typeToString(this.m.checker.getTypeAtLocation(n))}`, `locals are numbers, booleans or object ids; ${WHY_STATE}`);
     const v = { off: this.locals++, kind, ...(isRefType(this.m.checker.getTypeAtLocation(n)) ? { ref: true } : {}) };
     this.slot.set(this.m.checker.getSymbolAtLocation(n)!, v);
     return v;
-  }
-
-  private kindOf(t: ts.Type): Kind | undefined {
-    return kindOf(t);
   }
 
   // --- program points ---
@@ -219,7 +188,7 @@ export class FnCompiler {
   /** `switch` as JS runs it: the discriminant once (a hidden local, zeroed after), `===` in order, fall-through, `break` to the end. */
   private switchStmt(st: ts.SwitchStatement): void {
     const t = this.m.checker.getTypeAtLocation(st.expression);
-    const kind = this.kindOf(t) ?? fail(new Refusal(st.expression, `switch over a value of type ${this.m.checker.typeToString(t)}`, 'switch over numbers or booleans'));
+    const kind = kindOf(t) ?? fail(new Refusal(st.expression, `switch over a value of type ${this.m.checker.typeToString(t)}`, 'switch over numbers or booleans'));
     const tmp = 2 + this.locals++;
     this.emit(`s.set(fr + ${tmp}, ${this.toSlot(st.expression, kind)});`);
     const clauses = st.caseBlock.clauses;
@@ -308,7 +277,7 @@ export class FnCompiler {
     const next = this.label();
     this.emit(`s.set(fr + 1, ${next});`);
     const callee = ref.decl.parameters.slice(1);
-    const vals = args.map((a, i) => this.toSlot(a, callee[i] ? this.kindOf(this.m.checker.getTypeAtLocation(callee[i]!)) ?? 'num' : 'num'));
+    const vals = args.map((a, i) => this.toSlot(a, callee[i] ? kindOf(this.m.checker.getTypeAtLocation(callee[i]!)) ?? 'num' : 'num'));
     this.term(`return ${this.rt('frameCall')}(k, ${target}${vals.map((v) => `, ${v}`).join('')});`);
     this.place(next);
     this.emit(into === undefined ? `${this.rt('frameRetval')}(k);` : `s.set(fr + ${2 + into}, ${this.rt('frameRetval')}(k));`);
@@ -359,7 +328,7 @@ export class FnCompiler {
   }
 
   private valueKind(e: ts.Expression): Kind {
-    const k = this.kindOf(this.m.checker.getTypeAtLocation(e));
+    const k = kindOf(this.m.checker.getTypeAtLocation(e));
     if (!k) throw new Refusal(e, `value of type ${this.m.checker.typeToString(this.m.checker.getTypeAtLocation(e))}`, 'a function* returns a number, a boolean or nothing');
     return k;
   }
@@ -424,56 +393,4 @@ export class FnCompiler {
     if (this.subsetFn(sym)) throw new Refusal(e, `function* ${e.text} used as a value`, 'callbacks are function ids in store slots, not generator functions');
     return moduleName(this.m, e, isType);
   }
-}
-
-/** A write of a struct field as a statement: the access, the field, the operator (`=`, a compound's, `+`/`-` of an increment) and the right side. */
-export function viewWriteOf(checker: ts.TypeChecker, e: ts.Expression): { target: ts.PropertyAccessExpression; field: ViewField; op: string; rhs?: ts.Expression } | undefined {
-  const at = (n: ts.Expression) => {
-    const t = skipParens(n);
-    const f = ts.isPropertyAccessExpression(t) ? viewField(checker, t) : undefined;
-    return f && { target: t as ts.PropertyAccessExpression, field: f };
-  };
-  if (ts.isBinaryExpression(e)) {
-    const op = e.operatorToken.kind === ts.SyntaxKind.EqualsToken ? '=' : COMPOUND[e.operatorToken.getText()];
-    const w = op ? at(e.left) : undefined;
-    return w && { ...w, op, rhs: e.right };
-  }
-  if ((ts.isPrefixUnaryExpression(e) || ts.isPostfixUnaryExpression(e)) && (e.operator === ts.SyntaxKind.PlusPlusToken || e.operator === ts.SyntaxKind.MinusMinusToken)) {
-    const w = at(e.operand);
-    return w && { ...w, op: e.operator === ts.SyntaxKind.PlusPlusToken ? '+' : '-' };
-  }
-  return undefined;
-}
-
-/**
- * A name a compiled function uses that is not its own local: an import (re-imported by the
- * generated module; a compiled helper of another frames source from that file's generated
- * module), this file's compiled helper (emitted next to it), or an exported declaration of
- * the source (`src.name`). Refuses captured and module-level mutable state.
- */
-export function moduleName(m: ModuleCtx, e: ts.Identifier, isType: boolean): string {
-  const sym = m.checker.getSymbolAtLocation(e);
-  const d = sym?.declarations?.[0];
-  if (!sym || !d) throw new Refusal(e, `unresolved name \`${e.text}\``, 'declare it');
-  if (d.getSourceFile() !== m.sf) return e.text; // a global
-  if (ts.isImportSpecifier(d) || ts.isImportClause(d) || ts.isNamespaceImport(d)) {
-    const decl = findImport(d);
-    let spec = decl.moduleSpecifier.getText(m.sf);
-    const target = m.checker.getAliasedSymbol(sym).declarations?.[0];
-    if (target && ts.isFunctionDeclaration(target) && m.isHelper(target)) spec = spec.replace(/\.ts'$/, ".frames.ts'");
-    const text = ts.isImportSpecifier(d) ? d.getText(m.sf).replace(/^type\s+/, '') : ts.isNamespaceImport(d) ? `* as ${e.text}` : e.text;
-    const had = m.imports.get(e.text);
-    // a name used as a value anywhere is imported as a value
-    m.imports.set(e.text, { spec, text: ts.isImportSpecifier(d) && isType && (!had || had.text.startsWith('type ')) ? `type ${text}` : text, named: ts.isImportSpecifier(d) });
-    return e.text;
-  }
-  const top = topLevel(d);
-  if (!top) throw new Refusal(e, `captured variable \`${e.text}\``, 'a subset function reads its own locals, module constants and imports only');
-  if (ts.isVariableStatement(top) && !(top.declarationList.flags & ts.NodeFlags.Const)) throw new Refusal(e, `module-level mutable variable \`${e.text}\``, WHY_STATE);
-  if (ts.isFunctionDeclaration(top) && m.isHelper(top)) return e.text;
-  if (!ts.canHaveModifiers(top) || !ts.getModifiers(top)?.some((x) => x.kind === ts.SyntaxKind.ExportKeyword)) {
-    throw new Refusal(e, `\`${e.text}\` is not exported`, 'the compiled module reaches the source file\'s declarations through its exports');
-  }
-  m.usesSrc = true;
-  return `src.${e.text}`;
 }

@@ -6,7 +6,7 @@
  * control flow is left as written; only its views and its names are rewritten.
  */
 import ts from 'typescript';
-import { Refusal, moduleName, viewWriteOf, type ModuleCtx } from './frames-function.ts';
+import { Refusal, moduleName, viewWriteOf, type ModuleCtx } from './frames-module.ts';
 import { addrOf, fieldRead, viewField } from './frames-view.ts';
 
 /**
