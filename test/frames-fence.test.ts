@@ -10,7 +10,7 @@ import type { Proc } from '../src/sim/op.ts';
 import { newKernel, type KernelVersion } from '../src/kernel/kernel.ts';
 import * as G from '../src/kernel/fence.ts';
 import { Store, StoreLayout } from '../src/sim/store.ts';
-import type { FrameSink } from '../src/sim/frame-ops.ts';
+import { drive, recordingSink, runtimeRecord } from './frames/differential.ts';
 import { FrameSimBuilder } from '../src/sim/frame-sim.ts';
 import { frameEnabled, frameStart, frameStep, frameThread, linkFrames, type FrameRunCtx } from '../src/sim/frames.ts';
 import { structAlloc, structPool, type Ref } from '../src/sim/struct.ts';
@@ -69,9 +69,8 @@ function generatorRun(version: KernelVersion, code: Code, choices: readonly numb
   const enabled: string[] = [];
   drive(code.length, (t) => rt.isEnabled(t), (t) => rt.step(t), choices, () => enabled.push(rt.enabledMask().toString(2)));
   return {
-    events: rt.events.map((e) => `t${e.tid} ${e.op.label} ${e.op.detail ?? ''}`),
+    ...runtimeRecord(rt),
     enabled,
-    violations: rt.violations.map((v) => `@${v.event} ${v.thread} ${v.property} ${v.rule}: ${v.message}`),
     results,
     end: [...fs.map((f) => `${f.name} ${f.signaled} ${f.error} ${f.refcount} [${f.callbacks.map((c) => c.name)}]`), ...cbs.map((c) => `${c.name} ${c.ran} ${c.fence?.name ?? '-'}`)],
   };
@@ -99,11 +98,7 @@ function frameRun(version: KernelVersion, code: Code, choices: readonly number[]
   };
   const events: string[] = [];
   const violations: string[] = [];
-  const out: FrameSink = {
-    records: true,
-    event: (tid, label, detail) => { events.push(`t${tid} ${label} ${detail ?? ''}`); },
-    report: (tid, p, r, m) => { violations.push(`@${events.length - 1} t${tid} ${p} ${r}: ${m}`); },
-  };
+  const out = recordingSink(events, violations);
   const cbs: number[] = [];
   const env: P.FenceProgEnv = { sim, kernel, code, fences, cbs, results: code.map(() => []) };
   const ctx = ths.map((th, tid): FrameRunCtx => ({ s, tid, out, env, th, prog }));
@@ -128,23 +123,6 @@ function frameRun(version: KernelVersion, code: Code, choices: readonly number[]
       ...cbs.map((c, i) => `cb${i} ${s.get(c + C('ran')) !== 0} ${nameOr(s.get(c + C('fence')))}`),
     ],
   };
-}
-
-/** `choices` (thread indices modulo n, a disabled one skipped), then the first enabled thread until none is. */
-function drive(n: number, enabled: (t: number) => boolean, step: (t: number) => void, choices: readonly number[], after: () => void): void {
-  for (const c of choices) {
-    if (!enabled(c % n)) continue;
-    step(c % n);
-    after();
-  }
-  for (let i = 0; i < 1000; i++) {
-    let t = 0;
-    while (t < n && !enabled(t)) t++;
-    if (t === n) return;
-    step(t);
-    after();
-  }
-  throw new Error('no end after 1,000 steps');
 }
 
 const fence = fc.nat(FENCES.length - 1);

@@ -12,7 +12,7 @@ import { mutexLock, mutexUnlock, newMutex, type Mutex } from '../src/sim/mutex.t
 import { complete, newCompletion, reinitCompletion, waitForCompletion, waitForCompletionTimeout, type Completion } from '../src/sim/completion.ts';
 import type { Proc } from '../src/sim/op.ts';
 import { Store, StoreLayout } from '../src/sim/store.ts';
-import type { FrameSink } from '../src/sim/frame-ops.ts';
+import { drive, recordingSink, runtimeRecord } from './frames/differential.ts';
 import { FrameSimBuilder } from '../src/sim/frame-sim.ts';
 import { FRAME_LOCALS, FRAME_PC, frameEnabled, frameReturn, frameStart, frameStep, frameThread, linkFrames, type FrameFn, type FrameRunCtx } from '../src/sim/frames.ts';
 import { listPushBack } from '../src/sim/store-list.ts';
@@ -55,9 +55,8 @@ function generatorRun(code: Code, choices: readonly number[]): Outcome {
   const enabled: string[] = [];
   drive(code.length, (t) => rt.isEnabled(t), (t) => rt.step(t), choices, () => enabled.push(rt.enabledMask().toString(2)));
   return {
-    events: rt.events.map((e) => `t${e.tid} ${e.op.label} ${e.op.detail ?? ''}`),
+    ...runtimeRecord(rt),
     enabled,
-    violations: rt.violations.map((v) => `@${v.event} ${v.thread} ${v.property} ${v.rule}: ${v.message}`),
     results,
   };
 }
@@ -74,11 +73,7 @@ function frameRun(code: Code, choices: readonly number[]): Outcome {
   const s = new Store(layout);
   const events: string[] = [];
   const violations: string[] = [];
-  const out: FrameSink = {
-    records: true,
-    event: (tid, label, detail) => { events.push(`t${tid} ${label} ${detail ?? ''}`); },
-    report: (tid, p, r, m) => { violations.push(`@${events.length - 1} t${tid} ${p} ${r}: ${m}`); },
-  };
+  const out = recordingSink(events, violations);
   const env: SyncEnv = { sim, code, mutexes, completions, results: code.map(() => []) };
   const ctx = ths.map((th, tid): FrameRunCtx => ({ s, tid, out, env, th, prog }));
   // the generator runtime's start(): every thread runs to its first yield, in thread order
@@ -88,23 +83,6 @@ function frameRun(code: Code, choices: readonly number[]): Outcome {
   drive(code.length, (t) => frameEnabled(ctx[t]!), (t) => { assert.ok(frameStep(ctx[t]!)); }, choices, () => enabled.push(mask().toString(2)));
   assert.ok(s.rehash(), 'every write went through the write barrier');
   return { events, enabled, violations, results: env.results };
-}
-
-/** `choices` (thread indices modulo n, a disabled one skipped), then the first enabled thread until none is. */
-function drive(n: number, enabled: (t: number) => boolean, step: (t: number) => void, choices: readonly number[], after: () => void): void {
-  for (const c of choices) {
-    if (!enabled(c % n)) continue;
-    step(c % n);
-    after();
-  }
-  for (let i = 0; i < 1000; i++) {
-    let t = 0;
-    while (t < n && !enabled(t)) t++;
-    if (t === n) return;
-    step(t);
-    after();
-  }
-  throw new Error('no end after 1,000 steps');
 }
 
 const instr = fc.oneof(

@@ -9,6 +9,7 @@
  * yields is atomic) and report the events and violations the generator runtime reports.
  */
 import type { FrameCtx } from './frame-ops.ts';
+import { FrameStopped } from './frames.ts';
 import { listGet, listLength, listPushBack, listRemoveAt, storeList, type StoreList } from './store-list.ts';
 import type { StoreLayout } from './store.ts';
 import type { PropertyId } from './violation.ts';
@@ -54,6 +55,11 @@ export class FrameSimBuilder {
     return slot;
   }
 
+  /** Gives the lock slot `slot` registered elsewhere (a struct's lock field) its lockdep class. */
+  lockClass(slot: number, cls: string): void {
+    this.classOf.set(slot, cls);
+  }
+
   /** A completion named `name`: one slot, its count of `complete()` calls not yet consumed. */
   completion(name: string): number {
     return this.layout.field(name);
@@ -82,6 +88,12 @@ export function simEvent(k: SimCtx, label: string, obj: number): void {
 /** Reports a violation at the running thread's latest event. */
 export function simReport(k: SimCtx, property: PropertyId, rule: string, message: string): void {
   k.out.report(k.tid, property, rule, message);
+}
+
+/** A kernel BUG: api-misuse, and the running thread stops there (Runtime.bug). */
+export function simBug(k: SimCtx, rule: string, message: string): never {
+  simReport(k, 'api-misuse', rule, `BUG: ${message}`);
+  throw new FrameStopped(message);
 }
 
 function edgeBit(k: SimCtx, a: number, b: number): [number, number] {
@@ -132,6 +144,11 @@ function lockdepAcquire(k: SimCtx, next: number): string[] | null {
  */
 export function noteAcquired(k: SimCtx, m: number): void {
   simEvent(k, 'mutex_lock', m);
+  lockAcquired(k, m);
+}
+
+/** A lock `m` the running thread took (any kind: a mutex, a reservation's ww_mutex): lockdep (P8) and the held list. */
+export function lockAcquired(k: SimCtx, m: number): void {
   const cycle = lockdepAcquire(k, k.env.sim.lockClass.get(m)!);
   if (cycle) simReport(k, 'deadlock', 'P8', `lock-order inversion: ${cycle.join(' -> ')}`);
   if (!listPushBack(k.s, k.env.sim.held[k.tid]!, m)) throw new Error(`model bug: ${threadName(k)} holds more locks than its held list has room for`);
@@ -144,6 +161,11 @@ export function noteAcquired(k: SimCtx, m: number): void {
  */
 export function noteReleased(k: SimCtx, m: number): void {
   simEvent(k, 'mutex_unlock', m);
+  lockReleased(k, m);
+}
+
+/** The held entry of lock `m` dropped and its owner cleared. */
+export function lockReleased(k: SimCtx, m: number): void {
   const held = k.env.sim.held[k.tid]!;
   for (let i = listLength(k.s, held) - 1; i >= 0; i--) {
     if (listGet(k.s, held, i) === m) { listRemoveAt(k.s, held, i); break; }

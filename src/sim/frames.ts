@@ -207,13 +207,28 @@ export function frameStep(k: FrameRunCtx): boolean {
   s.set(th.op + 1, 0);
   s.set(th.op + 2, 0);
   frameOpRun(k, kind, a);
-  for (;;) {
-    const sp = s.get(th.sp);
-    if (sp === 0) return true;
-    const fr = th.frames + (sp - 1) * th.width;
-    if (k.prog.fns[s.get(fr + FRAME_FN)]!(k as FrameRunCtx<never>, fr) === FRAME_YIELD) return true;
+  try {
+    for (;;) {
+      const sp = s.get(th.sp);
+      if (sp === 0) return true;
+      const fr = th.frames + (sp - 1) * th.width;
+      if (k.prog.fns[s.get(fr + FRAME_FN)]!(k as FrameRunCtx<never>, fr) === FRAME_YIELD) return true;
+    }
+  } catch (e) {
+    if (!(e instanceof FrameStopped)) throw e;
+    // the thread ends where it stopped: no frame, no pending op, no exit checks
+    for (let i = 0; i < th.depth * th.width; i++) s.set(th.frames + i, 0);
+    s.set(th.sp, 0);
+    s.set(th.ret, 0);
+    return true;
   }
 }
+
+/**
+ * Thrown by a helper inside a step to stop the running thread, as a kernel BUG stops the
+ * offending task (frame-sim.ts simBug): frameStep ends the thread there.
+ */
+export class FrameStopped extends Error {}
 
 const NO_EVENTS: FrameSink = { records: false, event(): void {}, report(): void {} };
 

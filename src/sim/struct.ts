@@ -63,3 +63,22 @@ export function structLive(s: Store, pool: StorePool, ref: number): boolean {
 export function addr(field: number | boolean): number {
   throw new Error(`addr(${String(field)}) ran uncompiled: only a frames source compiled by npm run frames may take a field's slot`);
 }
+
+/**
+ * Registers one object of `shape` named `name`, a field a slot named `name.field` (so that
+ * events and messages name it, `gpu0-buf resv.lock`); the fields of `locks` are lock slots
+ * for the transaction checks. Returns its reference. For an object that exists from the
+ * start of every execution (a dma-buf's reservation object), rather than one from a pool.
+ */
+export function structAt(layout: StoreLayout, name: string, shape: StructShape, locks: readonly string[] = []): number {
+  if (layout.size === 0) layout.field('null');
+  const ref = layout.size;
+  for (const f of shape.fields) if (locks.includes(f)) layout.lock(`${name}.${f}`); else layout.field(`${name}.${f}`);
+  return ref;
+}
+
+/** The name `structAt` gave the object at `ref`. */
+export function structName(s: Store, ref: number): string {
+  const n = s.layout.slotName(ref);
+  return n.slice(0, n.lastIndexOf('.'));
+}

@@ -1,0 +1,39 @@
+// What the differential tests of the ported models (frames-sync, frames-fence,
+// frames-resv) share: one schedule driver for both runtimes, and the sink that records a
+// data world's events and violations as the generator runtime's are printed.
+import type { FrameSink } from '../../src/sim/frame-ops.ts';
+import type { Runtime } from '../../src/sim/runtime.ts';
+
+/** `choices` (thread indices modulo n, a disabled one skipped), then the first enabled thread until none is. */
+export function drive(n: number, enabled: (t: number) => boolean, step: (t: number) => void, choices: readonly number[], after: () => void): void {
+  for (const c of choices) {
+    if (!enabled(c % n)) continue;
+    step(c % n);
+    after();
+  }
+  for (let i = 0; i < 1000; i++) {
+    let t = 0;
+    while (t < n && !enabled(t)) t++;
+    if (t === n) return;
+    step(t);
+    after();
+  }
+  throw new Error('no end after 1,000 steps');
+}
+
+/** A recording sink: `t0 label detail` events and `@event thread property rule: message` violations. */
+export function recordingSink(events: string[], violations: string[]): FrameSink {
+  return {
+    records: true,
+    event: (tid, label, detail) => { events.push(`t${tid} ${label} ${detail ?? ''}`); },
+    report: (tid, p, r, m) => { violations.push(`@${events.length - 1} t${tid} ${p} ${r}: ${m}`); },
+  };
+}
+
+/** The generator runtime's events and violations in the same form. */
+export function runtimeRecord(rt: Runtime): { events: string[]; violations: string[] } {
+  return {
+    events: rt.events.map((e) => `t${e.tid} ${e.op.label} ${e.op.detail ?? ''}`),
+    violations: rt.violations.map((v) => `@${v.event} ${v.thread} ${v.property} ${v.rule}: ${v.message}`),
+  };
+}
