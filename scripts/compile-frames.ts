@@ -25,7 +25,7 @@ import { refTarget, structShape } from './frames-view.ts';
 /** The sources compiled by `npm run frames`, relative to the project root. */
 export const FRAME_SOURCES = [
   'src/sim/frame-mutex.ts', 'src/sim/frame-completion.ts', 'src/kernel/frame-fence.ts', 'src/kernel/frame-resv.ts',
-  'test/frames/progs.ts', 'test/frames/sync-progs.ts', 'test/frames/fence-progs.ts', 'test/frames/resv-progs.ts', 'bench/stateful/revoke-frames.ts',
+  'test/frames/progs.ts', 'test/frames/sync-progs.ts', 'test/frames/fence-progs.ts', 'test/frames/resv-progs.ts', 'test/frames/invoke-progs.ts', 'bench/stateful/revoke-frames.ts',
 ];
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -30,3 +30,11 @@ export function topLevel(d: ts.Declaration): ts.Statement | undefined {
 export function subsetFunctions(sf: ts.SourceFile): ts.FunctionDeclaration[] {
   return sf.statements.filter((st): st is ts.FunctionDeclaration => ts.isFunctionDeclaration(st) && !!st.asteriskToken && !!st.name);
 }
+
+/** Whether `c` calls `invoke` of src/sim/frame-ops.ts. */
+export function isInvoke(checker: ts.TypeChecker, c: ts.CallExpression): boolean {
+  const callee = ts.isIdentifier(c.expression) ? checker.getSymbolAtLocation(c.expression) : undefined;
+  const sym = callee && callee.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(callee) : callee;
+  const d = sym?.declarations?.[0];
+  return !!d && ts.isFunctionDeclaration(d) && d.name?.text === 'invoke' && d.getSourceFile().fileName.endsWith('src/sim/frame-ops.ts');
+}

@@ -5,9 +5,8 @@
  * compiler turns into `file:line:column: construct: why`.
  */
 import ts from 'typescript';
-import { basename, dirname, relative } from 'node:path';
-import { fail, skipParens, subsetFunctions } from './frames-ast.ts';
-import { COMPOUND, moduleName, Refusal, viewWriteOf, WHY_STATE, type ModuleCtx } from './frames-module.ts';
+import { fail, isInvoke, skipParens, subsetFunctions } from './frames-ast.ts';
+import { COMPOUND, depCall, moduleName, Refusal, viewWriteOf, WHY_STATE, type ModuleCtx } from './frames-module.ts';
 import { addrOf, fieldRead, isRefType, kindOf, viewField, type Kind } from './frames-view.ts';
 
 const NAMES: Partial<Record<ts.SyntaxKind, string>> = {
@@ -269,18 +268,32 @@ export class FnCompiler {
   /** `yield* f(k, ...)`: push f's frame, resume at a new program point that takes its value. */
   private call(y: ts.YieldExpression, into: number | undefined): void {
     const c = y.expression && skipParens(y.expression);
+    if (c && ts.isCallExpression(c) && isInvoke(this.m.checker, c)) { this.invoke(c, into); return; }
     const ref = c && ts.isCallExpression(c) && ts.isIdentifier(c.expression) ? this.subsetFn(this.m.checker.getSymbolAtLocation(c.expression)) : undefined;
     if (!c || !ts.isCallExpression(c) || ref === undefined) throw new Refusal(y, 'yield* of something else than a subset call', 'yield* calls a top-level function* of this file or of another frames source');
     const [k, ...args] = c.arguments;
     if (!k || !ts.isIdentifier(k) || this.m.checker.getSymbolAtLocation(k) !== this.ctxSym) throw new Refusal(c, 'call without the context', 'pass the thread context `k` first');
-    const target = ref.file === undefined ? `s.get(fr) - ${this.self} + ${ref.index}` : this.dep(c, ref.file, ref.decl);
-    const next = this.label();
-    this.emit(`s.set(fr + 1, ${next});`);
+    const target = ref.file === undefined ? `s.get(fr) - ${this.self} + ${ref.index}` : depCall(this.m, c, ref.file, ref.decl);
     const callee = ref.decl.parameters.slice(1);
     const vals = args.map((a, i) => this.toSlot(a, callee[i] ? kindOf(this.m.checker.getTypeAtLocation(callee[i]!)) ?? 'num' : 'num'));
-    this.term(`return ${this.rt('frameCall')}(k, ${target}${vals.map((v) => `, ${v}`).join('')});`);
+    this.pushFrame(`${this.rt('frameCall')}(k, ${[target, ...vals].join(', ')})`, into);
+  }
+
+  /** Ends the program point with a call that pushes a frame; the next one takes its value (into a local, or drops it). */
+  private pushFrame(callText: string, into: number | undefined): void {
+    const next = this.label();
+    this.emit(`s.set(fr + 1, ${next});`);
+    this.term(`return ${callText};`);
     this.place(next);
     this.emit(into === undefined ? `${this.rt('frameRetval')}(k);` : `s.set(fr + ${2 + into}, ${this.rt('frameRetval')}(k));`);
+  }
+
+  /** `yield* invoke(k, fn, ...args)`: a call through a function id, checked when it runs. */
+  private invoke(c: ts.CallExpression, into: number | undefined): void {
+    const [k, fn, ...args] = c.arguments;
+    if (!k || !ts.isIdentifier(k) || this.m.checker.getSymbolAtLocation(k) !== this.ctxSym) throw new Refusal(c, 'call without the context', 'pass the thread context `k` first');
+    if (!fn) throw new Refusal(c, 'invoke without a function id', 'invoke(k, fn, ...args)');
+    this.pushFrame(`${this.rt('frameInvoke')}(k, ${[fn, ...args].map((a) => this.toSlot(a, this.valueKind(a))).join(', ')})`, into);
   }
 
   /**
@@ -297,23 +310,6 @@ export class FnCompiler {
     if (!d || !ts.isFunctionDeclaration(d) || !d.asteriskToken || !ts.isSourceFile(d.parent)) return undefined;
     const sf = d.getSourceFile();
     return { decl: d, index: subsetFunctions(sf).indexOf(d), file: sf.fileName };
-  }
-
-  /** The id expression of `decl` in another frames module; registers the module's import. */
-  private dep(at: ts.Node, file: string, decl: ts.FunctionDeclaration): string {
-    if (!this.m.frameSources.has(file)) {
-      throw new Refusal(at, `yield* into ${this.m.display(file)}`, 'that file is not compiled to frames (add it to FRAME_SOURCES in scripts/compile-frames.ts)');
-    }
-    let d = this.m.deps.get(file);
-    if (!d) {
-      const base = basename(file).replace(/\.ts$/, '').replace(/[^A-Za-z0-9]/g, '_');
-      const name = this.m.deps.size === 0 || ![...this.m.deps.values()].some((x) => x.mod === `${base}$frames`) ? base : `${base}${this.m.deps.size}`;
-      let spec = relative(dirname(this.m.sf.fileName), file.replace(/\.ts$/, '.frames.ts'));
-      if (!spec.startsWith('.')) spec = `./${spec}`;
-      d = { fn: `${name}$FN`, mod: `${name}$frames`, spec: `'${spec}'` };
-      this.m.deps.set(file, d);
-    }
-    return `k.prog.base(${d.mod}) + ${d.fn}.${decl.name!.text}`;
   }
 
   private local(n: ts.Expression, what: string): { off: number; kind: Kind } {

@@ -4,6 +4,7 @@
  * local (imports, the source's exports, compiled helpers) and writes struct fields.
  */
 import ts from 'typescript';
+import { basename, dirname, relative } from 'node:path';
 import { findImport, skipParens, topLevel } from './frames-ast.ts';
 import { viewField, type ViewField } from './frames-view.ts';
 
@@ -85,4 +86,21 @@ export function moduleName(m: ModuleCtx, e: ts.Identifier, isType: boolean): str
   }
   m.usesSrc = true;
   return `src.${e.text}`;
+}
+
+/** The id expression of `decl` in another frames module; registers the module's import. */
+export function depCall(m: ModuleCtx, at: ts.Node, file: string, decl: ts.FunctionDeclaration): string {
+  if (!m.frameSources.has(file)) {
+    throw new Refusal(at, `yield* into ${m.display(file)}`, 'that file is not compiled to frames (add it to FRAME_SOURCES in scripts/compile-frames.ts)');
+  }
+  let d = m.deps.get(file);
+  if (!d) {
+    const base = basename(file).replace(/\.ts$/, '').replace(/[^A-Za-z0-9]/g, '_');
+    const name = m.deps.size === 0 || ![...m.deps.values()].some((x) => x.mod === `${base}$frames`) ? base : `${base}${m.deps.size}`;
+    let spec = relative(dirname(m.sf.fileName), file.replace(/\.ts$/, '.frames.ts'));
+    if (!spec.startsWith('.')) spec = `./${spec}`;
+    d = { fn: `${name}$FN`, mod: `${name}$frames`, spec: `'${spec}'` };
+    m.deps.set(file, d);
+  }
+  return `k.prog.base(${d.mod}) + ${d.fn}.${decl.name!.text}`;
 }

@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { compileFrames, FRAME_SOURCES } from '../scripts/compile-frames.ts';
 import { FrameOpKind } from '../src/sim/frame-ops.ts';
-import { frameFinished, framePend, frameStep, linkFrames, type FrameModule } from '../src/sim/frames.ts';
+import { frameFinished, framePend, frameStart, frameStep, frameThread, fnId, linkFrames, type FrameModule, type FrameRunCtx } from '../src/sim/frames.ts';
+import { Store as DataStore, StoreLayout } from '../src/sim/store.ts';
+import { FN as INVOKE_FN, frames as invokeFrames } from './frames/invoke-progs.frames.ts';
 import { statefulSearch, type StatefulModel } from '../src/check/stateful.ts';
 import type { Store } from '../src/sim/store.ts';
 import { SHARED } from './frames/progs.ts';
@@ -165,4 +167,24 @@ test('linking: one function id space across modules, assigned from the roots, ea
   const b: FrameModule = { ...frames, source: 'b', deps: () => [a] };
   assert.deepEqual(linkFrames(a).modules.map((m) => m.source), ['a', 'b']);
   assert.throws(() => linkFrames(frames).base(mutexFrames), /model bug: src\/sim\/frame-mutex\.ts is not linked into this program \(test\/frames\/progs\.ts\)/);
+});
+
+test('invoke: a call through a function id in the state runs the function it names; a wrong id or arity is a model bug', () => {
+  const prog = linkFrames(invokeFrames);
+  const run = (id: number, x: number) => {
+    const layout = new StoreLayout();
+    const op = layout.field('op');
+    const th = frameThread(layout, 't0', 3, prog.width);
+    const s = new DataStore(layout);
+    const k: FrameRunCtx = { s, tid: 0, out: { records: false, event: () => {}, report: () => {} }, env: { op }, th, prog };
+    s.set(op, id);
+    frameStart(k, invokeFrames, INVOKE_FN.caller, [x]);
+    let steps = 0;
+    while (!frameFinished(k)) { assert.ok(frameStep(k)); steps++; }
+    return { ret: s.get(th.ret), steps };
+  };
+  // double yields once: two steps; addIf does not yield: one
+  assert.deepEqual(run(fnId(prog, invokeFrames, INVOKE_FN.double), 21), { ret: 142, steps: 2 });
+  assert.throws(() => run(fnId(prog, invokeFrames, INVOKE_FN.addIf), 1), /model bug: t0 invokes addIf with 1 arguments, it takes 2/);
+  assert.throws(() => run(99, 1), /model bug: t0 invokes function id 99, which the program does not have/);
 });

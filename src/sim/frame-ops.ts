@@ -114,3 +114,13 @@ export function frameOpRun(k: FrameCtx, kind: FrameOpKind, a: number): void {
 
 /** What a subset `function*` returns: it yields ops and returns a number, a boolean or nothing. */
 export type FrameProc<R = void> = Generator<FrameOp, R, void>;
+
+/**
+ * `yield* invoke(k, fn, ...args)`: calls the subset function whose linked program id is
+ * `fn`, a callback kept as data (an exporter's map op, an importer's invalidate), as
+ * `yield*` calls a named one. Compiled code only (the compiler emits `frameInvoke`); the
+ * id comes from the world, `fnId` of frames.ts, and its arity is checked when it runs.
+ */
+export function* invoke(k: FrameCtx, fn: number, ...args: (number | boolean)[]): FrameProc<number> {
+  throw new Error(`invoke(${k.tid}, ${fn}, ${args.length} arguments) ran uncompiled: only a frames source compiled by npm run frames may invoke a function id`);
+}

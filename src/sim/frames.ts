@@ -145,6 +145,21 @@ export function frameCall(k: FrameRunCtx, fn: number, ...args: number[]): number
   return FRAME_CALL;
 }
 
+/**
+ * A call through a function id held as data (`yield* invoke(k, fn, ...)`): a model bug
+ * when `fn` is no function of the program or takes another number of arguments.
+ */
+export function frameInvoke(k: FrameRunCtx, fn: number, ...args: number[]): number {
+  if (!(fn >= 0 && fn < k.prog.fns.length)) throw new Error(`model bug: ${k.th.name} invokes function id ${fn}, which the program does not have`);
+  if (k.prog.params[fn] !== args.length) throw new Error(`model bug: ${k.th.name} invokes ${k.prog.names[fn]} with ${args.length} arguments, it takes ${k.prog.params[fn]}`);
+  return frameCall(k, fn, ...args);
+}
+
+/** The program id of function `fn` of `mod`: what a world stores for a callback that subset code invokes. */
+export function fnId(prog: FrameProgram, mod: FrameModule, fn: number): number {
+  return prog.base(mod) + fn;
+}
+
 /** Pops the top frame (zeroing it) and leaves `v` in `ret` for the caller. Returns `FRAME_RET`. */
 export function frameReturn(k: FrameRunCtx, v: number): number {
   const { s, th } = k;
