@@ -339,6 +339,7 @@ export class FnCompiler {
     if (ts.isNumericLiteral(e) || ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return e.getText(this.m.sf);
     if (e.kind === ts.SyntaxKind.TrueKeyword || e.kind === ts.SyntaxKind.FalseKeyword) return e.getText(this.m.sf);
     if (ts.isParenthesizedExpression(e)) return `(${this.expr(e.expression)})`;
+    if (ts.isAsExpression(e) && isRefType(this.m.checker.getTypeAtLocation(e))) return `(${this.expr(e.expression)} as any)`;
     if (ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isSatisfiesExpression(e)) return this.expr(e.expression);
     if (ts.isIdentifier(e)) return this.ident(e);
     if (ts.isTemplateExpression(e)) return `\`${e.head.text}${e.templateSpans.map((sp) => `\${${this.expr(sp.expression)}}${sp.literal.text}`).join('')}\``;

@@ -10,7 +10,7 @@ import type { Proc } from '../src/sim/op.ts';
 import { newKernel, type KernelVersion } from '../src/kernel/kernel.ts';
 import * as G from '../src/kernel/fence.ts';
 import { Store, StoreLayout } from '../src/sim/store.ts';
-import { drive, recordingSink, runtimeRecord } from './frames/differential.ts';
+import { drive, NO_BUFFERS, recordingSink, runtimeRecord } from './frames/differential.ts';
 import { FrameSimBuilder } from '../src/sim/frame-sim.ts';
 import { frameEnabled, frameStart, frameStep, frameThread, linkFrames, type FrameRunCtx } from '../src/sim/frames.ts';
 import { structAlloc, structPool, type Ref } from '../src/sim/struct.ts';
@@ -92,7 +92,7 @@ function frameRun(version: KernelVersion, code: Code, choices: readonly number[]
   const fences: number[] = [];
   const callbacks: FenceCallbackFn[] = [() => {}, (kk) => dmaFenceGet(kk, fences[2]! as Ref<DmaFence>)];
   const kernel = {
-    version, ...slots, callbacks,
+    version, ...slots, callbacks, ...NO_BUFFERS,
     fenceName: (st: Store, f: number) => `f${st.get(f + F('owner'))}`,
     callbackName: (_: Store, cb: number) => `cb${cbIndex(cb)}`,
   };

@@ -23,7 +23,7 @@ import { STRUCTS as RESV } from '../src/kernel/frame-resv.frames.ts';
 import { USAGE_NAMES } from '../src/kernel/frame-resv.ts';
 import * as P from './frames/resv-progs.ts';
 import { FN, frames } from './frames/resv-progs.frames.ts';
-import { drive, recordingSink, runtimeRecord } from './frames/differential.ts';
+import { drive, NO_BUFFERS, recordingSink, runtimeRecord } from './frames/differential.ts';
 
 type Code = readonly (readonly number[])[];
 
@@ -96,7 +96,7 @@ function frameRun(version: KernelVersion, code: Code, choices: readonly number[]
   const F = (field: string) => FENCE.DmaFence.fields.indexOf(field as never);
   const R = (field: string) => RESV.DmaResv.fields.indexOf(field as never);
   const fenceName = (st: Store, f: number) => `f${st.get(f + F('owner'))}`;
-  const kernel = { version, ...slots, callbacks: [], fenceName, callbackName: () => '' };
+  const kernel = { version, ...slots, callbacks: [], fenceName, callbackName: () => '', ...NO_BUFFERS };
   const events: string[] = [];
   const violations: string[] = [];
   const out = recordingSink(events, violations);

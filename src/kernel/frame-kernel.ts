@@ -15,6 +15,31 @@ import type { KernelVersion } from './kernel.ts';
  */
 export type FenceCallbackFn = (k: KernelCtx, fence: number, cb: number) => void;
 
+/**
+ * An exporter's ops (struct dma_buf_ops) as program function ids of subset functions, -1
+ * for an op the exporter does not have; `hooks` are the model's observers (P5), plain
+ * functions run inside the step.
+ */
+export interface ExporterOpsTable {
+  readonly name: string;
+  readonly attach: number;
+  readonly detach: number;
+  readonly pin: number;
+  readonly unpin: number;
+  readonly map: number;
+  readonly unmap: number;
+  readonly release: number;
+  attached?(k: KernelCtx, buf: number, a: number): void;
+}
+
+/** An importer's ops (struct dma_buf_attach_ops): the invalidate callback's function id or -1 (S14). */
+export interface ImporterOpsTable {
+  readonly allowPeer2peer: boolean;
+  readonly invalidate: number;
+  /** v3: the callback is dma_buf_unsupported_invalidate_mappings (R45 treats it as absent) */
+  readonly unsupported: boolean;
+}
+
 export interface FrameKernel {
   readonly version: KernelVersion;
   /** first of the per-thread slots of dma_fence_begin_signalling depth (R13) */
@@ -26,6 +51,16 @@ export interface FrameKernel {
   callbackName(s: Store, cb: number): string;
   /** callback functions by id (DmaFenceCb.func) */
   readonly callbacks: readonly FenceCallbackFn[];
+  /** CONFIG_DMABUF_MOVE_NOTIFY (kernel.ts) */
+  readonly configMoveNotify: boolean;
+  /** exporter and importer op tables, by the index a buffer's `ops` and an attachment's `importerOps` hold (the latter + 1; 0 for a static attachment) */
+  readonly exporters: readonly ExporterOpsTable[];
+  readonly importers: readonly ImporterOpsTable[];
+  /** names in events: a buffer, an attachment (`gpu0-attach`), its device, an sg table */
+  bufName(s: Store, buf: number): string;
+  attachmentName(s: Store, a: number): string;
+  devName(s: Store, a: number): string;
+  tableName(s: Store, sgt: number): string;
 }
 
 export interface FrameKernelEnv extends FrameSimEnv {

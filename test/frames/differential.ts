@@ -37,3 +37,9 @@ export function runtimeRecord(rt: Runtime): { events: string[]; violations: stri
     violations: rt.violations.map((v) => `@${v.event} ${v.thread} ${v.property} ${v.rule}: ${v.message}`),
   };
 }
+
+/** The kernel tables a world without buffers gives (frame-kernel.ts): no exporter, no importer. */
+export const NO_BUFFERS = {
+  configMoveNotify: false, exporters: [], importers: [],
+  bufName: () => '', attachmentName: () => '', devName: () => '', tableName: () => '',
+};
