@@ -66,6 +66,10 @@ export function bufName(k: KernelCtx, buf: Ref<DmaBuf>): string {
   return k.env.kernel.bufName(k.s, buf);
 }
 
+export function tableName(k: KernelCtx, sgt: Ref<SgTable>): string {
+  return k.env.kernel.tableName(k.s, sgt);
+}
+
 /** An event on `buf` (its detail the buffer's name, then `what`). */
 export function bufEvent(k: KernelCtx, label: string, buf: Ref<DmaBuf>, what: string): void {
   if (k.out.records) k.out.event(k.tid, label, what === '' ? bufName(k, buf) : `${bufName(k, buf)} ${what}`);

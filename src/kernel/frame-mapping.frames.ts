@@ -6,124 +6,25 @@ import { type Ref } from '../sim/struct.ts';
 import { ERRNO } from './errno.ts';
 import { dmaBufAttachmentIsDynamic, invalidateOp } from './frame-attach.frames.ts';
 import { attachmentName, callEvent } from './frame-attach.ts';
-import { dmaBufIsDynamic } from './frame-dma-buf.frames.ts';
-import { type DmaBufAttachment, type SgTable, bufName } from './frame-dma-buf.ts';
+import { type DmaBufAttachment, type SgTable, bufName, tableName } from './frame-dma-buf.ts';
 import { MAX_SCHEDULE_TIMEOUT } from './frame-fence.ts';
-import { type ExporterOpsTable, type KernelCtx, isVersion, warn } from './frame-kernel.ts';
+import { type KernelCtx, warn } from './frame-kernel.ts';
+import { exporterOps, pinOnMap } from './frame-pin.frames.ts';
 import { dmaResvAssertHeld, dmaResvAssertNotHeld } from './frame-resv.frames.ts';
 import { KERNEL } from './frame-resv.ts';
 import { FN as frame_resv$FN, frames as frame_resv$frames } from './frame-resv.frames.ts';
 import * as src from './frame-mapping.ts';
 
 /** function ids, the `fn` slot of a frame */
-export const FN = { dmaBufPin: 0, dmaBufUnpin: 1, dmaBufMapAttachment: 2, dmaBufMapAttachmentUnlocked: 3, dmaBufUnmapAttachment: 4, dmaBufUnmapAttachmentUnlocked: 5, dmaBufInvalidateMappings: 6 } as const;
+export const FN = { dmaBufMapAttachment: 0, dmaBufMapAttachmentUnlocked: 1, dmaBufUnmapAttachment: 2, dmaBufUnmapAttachmentUnlocked: 3, dmaBufInvalidateMappings: 4 } as const;
 
-/** exporterOps (source line 17): a helper over typed views */
-export function exporterOps(k: KernelCtx, a: Ref<DmaBufAttachment>): ExporterOpsTable {
-  return k.env.kernel.exporters[k.s.get((k.s.get(a + 0) as any) + 2)]!;
-}
-
-/** pinOnMap (source line 26): a helper over typed views */
-export function pinOnMap(k: KernelCtx, a: Ref<DmaBufAttachment>): boolean {
-  if (!dmaBufIsDynamic(k, (k.s.get(a + 0) as any))) return false;
-  if (!dmaBufAttachmentIsDynamic(k, a)) return true;
-  return (isVersion(k, 'pre') || isVersion(k, 'v2')) && !k.env.kernel.configMoveNotify;
-}
-
-/** markMapped (source line 90): a helper over typed views */
+/** markMapped (source line 55): a helper over typed views */
 export function markMapped(k: KernelCtx, a: Ref<DmaBufAttachment>, sgt: Ref<SgTable>): void {
   if (!(k.s.get(sgt + 3) !== 0)) { const o$ = a + 7; k.s.set(o$, k.s.get(o$) + (1)); }
   { const o$ = sgt + 3; k.s.set(o$, (true) ? 1 : 0); }
 }
 
-/** dmaBufPin (source line 33): 8 program points, 2 locals */
-function dmaBufPin$frames(ctx: FrameRunCtx<never>, fr: number): number {
-  const k = ctx as unknown as FrameRunCtx & KernelCtx;
-  const s = k.s;
-  for (;;) {
-    switch (s.get(fr + 1)) {
-      case 0: {
-        s.set(fr + 1, (!(dmaBufAttachmentIsDynamic(k, (s.get(fr + 2) as any)))) ? 1 : 2); continue;
-      }
-      case 1: {
-        warn(k, 'R36', `dma_buf_pin(${attachmentName(k, (s.get(fr + 2) as any))}) on a static attachment`);
-        s.set(fr + 1, 2); continue;
-      }
-      case 2: {
-        dmaResvAssertHeld(k, (s.get((s.get((s.get(fr + 2) as any) + 0) as any) + 4) as any), 'dma_buf_pin');
-        callEvent(k, 'dma_buf_pin', attachmentName(k, (s.get(fr + 2) as any)));
-        s.set(fr + 3, 0);
-        s.set(fr + 1, (exporterOps(k, (s.get(fr + 2) as any)).pin >= 0) ? 3 : 4); continue;
-      }
-      case 3: {
-        s.set(fr + 1, 5);
-        return frameInvoke(k, exporterOps(k, (s.get(fr + 2) as any)).pin, (s.get(fr + 2) as any));
-      }
-      case 4: {
-        s.set(fr + 1, (s.get(fr + 3) === 0) ? 6 : 7); continue;
-      }
-      case 5: {
-        s.set(fr + 3, frameRetval(k));
-        s.set(fr + 1, 4); continue;
-      }
-      case 6: {
-        { const o$ = (s.get(fr + 2) as any) + 6; s.set(o$, s.get(o$) + (1)); }
-        s.set(fr + 1, 7); continue;
-      }
-      case 7: {
-        return frameReturn(k, s.get(fr + 3));
-      }
-      default: throw new Error(`model bug: dmaBufPin at program point ${s.get(fr + 1)}`);
-    }
-  }
-}
-
-/** dmaBufUnpin (source line 44): 9 program points, 1 locals */
-function dmaBufUnpin$frames(ctx: FrameRunCtx<never>, fr: number): number {
-  const k = ctx as unknown as FrameRunCtx & KernelCtx;
-  const s = k.s;
-  for (;;) {
-    switch (s.get(fr + 1)) {
-      case 0: {
-        s.set(fr + 1, (!(dmaBufAttachmentIsDynamic(k, (s.get(fr + 2) as any)))) ? 1 : 2); continue;
-      }
-      case 1: {
-        warn(k, 'R37', `dma_buf_unpin(${attachmentName(k, (s.get(fr + 2) as any))}) on a static attachment`);
-        s.set(fr + 1, 2); continue;
-      }
-      case 2: {
-        dmaResvAssertHeld(k, (s.get((s.get((s.get(fr + 2) as any) + 0) as any) + 4) as any), 'dma_buf_unpin');
-        callEvent(k, 'dma_buf_unpin', attachmentName(k, (s.get(fr + 2) as any)));
-        s.set(fr + 1, (exporterOps(k, (s.get(fr + 2) as any)).unpin >= 0) ? 3 : 4); continue;
-      }
-      case 3: {
-        s.set(fr + 1, 5);
-        return frameInvoke(k, exporterOps(k, (s.get(fr + 2) as any)).unpin, (s.get(fr + 2) as any));
-      }
-      case 4: {
-        s.set(fr + 1, (s.get((s.get(fr + 2) as any) + 6) <= 0) ? 6 : 7); continue;
-      }
-      case 5: {
-        frameRetval(k);
-        s.set(fr + 1, 4); continue;
-      }
-      case 6: {
-        simReport(k, 'api-misuse', 'R37', `dma_buf_unpin(${attachmentName(k, (s.get(fr + 2) as any))}) without a pin`);
-        s.set(fr + 1, 8); continue;
-      }
-      case 7: {
-        { const o$ = (s.get(fr + 2) as any) + 6; s.set(o$, s.get(o$) - (1)); }
-        s.set(fr + 1, 8); continue;
-      }
-      case 8: {
-        return frameReturn(k, 0);
-      }
-      default: throw new Error(`model bug: dmaBufUnpin at program point ${s.get(fr + 1)}`);
-    }
-  }
-}
-
-/** dmaBufMapAttachment (source line 58): 28 program points, 9 locals */
+/** dmaBufMapAttachment (source line 23): 28 program points, 9 locals */
 function dmaBufMapAttachment$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -229,7 +130,7 @@ function dmaBufMapAttachment$frames(ctx: FrameRunCtx<never>, fr: number): number
         s.set(fr + 1, (k.out.records) ? 26 : 27); continue;
       }
       case 26: {
-        k.out.event(k.tid, 'mapped', `${attachmentName(k, (s.get(fr + 2) as any))} ${src.tableName(k, (s.get(fr + 9) as any))}`);
+        k.out.event(k.tid, 'mapped', `${attachmentName(k, (s.get(fr + 2) as any))} ${tableName(k, (s.get(fr + 9) as any))}`);
         s.set(fr + 1, 27); continue;
       }
       case 27: {
@@ -241,7 +142,7 @@ function dmaBufMapAttachment$frames(ctx: FrameRunCtx<never>, fr: number): number
   }
 }
 
-/** dmaBufMapAttachmentUnlocked (source line 96): 4 program points, 3 locals */
+/** dmaBufMapAttachmentUnlocked (source line 61): 4 program points, 3 locals */
 function dmaBufMapAttachmentUnlocked$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -255,7 +156,7 @@ function dmaBufMapAttachmentUnlocked$frames(ctx: FrameRunCtx<never>, fr: number)
       case 1: {
         frameRetval(k);
         s.set(fr + 1, 2);
-        return frameCall(k, s.get(fr) - 3 + 2, (s.get(fr + 2) as any), s.get(fr + 3));
+        return frameCall(k, s.get(fr) - 1 + 0, (s.get(fr + 2) as any), s.get(fr + 3));
       }
       case 2: {
         s.set(fr + 4, frameRetval(k));
@@ -271,7 +172,7 @@ function dmaBufMapAttachmentUnlocked$frames(ctx: FrameRunCtx<never>, fr: number)
   }
 }
 
-/** dmaBufUnmapAttachment (source line 105): 12 program points, 4 locals */
+/** dmaBufUnmapAttachment (source line 70): 12 program points, 4 locals */
 function dmaBufUnmapAttachment$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -283,7 +184,7 @@ function dmaBufUnmapAttachment$frames(ctx: FrameRunCtx<never>, fr: number): numb
         s.set(fr + 1, ((s.get((s.get(fr + 3) as any) + 0) as any) !== (s.get(fr + 2) as any) || !((s.get((s.get(fr + 3) as any) + 3) !== 0))) ? 1 : 2); continue;
       }
       case 1: {
-        simReport(k, 'api-misuse', 'R40', `dma_buf_unmap_attachment(${attachmentName(k, (s.get(fr + 2) as any))}, ${src.tableName(k, (s.get(fr + 3) as any))}): not a live mapping of this attachment`);
+        simReport(k, 'api-misuse', 'R40', `dma_buf_unmap_attachment(${attachmentName(k, (s.get(fr + 2) as any))}, ${tableName(k, (s.get(fr + 3) as any))}): not a live mapping of this attachment`);
         return frameReturn(k, 0);
       }
       case 2: {
@@ -294,7 +195,7 @@ function dmaBufUnmapAttachment$frames(ctx: FrameRunCtx<never>, fr: number): numb
         s.set(fr + 1, (k.out.records) ? 4 : 5); continue;
       }
       case 4: {
-        k.out.event(k.tid, 'dma_buf_unmap_attachment', `${attachmentName(k, (s.get(fr + 2) as any))} ${src.tableName(k, (s.get(fr + 3) as any))}`);
+        k.out.event(k.tid, 'dma_buf_unmap_attachment', `${attachmentName(k, (s.get(fr + 2) as any))} ${tableName(k, (s.get(fr + 3) as any))}`);
         s.set(fr + 1, 5); continue;
       }
       case 5: {
@@ -331,7 +232,7 @@ function dmaBufUnmapAttachment$frames(ctx: FrameRunCtx<never>, fr: number): numb
   }
 }
 
-/** dmaBufUnmapAttachmentUnlocked (source line 125): 4 program points, 3 locals */
+/** dmaBufUnmapAttachmentUnlocked (source line 90): 4 program points, 3 locals */
 function dmaBufUnmapAttachmentUnlocked$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -345,7 +246,7 @@ function dmaBufUnmapAttachmentUnlocked$frames(ctx: FrameRunCtx<never>, fr: numbe
       case 1: {
         frameRetval(k);
         s.set(fr + 1, 2);
-        return frameCall(k, s.get(fr) - 5 + 4, (s.get(fr + 2) as any), (s.get(fr + 3) as any), s.get(fr + 4));
+        return frameCall(k, s.get(fr) - 3 + 2, (s.get(fr + 2) as any), (s.get(fr + 3) as any), s.get(fr + 4));
       }
       case 2: {
         frameRetval(k);
@@ -361,7 +262,7 @@ function dmaBufUnmapAttachmentUnlocked$frames(ctx: FrameRunCtx<never>, fr: numbe
   }
 }
 
-/** dmaBufInvalidateMappings (source line 148): 7 program points, 4 locals */
+/** dmaBufInvalidateMappings (source line 113): 7 program points, 4 locals */
 function dmaBufInvalidateMappings$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -404,9 +305,9 @@ function dmaBufInvalidateMappings$frames(ctx: FrameRunCtx<never>, fr: number): n
 
 export const frames: FrameModule = {
   source: 'src/kernel/frame-mapping.ts',
-  names: ['dmaBufPin', 'dmaBufUnpin', 'dmaBufMapAttachment', 'dmaBufMapAttachmentUnlocked', 'dmaBufUnmapAttachment', 'dmaBufUnmapAttachmentUnlocked', 'dmaBufInvalidateMappings'],
-  params: [1, 1, 2, 2, 3, 3, 1],
+  names: ['dmaBufMapAttachment', 'dmaBufMapAttachmentUnlocked', 'dmaBufUnmapAttachment', 'dmaBufUnmapAttachmentUnlocked', 'dmaBufInvalidateMappings'],
+  params: [2, 2, 3, 3, 1],
   width: 11,
-  fns: [dmaBufPin$frames, dmaBufUnpin$frames, dmaBufMapAttachment$frames, dmaBufMapAttachmentUnlocked$frames, dmaBufUnmapAttachment$frames, dmaBufUnmapAttachmentUnlocked$frames, dmaBufInvalidateMappings$frames],
+  fns: [dmaBufMapAttachment$frames, dmaBufMapAttachmentUnlocked$frames, dmaBufUnmapAttachment$frames, dmaBufUnmapAttachmentUnlocked$frames, dmaBufInvalidateMappings$frames],
   deps: () => [frame_resv$frames],
 };

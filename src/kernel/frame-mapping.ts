@@ -1,5 +1,5 @@
 /**
- * Pin, map, unmap and invalidate (rule book R36-R43) in the compiled function* subset,
+ * Map, unmap and invalidate (rule book R38-R43) in the compiled function* subset,
  * the data-world form of kernel/mapping.ts. The exporter's ops and the importers'
  * invalidate callbacks are function ids, called with `invoke`; a map op returns a table
  * reference (> 0) or a negative errno.
@@ -9,46 +9,11 @@ import { simReport } from '../sim/frame-sim.ts';
 import type { Ref } from '../sim/struct.ts';
 import { ERRNO } from './errno.ts';
 import { attachmentName, callEvent, dmaBufAttachmentIsDynamic, invalidateOp } from './frame-attach.ts';
-import { bufName, dmaBufIsDynamic, type DmaBuf, type DmaBufAttachment, type SgTable } from './frame-dma-buf.ts';
+import { bufName, tableName, type DmaBuf, type DmaBufAttachment, type SgTable } from './frame-dma-buf.ts';
 import { MAX_SCHEDULE_TIMEOUT } from './frame-fence.ts';
-import { isVersion, warn, type ExporterOpsTable, type KernelCtx } from './frame-kernel.ts';
+import { isVersion, warn, type KernelCtx } from './frame-kernel.ts';
+import { exporterOps, pinOnMap } from './frame-pin.ts';
 import { dmaResvAssertHeld, dmaResvAssertNotHeld, dmaResvLock, dmaResvUnlock, dmaResvWaitTimeout, KERNEL } from './frame-resv.ts';
-
-export function exporterOps(k: KernelCtx, a: Ref<DmaBufAttachment>): ExporterOpsTable {
-  return k.env.kernel.exporters[a.dmabuf.ops]!;
-}
-
-export function tableName(k: KernelCtx, sgt: Ref<SgTable>): string {
-  return k.env.kernel.tableName(k.s, sgt);
-}
-
-/** S17: whether the core pins for this attachment around each mapping. */
-export function pinOnMap(k: KernelCtx, a: Ref<DmaBufAttachment>): boolean {
-  if (!dmaBufIsDynamic(k, a.dmabuf)) return false;
-  if (!dmaBufAttachmentIsDynamic(k, a)) return true;
-  return (isVersion(k, 'pre') || isVersion(k, 'v2')) && !k.env.kernel.configMoveNotify;
-}
-
-/** R36: resv held; counts a pin on success. Static attachments WARN but proceed. */
-export function* dmaBufPin(k: KernelCtx, a: Ref<DmaBufAttachment>): FrameProc<number> {
-  if (!dmaBufAttachmentIsDynamic(k, a)) warn(k, 'R36', `dma_buf_pin(${attachmentName(k, a)}) on a static attachment`);
-  dmaResvAssertHeld(k, a.dmabuf.resv, 'dma_buf_pin');
-  callEvent(k, 'dma_buf_pin', attachmentName(k, a));
-  let r = 0;
-  if (exporterOps(k, a).pin >= 0) r = yield* invoke(k, exporterOps(k, a).pin, a);
-  if (r === 0) a.pins++;
-  return r;
-}
-
-/** R37: resv held; unpinning what is not pinned is api-misuse. */
-export function* dmaBufUnpin(k: KernelCtx, a: Ref<DmaBufAttachment>): FrameProc {
-  if (!dmaBufAttachmentIsDynamic(k, a)) warn(k, 'R37', `dma_buf_unpin(${attachmentName(k, a)}) on a static attachment`);
-  dmaResvAssertHeld(k, a.dmabuf.resv, 'dma_buf_unpin');
-  callEvent(k, 'dma_buf_unpin', attachmentName(k, a));
-  if (exporterOps(k, a).unpin >= 0) yield* invoke(k, exporterOps(k, a).unpin, a);
-  if (a.pins <= 0) simReport(k, 'api-misuse', 'R37', `dma_buf_unpin(${attachmentName(k, a)}) without a pin`);
-  else a.pins--;
-}
 
 /**
  * R38: dma_buf_map_attachment, resv held. Pins first for pin_on_map (S17), waits KERNEL

@@ -138,13 +138,19 @@ export class Runtime {
     return this.sym?.sym;
   }
 
-  /** Runs every thread up to its first visible op. */
+  /**
+   * Runs every thread up to its first visible op, one thread after the other, its local
+   * steps included: the order a data world's first steps run in (sim/frames.ts), so that
+   * a report before a thread's first yield lands after the events of the threads before it.
+   */
   start(): void {
     this.started = true;
     // clocks as wide as the thread count: one allocation an event is the hot path
     this.hb = new HbLog(this.threads.length);
-    for (const t of this.threads) this.resume(t, undefined);
-    this.drainLocal();
+    for (const t of this.threads) {
+      this.resume(t, undefined);
+      while (t.pending && t.pending.kind === OpKind.Local) this.exec(t.id);
+    }
   }
 
   /**
