@@ -71,10 +71,14 @@ export function* regionUnmapTable(region: MemRegion, t: SgTable): Proc {
   };
 }
 
-/** Disables of `region` that fell inside the span of a table of `device`, as arm keys. */
+/**
+ * Disables of `region` that fell inside the span of a table of `device`, as arm keys, the
+ * tables in the order they were made (object id), not the order their maps ran in: the
+ * order a data world's table pool gives (hw/frame-prefetch.ts).
+ */
 export function armedReads(region: MemRegion, device: string): { table: SgTable; key: string }[] {
   const out: { table: SgTable; key: string }[] = [];
-  for (const s of region.spans.values()) {
+  for (const s of [...region.spans.values()].sort((a, b) => a.table.id - b.table.id)) {
     if (s.table.attachment.dev !== device) continue;
     const last = Math.min(s.to, region.disables);
     for (let d = s.from + 1; d <= last; d++) out.push({ table: s.table, key: `${s.table.id}:d${d}` });

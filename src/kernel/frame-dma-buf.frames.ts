@@ -16,10 +16,10 @@ export const FN = { dmaBufGet: 0, dmaBufPut: 1 } as const;
 export const STRUCTS = {
   DmaBufAttachment: { width: 11, fields: ['dmabuf', 'importerOps', 'importerPriv', 'next', 'peer2peer', 'onList', 'pins', 'mappings', 'pinnedOnMap', 'detached', 'dev'] },
   DmaBuf: { width: 8, fields: ['refcount', 'released', 'ops', 'priv', 'resv', 'attachments', 'vmappingCounter', 'name'] },
-  SgTable: { width: 5, fields: ['attachment', 'dir', 'live', 'mapped', 'seq'] },
+  SgTable: { width: 13, fields: ['attachment', 'dir', 'live', 'mapped', 'seq', 'region', 'epoch', 'revokesBefore', 'ready', 'spanned', 'spanFrom', 'spanTo', 'taken'] },
 } satisfies Record<string, StructShape>;
 
-/** dmaBufExport (source line 83): a helper over typed views */
+/** dmaBufExport (source line 103): a helper over typed views */
 export function dmaBufExport(k: KernelCtx, pool: StorePool, ops: number, priv: number, resv: Ref<DmaResv>, name: number, display: string): number {
   const t = k.env.kernel.exporters[ops]!;
   if (priv === 0 || t.map < 0 || t.unmap < 0 || t.release < 0) {
@@ -41,26 +41,26 @@ export function dmaBufExport(k: KernelCtx, pool: StorePool, ops: number, priv: n
   return buf;
 }
 
-/** dmaBufCheckAlive (source line 105): a helper over typed views */
+/** dmaBufCheckAlive (source line 125): a helper over typed views */
 export function dmaBufCheckAlive(k: KernelCtx, buf: Ref<src.DmaBuf>, fn: string): boolean {
   if (!(k.s.get(buf + 1) !== 0)) return true;
   simReport(k, 'api-misuse', 'R31', `${fn}(${src.bufName(k, buf)}) on a released buffer`);
   return false;
 }
 
-/** dmaBufIsDynamic (source line 112): a helper over typed views */
+/** dmaBufIsDynamic (source line 132): a helper over typed views */
 export function dmaBufIsDynamic(k: KernelCtx, buf: Ref<src.DmaBuf>): boolean {
   return k.env.kernel.exporters[k.s.get(buf + 2)]!.pin >= 0;
 }
 
-/** attachmentCount (source line 142): a helper over typed views */
+/** attachmentCount (source line 162): a helper over typed views */
 export function attachmentCount(k: KernelCtx, buf: Ref<src.DmaBuf>): number {
   let n = 0;
   for (let a = (k.s.get(buf + 5) as any); a !== 0; a = (k.s.get(a + 3) as any)) n++;
   return n;
 }
 
-/** dmaBufGet (source line 117): 4 program points, 1 locals */
+/** dmaBufGet (source line 137): 4 program points, 1 locals */
 function dmaBufGet$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -87,7 +87,7 @@ function dmaBufGet$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** dmaBufPut (source line 125): 11 program points, 2 locals */
+/** dmaBufPut (source line 145): 11 program points, 2 locals */
 function dmaBufPut$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;

@@ -51,7 +51,14 @@ export interface DmaBufAttachment {
   dev: number;
 }
 
-/** struct sg_table (S18), as the core sees it: the exporter allocates it and may add fields after these. */
+/**
+ * struct sg_table (S18): the exporter allocates it. The core's fields, then what the
+ * hardware layer reads and keeps about the memory it points at (hw/frame-region.ts,
+ * frame-oracle.ts): the region (a reference the kernel does not look into), its
+ * placement generation, the revokes begun before it was built (instead of the generator
+ * form's event index), the KERNEL fence it must wait for (R42), and its span of region
+ * disables and the speculative reads taken through it (S21).
+ */
 export interface SgTable {
   attachment: Ref<DmaBufAttachment>;
   dir: number;
@@ -60,6 +67,19 @@ export interface SgTable {
   mapped: boolean;
   /** naming data for the world's tableName */
   seq: number;
+  region: number;
+  epoch: number;
+  /** revokes of the exporter's tracker begun before the table was built (frame-oracle.ts) */
+  revokesBefore: number;
+  /** the KERNEL fence present when it was handed out (R42), 0 for none */
+  ready: number;
+  /** the exporter built it onto its region (its span below exists) */
+  spanned: boolean;
+  /** region disables when the exporter built it and took it back (DISABLES_OPEN while handed out) */
+  spanFrom: number;
+  spanTo: number;
+  /** speculative reads its device's prefetcher took through it (S21) */
+  taken: number;
 }
 
 export function bufName(k: KernelCtx, buf: Ref<DmaBuf>): string {

@@ -61,6 +61,8 @@ export interface FrameKernel {
   attachmentName(s: Store, a: number): string;
   devName(s: Store, a: number): string;
   tableName(s: Store, sgt: number): string;
+  /** labels of driver steps, by the index a subset function is passed (a string is no slot) */
+  readonly labels: readonly string[];
 }
 
 export interface FrameKernelEnv extends FrameSimEnv {

@@ -21,12 +21,12 @@ export function drive(n: number, enabled: (t: number) => boolean, step: (t: numb
   throw new Error('no end after 1,000 steps');
 }
 
-/** A recording sink: `t0 label detail` events and `@event thread property rule: message` violations. */
-export function recordingSink(events: string[], violations: string[]): FrameSink {
+/** A recording sink: `t0 label detail` events and `@event thread property rule: message` violations (thread names `t0`... unless given). */
+export function recordingSink(events: string[], violations: string[], names: readonly string[] = []): FrameSink {
   return {
     records: true,
     event: (tid, label, detail) => { events.push(`t${tid} ${label} ${detail ?? ''}`); },
-    report: (tid, p, r, m) => { violations.push(`@${events.length - 1} t${tid} ${p} ${r}: ${m}`); },
+    report: (tid, p, r, m) => { violations.push(`@${events.length - 1} ${names[tid] ?? `t${tid}`} ${p} ${r}: ${m}`); },
   };
 }
 
@@ -41,5 +41,5 @@ export function runtimeRecord(rt: Runtime): { events: string[]; violations: stri
 /** The kernel tables a world without buffers gives (frame-kernel.ts): no exporter, no importer. */
 export const NO_BUFFERS = {
   configMoveNotify: false, exporters: [], importers: [],
-  bufName: () => '', attachmentName: () => '', devName: () => '', tableName: () => '',
+  bufName: () => '', attachmentName: () => '', devName: () => '', tableName: () => '', labels: [],
 };

@@ -1,0 +1,120 @@
+// Generated programs over the subset's hardware layer (src/hw/frame-region.ts,
+// frame-oracle.ts, frame-prefetch.ts): tables built onto regions and taken back, region
+// state changes, a revoke tracker's progress, device accesses and fence signals, with a
+// prefetcher per device in the background. `npm run frames` compiles this file to
+// hw-progs.frames.ts; test/frames-hw.test.ts runs the same programs on hw/*.ts.
+import type { FrameCtx, FrameProc } from '../../src/sim/frame-ops.ts';
+import { threadExit } from '../../src/sim/frame-sim.ts';
+import { structAlloc, type Ref } from '../../src/sim/struct.ts';
+import type { StorePool } from '../../src/sim/store.ts';
+import { dmaFenceSignal, fenceThreadExit, type DmaFence } from '../../src/kernel/frame-fence.ts';
+import type { DmaBufAttachment, SgTable } from '../../src/kernel/frame-dma-buf.ts';
+import { regionMapTable, regionUnmapTable, setRegionState, type FrameHwEnv, type MemRegion } from '../../src/hw/frame-region.ts';
+import { dmaAccess, revokeBegan, revokeFenced, revokesSoFar, revokeReturned, type RevokeTracker } from '../../src/hw/frame-oracle.ts';
+
+/** Instruction codes: code * 256 + a * 16 + b. */
+export const MAP = 0;
+export const UNMAP = 1;
+export const STATE = 2;
+export const BEGAN = 3;
+export const FENCED = 4;
+export const RETURNED = 5;
+export const ACCESS = 6;
+export const SIGNAL = 7;
+
+export interface HwProgEnv extends FrameHwEnv {
+  readonly code: readonly (readonly number[])[];
+  readonly devices: readonly number[];
+  readonly regionRefs: readonly number[];
+  readonly tracker: number;
+  readonly fence: number;
+  readonly pool: StorePool;
+  /** by device: the slot of its last table, and of its table counter */
+  readonly lastTable: readonly number[];
+  readonly tableSeq: readonly number[];
+}
+
+export type HwProgCtx = FrameCtx<HwProgEnv>;
+
+export function length(k: HwProgCtx): number {
+  return k.env.code[k.tid]!.length;
+}
+
+export function word(k: HwProgCtx, i: number): number {
+  return k.env.code[k.tid]![i]!;
+}
+
+export function device(k: HwProgCtx, d: number): Ref<DmaBufAttachment> {
+  return k.env.devices[d]! as Ref<DmaBufAttachment>;
+}
+
+export function region(k: HwProgCtx, r: number): Ref<MemRegion> {
+  return k.env.regionRefs[r]! as Ref<MemRegion>;
+}
+
+export function tracker(k: HwProgCtx): Ref<RevokeTracker> {
+  return k.env.tracker as Ref<RevokeTracker>;
+}
+
+export function lastTable(k: HwProgCtx, d: number): Ref<SgTable> {
+  return k.s.get(k.env.lastTable[d]!) as Ref<SgTable>;
+}
+
+/** The exporter builds a table of device `d` onto `r` (the map op's code before its region step). */
+export function newTable(k: HwProgCtx, d: number, r: Ref<MemRegion>, ready: boolean): Ref<SgTable> {
+  const seq = k.env.tableSeq[d]!;
+  k.s.set(seq, k.s.get(seq) + 1);
+  const t = structAlloc(k.s, k.env.pool) as Ref<SgTable>;
+  if (t === 0) throw new Error('model bug: test table pool is full');
+  t.attachment = device(k, d);
+  t.live = true;
+  t.seq = k.s.get(seq);
+  t.region = r;
+  t.epoch = r.epoch;
+  t.revokesBefore = revokesSoFar(k, tracker(k));
+  t.ready = ready ? k.env.fence : 0;
+  k.s.set(k.env.lastTable[d]!, t);
+  return t;
+}
+
+export function* hwThread(k: HwProgCtx): FrameProc {
+  for (let i = 0; i < length(k); i++) {
+    const w = word(k, i);
+    const a = (w >> 4) & 15;
+    const b = w & 15;
+    switch (w >> 8) {
+      case MAP: {
+        const t = newTable(k, a & 1, region(k, b & 1), b >= 2);
+        yield* regionMapTable(k, region(k, b & 1), t);
+        break;
+      }
+      case UNMAP: {
+        const t = lastTable(k, a);
+        if (t !== 0) {
+          t.live = false;
+          yield* regionUnmapTable(k, t.region as Ref<MemRegion>, t);
+        }
+        break;
+      }
+      case STATE:
+        yield* setRegionState(k, region(k, a), b, 0);
+        break;
+      case BEGAN:
+        yield* revokeBegan(k, tracker(k), 1);
+        break;
+      case FENCED:
+        yield* revokeFenced(k, tracker(k));
+        break;
+      case RETURNED:
+        yield* revokeReturned(k, tracker(k), 2);
+        break;
+      case ACCESS:
+        if (lastTable(k, a) !== 0) yield* dmaAccess(k, device(k, a), lastTable(k, a), b === 1, tracker(k));
+        break;
+      default:
+        yield* dmaFenceSignal(k, k.env.fence as Ref<DmaFence>);
+    }
+  }
+  threadExit(k);
+  fenceThreadExit(k);
+}
