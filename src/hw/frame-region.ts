@@ -8,6 +8,7 @@ import { sched, type FrameProc } from '../sim/frame-ops.ts';
 import { structName, type Ref } from '../sim/struct.ts';
 import type { FrameKernelEnv } from '../kernel/frame-kernel.ts';
 import type { FrameCtx } from '../sim/frame-ops.ts';
+import type { Store } from '../sim/store.ts';
 import type { SgTable } from '../kernel/frame-dma-buf.ts';
 import { tableName } from '../kernel/frame-dma-buf.ts';
 
@@ -29,14 +30,18 @@ export interface MemRegion {
 
 /**
  * What the hardware adds to the kernel's context: every table in table-id order (the
- * order the prefetcher looks at them in), the exporter's regions, and by device the slot
- * counting the speculative reads armed through its tables and not yet taken.
+ * order the prefetcher looks at them in), the exporter's regions, by device the slot
+ * counting the speculative reads armed through its tables and not yet taken, and how jobs
+ * are named and what driver actions they run.
  */
 export interface FrameHwEnv extends FrameKernelEnv {
   readonly hw: {
     readonly tables: readonly number[];
     readonly regions: readonly number[];
     readonly pendingReads: readonly number[];
+    /** a job's name in events, from its fields; the driver actions jobs run, by index (DmaJob.action) */
+    jobName(s: Store, job: number): string;
+    readonly actions: readonly ((k: HwCtx, job: number) => void)[];
   };
 }
 

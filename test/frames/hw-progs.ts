@@ -11,6 +11,8 @@ import { dmaFenceSignal, fenceThreadExit, type DmaFence } from '../../src/kernel
 import type { DmaBufAttachment, SgTable } from '../../src/kernel/frame-dma-buf.ts';
 import { regionMapTable, regionUnmapTable, setRegionState, type FrameHwEnv, type MemRegion } from '../../src/hw/frame-region.ts';
 import { dmaAccess, revokeBegan, revokeFenced, revokesSoFar, revokeReturned, type RevokeTracker } from '../../src/hw/frame-oracle.ts';
+import { newJob, submitJob, type DmaEngine, type DmaJob } from '../../src/hw/frame-engine.ts';
+import { dmaFenceInit } from '../../src/kernel/frame-fence.ts';
 
 /** Instruction codes: code * 256 + a * 16 + b. */
 export const MAP = 0;
@@ -21,6 +23,8 @@ export const FENCED = 4;
 export const RETURNED = 5;
 export const ACCESS = 6;
 export const SIGNAL = 7;
+/** a job on device a's engine through its last table (b bit 0: a write, bit 1: after f0), fenced */
+export const SUBMIT = 8;
 
 export interface HwProgEnv extends FrameHwEnv {
   readonly code: readonly (readonly number[])[];
@@ -32,6 +36,11 @@ export interface HwProgEnv extends FrameHwEnv {
   /** by device: the slot of its last table, and of its table counter */
   readonly lastTable: readonly number[];
   readonly tableSeq: readonly number[];
+  /** by device: its engine, job pool, job counter's slot; the pool of the jobs' fences */
+  readonly engines: readonly number[];
+  readonly jobPools: readonly StorePool[];
+  readonly jobSeq: readonly number[];
+  readonly jobFences: StorePool;
 }
 
 export type HwProgCtx = FrameCtx<HwProgEnv>;
@@ -77,6 +86,20 @@ export function newTable(k: HwProgCtx, d: number, r: Ref<MemRegion>, ready: bool
   return t;
 }
 
+/** A fenced job of device `d` through its last table (`dep`: after f0); its fence is `dD-jobN`. */
+export function newDeviceJob(k: HwProgCtx, d: number, write: boolean, dep: boolean): Ref<DmaJob> {
+  const seq = k.env.jobSeq[d]!;
+  k.s.set(seq, k.s.get(seq) + 1);
+  const f = dmaFenceInit(k, k.env.jobFences, 2, k.s.get(seq), false, d, k.s.get(seq));
+  const j = newJob(k, k.env.jobPools[d]!, lastTable(k, d), write, f, 0);
+  if (dep) j.dep0 = k.env.fence as Ref<DmaFence>;
+  return j;
+}
+
+export function engineOf(k: HwProgCtx, d: number): Ref<DmaEngine> {
+  return k.env.engines[d]! as Ref<DmaEngine>;
+}
+
 export function* hwThread(k: HwProgCtx): FrameProc {
   for (let i = 0; i < length(k); i++) {
     const w = word(k, i);
@@ -111,6 +134,11 @@ export function* hwThread(k: HwProgCtx): FrameProc {
       case ACCESS:
         if (lastTable(k, a) !== 0) yield* dmaAccess(k, device(k, a), lastTable(k, a), b === 1, tracker(k));
         break;
+      case SUBMIT: {
+        const j = newDeviceJob(k, a, (b & 1) === 1, (b & 2) === 2);
+        yield* submitJob(k, engineOf(k, a), j);
+        break;
+      }
       default:
         yield* dmaFenceSignal(k, k.env.fence as Ref<DmaFence>);
     }
