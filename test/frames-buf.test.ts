@@ -16,7 +16,7 @@ import * as M from '../src/kernel/mapping.ts';
 import { dmaResvLock, dmaResvUnlock } from '../src/kernel/resv.ts';
 import { Store, StoreLayout } from '../src/sim/store.ts';
 import { FrameSimBuilder } from '../src/sim/frame-sim.ts';
-import { frameEnabled, frameStart, frameStep, frameThread, fnId, linkFrames, type FrameRunCtx } from '../src/sim/frames.ts';
+import { frameStart, frameStep, frameThread, fnId, linkFrames, type FrameRunCtx } from '../src/sim/frames.ts';
 import { structAt, structPool } from '../src/sim/struct.ts';
 import { frameKernelSlots, type ExporterOpsTable } from '../src/kernel/frame-kernel.ts';
 import { STRUCTS as RESV } from '../src/kernel/frame-resv.frames.ts';
@@ -24,7 +24,7 @@ import { dmaBufExport, STRUCTS as BUF } from '../src/kernel/frame-dma-buf.frames
 import { storeList } from '../src/sim/store-list.ts';
 import * as P from './frames/buf-progs.ts';
 import { FN, frames } from './frames/buf-progs.frames.ts';
-import { drive, recordingSink, runtimeRecord } from './frames/differential.ts';
+import { driveFrames, driveRuntime, recordingSink, runtimeRecord } from './frames/differential.ts';
 
 type Code = readonly (readonly number[])[];
 const DEVICES = 3;
@@ -98,9 +98,7 @@ function generatorRun(version: KernelVersion, dynamic: boolean, code: Code, choi
       }
     }
   }));
-  rt.start();
-  const enabled: string[] = [];
-  drive(code.length, (t) => rt.isEnabled(t), (t) => rt.step(t), choices, () => enabled.push(rt.enabledMask().toString(2)));
+  const enabled = driveRuntime(rt, choices);
   return {
     ...runtimeRecord(rt), enabled, results,
     end: [`buf ${buf.refcount} ${buf.released} [${buf.attachments.map((a) => a.dev)}]`,
@@ -153,10 +151,7 @@ function frameRun(version: KernelVersion, dynamic: boolean, code: Code, choices:
   const buf = dmaBufExport(ctx[0]! as FrameRunCtx<never>, bufs, 0, 1, resv as never, 0, 'buf');
   (env as { buf: number }).buf = buf;
   ctx.forEach((k) => { frameStart(k, frames, FN.bufThread, []); frameStep(k); });
-  const enabled: string[] = [];
-  const mask = () => ctx.reduce((m, k, t) => m | (frameEnabled(k) ? 1 << t : 0), 0);
-  drive(code.length, (t) => frameEnabled(ctx[t]!), (t) => { assert.ok(frameStep(ctx[t]!)); }, choices, () => enabled.push(mask().toString(2)));
-  assert.ok(s.rehash(), 'every write went through the write barrier');
+  const enabled = driveFrames(ctx, choices);
   const F = (f: string) => s.get(buf + BUF.DmaBuf.fields.indexOf(f as never));
   const order: string[] = [];
   for (let a = F('attachments'); a !== 0 && order.length <= DEVICES; a = s.get(a + A_('next'))) order.push(`d${s.get(a + A_('dev'))}`);

@@ -10,9 +10,9 @@ import type { Proc } from '../src/sim/op.ts';
 import { newKernel, type KernelVersion } from '../src/kernel/kernel.ts';
 import * as G from '../src/kernel/fence.ts';
 import { Store, StoreLayout } from '../src/sim/store.ts';
-import { drive, NO_BUFFERS, recordingSink, runtimeRecord } from './frames/differential.ts';
+import { driveFrames, driveRuntime, NO_BUFFERS, recordingSink, runtimeRecord } from './frames/differential.ts';
 import { FrameSimBuilder } from '../src/sim/frame-sim.ts';
-import { frameEnabled, frameStart, frameStep, frameThread, linkFrames, type FrameRunCtx } from '../src/sim/frames.ts';
+import { frameStart, frameStep, frameThread, linkFrames, type FrameRunCtx } from '../src/sim/frames.ts';
 import { structAlloc, structPool, type Ref } from '../src/sim/struct.ts';
 import type { DmaFence } from '../src/kernel/frame-fence.ts';
 import { frameKernelSlots, type FenceCallbackFn } from '../src/kernel/frame-kernel.ts';
@@ -65,9 +65,7 @@ function generatorRun(version: KernelVersion, code: Code, choices: readonly numb
       }
     }
   }));
-  rt.start();
-  const enabled: string[] = [];
-  drive(code.length, (t) => rt.isEnabled(t), (t) => rt.step(t), choices, () => enabled.push(rt.enabledMask().toString(2)));
+  const enabled = driveRuntime(rt, choices);
   return {
     ...runtimeRecord(rt),
     enabled,
@@ -110,10 +108,7 @@ function frameRun(version: KernelVersion, code: Code, choices: readonly number[]
     cbs.push(cb);
   }
   ctx.forEach((k) => { frameStart(k, frames, FN.fenceThread, []); frameStep(k); });
-  const enabled: string[] = [];
-  const mask = () => ctx.reduce((m, k, t) => m | (frameEnabled(k) ? 1 << t : 0), 0);
-  drive(code.length, (t) => frameEnabled(ctx[t]!), (t) => { assert.ok(frameStep(ctx[t]!)); }, choices, () => enabled.push(mask().toString(2)));
-  assert.ok(s.rehash(), 'every write went through the write barrier');
+  const enabled = driveFrames(ctx, choices);
   const queued = (f: number) => { const out: string[] = []; for (let c = s.get(f + F('cbHead')); c !== 0; c = s.get(c + C('next'))) out.push(`cb${cbIndex(c)}`); return out; };
   const nameOr = (f: number) => (f === 0 ? '-' : `f${s.get(f + F('owner'))}`);
   return {

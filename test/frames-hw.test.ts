@@ -19,7 +19,7 @@ import { newRevokeTracker, revokeBeganOp, revokeFencedOp, revokeReturnedOp } fro
 import { dmaAccess, engineThread, newEngine, prefetchThread, submitJob } from '../src/hw/engine.ts';
 import { Store, StoreLayout } from '../src/sim/store.ts';
 import { FrameSimBuilder } from '../src/sim/frame-sim.ts';
-import { frameEnabled, frameStart, frameStep, frameThread, linkFrames, type FrameRunCtx } from '../src/sim/frames.ts';
+import { frameStart, frameStep, frameThread, linkFrames, type FrameRunCtx } from '../src/sim/frames.ts';
 import { structAt, structPool } from '../src/sim/struct.ts';
 import { frameKernelSlots } from '../src/kernel/frame-kernel.ts';
 import { dmaFenceInit, STRUCTS as FENCE } from '../src/kernel/frame-fence.frames.ts';
@@ -31,7 +31,7 @@ import { FN as PREFETCH_FN, frames as prefetchFrames } from '../src/hw/frame-pre
 import { FN as ENGINE_FN, frames as engineFrames, STRUCTS as ENGINE } from '../src/hw/frame-engine.frames.ts';
 import * as P from './frames/hw-progs.ts';
 import { FN, frames } from './frames/hw-progs.frames.ts';
-import { drive, NO_BUFFERS, recordingSink, runtimeRecord } from './frames/differential.ts';
+import { driveFrames, driveRuntime, NO_BUFFERS, recordingSink, runtimeRecord } from './frames/differential.ts';
 
 type Code = readonly (readonly number[])[];
 const DEVICES = 2;
@@ -93,9 +93,7 @@ function generatorRun(code: Code, choices: readonly number[]): Outcome {
   }));
   engines.forEach((e, d) => rt.spawn(`d${d}-engine`, () => engineThread(k, e), true));
   engines.forEach((e, d) => rt.spawn(`d${d}-prefetch`, () => prefetchThread(k, e, regions, rt.newObject(`d${d}.slot`)), true));
-  rt.start();
-  const enabled: string[] = [];
-  drive(rt.threads.length, (t) => rt.isEnabled(t), (t) => rt.step(t), choices, () => enabled.push(rt.enabledMask().toString(2)));
+  const enabled = driveRuntime(rt, choices);
   const { events, violations } = runtimeRecord(rt);
   return { events, enabled, violations };
 }
@@ -146,10 +144,7 @@ function frameRun(code: Code, choices: readonly number[]): Outcome {
   engineRefs.forEach((e, d) => frameStart(ctx[code.length + d]!, engineFrames, ENGINE_FN.engineThread, [e]));
   devices.forEach((a, d) => frameStart(ctx[code.length + DEVICES + d]!, prefetchFrames, PREFETCH_FN.prefetchThread, [a, tracker]));
   ctx.forEach((k) => frameStep(k));
-  const enabled: string[] = [];
-  const mask = () => ctx.reduce((m, k, t) => m | (frameEnabled(k) ? 1 << t : 0), 0);
-  drive(ctx.length, (t) => frameEnabled(ctx[t]!), (t) => { assert.ok(frameStep(ctx[t]!)); }, choices, () => enabled.push(mask().toString(2)));
-  assert.ok(s.rehash(), 'every write went through the write barrier');
+  const enabled = driveFrames(ctx, choices);
   return { events, enabled, violations };
 }
 

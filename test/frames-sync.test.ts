@@ -12,9 +12,9 @@ import { mutexLock, mutexUnlock, newMutex, type Mutex } from '../src/sim/mutex.t
 import { complete, newCompletion, reinitCompletion, waitForCompletion, waitForCompletionTimeout, type Completion } from '../src/sim/completion.ts';
 import type { Proc } from '../src/sim/op.ts';
 import { Store, StoreLayout } from '../src/sim/store.ts';
-import { drive, recordingSink, runtimeRecord } from './frames/differential.ts';
+import { driveFrames, driveRuntime, recordingSink, runtimeRecord } from './frames/differential.ts';
 import { FrameSimBuilder } from '../src/sim/frame-sim.ts';
-import { FRAME_LOCALS, FRAME_PC, frameEnabled, frameReturn, frameStart, frameStep, frameThread, linkFrames, type FrameFn, type FrameRunCtx } from '../src/sim/frames.ts';
+import { FRAME_LOCALS, FRAME_PC, frameReturn, frameStart, frameStep, frameThread, linkFrames, type FrameFn, type FrameRunCtx } from '../src/sim/frames.ts';
 import { listPushBack } from '../src/sim/store-list.ts';
 import { COMPLETE, LOCK, REINIT, UNLOCK, WAIT, WAIT_TIMEOUT, type SyncEnv } from './frames/sync-progs.ts';
 import { FN, frames } from './frames/sync-progs.frames.ts';
@@ -51,9 +51,7 @@ function generatorRun(code: Code, choices: readonly number[]): Outcome {
       }
     }
   }));
-  rt.start();
-  const enabled: string[] = [];
-  drive(code.length, (t) => rt.isEnabled(t), (t) => rt.step(t), choices, () => enabled.push(rt.enabledMask().toString(2)));
+  const enabled = driveRuntime(rt, choices);
   return {
     ...runtimeRecord(rt),
     enabled,
@@ -78,10 +76,7 @@ function frameRun(code: Code, choices: readonly number[]): Outcome {
   const ctx = ths.map((th, tid): FrameRunCtx => ({ s, tid, out, env, th, prog }));
   // the generator runtime's start(): every thread runs to its first yield, in thread order
   ctx.forEach((k) => { frameStart(k, frames, FN.syncThread, []); frameStep(k); });
-  const enabled: string[] = [];
-  const mask = () => ctx.reduce((m, k, t) => m | (frameEnabled(k) ? 1 << t : 0), 0);
-  drive(code.length, (t) => frameEnabled(ctx[t]!), (t) => { assert.ok(frameStep(ctx[t]!)); }, choices, () => enabled.push(mask().toString(2)));
-  assert.ok(s.rehash(), 'every write went through the write barrier');
+  const enabled = driveFrames(ctx, choices);
   return { events, enabled, violations, results: env.results };
 }
 
