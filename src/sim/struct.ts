@@ -45,17 +45,6 @@ export function structAlloc(s: Store, pool: StorePool): number {
   return id < 0 ? 0 : pool.base + id * pool.width;
 }
 
-/** Frees the object `ref` of `pool` (its slots zeroed, so that it leaves no trace in the key). */
-export function structFree(s: Store, pool: StorePool, ref: number): void {
-  s.free(pool, (ref - pool.base) / pool.width);
-}
-
-/** Whether `ref` is an object of `pool`, allocated. */
-export function structLive(s: Store, pool: StorePool, ref: number): boolean {
-  const i = (ref - pool.base) / pool.width;
-  return Number.isInteger(i) && i >= 0 && i < pool.cap && (s.get(pool.used) & (1 << i)) !== 0;
-}
-
 /**
  * The slot of a field, for an op that waits on it: `yield waitEq(addr(f.signaled), 1)`.
  * Compiled code only: the compiler turns `addr(ref.field)` into the field's slot index.
