@@ -1,8 +1,9 @@
 // The hardware layer in the subset (src/hw/frame-region.ts, frame-oracle.ts,
-// frame-prefetch.ts, frame-engine.ts) against hw/region.ts, oracle.ts and engine.ts on
+// frame-prefetch.ts, frame-engine.ts, frame-iommu.ts) against hw/region.ts, oracle.ts,
+// engine.ts and iommu.ts on
 // generated programs: tables built onto two regions and taken back, region state
 // changes, a revoke tracker's progress, device accesses and a fence a table must wait
-// for, jobs submitted to an engine per device, with the engines and a prefetcher per
+// for, jobs submitted to an engine per device through tables and IOVA ranges, with the engines and a prefetcher per
 // device in the background; the same schedules, the same
 // events, enabled threads, violations and results. The oracle's revoke comparisons are
 // counts in the data world and event indices in the generator one (frame-oracle.ts).
@@ -17,6 +18,7 @@ import type { DmaBufAttachment, SgTable as GTable } from '../src/kernel/dma-buf.
 import { newRegion, regionMapTable, regionUnmapTable, setRegionState, type MemRegion as GRegion, type RegionState } from '../src/hw/region.ts';
 import { newRevokeTracker, revokeBeganOp, revokeFencedOp, revokeReturnedOp } from '../src/hw/oracle.ts';
 import { dmaAccess, engineThread, newEngine, prefetchThread, submitJob } from '../src/hw/engine.ts';
+import { iommuMap, iommuUnmap, type IommuMapping } from '../src/hw/iommu.ts';
 import { Store, StoreLayout } from '../src/sim/store.ts';
 import { FrameSimBuilder } from '../src/sim/frame-sim.ts';
 import { frameStart, frameStep, frameThread, linkFrames, type FrameRunCtx } from '../src/sim/frames.ts';
@@ -29,6 +31,7 @@ import { STRUCTS as ORACLE } from '../src/hw/frame-oracle.frames.ts';
 import { STATE_NAMES } from '../src/hw/frame-region.ts';
 import { FN as PREFETCH_FN, frames as prefetchFrames } from '../src/hw/frame-prefetch.frames.ts';
 import { FN as ENGINE_FN, frames as engineFrames, STRUCTS as ENGINE } from '../src/hw/frame-engine.frames.ts';
+import { STRUCTS as IOMMU } from '../src/hw/frame-iommu.frames.ts';
 import * as P from './frames/hw-progs.ts';
 import { FN, frames } from './frames/hw-progs.frames.ts';
 import { driveFrames, driveRuntime, NO_BUFFERS, recordingSink, runtimeRecord } from './frames/differential.ts';
@@ -54,6 +57,8 @@ function generatorRun(code: Code, choices: readonly number[]): Outcome {
   const last: (GTable | undefined)[] = [];
   const seq = [0, 0];
   const jobs = [0, 0];
+  const iovaSeq = [0, 0];
+  const iovas: (IommuMapping | undefined)[] = [];
   code.forEach((instrs, t) => rt.spawn(`t${t}`, function* (): Proc {
     for (const w of instrs) {
       const a = (w >> 4) & 15;
@@ -87,6 +92,14 @@ function generatorRun(code: Code, choices: readonly number[]): Outcome {
           yield* submitJob(engines[a]!, { name: f.name, table: last[a] ?? null, write: (b & 1) === 1, deps: (b & 2) === 2 ? [fence] : [], fence: f });
           break;
         }
+        case P.IOMAP: iovas[a] = yield* iommuMap(rt, `d${a}`, regions[b & 1]!, ++iovaSeq[a]!); break;
+        case P.IOUNMAP: if (iovas[a]) yield* iommuUnmap(iovas[a]!); break;
+        case P.SUBMIT_IOVA: {
+          if (!iovas[a]) break;
+          const f = GF.dmaFenceInit(k, `d${a}-job${++jobs[a]!}`, 2, jobs[a]!, 'test');
+          yield* submitJob(engines[a]!, { name: f.name, table: null, iova: iovas[a]!, write: b === 1, deps: [], fence: f });
+          break;
+        }
         default: yield* GF.dmaFenceSignal(k, fence);
       }
     }
@@ -111,6 +124,9 @@ function frameRun(code: Code, choices: readonly number[]): Outcome {
   const engineRefs = devices.map((_, d) => structAt(layout, `d${d}.engine`, ENGINE.DmaEngine));
   const jobPools = devices.map((_, d) => structPool(layout, `d${d}.jobs`, 12, ENGINE.DmaJob));
   const jobSeq = devices.map((_, d) => layout.field(`d${d}.job_seq`));
+  const iovaPools = devices.map((_, d) => structPool(layout, `d${d}.iovas`, 12, IOMMU.IommuMapping));
+  const iovaSeqSlots = devices.map((_, d) => layout.field(`d${d}.iova_seq`));
+  const lastIova = devices.map((_, d) => layout.field(`d${d}.last_iova`));
   const pool = structPool(layout, 'tables', 24, BUF.SgTable);
   const lastTable = devices.map((_, d) => layout.field(`d${d}.last_table`));
   const tableSeq = devices.map((_, d) => layout.field(`d${d}.table_seq`));
@@ -133,7 +149,7 @@ function frameRun(code: Code, choices: readonly number[]): Outcome {
   const out = recordingSink(events, violations, names);
   const tables = Array.from({ length: pool.cap }, (_, i) => pool.base + i * pool.width);
   const env: P.HwProgEnv = {
-    sim, kernel, code, devices, regionRefs, tracker, fence: 0, pool, lastTable, tableSeq, engines: engineRefs, jobPools, jobSeq, jobFences,
+    sim, kernel, code, devices, regionRefs, tracker, fence: 0, pool, lastTable, tableSeq, engines: engineRefs, jobPools, jobSeq, jobFences, iovaPools, iovaSeq: iovaSeqSlots, lastIova,
     hw: { tables, regions: regionRefs, pendingReads, actions: [], jobName: (st: Store, j: number) => kernel.fenceName(st, st.get(j + J_('fence'))) },
   };
   const ctx = ths.map((th, tid): FrameRunCtx => ({ s, tid, out, env, th, prog }));
@@ -156,6 +172,7 @@ const instr = fc.oneof(
   fc.constantFrom(P.BEGAN, P.FENCED, P.RETURNED, P.SIGNAL).map((op) => at(op, 0, 0)),
   fc.tuple(fc.nat(DEVICES - 1), fc.nat(1)).map(([d, w]) => at(P.ACCESS, d, w)),
   fc.tuple(fc.nat(DEVICES - 1), fc.nat(3)).map(([d, b]) => at(P.SUBMIT, d, b)),
+  fc.tuple(fc.constantFrom(P.IOMAP, P.IOUNMAP, P.SUBMIT_IOVA), fc.nat(DEVICES - 1), fc.nat(1)).map(([op, d, b]) => at(op, d, b)),
 );
 /** A revoke as exporters write it: began, the memory disabled, fenced, returned. */
 const revoke = fc.tuple(fc.nat(1), fc.boolean()).map(([r, off]) => [at(P.BEGAN, 0, 0), ...(off ? [at(P.STATE, r, 2)] : []), at(P.FENCED, 0, 0), at(P.RETURNED, 0, 0)]);
@@ -177,10 +194,12 @@ test('hardware: the generated programs reach every verdict of the oracle (the co
     if (r.events.some((e) => e.includes(' engine fetch '))) seen.add('engine fetched a job');
     if (r.events.some((e) => / dma_fence_signal d\d-job/.test(e))) seen.add("engine signalled a job's fence");
     if (r.events.some((e) => / dma_fence_wait f0/.test(e))) seen.add('engine waited for a dependency');
+    if (r.events.some((e) => / IOMMU fault /.test(e))) seen.add('IOMMU fault');
+    if (r.violations.some((v) => /through d\d-iova/.test(v))) seen.add('a violation through an IOVA range');
     for (const x of r.violations) seen.add(x.replace(/^@-?\d+ \S+ (\S+ \S+): .*?: (\S+ \S+ \S+).*$/, '$1: $2'));
   }), { numRuns: 1500, seed: 18 });
   assert.deepEqual([...seen].sort(), [
-    'dma-after-revoke P1: mapped before the', 'dma-after-revoke P1: the exporter is', 'dma-after-revoke P1: the memory is',
+    'IOMMU fault', 'a violation through an IOVA range', 'dma-after-revoke P1: mapped before the', 'dma-after-revoke P1: the exporter is', 'dma-after-revoke P1: the memory is',
     'dma-after-revoke R42: before-ready, KERNEL fence', 'engine fetched a job', "engine signalled a job's fence", 'engine waited for a dependency', 'use-after-invalidate P3: the table was',
   ]);
 });

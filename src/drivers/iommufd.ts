@@ -38,7 +38,7 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
   const b = importerBase(env, cfg.id, exp);
   const { buf, dev } = b;
   const pagesMutex = newMutex(rt, `${dev}.pages.mutex`, 'iopt_pages.mutex');
-  const st = { a: null as DmaBufAttachment | null, pinned: false, iova: null as IommuMapping | null, revoked: false };
+  const st = { a: null as DmaBufAttachment | null, pinned: false, iova: null as IommuMapping | null, revoked: false, iovas: 0 };
   /** D-IOMMUFD-1: `[v2,landed]` pin after attach (the patch was dropped in v3). */
   const pins = !sw.noPin && isVersion(k, 'v2', 'landed');
 
@@ -72,7 +72,7 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
     yield* dmaResvUnlock(k, buf.resv);
     st.a = a;
     yield* mutexLock(rt, pagesMutex);
-    if (!st.revoked) st.iova = yield* iommuMap(rt, dev, region);
+    if (!st.revoked) st.iova = yield* iommuMap(rt, dev, region, ++st.iovas);
     yield* mutexUnlock(rt, pagesMutex);
     return 0;
   }

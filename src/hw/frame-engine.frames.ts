@@ -8,6 +8,7 @@ import { type StorePool } from '../sim/store.ts';
 import { type Ref, type StructShape, structAlloc } from '../sim/struct.ts';
 import { type HwCtx } from './frame-region.ts';
 import { FN as frame_fence$FN, frames as frame_fence$frames } from '../kernel/frame-fence.frames.ts';
+import { FN as frame_iommu$FN, frames as frame_iommu$frames } from './frame-iommu.frames.ts';
 import { FN as frame_oracle$FN, frames as frame_oracle$frames } from './frame-oracle.frames.ts';
 import * as src from './frame-engine.ts';
 
@@ -16,39 +17,39 @@ export const FN = { submitJob: 0, engineThread: 1 } as const;
 
 /** the structs of the file: slot count and fields in slot order, for layouts (src/sim/struct.ts) */
 export const STRUCTS = {
-  DmaJob: { width: 9, fields: ['table', 'write', 'fence', 'dep0', 'dep1', 'run', 'action', 'next', 'name'] },
+  DmaJob: { width: 10, fields: ['table', 'write', 'fence', 'dep0', 'dep1', 'iova', 'run', 'action', 'next', 'name'] },
   DmaEngine: { width: 6, fields: ['head', 'tail', 'queued', 'ran', 'dev', 'tracker'] },
 } satisfies Record<string, StructShape>;
 
-/** newJob (source line 54): a helper over typed views */
+/** newJob (source line 57): a helper over typed views */
 export function newJob(k: HwCtx, pool: StorePool, table: Ref<SgTable>, write: boolean, fence: Ref<DmaFence>, name: number): Ref<src.DmaJob> {
   const j = structAlloc(k.s, pool) as Ref<src.DmaJob>;
   if (j === 0) throw new Error(`model bug: job pool ${pool.name} is full (${pool.cap})`);
   { const o$ = j + 0; k.s.set(o$, table); }
   { const o$ = j + 1; k.s.set(o$, (write) ? 1 : 0); }
   { const o$ = j + 2; k.s.set(o$, fence); }
-  { const o$ = j + 5; k.s.set(o$, -1); }
   { const o$ = j + 6; k.s.set(o$, -1); }
-  { const o$ = j + 8; k.s.set(o$, name); }
+  { const o$ = j + 7; k.s.set(o$, -1); }
+  { const o$ = j + 9; k.s.set(o$, name); }
   return j;
 }
 
-/** popJob (source line 77): a helper over typed views */
+/** popJob (source line 80): a helper over typed views */
 export function popJob(k: HwCtx, e: Ref<src.DmaEngine>): Ref<src.DmaJob> {
   const j = (k.s.get(e + 0) as any);
-  { const o$ = e + 0; k.s.set(o$, (k.s.get(j + 7) as any)); }
+  { const o$ = e + 0; k.s.set(o$, (k.s.get(j + 8) as any)); }
   if ((k.s.get(e + 0) as any) === 0) { const o$ = e + 1; k.s.set(o$, 0 as Ref<src.DmaJob>); }
-  { const o$ = j + 7; k.s.set(o$, 0 as Ref<src.DmaJob>); }
+  { const o$ = j + 8; k.s.set(o$, 0 as Ref<src.DmaJob>); }
   { const o$ = e + 2; k.s.set(o$, k.s.get(o$) - (1)); }
   return j;
 }
 
-/** runAction (source line 87): a helper over typed views */
+/** runAction (source line 90): a helper over typed views */
 export function runAction(k: HwCtx, j: Ref<src.DmaJob>): void {
-  if (k.s.get(j + 6) >= 0) k.env.hw.actions[k.s.get(j + 6)]!(k, j);
+  if (k.s.get(j + 7) >= 0) k.env.hw.actions[k.s.get(j + 7)]!(k, j);
 }
 
-/** submitJob (source line 67): 7 program points, 2 locals */
+/** submitJob (source line 70): 7 program points, 2 locals */
 function submitJob$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & HwCtx;
   const s = k.s;
@@ -73,7 +74,7 @@ function submitJob$frames(ctx: FrameRunCtx<never>, fr: number): number {
         s.set(fr + 1, 6); continue;
       }
       case 5: {
-        { const o$ = (s.get((s.get(fr + 2) as any) + 1) as any) + 7; s.set(o$, (s.get(fr + 3) as any)); }
+        { const o$ = (s.get((s.get(fr + 2) as any) + 1) as any) + 8; s.set(o$, (s.get(fr + 3) as any)); }
         s.set(fr + 1, 6); continue;
       }
       case 6: {
@@ -86,7 +87,7 @@ function submitJob$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** engineThread (source line 92): 27 program points, 2 locals */
+/** engineThread (source line 95): 31 program points, 2 locals */
 function engineThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & HwCtx;
   const s = k.s;
@@ -146,7 +147,7 @@ function engineThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
         return frameCall(k, k.prog.base(frame_fence$frames) + frame_fence$FN.dmaFenceWaitTimeout, (s.get((s.get(fr + 3) as any) + 4) as any), MAX_SCHEDULE_TIMEOUT);
       }
       case 15: {
-        s.set(fr + 1, (s.get((s.get(fr + 3) as any) + 5) >= 0) ? 17 : 18); continue;
+        s.set(fr + 1, (s.get((s.get(fr + 3) as any) + 6) >= 0) ? 17 : 18); continue;
       }
       case 16: {
         frameRetval(k);
@@ -154,41 +155,55 @@ function engineThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 17: {
         s.set(fr + 1, 20);
-        return frameInvoke(k, s.get((s.get(fr + 3) as any) + 5), (s.get(fr + 3) as any));
+        return frameInvoke(k, s.get((s.get(fr + 3) as any) + 6), (s.get(fr + 3) as any));
       }
       case 18: {
-        s.set(fr + 1, ((s.get((s.get(fr + 3) as any) + 0) as any) !== 0) ? 21 : 22); continue;
+        s.set(fr + 1, ((s.get((s.get(fr + 3) as any) + 5) as any) !== 0) ? 21 : 22); continue;
       }
       case 19: {
         runAction(k, (s.get(fr + 3) as any));
         { const o$ = (s.get(fr + 2) as any) + 3; s.set(o$, s.get(o$) + (1)); }
-        s.set(fr + 1, ((s.get((s.get(fr + 3) as any) + 2) as any) !== 0) ? 24 : 25); continue;
+        s.set(fr + 1, ((s.get((s.get(fr + 3) as any) + 2) as any) !== 0) ? 28 : 29); continue;
       }
       case 20: {
         frameRetval(k);
         s.set(fr + 1, 19); continue;
       }
       case 21: {
-        s.set(fr + 1, 23);
-        return frameCall(k, k.prog.base(frame_oracle$frames) + frame_oracle$FN.dmaAccess, (s.get((s.get(fr + 2) as any) + 4) as any), (s.get((s.get(fr + 3) as any) + 0) as any), (((s.get((s.get(fr + 3) as any) + 1) !== 0)) ? 1 : 0), (s.get((s.get(fr + 2) as any) + 5) as any));
+        s.set(fr + 1, 24);
+        return frameCall(k, k.prog.base(frame_iommu$frames) + frame_iommu$FN.iovaAccess, (s.get((s.get(fr + 2) as any) + 4) as any), (s.get((s.get(fr + 3) as any) + 5) as any), (((s.get((s.get(fr + 3) as any) + 1) !== 0)) ? 1 : 0), (s.get((s.get(fr + 2) as any) + 5) as any));
       }
       case 22: {
-        s.set(fr + 1, 19); continue;
+        s.set(fr + 1, ((s.get((s.get(fr + 3) as any) + 0) as any) !== 0) ? 25 : 26); continue;
       }
       case 23: {
-        frameRetval(k);
-        s.set(fr + 1, 22); continue;
+        s.set(fr + 1, 19); continue;
       }
       case 24: {
-        s.set(fr + 1, 26);
-        return frameCall(k, k.prog.base(frame_fence$frames) + frame_fence$FN.dmaFenceSignal, (s.get((s.get(fr + 3) as any) + 2) as any));
+        frameRetval(k);
+        s.set(fr + 1, 23); continue;
       }
       case 25: {
-        s.set(fr + 1, 3); continue;
+        s.set(fr + 1, 27);
+        return frameCall(k, k.prog.base(frame_oracle$frames) + frame_oracle$FN.dmaAccess, (s.get((s.get(fr + 2) as any) + 4) as any), (s.get((s.get(fr + 3) as any) + 0) as any), (((s.get((s.get(fr + 3) as any) + 1) !== 0)) ? 1 : 0), (s.get((s.get(fr + 2) as any) + 5) as any));
       }
       case 26: {
+        s.set(fr + 1, 23); continue;
+      }
+      case 27: {
         frameRetval(k);
-        s.set(fr + 1, 25); continue;
+        s.set(fr + 1, 26); continue;
+      }
+      case 28: {
+        s.set(fr + 1, 30);
+        return frameCall(k, k.prog.base(frame_fence$frames) + frame_fence$FN.dmaFenceSignal, (s.get((s.get(fr + 3) as any) + 2) as any));
+      }
+      case 29: {
+        s.set(fr + 1, 3); continue;
+      }
+      case 30: {
+        frameRetval(k);
+        s.set(fr + 1, 29); continue;
       }
       default: throw new Error(`model bug: engineThread at program point ${s.get(fr + 1)}`);
     }
@@ -201,5 +216,5 @@ export const frames: FrameModule = {
   params: [2, 1],
   width: 4,
   fns: [submitJob$frames, engineThread$frames],
-  deps: () => [frame_fence$frames, frame_oracle$frames],
+  deps: () => [frame_fence$frames, frame_iommu$frames, frame_oracle$frames],
 };

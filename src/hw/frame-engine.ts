@@ -4,8 +4,8 @@
  * the queued jobs in submission order, waits for each job's dependencies, performs the
  * transfer and signals the job's fence. A job's driver-specific work is a function id (a
  * transfer run instead of the table access, invoked with the job) or an index into the
- * world's action table (run after it), not a closure. Transfers through IOMMU ranges
- * (iommufd) are not ported yet.
+ * world's action table (run after it), not a closure; a transfer goes through a table or
+ * an IOMMU range (frame-iommu.ts).
  */
 import { invoke, sched, waitGt, type FrameProc } from '../sim/frame-ops.ts';
 import { addr, structAlloc, type Ref } from '../sim/struct.ts';
@@ -14,6 +14,7 @@ import { devName } from '../kernel/frame-attach.ts';
 import type { DmaBufAttachment, SgTable } from '../kernel/frame-dma-buf.ts';
 import { dmaFenceSignal, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from '../kernel/frame-fence.ts';
 import { dmaAccess, type RevokeTracker } from './frame-oracle.ts';
+import { iovaAccess, type IommuMapping } from './frame-iommu.ts';
 import type { HwCtx } from './frame-region.ts';
 
 /** A job: what the engine does, in the order the importer queued it. */
@@ -26,6 +27,8 @@ export interface DmaJob {
   /** fences the job waits for before it runs (R42: the KERNEL fences at submission) */
   dep0: Ref<DmaFence>;
   dep1: Ref<DmaFence>;
+  /** a transfer through an IOVA range (iommufd) instead of a table, 0 for none */
+  iova: Ref<IommuMapping>;
   /** a transfer run instead of the table access: a function id invoked with the job, -1 for none */
   run: number;
   /** run after the transfer: an index into the world's action table, -1 for none */
@@ -99,6 +102,7 @@ export function* engineThread(k: HwCtx, e: Ref<DmaEngine>): FrameProc {
     if (j.dep0 !== 0) yield* dmaFenceWaitTimeout(k, j.dep0, MAX_SCHEDULE_TIMEOUT);
     if (j.dep1 !== 0) yield* dmaFenceWaitTimeout(k, j.dep1, MAX_SCHEDULE_TIMEOUT);
     if (j.run >= 0) yield* invoke(k, j.run, j);
+    else if (j.iova !== 0) yield* iovaAccess(k, e.dev, j.iova, j.write, e.tracker);
     else if (j.table !== 0) yield* dmaAccess(k, e.dev, j.table, j.write, e.tracker);
     runAction(k, j);
     e.ran++;

@@ -25,21 +25,27 @@ export function revokesSoFar(k: HwCtx, tr: Ref<src.RevokeTracker>): number {
 
 /** judgeAccess (source line 67): a helper over typed views */
 export function judgeAccess(k: HwCtx, dev: Ref<DmaBufAttachment>, t: Ref<SgTable>, write: boolean, speculative: boolean, tr: Ref<src.RevokeTracker>): boolean {
-  const r = k.s.get(t + 5) as Ref<MemRegion>;
-  const at = `${devName(k, dev)} engine ${speculative ? 'speculative read' : write ? 'DMA write' : 'DMA read'} of ${regionName(k, r)} through ${tableName(k, t)}`;
+  return judgePath(k, dev, k.s.get(t + 5) as Ref<MemRegion>, k.s.get(t + 7), (k.s.get(t + 2) !== 0), k.s.get(t + 8), tableName(k, t), write, speculative, tr);
+}
+
+/** judgePath (source line 76): a helper over typed views */
+export function judgePath(
+  k: HwCtx, dev: Ref<DmaBufAttachment>, r: Ref<MemRegion>, revokesBefore: number, live: boolean, ready: number, path: string, write: boolean, speculative: boolean, tr: Ref<src.RevokeTracker>,
+): boolean {
+  const at = `${devName(k, dev)} engine ${speculative ? 'speculative read' : write ? 'DMA write' : 'DMA read'} of ${regionName(k, r)} through ${path}`;
   let broke = true;
   if (k.s.get(r + 0) === DISABLED || (k.s.get(r + 0) === FREED && !speculative)) simReport(k, 'dma-after-revoke', 'P1', `${at}: the memory is ${STATE_NAMES[k.s.get(r + 0)]}`);
   else if (k.s.get(r + 0) === MOVING && !speculative) simReport(k, 'dma-after-revoke', 'P1', `${at}: the exporter is moving it`);
-  else if (tr !== 0 && k.s.get(t + 7) < k.s.get(tr + 2)) simReport(k, 'dma-after-revoke', 'P1', `${at}: mapped before the revoke of ${src.trackerName(k, tr)}, which has returned`);
-  else if (tr !== 0 && write && k.s.get(t + 7) < k.s.get(tr + 3)) simReport(k, 'dma-after-revoke', 'P2', `${at}: a write after the exporter's fence wait of the revoke`);
+  else if (tr !== 0 && revokesBefore < k.s.get(tr + 2)) simReport(k, 'dma-after-revoke', 'P1', `${at}: mapped before the revoke of ${src.trackerName(k, tr)}, which has returned`);
+  else if (tr !== 0 && write && revokesBefore < k.s.get(tr + 3)) simReport(k, 'dma-after-revoke', 'P2', `${at}: a write after the exporter's fence wait of the revoke`);
   else broke = false;
-  if (!(k.s.get(t + 2) !== 0)) {
+  if (!live) {
     simReport(k, 'use-after-invalidate', 'P3', `${at}: the table was already unmapped (R55)`);
     broke = true;
   }
-  const ready = k.s.get(t + 8) as Ref<DmaFence>;
-  if (!speculative && ready !== 0 && !(k.s.get(ready + 3) !== 0)) {
-    simReport(k, 'dma-after-revoke', 'R42', `${at}: before-ready, KERNEL fence ${fenceName(k, ready)} of the mapping has not signalled`);
+  const f = ready as Ref<DmaFence>;
+  if (!speculative && f !== 0 && !(k.s.get(f + 3) !== 0)) {
+    simReport(k, 'dma-after-revoke', 'R42', `${at}: before-ready, KERNEL fence ${fenceName(k, f)} of the mapping has not signalled`);
     broke = true;
   }
   return broke;
@@ -125,7 +131,7 @@ function revokeReturned$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** dmaAccess (source line 89): 4 program points, 4 locals */
+/** dmaAccess (source line 99): 4 program points, 4 locals */
 function dmaAccess$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & HwCtx;
   const s = k.s;

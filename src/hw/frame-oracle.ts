@@ -65,21 +65,31 @@ export function revokesSoFar(k: HwCtx, tr: Ref<RevokeTracker>): number {
  * table's life. Returns whether it broke a rule.
  */
 export function judgeAccess(k: HwCtx, dev: Ref<DmaBufAttachment>, t: Ref<SgTable>, write: boolean, speculative: boolean, tr: Ref<RevokeTracker>): boolean {
-  const r = t.region as Ref<MemRegion>;
-  const at = `${devName(k, dev)} engine ${speculative ? 'speculative read' : write ? 'DMA write' : 'DMA read'} of ${regionName(k, r)} through ${tableName(k, t)}`;
+  return judgePath(k, dev, t.region as Ref<MemRegion>, t.revokesBefore, t.live, t.ready, tableName(k, t), write, speculative, tr);
+}
+
+/**
+ * The judgement of an access through a path (an sg table, S18, or an IOVA range, S20)
+ * onto region `r`: `revokesBefore` of the path, whether it is live, the KERNEL fence it
+ * must wait for (0 for none), its name.
+ */
+export function judgePath(
+  k: HwCtx, dev: Ref<DmaBufAttachment>, r: Ref<MemRegion>, revokesBefore: number, live: boolean, ready: number, path: string, write: boolean, speculative: boolean, tr: Ref<RevokeTracker>,
+): boolean {
+  const at = `${devName(k, dev)} engine ${speculative ? 'speculative read' : write ? 'DMA write' : 'DMA read'} of ${regionName(k, r)} through ${path}`;
   let broke = true;
   if (r.state === DISABLED || (r.state === FREED && !speculative)) simReport(k, 'dma-after-revoke', 'P1', `${at}: the memory is ${STATE_NAMES[r.state]}`);
   else if (r.state === MOVING && !speculative) simReport(k, 'dma-after-revoke', 'P1', `${at}: the exporter is moving it`);
-  else if (tr !== 0 && t.revokesBefore < tr.returned) simReport(k, 'dma-after-revoke', 'P1', `${at}: mapped before the revoke of ${trackerName(k, tr)}, which has returned`);
-  else if (tr !== 0 && write && t.revokesBefore < tr.fenced) simReport(k, 'dma-after-revoke', 'P2', `${at}: a write after the exporter's fence wait of the revoke`);
+  else if (tr !== 0 && revokesBefore < tr.returned) simReport(k, 'dma-after-revoke', 'P1', `${at}: mapped before the revoke of ${trackerName(k, tr)}, which has returned`);
+  else if (tr !== 0 && write && revokesBefore < tr.fenced) simReport(k, 'dma-after-revoke', 'P2', `${at}: a write after the exporter's fence wait of the revoke`);
   else broke = false;
-  if (!t.live) {
+  if (!live) {
     simReport(k, 'use-after-invalidate', 'P3', `${at}: the table was already unmapped (R55)`);
     broke = true;
   }
-  const ready = t.ready as Ref<DmaFence>;
-  if (!speculative && ready !== 0 && !ready.signaled) {
-    simReport(k, 'dma-after-revoke', 'R42', `${at}: before-ready, KERNEL fence ${fenceName(k, ready)} of the mapping has not signalled`);
+  const f = ready as Ref<DmaFence>;
+  if (!speculative && f !== 0 && !f.signaled) {
+    simReport(k, 'dma-after-revoke', 'R42', `${at}: before-ready, KERNEL fence ${fenceName(k, f)} of the mapping has not signalled`);
     broke = true;
   }
   return broke;

@@ -21,12 +21,14 @@ export interface IommuMapping {
 }
 
 /**
- * Maps `region` at a fresh IOVA range (iommu_map); returns the mapping. The mapping op
- * writes the new range's object, so every later access is ordered after it.
+ * Maps `region` at a fresh IOVA range (iommu_map); returns the mapping, named for the
+ * device's `seq`-th range (a count of the device's own, so that the name does not depend
+ * on other threads, as in a data world: hw/frame-iommu.ts). The mapping op writes the
+ * new range's object, so every later access is ordered after it.
  */
-export function* iommuMap(rt: Runtime, device: string, region: MemRegion): Proc<IommuMapping> {
+export function* iommuMap(rt: Runtime, device: string, region: MemRegion, seq: number): Proc<IommuMapping> {
   const id = rt.newObject(`${device}.iova`);
-  const m: IommuMapping = { id, name: `${device}-iova${id}`, region, createdAt: rt.events.length, readyAfter: [], present: false, live: true };
+  const m: IommuMapping = { id, name: `${device}-iova${seq}`, region, createdAt: rt.events.length, readyAfter: [], present: false, live: true };
   yield { kind: OpKind.Write, obj: id, write: true, label: 'iommu_map', detail: `${m.name} -> ${region.name}`, apply: () => { m.present = true; } };
   return m;
 }

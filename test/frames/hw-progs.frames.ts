@@ -10,6 +10,7 @@ import { type DmaFence, fenceThreadExit } from '../../src/kernel/frame-fence.ts'
 import { threadExit } from '../../src/sim/frame-sim.ts';
 import { type Ref, structAlloc } from '../../src/sim/struct.ts';
 import { FN as frame_engine$FN, frames as frame_engine$frames } from '../../src/hw/frame-engine.frames.ts';
+import { FN as frame_iommu$FN, frames as frame_iommu$frames } from '../../src/hw/frame-iommu.frames.ts';
 import { FN as frame_oracle$FN, frames as frame_oracle$frames } from '../../src/hw/frame-oracle.frames.ts';
 import { FN as frame_region$FN, frames as frame_region$frames } from '../../src/hw/frame-region.frames.ts';
 import { FN as frame_fence$FN, frames as frame_fence$frames } from '../../src/kernel/frame-fence.frames.ts';
@@ -18,7 +19,7 @@ import * as src from './hw-progs.ts';
 /** function ids, the `fn` slot of a frame */
 export const FN = { hwThread: 0 } as const;
 
-/** newTable (source line 73): a helper over typed views */
+/** newTable (source line 82): a helper over typed views */
 export function newTable(k: src.HwProgCtx, d: number, r: Ref<MemRegion>, ready: boolean): Ref<SgTable> {
   const seq = k.env.tableSeq[d]!;
   k.s.set(seq, k.s.get(seq) + 1);
@@ -35,7 +36,7 @@ export function newTable(k: src.HwProgCtx, d: number, r: Ref<MemRegion>, ready: 
   return t;
 }
 
-/** newDeviceJob (source line 90): a helper over typed views */
+/** newDeviceJob (source line 99): a helper over typed views */
 export function newDeviceJob(k: src.HwProgCtx, d: number, write: boolean, dep: boolean): Ref<DmaJob> {
   const seq = k.env.jobSeq[d]!;
   k.s.set(seq, k.s.get(seq) + 1);
@@ -45,7 +46,15 @@ export function newDeviceJob(k: src.HwProgCtx, d: number, write: boolean, dep: b
   return j;
 }
 
-/** hwThread (source line 103): 36 program points, 8 locals */
+/** newIovaJob (source line 131): a helper over typed views */
+export function newIovaJob(k: src.HwProgCtx, d: number, write: boolean): Ref<DmaJob> {
+  const j = newDeviceJob(k, d, write, false);
+  { const o$ = j + 0; k.s.set(o$, 0 as Ref<SgTable>); }
+  { const o$ = j + 5; k.s.set(o$, src.lastIova(k, d)); }
+  return j;
+}
+
+/** hwThread (source line 142): 49 program points, 10 locals */
 function hwThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & src.HwProgCtx;
   const s = k.s;
@@ -63,7 +72,7 @@ function hwThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
         s.set(fr + 4, (s.get(fr + 3) >> 4) & 15);
         s.set(fr + 5, s.get(fr + 3) & 15);
         s.set(fr + 6, s.get(fr + 3) >> 8);
-        s.set(fr + 1, s.get(fr + 6) === src.MAP ? 5 : 15); continue;
+        s.set(fr + 1, s.get(fr + 6) === src.MAP ? 5 : 18); continue;
       }
       case 3: {
         s.set(fr + 2, s.get(fr + 2) + 1);
@@ -76,119 +85,166 @@ function hwThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 5: {
         s.set(fr + 7, newTable(k, s.get(fr + 4) & 1, src.region(k, s.get(fr + 5) & 1), s.get(fr + 5) >= 2));
-        s.set(fr + 1, 23);
+        s.set(fr + 1, 29);
         return frameCall(k, k.prog.base(frame_region$frames) + frame_region$FN.regionMapTable, src.region(k, s.get(fr + 5) & 1), (s.get(fr + 7) as any));
       }
       case 6: {
         s.set(fr + 8, src.lastTable(k, s.get(fr + 4)));
-        s.set(fr + 1, ((s.get(fr + 8) as any) !== 0) ? 24 : 25); continue;
+        s.set(fr + 1, ((s.get(fr + 8) as any) !== 0) ? 30 : 31); continue;
       }
       case 7: {
-        s.set(fr + 1, 27);
+        s.set(fr + 1, 33);
         return frameCall(k, k.prog.base(frame_region$frames) + frame_region$FN.setRegionState, src.region(k, s.get(fr + 4)), s.get(fr + 5), 0);
       }
       case 8: {
-        s.set(fr + 1, 28);
+        s.set(fr + 1, 34);
         return frameCall(k, k.prog.base(frame_oracle$frames) + frame_oracle$FN.revokeBegan, src.tracker(k), 1);
       }
       case 9: {
-        s.set(fr + 1, 29);
+        s.set(fr + 1, 35);
         return frameCall(k, k.prog.base(frame_oracle$frames) + frame_oracle$FN.revokeFenced, src.tracker(k));
       }
       case 10: {
-        s.set(fr + 1, 30);
+        s.set(fr + 1, 36);
         return frameCall(k, k.prog.base(frame_oracle$frames) + frame_oracle$FN.revokeReturned, src.tracker(k), 2);
       }
       case 11: {
-        s.set(fr + 1, (src.lastTable(k, s.get(fr + 4)) !== 0) ? 31 : 32); continue;
+        s.set(fr + 1, (src.lastTable(k, s.get(fr + 4)) !== 0) ? 37 : 38); continue;
       }
       case 12: {
         s.set(fr + 9, newDeviceJob(k, s.get(fr + 4), (s.get(fr + 5) & 1) === 1, (s.get(fr + 5) & 2) === 2));
-        s.set(fr + 1, 34);
+        s.set(fr + 1, 40);
         return frameCall(k, k.prog.base(frame_engine$frames) + frame_engine$FN.submitJob, src.engineOf(k, s.get(fr + 4)), (s.get(fr + 9) as any));
       }
       case 13: {
-        s.set(fr + 1, 35);
-        return frameCall(k, k.prog.base(frame_fence$frames) + frame_fence$FN.dmaFenceSignal, (k.env.fence as any));
+        s.set(fr + 10, src.newIova(k, s.get(fr + 4)));
+        s.set(fr + 1, 41);
+        return frameCall(k, k.prog.base(frame_iommu$frames) + frame_iommu$FN.iommuMap, (s.get(fr + 10) as any), src.device(k, s.get(fr + 4)), src.region(k, s.get(fr + 5) & 1), src.iovaSeq(k, s.get(fr + 4)), src.tracker(k));
       }
       case 14: {
+        s.set(fr + 1, (src.lastIova(k, s.get(fr + 4)) !== 0) ? 42 : 43); continue;
+      }
+      case 15: {
+        s.set(fr + 1, (src.lastIova(k, s.get(fr + 4)) !== 0) ? 45 : 46); continue;
+      }
+      case 16: {
+        s.set(fr + 1, 48);
+        return frameCall(k, k.prog.base(frame_fence$frames) + frame_fence$FN.dmaFenceSignal, (k.env.fence as any));
+      }
+      case 17: {
         s.set(fr + 6, 0);
         s.set(fr + 1, 3); continue;
       }
-      case 15: {
-        s.set(fr + 1, s.get(fr + 6) === src.UNMAP ? 6 : 16); continue;
-      }
-      case 16: {
-        s.set(fr + 1, s.get(fr + 6) === src.STATE ? 7 : 17); continue;
-      }
-      case 17: {
-        s.set(fr + 1, s.get(fr + 6) === src.BEGAN ? 8 : 18); continue;
-      }
       case 18: {
-        s.set(fr + 1, s.get(fr + 6) === src.FENCED ? 9 : 19); continue;
+        s.set(fr + 1, s.get(fr + 6) === src.UNMAP ? 6 : 19); continue;
       }
       case 19: {
-        s.set(fr + 1, s.get(fr + 6) === src.RETURNED ? 10 : 20); continue;
+        s.set(fr + 1, s.get(fr + 6) === src.STATE ? 7 : 20); continue;
       }
       case 20: {
-        s.set(fr + 1, s.get(fr + 6) === src.ACCESS ? 11 : 21); continue;
+        s.set(fr + 1, s.get(fr + 6) === src.BEGAN ? 8 : 21); continue;
       }
       case 21: {
-        s.set(fr + 1, s.get(fr + 6) === src.SUBMIT ? 12 : 22); continue;
+        s.set(fr + 1, s.get(fr + 6) === src.FENCED ? 9 : 22); continue;
       }
       case 22: {
-        s.set(fr + 1, 13); continue;
+        s.set(fr + 1, s.get(fr + 6) === src.RETURNED ? 10 : 23); continue;
       }
       case 23: {
-        frameRetval(k);
-        s.set(fr + 1, 14); continue;
+        s.set(fr + 1, s.get(fr + 6) === src.ACCESS ? 11 : 24); continue;
       }
       case 24: {
-        { const o$ = (s.get(fr + 8) as any) + 2; s.set(o$, ((false) ? 1 : 0)); }
-        s.set(fr + 1, 26);
-        return frameCall(k, k.prog.base(frame_region$frames) + frame_region$FN.regionUnmapTable, (s.get((s.get(fr + 8) as any) + 5) as any), (s.get(fr + 8) as any));
+        s.set(fr + 1, s.get(fr + 6) === src.SUBMIT ? 12 : 25); continue;
       }
       case 25: {
-        s.set(fr + 1, 14); continue;
+        s.set(fr + 1, s.get(fr + 6) === src.IOMAP ? 13 : 26); continue;
       }
       case 26: {
-        frameRetval(k);
-        s.set(fr + 1, 25); continue;
+        s.set(fr + 1, s.get(fr + 6) === src.IOUNMAP ? 14 : 27); continue;
       }
       case 27: {
-        frameRetval(k);
-        s.set(fr + 1, 14); continue;
+        s.set(fr + 1, s.get(fr + 6) === src.SUBMIT_IOVA ? 15 : 28); continue;
       }
       case 28: {
-        frameRetval(k);
-        s.set(fr + 1, 14); continue;
+        s.set(fr + 1, 16); continue;
       }
       case 29: {
         frameRetval(k);
-        s.set(fr + 1, 14); continue;
+        s.set(fr + 1, 17); continue;
       }
       case 30: {
-        frameRetval(k);
-        s.set(fr + 1, 14); continue;
+        { const o$ = (s.get(fr + 8) as any) + 2; s.set(o$, ((false) ? 1 : 0)); }
+        s.set(fr + 1, 32);
+        return frameCall(k, k.prog.base(frame_region$frames) + frame_region$FN.regionUnmapTable, (s.get((s.get(fr + 8) as any) + 5) as any), (s.get(fr + 8) as any));
       }
       case 31: {
-        s.set(fr + 1, 33);
-        return frameCall(k, k.prog.base(frame_oracle$frames) + frame_oracle$FN.dmaAccess, src.device(k, s.get(fr + 4)), src.lastTable(k, s.get(fr + 4)), ((s.get(fr + 5) === 1) ? 1 : 0), src.tracker(k));
+        s.set(fr + 1, 17); continue;
       }
       case 32: {
-        s.set(fr + 1, 14); continue;
+        frameRetval(k);
+        s.set(fr + 1, 31); continue;
       }
       case 33: {
         frameRetval(k);
-        s.set(fr + 1, 32); continue;
+        s.set(fr + 1, 17); continue;
       }
       case 34: {
         frameRetval(k);
-        s.set(fr + 1, 14); continue;
+        s.set(fr + 1, 17); continue;
       }
       case 35: {
         frameRetval(k);
-        s.set(fr + 1, 14); continue;
+        s.set(fr + 1, 17); continue;
+      }
+      case 36: {
+        frameRetval(k);
+        s.set(fr + 1, 17); continue;
+      }
+      case 37: {
+        s.set(fr + 1, 39);
+        return frameCall(k, k.prog.base(frame_oracle$frames) + frame_oracle$FN.dmaAccess, src.device(k, s.get(fr + 4)), src.lastTable(k, s.get(fr + 4)), ((s.get(fr + 5) === 1) ? 1 : 0), src.tracker(k));
+      }
+      case 38: {
+        s.set(fr + 1, 17); continue;
+      }
+      case 39: {
+        frameRetval(k);
+        s.set(fr + 1, 38); continue;
+      }
+      case 40: {
+        frameRetval(k);
+        s.set(fr + 1, 17); continue;
+      }
+      case 41: {
+        s.set(fr + 11, frameRetval(k));
+        src.setLastIova(k, s.get(fr + 4), s.get(fr + 11));
+        s.set(fr + 1, 17); continue;
+      }
+      case 42: {
+        s.set(fr + 1, 44);
+        return frameCall(k, k.prog.base(frame_iommu$frames) + frame_iommu$FN.iommuUnmap, src.lastIova(k, s.get(fr + 4)));
+      }
+      case 43: {
+        s.set(fr + 1, 17); continue;
+      }
+      case 44: {
+        frameRetval(k);
+        s.set(fr + 1, 43); continue;
+      }
+      case 45: {
+        s.set(fr + 1, 47);
+        return frameCall(k, k.prog.base(frame_engine$frames) + frame_engine$FN.submitJob, src.engineOf(k, s.get(fr + 4)), newIovaJob(k, s.get(fr + 4), s.get(fr + 5) === 1));
+      }
+      case 46: {
+        s.set(fr + 1, 17); continue;
+      }
+      case 47: {
+        frameRetval(k);
+        s.set(fr + 1, 46); continue;
+      }
+      case 48: {
+        frameRetval(k);
+        s.set(fr + 1, 17); continue;
       }
       default: throw new Error(`model bug: hwThread at program point ${s.get(fr + 1)}`);
     }
@@ -199,7 +255,7 @@ export const frames: FrameModule = {
   source: 'test/frames/hw-progs.ts',
   names: ['hwThread'],
   params: [0],
-  width: 10,
+  width: 12,
   fns: [hwThread$frames],
-  deps: () => [frame_region$frames, frame_oracle$frames, frame_engine$frames, frame_fence$frames],
+  deps: () => [frame_region$frames, frame_oracle$frames, frame_engine$frames, frame_iommu$frames, frame_fence$frames],
 };

@@ -12,6 +12,7 @@ import type { DmaBufAttachment, SgTable } from '../../src/kernel/frame-dma-buf.t
 import { regionMapTable, regionUnmapTable, setRegionState, type FrameHwEnv, type MemRegion } from '../../src/hw/frame-region.ts';
 import { dmaAccess, revokeBegan, revokeFenced, revokesSoFar, revokeReturned, type RevokeTracker } from '../../src/hw/frame-oracle.ts';
 import { newJob, submitJob, type DmaEngine, type DmaJob } from '../../src/hw/frame-engine.ts';
+import { iommuMap, iommuUnmap, type IommuMapping } from '../../src/hw/frame-iommu.ts';
 import { dmaFenceInit } from '../../src/kernel/frame-fence.ts';
 
 /** Instruction codes: code * 256 + a * 16 + b. */
@@ -25,6 +26,10 @@ export const ACCESS = 6;
 export const SIGNAL = 7;
 /** a job on device a's engine through its last table (b bit 0: a write, bit 1: after f0), fenced */
 export const SUBMIT = 8;
+/** device a maps region b at a new IOVA range, unmaps its last range, submits a fenced job through it (b: a write) */
+export const IOMAP = 9;
+export const IOUNMAP = 10;
+export const SUBMIT_IOVA = 11;
 
 export interface HwProgEnv extends FrameHwEnv {
   readonly code: readonly (readonly number[])[];
@@ -41,6 +46,10 @@ export interface HwProgEnv extends FrameHwEnv {
   readonly jobPools: readonly StorePool[];
   readonly jobSeq: readonly number[];
   readonly jobFences: StorePool;
+  /** by device: its IOVA range pool, its range counter's slot, its last range's slot */
+  readonly iovaPools: readonly StorePool[];
+  readonly iovaSeq: readonly number[];
+  readonly lastIova: readonly number[];
 }
 
 export type HwProgCtx = FrameCtx<HwProgEnv>;
@@ -96,6 +105,36 @@ export function newDeviceJob(k: HwProgCtx, d: number, write: boolean, dep: boole
   return j;
 }
 
+export function lastIova(k: HwProgCtx, d: number): Ref<IommuMapping> {
+  return k.s.get(k.env.lastIova[d]!) as Ref<IommuMapping>;
+}
+
+/** Device `d`'s next IOVA range object (the importer's pool), counted. */
+export function newIova(k: HwProgCtx, d: number): Ref<IommuMapping> {
+  const seq = k.env.iovaSeq[d]!;
+  k.s.set(seq, k.s.get(seq) + 1);
+  const m = structAlloc(k.s, k.env.iovaPools[d]!) as Ref<IommuMapping>;
+  if (m === 0) throw new Error('model bug: test IOVA pool is full');
+  return m;
+}
+
+/** The range becomes the device's last once its map returned (as the generator form's assignment). */
+export function setLastIova(k: HwProgCtx, d: number, m: number): void {
+  k.s.set(k.env.lastIova[d]!, m);
+}
+
+export function iovaSeq(k: HwProgCtx, d: number): number {
+  return k.s.get(k.env.iovaSeq[d]!);
+}
+
+/** A fenced job of device `d` through its last IOVA range. */
+export function newIovaJob(k: HwProgCtx, d: number, write: boolean): Ref<DmaJob> {
+  const j = newDeviceJob(k, d, write, false);
+  j.table = 0 as Ref<SgTable>;
+  j.iova = lastIova(k, d);
+  return j;
+}
+
 export function engineOf(k: HwProgCtx, d: number): Ref<DmaEngine> {
   return k.env.engines[d]! as Ref<DmaEngine>;
 }
@@ -139,6 +178,18 @@ export function* hwThread(k: HwProgCtx): FrameProc {
         yield* submitJob(k, engineOf(k, a), j);
         break;
       }
+      case IOMAP: {
+        const m = newIova(k, a);
+        const r = yield* iommuMap(k, m, device(k, a), region(k, b & 1), iovaSeq(k, a), tracker(k));
+        setLastIova(k, a, r);
+        break;
+      }
+      case IOUNMAP:
+        if (lastIova(k, a) !== 0) yield* iommuUnmap(k, lastIova(k, a));
+        break;
+      case SUBMIT_IOVA:
+        if (lastIova(k, a) !== 0) yield* submitJob(k, engineOf(k, a), newIovaJob(k, a, b === 1));
+        break;
       default:
         yield* dmaFenceSignal(k, k.env.fence as Ref<DmaFence>);
     }
