@@ -24,7 +24,7 @@ import { refTarget, structShape } from './frames-view.ts';
 
 /** The sources compiled by `npm run frames`, relative to the project root. */
 export const FRAME_SOURCES = [
-  'src/sim/frame-mutex.ts', 'src/sim/frame-completion.ts', 'src/kernel/frame-fence.ts', 'src/kernel/frame-resv.ts',
+  'src/sim/frame-mutex.ts', 'src/sim/frame-completion.ts', 'src/kernel/frame-fence.ts', 'src/kernel/frame-resv.ts', 'src/kernel/frame-ww.ts',
   'src/kernel/frame-dma-buf.ts', 'src/kernel/frame-attach.ts', 'src/kernel/frame-pin.ts', 'src/kernel/frame-mapping.ts',
   'src/hw/frame-region.ts', 'src/hw/frame-oracle.ts', 'src/hw/frame-prefetch.ts', 'src/hw/frame-iommu.ts', 'src/hw/frame-engine.ts',
   'test/frames/progs.ts', 'test/frames/sync-progs.ts', 'test/frames/fence-progs.ts', 'test/frames/resv-progs.ts', 'test/frames/invoke-progs.ts', 'test/frames/buf-progs.ts', 'test/frames/hw-progs.ts', 'bench/stateful/revoke-frames.ts',

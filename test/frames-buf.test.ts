@@ -136,7 +136,7 @@ function frameRun(version: KernelVersion, dynamic: boolean, code: Code, choices:
     configMoveNotify: version === 'v3' || version === 'landed',
     exporters: [exporter],
     importers: [{ allowPeer2peer: true, invalidate: id(FN.impInvalidate), unsupported: false }, { allowPeer2peer: false, invalidate: -1, unsupported: false }],
-    bufName: () => 'buf', labels: [],
+    bufName: () => 'buf', labels: [], contexts: [], ctxName: () => '', wwGuard: -1,
     devName: (st: Store, a: number) => `d${st.get(a + A_('dev'))}`,
     attachmentName: (st: Store, a: number) => `d${st.get(a + A_('dev'))}-attach`,
     tableName: (st: Store, t: number) => `d${st.get(st.get(t + T_('attachment')) + A_('dev'))}-sgt${st.get(t + T_('seq'))}`,

@@ -37,6 +37,8 @@ test('dma_resv: the generated programs reach the rules the model checks (the com
     if (r.end.some((e) => /^f\d true 1 true/.test(e))) seen.add('replaced when signalled');
     if (r.events.some((e) => / dma_fence_wait(_timeout)? f/.test(e))) seen.add('waited on a fence');
     if (r.end.some((e) => /\[f\d \w+,f\d/.test(e))) seen.add('two slots');
-  }), { numRuns: 600, seed: 18 });
-  assert.deepEqual([...seen].sort(), ['api-misuse P7', 'api-misuse R19', 'api-misuse R21', 'api-misuse R23', 'deadlock R18', 'replaced when signalled', 'two slots', 'waited on a fence']);
+    if (r.results.flat().includes(-35)) seen.add('a context died (-EDEADLK)');
+    if (r.events.some((e) => e.includes('(woken)'))) seen.add('a queued context woke');
+  }), { numRuns: 1500, seed: 6 });
+  assert.deepEqual([...seen].sort(), ['a context died (-EDEADLK)', 'a queued context woke', 'api-misuse P7', 'api-misuse R18', 'api-misuse R18b', 'api-misuse R19', 'api-misuse R21', 'api-misuse R23', 'deadlock R18', 'replaced when signalled', 'two slots', 'waited on a fence']);
 });

@@ -63,6 +63,11 @@ export interface FrameKernel {
   tableName(s: Store, sgt: number): string;
   /** labels of driver steps, by the index a subset function is passed (a string is no slot) */
   readonly labels: readonly string[];
+  /** slot of the next ww acquire stamp; the acquire contexts, their names; the guard of a context queued on a lock */
+  readonly nextStamp: number;
+  readonly contexts: readonly number[];
+  ctxName(s: Store, ctx: number): string;
+  readonly wwGuard: number;
 }
 
 export interface FrameKernelEnv extends FrameSimEnv {
@@ -72,12 +77,13 @@ export interface FrameKernelEnv extends FrameSimEnv {
 /** The context of kernel code in the subset. */
 export type KernelCtx = FrameCtx<FrameKernelEnv>;
 
-/** Registers the kernel's slots: the per-thread signalling depths (each the thread's own) and the fence context counter. */
-export function frameKernelSlots(layout: StoreLayout, sim: FrameSim): { signalling: number; nextContext: number } {
+/** Registers the kernel's slots: the per-thread signalling depths (each the thread's own), the fence context and ww stamp counters. */
+export function frameKernelSlots(layout: StoreLayout, sim: FrameSim): { signalling: number; nextContext: number; nextStamp: number } {
   const signalling = layout.size;
   sim.threadNames.forEach((n, tid) => layout.field(`${n}.signalling`, 1, { local: tid }));
   const nextContext = layout.field('kernel.next_fence_context');
-  return { signalling, nextContext };
+  const nextStamp = layout.field('kernel.next_ww_stamp');
+  return { signalling, nextContext, nextStamp };
 }
 
 /** Whether the selected version is one of `versions` (a `[pre,v2]` tag of the rule book). */

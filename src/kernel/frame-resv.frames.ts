@@ -15,44 +15,44 @@ export const FN = { dmaResvLock: 0, dmaResvTrylock: 1, dmaResvUnlock: 2, dmaResv
 
 /** the structs of the file: slot count and fields in slot order, for layouts (src/sim/struct.ts) */
 export const STRUCTS = {
-  DmaResv: { width: 4, fields: ['lock', 'fences', 'cap', 'maxFences'] },
+  DmaResv: { width: 7, fields: ['lock', 'fences', 'cap', 'maxFences', 'ownerCtx', 'waiters', 'waiterCap'] },
 } satisfies Record<string, StructShape>;
 
-/** entryFence (source line 45): a helper over typed views */
+/** entryFence (source line 52): a helper over typed views */
 export function entryFence(k: KernelCtx, obj: Ref<src.DmaResv>, i: number): Ref<DmaFence> {
   return (k.s.get(k.s.get(obj + 1) + 1 + i) >> 2) as Ref<DmaFence>;
 }
 
-/** entryUsage (source line 49): a helper over typed views */
+/** entryUsage (source line 56): a helper over typed views */
 export function entryUsage(k: KernelCtx, obj: Ref<src.DmaResv>, i: number): number {
   return k.s.get(k.s.get(obj + 1) + 1 + i) & 3;
 }
 
-/** fenceCount (source line 53): a helper over typed views */
+/** fenceCount (source line 60): a helper over typed views */
 export function fenceCount(k: KernelCtx, obj: Ref<src.DmaResv>): number {
   return k.s.get(k.s.get(obj + 1));
 }
 
-/** setEntry (source line 57): a helper over typed views */
+/** setEntry (source line 64): a helper over typed views */
 export function setEntry(k: KernelCtx, obj: Ref<src.DmaResv>, i: number, fence: Ref<DmaFence>, usage: number): void {
   k.s.set(k.s.get(obj + 1) + 1 + i, fence * 4 + usage);
 }
 
-/** dmaResvAssertHeld (source line 107): a helper over typed views */
+/** dmaResvAssertHeld (source line 138): a helper over typed views */
 export function dmaResvAssertHeld(k: KernelCtx, obj: Ref<src.DmaResv>, fn: string): boolean {
   if (k.s.get(obj + 0) === k.tid + 1) return true;
   simReport(k, 'api-misuse', 'R21', `${fn} called by ${threadName(k)} without holding ${src.resvName(k, obj)} (dma_resv_assert_held)`);
   return false;
 }
 
-/** dmaResvAssertNotHeld (source line 114): a helper over typed views */
+/** dmaResvAssertNotHeld (source line 145): a helper over typed views */
 export function dmaResvAssertNotHeld(k: KernelCtx, obj: Ref<src.DmaResv>, fn: string, rule: string): boolean {
   if (k.s.get(obj + 0) !== k.tid + 1) return true;
   simReport(k, 'api-misuse', rule, `${fn} called by ${threadName(k)} while holding ${src.resvName(k, obj)}`);
   return false;
 }
 
-/** dmaResvReserveFences (source line 121): a helper over typed views */
+/** dmaResvReserveFences (source line 152): a helper over typed views */
 export function dmaResvReserveFences(k: KernelCtx, obj: Ref<src.DmaResv>, n: number): number {
   dmaResvAssertHeld(k, obj, 'dma_resv_reserve_fences');
   if (fenceCount(k, obj) + n > k.s.get(obj + 2)) throw new Error(`model bug: ${src.resvName(k, obj)} has room for ${k.s.get(obj + 2)} fences`);
@@ -60,13 +60,13 @@ export function dmaResvReserveFences(k: KernelCtx, obj: Ref<src.DmaResv>, n: num
   return 0;
 }
 
-/** publish (source line 129): a helper over typed views */
+/** publish (source line 160): a helper over typed views */
 export function publish(k: KernelCtx, fence: Ref<DmaFence>): void {
   { const o$ = fence + 5; k.s.set(o$, k.s.get(o$) + (1)); }
   { const o$ = fence + 6; k.s.set(o$, (true) ? 1 : 0); }
 }
 
-/** addFenceLocked (source line 149): a helper over typed views */
+/** addFenceLocked (source line 180): a helper over typed views */
 export function addFenceLocked(k: KernelCtx, obj: Ref<src.DmaResv>, fence: Ref<DmaFence>, usage: number): boolean {
   const n = fenceCount(k, obj);
   let i = 0;
@@ -88,7 +88,7 @@ export function addFenceLocked(k: KernelCtx, obj: Ref<src.DmaResv>, fence: Ref<D
   return true;
 }
 
-/** firstPending (source line 188): a helper over typed views */
+/** firstPending (source line 219): a helper over typed views */
 export function firstPending(k: KernelCtx, obj: Ref<src.DmaResv>, usage: number): Ref<DmaFence> {
   for (let i = 0; i < fenceCount(k, obj); i++) {
     const f = entryFence(k, obj, i);
@@ -97,7 +97,7 @@ export function firstPending(k: KernelCtx, obj: Ref<src.DmaResv>, usage: number)
   return 0 as Ref<DmaFence>;
 }
 
-/** dmaResvLock (source line 75): 4 program points, 1 locals */
+/** dmaResvLock (source line 82): 4 program points, 1 locals */
 function dmaResvLock$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -118,6 +118,7 @@ function dmaResvLock$frames(ctx: FrameRunCtx<never>, fr: number): number {
       case 3: {
         src.resvEvent(k, 'dma_resv_lock', (s.get(fr + 2) as any), '');
         lockAcquired(k, ((s.get(fr + 2) as any) + 0));
+        { const o$ = (s.get(fr + 2) as any) + 4; s.set(o$, (0 as any)); }
         return frameReturn(k, 0);
       }
       default: throw new Error(`model bug: dmaResvLock at program point ${s.get(fr + 1)}`);
@@ -125,7 +126,7 @@ function dmaResvLock$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** dmaResvTrylock (source line 85): 4 program points, 1 locals */
+/** dmaResvTrylock (source line 113): 4 program points, 1 locals */
 function dmaResvTrylock$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -145,6 +146,7 @@ function dmaResvTrylock$frames(ctx: FrameRunCtx<never>, fr: number): number {
       case 3: {
         { const o$ = (s.get(fr + 2) as any) + 0; s.set(o$, k.tid + 1); }
         lockAcquired(k, ((s.get(fr + 2) as any) + 0));
+        { const o$ = (s.get(fr + 2) as any) + 4; s.set(o$, (0 as any)); }
         return frameReturn(k, 1);
       }
       default: throw new Error(`model bug: dmaResvTrylock at program point ${s.get(fr + 1)}`);
@@ -152,7 +154,7 @@ function dmaResvTrylock$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** dmaResvUnlock (source line 95): 6 program points, 2 locals */
+/** dmaResvUnlock (source line 124): 8 program points, 2 locals */
 function dmaResvUnlock$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -178,6 +180,14 @@ function dmaResvUnlock$frames(ctx: FrameRunCtx<never>, fr: number): number {
         return frameReturn(k, 0);
       }
       case 5: {
+        s.set(fr + 1, ((s.get((s.get(fr + 2) as any) + 4) as any) !== 0) ? 6 : 7); continue;
+      }
+      case 6: {
+        src.dropSlot(k, s.get((s.get((s.get(fr + 2) as any) + 4) as any) + 3), (s.get(fr + 2) as any));
+        s.set(fr + 1, 7); continue;
+      }
+      case 7: {
+        { const o$ = (s.get(fr + 2) as any) + 4; s.set(o$, (0 as any)); }
         { const o$ = (s.get(fr + 2) as any) + 3; s.set(o$, fenceCount(k, (s.get(fr + 2) as any))); }
         lockReleased(k, ((s.get(fr + 2) as any) + 0));
         return frameReturn(k, 0);
@@ -187,7 +197,7 @@ function dmaResvUnlock$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** dmaResvAddFence (source line 140): 6 program points, 3 locals */
+/** dmaResvAddFence (source line 171): 6 program points, 3 locals */
 function dmaResvAddFence$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -221,7 +231,7 @@ function dmaResvAddFence$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** dmaResvReplaceFences (source line 174): 8 program points, 6 locals */
+/** dmaResvReplaceFences (source line 205): 8 program points, 6 locals */
 function dmaResvReplaceFences$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -265,7 +275,7 @@ function dmaResvReplaceFences$frames(ctx: FrameRunCtx<never>, fr: number): numbe
   }
 }
 
-/** dmaResvTestSignaled (source line 197): 2 program points, 2 locals */
+/** dmaResvTestSignaled (source line 228): 2 program points, 2 locals */
 function dmaResvTestSignaled$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -284,7 +294,7 @@ function dmaResvTestSignaled$frames(ctx: FrameRunCtx<never>, fr: number): number
   }
 }
 
-/** dmaResvWaitTimeout (source line 208): 17 program points, 6 locals */
+/** dmaResvWaitTimeout (source line 239): 17 program points, 6 locals */
 function dmaResvWaitTimeout$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;

@@ -1,7 +1,7 @@
 /**
  * dma_resv in the compiled function* subset (rule book S5-S7, R16-R17, R19-R26): the
- * data-world form of kernel/resv.ts without acquire contexts (the ww_acquire_ctx paths
- * that only `call` steps use are not ported yet), the same steps, events and violations.
+ * data-world form of kernel/resv.ts, the same steps, events and violations; the
+ * acquire contexts (Wait-Die) are in frame-ww.ts.
  * (linux: drivers/dma-buf/dma-resv.c)
  *
  * The fence slots are a list in the state in the order they were added (what a waiter
@@ -9,6 +9,7 @@
  * fence's reference times 4 plus its usage.
  */
 import { lock, sched, unlock, type FrameProc } from '../sim/frame-ops.ts';
+import type { WwAcquireCtx } from './frame-ww.ts';
 import { lockAcquired, lockReleased, simBug, simReport, threadName } from '../sim/frame-sim.ts';
 import { addr, structName, type Ref } from '../sim/struct.ts';
 import { ERRNO } from './errno.ts';
@@ -21,7 +22,7 @@ export const READ = 2;
 export const BOOKKEEP = 3;
 export const USAGE_NAMES = ['KERNEL', 'WRITE', 'READ', 'BOOKKEEP'] as const;
 
-/** struct dma_resv (S5): the ww_mutex's owner slot, then the fence slots. */
+/** struct dma_resv (S5): the ww_mutex's owner slot, the fence slots, the acquire contexts on the lock. */
 export interface DmaResv {
   /** 0 free, else the owner's thread id + 1 */
   lock: number;
@@ -31,7 +32,13 @@ export interface DmaResv {
   cap: number;
   /** slots reserved (R22): the list may grow to this many until the unlock */
   maxFences: number;
+  /** the acquire context the lock was taken with, 0 for none */
+  ownerCtx: Ref<WwAcquireCtx>;
+  /** slot of the list of contexts blocked on the lock, in arrival order (Wait-Die, R18), and its room */
+  waiters: number;
+  waiterCap: number;
 }
+
 
 /** The reservation object's name in events (`gpu0-buf.resv`): its lock field is `NAME.lock`. */
 export function resvName(k: KernelCtx, obj: Ref<DmaResv>): string {
@@ -78,7 +85,28 @@ export function* dmaResvLock(k: KernelCtx, obj: Ref<DmaResv>): FrameProc<number>
   yield lock(addr(obj.lock));
   resvEvent(k, 'dma_resv_lock', obj, '');
   lockAcquired(k, addr(obj.lock));
+  obj.ownerCtx = 0 as Ref<WwAcquireCtx>;
   return 0;
+}
+
+/** Appends `v` to the list at slot `list` with room `cap` (a model bug when full). */
+export function pushSlot(k: KernelCtx, list: number, cap: number, v: number, what: string): void {
+  const n = k.s.get(list);
+  if (n >= cap) throw new Error(`model bug: ${what} has room for ${cap}`);
+  k.s.set(list + 1 + n, v);
+  k.s.set(list, n + 1);
+}
+
+/** Removes the first `v` from the list at slot `list`, keeping the others' order. */
+export function dropSlot(k: KernelCtx, list: number, v: number): void {
+  const n = k.s.get(list);
+  for (let i = 0; i < n; i++) {
+    if (k.s.get(list + 1 + i) !== v) continue;
+    for (let j = i; j < n - 1; j++) k.s.set(list + 1 + j, k.s.get(list + 2 + j));
+    k.s.set(list + n, 0);
+    k.s.set(list, n - 1);
+    return;
+  }
 }
 
 /** R18c: never blocks; 1 if acquired. One step. */
@@ -88,6 +116,7 @@ export function* dmaResvTrylock(k: KernelCtx, obj: Ref<DmaResv>): FrameProc<numb
   if (obj.lock !== 0) return 0;
   obj.lock = k.tid + 1;
   lockAcquired(k, addr(obj.lock));
+  obj.ownerCtx = 0 as Ref<WwAcquireCtx>;
   return 1;
 }
 
@@ -99,6 +128,8 @@ export function* dmaResvUnlock(k: KernelCtx, obj: Ref<DmaResv>): FrameProc {
   yield unlock(addr(obj.lock));
   resvEvent(k, 'dma_resv_unlock', obj, '');
   if (!mine) return;
+  if (obj.ownerCtx !== 0) dropSlot(k, obj.ownerCtx.locks, obj);
+  obj.ownerCtx = 0 as Ref<WwAcquireCtx>;
   obj.maxFences = fenceCount(k, obj);
   lockReleased(k, addr(obj.lock));
 }

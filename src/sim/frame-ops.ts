@@ -26,8 +26,11 @@ export const enum FrameOpKind {
   WaitGt = 6,
 }
 
-/** A wait condition a model registers on its context: reads the store, writes nothing. */
-export type FrameGuard = (s: Store, arg: number) => boolean;
+/**
+ * A wait condition a model registers on its context: reads the store, writes nothing. It
+ * gets the waiting thread's context too, so that it may call compiled helpers (views).
+ */
+export type FrameGuard = (s: Store, arg: number, k: FrameCtx) => boolean;
 
 export interface FrameOp {
   readonly kind: FrameOpKind;
@@ -97,7 +100,7 @@ export function frameOpEnabled(k: FrameCtx, kind: FrameOpKind, a: number, b: num
   if (kind === FrameOpKind.Guard) {
     const g = k.guards?.[a];
     if (!g) throw new Error(`model bug: thread ${k.tid} waits on guard ${a}, which its context does not have`);
-    return g(k.s, b);
+    return g(k.s, b, k);
   }
   return true;
 }

@@ -61,4 +61,5 @@ export function runtimeRecord(rt: Runtime): { events: string[]; violations: stri
 export const NO_BUFFERS = {
   configMoveNotify: false, exporters: [], importers: [],
   bufName: () => '', attachmentName: () => '', devName: () => '', tableName: () => '', labels: [],
+  contexts: [], ctxName: () => '', wwGuard: -1,
 };

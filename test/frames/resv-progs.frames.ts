@@ -2,15 +2,17 @@
 import { frameCall, frameReturn, frameRetval, type FrameModule, type FrameRunCtx } from '../../src/sim/frames.ts';
 import { fenceThreadExit } from '../../src/kernel/frame-fence.ts';
 import { dmaResvAssertHeld, dmaResvReserveFences } from '../../src/kernel/frame-resv.frames.ts';
+import { wwAcquireFini } from '../../src/kernel/frame-ww.frames.ts';
 import { threadExit } from '../../src/sim/frame-sim.ts';
 import { FN as frame_fence$FN, frames as frame_fence$frames } from '../../src/kernel/frame-fence.frames.ts';
 import { FN as frame_resv$FN, frames as frame_resv$frames } from '../../src/kernel/frame-resv.frames.ts';
+import { FN as frame_ww$FN, frames as frame_ww$frames } from '../../src/kernel/frame-ww.frames.ts';
 import * as src from './resv-progs.ts';
 
 /** function ids, the `fn` slot of a frame */
 export const FN = { resvThread: 0 } as const;
 
-/** resvThread (source line 60): 39 program points, 13 locals */
+/** resvThread (source line 71): 47 program points, 15 locals */
 function resvThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & src.ResvProgCtx;
   const s = k.s;
@@ -29,7 +31,7 @@ function resvThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
         s.set(fr + 5, src.fenceOf(k, s.get(fr + 3)));
         s.set(fr + 6, s.get(fr + 3) & 15);
         s.set(fr + 7, s.get(fr + 3) >> 12);
-        s.set(fr + 1, s.get(fr + 7) === src.LOCK ? 5 : 18); continue;
+        s.set(fr + 1, s.get(fr + 7) === src.LOCK ? 5 : 21); continue;
       }
       case 3: {
         s.set(fr + 2, s.get(fr + 2) + 1);
@@ -41,136 +43,167 @@ function resvThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
         return frameReturn(k, 0);
       }
       case 5: {
-        s.set(fr + 1, 29);
+        s.set(fr + 1, 35);
         return frameCall(k, k.prog.base(frame_resv$frames) + frame_resv$FN.dmaResvLock, (s.get(fr + 4) as any));
       }
       case 6: {
-        s.set(fr + 1, 30);
+        s.set(fr + 1, 36);
         return frameCall(k, k.prog.base(frame_resv$frames) + frame_resv$FN.dmaResvTrylock, (s.get(fr + 4) as any));
       }
       case 7: {
-        s.set(fr + 1, 31);
+        s.set(fr + 1, 37);
         return frameCall(k, k.prog.base(frame_resv$frames) + frame_resv$FN.dmaResvUnlock, (s.get(fr + 4) as any));
       }
       case 8: {
         src.note(k, dmaResvReserveFences(k, (s.get(fr + 4) as any), s.get(fr + 6)));
-        s.set(fr + 1, 17); continue;
+        s.set(fr + 1, 20); continue;
       }
       case 9: {
-        s.set(fr + 1, 32);
+        s.set(fr + 1, 38);
         return frameCall(k, k.prog.base(frame_resv$frames) + frame_resv$FN.dmaResvAddFence, (s.get(fr + 4) as any), (s.get(fr + 5) as any), s.get(fr + 6));
       }
       case 10: {
-        s.set(fr + 1, 33);
+        s.set(fr + 1, 39);
         return frameCall(k, k.prog.base(frame_resv$frames) + frame_resv$FN.dmaResvReplaceFences, (s.get(fr + 4) as any), s.get((s.get(fr + 5) as any) + 0), (s.get(fr + 5) as any), s.get(fr + 6));
       }
       case 11: {
-        s.set(fr + 1, 34);
+        s.set(fr + 1, 40);
         return frameCall(k, k.prog.base(frame_resv$frames) + frame_resv$FN.dmaResvTestSignaled, (s.get(fr + 4) as any), s.get(fr + 6));
       }
       case 12: {
-        s.set(fr + 1, 35);
+        s.set(fr + 1, 41);
         return frameCall(k, k.prog.base(frame_resv$frames) + frame_resv$FN.dmaResvWaitTimeout, (s.get(fr + 4) as any), s.get(fr + 6), k.env.forever);
       }
       case 13: {
-        s.set(fr + 1, 36);
+        s.set(fr + 1, 42);
         return frameCall(k, k.prog.base(frame_resv$frames) + frame_resv$FN.dmaResvWaitTimeout, (s.get(fr + 4) as any), s.get(fr + 6), 3);
       }
       case 14: {
-        s.set(fr + 1, 37);
+        s.set(fr + 1, 43);
         return frameCall(k, k.prog.base(frame_resv$frames) + frame_resv$FN.dmaResvWaitTimeout, (s.get(fr + 4) as any), s.get(fr + 6), 0);
       }
       case 15: {
-        s.set(fr + 1, 38);
+        s.set(fr + 1, 44);
         return frameCall(k, k.prog.base(frame_fence$frames) + frame_fence$FN.dmaFenceSignal, (s.get(fr + 5) as any));
       }
       case 16: {
-        src.note(k, (dmaResvAssertHeld(k, (s.get(fr + 4) as any), 'test') ? 1 : 0));
-        s.set(fr + 1, 17); continue;
+        s.set(fr + 1, 45);
+        return frameCall(k, k.prog.base(frame_ww$frames) + frame_ww$FN.dmaResvLockCtx, (s.get(fr + 4) as any), src.ownCtx(k), (((s.get(fr + 6) & 1) === 1) ? 1 : 0));
       }
       case 17: {
+        s.set(fr + 1, 46);
+        return frameCall(k, k.prog.base(frame_ww$frames) + frame_ww$FN.dmaResvLockSlow, (s.get(fr + 4) as any), src.ownCtx(k), (((s.get(fr + 6) & 1) === 1) ? 1 : 0));
+      }
+      case 18: {
+        wwAcquireFini(k, src.ownCtx(k));
+        s.set(fr + 1, 20); continue;
+      }
+      case 19: {
+        src.note(k, (dmaResvAssertHeld(k, (s.get(fr + 4) as any), 'test') ? 1 : 0));
+        s.set(fr + 1, 20); continue;
+      }
+      case 20: {
         s.set(fr + 7, 0);
         s.set(fr + 1, 3); continue;
       }
-      case 18: {
-        s.set(fr + 1, s.get(fr + 7) === src.TRYLOCK ? 6 : 19); continue;
-      }
-      case 19: {
-        s.set(fr + 1, s.get(fr + 7) === src.UNLOCK ? 7 : 20); continue;
-      }
-      case 20: {
-        s.set(fr + 1, s.get(fr + 7) === src.RESERVE ? 8 : 21); continue;
-      }
       case 21: {
-        s.set(fr + 1, s.get(fr + 7) === src.ADD ? 9 : 22); continue;
+        s.set(fr + 1, s.get(fr + 7) === src.TRYLOCK ? 6 : 22); continue;
       }
       case 22: {
-        s.set(fr + 1, s.get(fr + 7) === src.REPLACE ? 10 : 23); continue;
+        s.set(fr + 1, s.get(fr + 7) === src.UNLOCK ? 7 : 23); continue;
       }
       case 23: {
-        s.set(fr + 1, s.get(fr + 7) === src.TEST ? 11 : 24); continue;
+        s.set(fr + 1, s.get(fr + 7) === src.RESERVE ? 8 : 24); continue;
       }
       case 24: {
-        s.set(fr + 1, s.get(fr + 7) === src.WAIT ? 12 : 25); continue;
+        s.set(fr + 1, s.get(fr + 7) === src.ADD ? 9 : 25); continue;
       }
       case 25: {
-        s.set(fr + 1, s.get(fr + 7) === src.WAIT_TIMEOUT ? 13 : 26); continue;
+        s.set(fr + 1, s.get(fr + 7) === src.REPLACE ? 10 : 26); continue;
       }
       case 26: {
-        s.set(fr + 1, s.get(fr + 7) === src.WAIT_POLL ? 14 : 27); continue;
+        s.set(fr + 1, s.get(fr + 7) === src.TEST ? 11 : 27); continue;
       }
       case 27: {
-        s.set(fr + 1, s.get(fr + 7) === src.SIGNAL ? 15 : 28); continue;
+        s.set(fr + 1, s.get(fr + 7) === src.WAIT ? 12 : 28); continue;
       }
       case 28: {
-        s.set(fr + 1, 16); continue;
+        s.set(fr + 1, s.get(fr + 7) === src.WAIT_TIMEOUT ? 13 : 29); continue;
       }
       case 29: {
-        s.set(fr + 8, frameRetval(k));
-        src.note(k, s.get(fr + 8));
-        s.set(fr + 1, 17); continue;
+        s.set(fr + 1, s.get(fr + 7) === src.WAIT_POLL ? 14 : 30); continue;
       }
       case 30: {
-        s.set(fr + 9, frameRetval(k));
-        src.note(k, s.get(fr + 9));
-        s.set(fr + 1, 17); continue;
+        s.set(fr + 1, s.get(fr + 7) === src.SIGNAL ? 15 : 31); continue;
       }
       case 31: {
-        frameRetval(k);
-        s.set(fr + 1, 17); continue;
+        s.set(fr + 1, s.get(fr + 7) === src.LOCK_CTX ? 16 : 32); continue;
       }
       case 32: {
-        frameRetval(k);
-        s.set(fr + 1, 17); continue;
+        s.set(fr + 1, s.get(fr + 7) === src.LOCK_SLOW ? 17 : 33); continue;
       }
       case 33: {
-        frameRetval(k);
-        s.set(fr + 1, 17); continue;
+        s.set(fr + 1, s.get(fr + 7) === src.FINI ? 18 : 34); continue;
       }
       case 34: {
-        s.set(fr + 10, frameRetval(k));
-        src.note(k, ((s.get(fr + 10) !== 0) ? 1 : 0));
-        s.set(fr + 1, 17); continue;
+        s.set(fr + 1, 19); continue;
       }
       case 35: {
-        s.set(fr + 11, frameRetval(k));
-        src.note(k, s.get(fr + 11));
-        s.set(fr + 1, 17); continue;
+        s.set(fr + 8, frameRetval(k));
+        src.note(k, s.get(fr + 8));
+        s.set(fr + 1, 20); continue;
       }
       case 36: {
-        s.set(fr + 12, frameRetval(k));
-        src.note(k, s.get(fr + 12));
-        s.set(fr + 1, 17); continue;
+        s.set(fr + 9, frameRetval(k));
+        src.note(k, s.get(fr + 9));
+        s.set(fr + 1, 20); continue;
       }
       case 37: {
-        s.set(fr + 13, frameRetval(k));
-        src.note(k, s.get(fr + 13));
-        s.set(fr + 1, 17); continue;
+        frameRetval(k);
+        s.set(fr + 1, 20); continue;
       }
       case 38: {
+        frameRetval(k);
+        s.set(fr + 1, 20); continue;
+      }
+      case 39: {
+        frameRetval(k);
+        s.set(fr + 1, 20); continue;
+      }
+      case 40: {
+        s.set(fr + 10, frameRetval(k));
+        src.note(k, ((s.get(fr + 10) !== 0) ? 1 : 0));
+        s.set(fr + 1, 20); continue;
+      }
+      case 41: {
+        s.set(fr + 11, frameRetval(k));
+        src.note(k, s.get(fr + 11));
+        s.set(fr + 1, 20); continue;
+      }
+      case 42: {
+        s.set(fr + 12, frameRetval(k));
+        src.note(k, s.get(fr + 12));
+        s.set(fr + 1, 20); continue;
+      }
+      case 43: {
+        s.set(fr + 13, frameRetval(k));
+        src.note(k, s.get(fr + 13));
+        s.set(fr + 1, 20); continue;
+      }
+      case 44: {
         s.set(fr + 14, frameRetval(k));
         src.note(k, s.get(fr + 14));
-        s.set(fr + 1, 17); continue;
+        s.set(fr + 1, 20); continue;
+      }
+      case 45: {
+        s.set(fr + 15, frameRetval(k));
+        src.note(k, s.get(fr + 15));
+        s.set(fr + 1, 20); continue;
+      }
+      case 46: {
+        s.set(fr + 16, frameRetval(k));
+        src.note(k, s.get(fr + 16));
+        s.set(fr + 1, 20); continue;
       }
       default: throw new Error(`model bug: resvThread at program point ${s.get(fr + 1)}`);
     }
@@ -181,7 +214,7 @@ export const frames: FrameModule = {
   source: 'test/frames/resv-progs.ts',
   names: ['resvThread'],
   params: [0],
-  width: 15,
+  width: 17,
   fns: [resvThread$frames],
-  deps: () => [frame_resv$frames, frame_fence$frames],
+  deps: () => [frame_resv$frames, frame_fence$frames, frame_ww$frames],
 };

@@ -11,6 +11,7 @@ import {
   dmaResvAddFence, dmaResvAssertHeld, dmaResvLock, dmaResvReplaceFences, dmaResvReserveFences, dmaResvTestSignaled, dmaResvTrylock, dmaResvUnlock,
   dmaResvWaitTimeout, type DmaResv,
 } from '../../src/kernel/frame-resv.ts';
+import { dmaResvLockCtx, dmaResvLockSlow, wwAcquireFini, type WwAcquireCtx } from '../../src/kernel/frame-ww.ts';
 
 /** Instruction codes: an instruction is code * 4096 + resv * 256 + fence * 16 + n (a usage, a count). */
 export const LOCK = 0;
@@ -25,10 +26,16 @@ export const WAIT_TIMEOUT = 8;
 export const WAIT_POLL = 9;
 export const SIGNAL = 10;
 export const ASSERT_HELD = 11;
+/** with the thread's own acquire context (n bit 0: the interruptible form) */
+export const LOCK_CTX = 12;
+export const LOCK_SLOW = 13;
+export const FINI = 14;
 
 export interface ResvProgEnv extends FrameKernelEnv {
   readonly code: readonly (readonly number[])[];
   readonly resvs: readonly number[];
+  /** by thread: its acquire context */
+  readonly ctxs: readonly number[];
   readonly fences: readonly number[];
   /** the wait without a timeout, as this world writes it */
   readonly forever: number;
@@ -51,6 +58,10 @@ export function resvOf(k: ResvProgCtx, w: number): Ref<DmaResv> {
 
 export function fenceOf(k: ResvProgCtx, w: number): Ref<DmaFence> {
   return k.env.fences[(w >> 4) & 15]! as Ref<DmaFence>;
+}
+
+export function ownCtx(k: ResvProgCtx): Ref<WwAcquireCtx> {
+  return k.env.ctxs[k.tid]! as Ref<WwAcquireCtx>;
 }
 
 export function note(k: ResvProgCtx, r: number): void {
@@ -111,6 +122,19 @@ export function* resvThread(k: ResvProgCtx): FrameProc {
         note(k, r);
         break;
       }
+      case LOCK_CTX: {
+        const r = yield* dmaResvLockCtx(k, obj, ownCtx(k), (n & 1) === 1);
+        note(k, r);
+        break;
+      }
+      case LOCK_SLOW: {
+        const r = yield* dmaResvLockSlow(k, obj, ownCtx(k), (n & 1) === 1);
+        note(k, r);
+        break;
+      }
+      case FINI:
+        wwAcquireFini(k, ownCtx(k));
+        break;
       default:
         note(k, dmaResvAssertHeld(k, obj, 'test') ? 1 : 0);
     }

@@ -11,7 +11,7 @@ import * as GF from '../../src/kernel/fence.ts';
 import * as GR from '../../src/kernel/resv.ts';
 import { Store, StoreLayout } from '../../src/sim/store.ts';
 import { storeList } from '../../src/sim/store-list.ts';
-import type { FrameSink } from '../../src/sim/frame-ops.ts';
+import type { FrameCtx, FrameSink } from '../../src/sim/frame-ops.ts';
 import { FrameSimBuilder } from '../../src/sim/frame-sim.ts';
 import { frameEnabled, frameFinished, frameStart, frameStep, frameThread, linkFrames, type FrameRunCtx } from '../../src/sim/frames.ts';
 import { structAt, structPool } from '../../src/sim/struct.ts';
@@ -19,6 +19,7 @@ import { frameKernelSlots } from '../../src/kernel/frame-kernel.ts';
 import { dmaFenceInit, STRUCTS as FENCE } from '../../src/kernel/frame-fence.frames.ts';
 import { MAX_SCHEDULE_TIMEOUT } from '../../src/kernel/frame-fence.ts';
 import { STRUCTS as RESV } from '../../src/kernel/frame-resv.frames.ts';
+import { STRUCTS as WW, wwAcquireInit, wwGuardCheck } from '../../src/kernel/frame-ww.frames.ts';
 import { USAGE_NAMES } from '../../src/kernel/frame-resv.ts';
 import type { StatefulModel, ViolationSink } from '../../src/check/stateful.ts';
 import * as P from './resv-progs.ts';
@@ -52,6 +53,7 @@ export function resvGeneratorWorld(version: KernelVersion, code: Code): ResvWorl
   const rs = Array.from({ length: RESVS }, (_, i) => GR.dmaResvInit(k, `r${i}`));
   const fs = FENCES.map((f, i) => GF.dmaFenceInit(k, `f${i}`, f.context, f.seqno, 'test'));
   const results = code.map(() => [] as number[]);
+  const ctxs = code.map((_, t) => GR.wwAcquireInit(k, `c${t}`));
   code.forEach((instrs, t) => rt.spawn(`t${t}`, function* (): Proc {
     for (const w of instrs) {
       const obj = rs[(w >> 8) & 15]!;
@@ -70,6 +72,9 @@ export function resvGeneratorWorld(version: KernelVersion, code: Code): ResvWorl
         case P.WAIT_TIMEOUT: note(yield* GR.dmaResvWaitTimeout(k, obj, n, 3)); break;
         case P.WAIT_POLL: note(yield* GR.dmaResvWaitTimeout(k, obj, n, 0)); break;
         case P.SIGNAL: note(yield* GF.dmaFenceSignal(k, f)); break;
+        case P.LOCK_CTX: note(yield* GR.dmaResvLock(k, obj, ctxs[t]!, (n & 1) === 1 ? 'dma_resv_lock_interruptible' : 'dma_resv_lock')); break;
+        case P.LOCK_SLOW: note(yield* GR.dmaResvLockSlow(k, obj, ctxs[t]!, (n & 1) === 1 ? 'dma_resv_lock_slow_interruptible' : 'dma_resv_lock_slow')); break;
+        case P.FINI: GR.wwAcquireFini(k, ctxs[t]!); break;
         default: note(GR.dmaResvAssertHeld(k, obj, 'test'));
       }
     }
@@ -96,6 +101,9 @@ export function resvFrameWorld(version: KernelVersion, code: Code): ResvWorld & 
   const b = new FrameSimBuilder(layout, names);
   const resvs = Array.from({ length: RESVS }, (_, i) => structAt(layout, `r${i}`, RESV.DmaResv, ['lock']));
   const lists = resvs.map((_, i) => storeList(layout, `r${i}.fence_slots`, CAP));
+  const waiters = resvs.map((_, i) => storeList(layout, `r${i}.waiters`, 3));
+  const ctxs = code.map((_, t) => structAt(layout, `c${t}`, WW.WwAcquireCtx));
+  const ctxLocks = ctxs.map((_, t) => storeList(layout, `c${t}.locks`, RESVS));
   for (const r of resvs) b.lockClass(r, 'reservation_ww_class');
   const sim = b.done();
   const slots = frameKernelSlots(layout, sim);
@@ -106,14 +114,30 @@ export function resvFrameWorld(version: KernelVersion, code: Code): ResvWorld & 
   const F = (field: string) => FENCE.DmaFence.fields.indexOf(field as never);
   const R = (field: string) => RESV.DmaResv.fields.indexOf(field as never);
   const fenceName = (st: Store, f: number) => `f${st.get(f + F('owner'))}`;
-  const kernel = { version, ...slots, callbacks: [], fenceName, callbackName: () => '', ...NO_BUFFERS };
+  const C = (field: string) => WW.WwAcquireCtx.fields.indexOf(field as never);
+  const kernel = {
+    version, ...slots, callbacks: [], fenceName, callbackName: () => '', ...NO_BUFFERS,
+    contexts: ctxs, ctxName: (st: Store, c: number) => `c${st.get(c + C('name'))}`, wwGuard: 0,
+  };
+  const guards = [(_: Store, arg: number, k: FrameCtx) => wwGuardCheck(k as FrameRunCtx<never>, arg)];
   const events: string[] = [];
   const violations: string[] = [];
   const out = recordingSink(events, violations);
   const fences: number[] = [];
-  const env: P.ResvProgEnv = { sim, kernel, code, resvs, fences, forever: MAX_SCHEDULE_TIMEOUT, results: code.map(() => []) };
-  const ctx = ths.map((th, tid): FrameRunCtx => ({ s, tid, out, env, th, prog }));
-  resvs.forEach((r, i) => { s.set(r + R('fences'), lists[i]!.len); s.set(r + R('cap'), CAP); });
+  const env: P.ResvProgEnv = { sim, kernel, code, resvs, ctxs, fences, forever: MAX_SCHEDULE_TIMEOUT, results: code.map(() => []) };
+  const ctx = ths.map((th, tid): FrameRunCtx => ({ s, tid, out, env, th, prog, guards }));
+  resvs.forEach((r, i) => {
+    s.set(r + R('fences'), lists[i]!.len);
+    s.set(r + R('cap'), CAP);
+    s.set(r + R('waiters'), waiters[i]!.len);
+    s.set(r + R('waiterCap'), 3);
+  });
+  ctxs.forEach((c, t) => {
+    s.set(c + C('locks'), ctxLocks[t]!.len);
+    s.set(c + C('lockCap'), RESVS);
+    s.set(c + C('name'), t);
+    wwAcquireInit(ctx[0]! as FrameRunCtx<never>, c as never);
+  });
   FENCES.forEach((f, i) => fences.push(dmaFenceInit(ctx[0]! as FrameRunCtx<never>, fencePool, f.context, f.seqno, false, i, 0)));
   ctx.forEach((k) => frameStart(k, frames, FN.resvThread, []));
   // the search starts here: each thread's code up to its first yield is its first transaction
@@ -128,7 +152,7 @@ export function resvFrameWorld(version: KernelVersion, code: Code): ResvWorld & 
   const made = new WeakMap<Store, FrameRunCtx[]>();
   const at = (st: Store, t: number): FrameRunCtx => {
     let c = made.get(st);
-    if (!c) made.set(st, (c = ths.map((th, tid): FrameRunCtx => ({ s: st, tid, out: searchOut, env: searchEnv, th, prog }))));
+    if (!c) made.set(st, (c = ths.map((th, tid): FrameRunCtx => ({ s: st, tid, out: searchOut, env: searchEnv, th, prog, guards }))));
     return c[t]!;
   };
   return {
@@ -164,10 +188,14 @@ const stray = fc.oneof(
   fc.tuple(fc.constantFrom(P.TEST, P.WAIT, P.WAIT_TIMEOUT, P.WAIT_POLL), resv, usage).map(([op, r, u]) => at(op, r, 0, u)),
   fence.map((f) => at(P.SIGNAL, 0, f, 0)),
   fc.tuple(fc.constantFrom(P.ADD, P.REPLACE), resv, fence, usage).map(([op, r, f, u]) => at(op, r, f, u)),
+  fc.tuple(fc.constantFrom(P.LOCK_CTX, P.LOCK_SLOW), resv, fc.nat(1)).map(([op, r, i]) => at(op, r, 0, i)),
+  fc.constant(at(P.FINI, 0, 0, 0)),
 );
+/** Two objects taken with the thread's acquire context, in either order, released in reverse (Wait-Die's case). */
+const wwSection = fc.tuple(resv, fc.nat(1)).map(([r, i]) => [at(P.LOCK_CTX, r, 0, i), at(P.LOCK_CTX, 1 - r, 0, i), at(P.UNLOCK, 1 - r, 0, 0), at(P.UNLOCK, r, 0, 0)]);
 /** A locked section as drivers write it: reserve, add (or replace), unlock; sometimes without the reserve. */
 const section = fc.tuple(resv, fence, usage, fc.boolean(), fc.boolean()).map(([r, f, u, reserve, replace]) => [
   at(P.LOCK, r, 0, 0), ...(reserve ? [at(P.RESERVE, r, 0, 1)] : []), at(replace ? P.REPLACE : P.ADD, r, f, u), at(P.UNLOCK, r, 0, 0),
 ]);
-const thread = fc.array(fc.oneof(section, stray.map((w) => [w])), { maxLength: 3 }).map((p) => p.flat());
+const thread = fc.array(fc.oneof(section, wwSection, stray.map((w) => [w])), { maxLength: 3 }).map((p) => p.flat());
 export const codeArb = fc.array(thread, { minLength: 1, maxLength: 3 });
