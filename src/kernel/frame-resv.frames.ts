@@ -7,6 +7,7 @@ import { ERRNO } from './errno.ts';
 import { dmaFenceIsLater, dmaFencePut } from './frame-fence.frames.ts';
 import { type DmaFence, MAX_SCHEDULE_TIMEOUT } from './frame-fence.ts';
 import { type KernelCtx, fenceName, warn } from './frame-kernel.ts';
+import { type WwAcquireCtx } from './frame-ww.ts';
 import { FN as frame_fence$FN, frames as frame_fence$frames } from './frame-fence.frames.ts';
 import * as src from './frame-resv.ts';
 
@@ -18,41 +19,47 @@ export const STRUCTS = {
   DmaResv: { width: 7, fields: ['lock', 'fences', 'cap', 'maxFences', 'ownerCtx', 'waiters', 'waiterCap'] },
 } satisfies Record<string, StructShape>;
 
-/** entryFence (source line 52): a helper over typed views */
+/** entryFence (source line 58): a helper over typed views */
 export function entryFence(k: KernelCtx, obj: Ref<src.DmaResv>, i: number): Ref<DmaFence> {
-  return (k.s.get(k.s.get(obj + 1) + 1 + i) >> 2) as Ref<DmaFence>;
+  return (src.slotEntry(k, k.s.get(obj + 1), i) >> 2) as Ref<DmaFence>;
 }
 
-/** entryUsage (source line 56): a helper over typed views */
+/** entryUsage (source line 62): a helper over typed views */
 export function entryUsage(k: KernelCtx, obj: Ref<src.DmaResv>, i: number): number {
-  return k.s.get(k.s.get(obj + 1) + 1 + i) & 3;
+  return src.slotEntry(k, k.s.get(obj + 1), i) & 3;
 }
 
-/** fenceCount (source line 60): a helper over typed views */
+/** fenceCount (source line 66): a helper over typed views */
 export function fenceCount(k: KernelCtx, obj: Ref<src.DmaResv>): number {
   return k.s.get(k.s.get(obj + 1));
 }
 
-/** setEntry (source line 64): a helper over typed views */
+/** setEntry (source line 70): a helper over typed views */
 export function setEntry(k: KernelCtx, obj: Ref<src.DmaResv>, i: number, fence: Ref<DmaFence>, usage: number): void {
   k.s.set(k.s.get(obj + 1) + 1 + i, fence * 4 + usage);
 }
 
-/** dmaResvAssertHeld (source line 138): a helper over typed views */
+/** resvTake (source line 113): a helper over typed views */
+export function resvTake(k: KernelCtx, obj: Ref<src.DmaResv>): void {
+  lockAcquired(k, (obj + 0));
+  { const o$ = obj + 4; k.s.set(o$, 0 as Ref<WwAcquireCtx>); }
+}
+
+/** dmaResvAssertHeld (source line 143): a helper over typed views */
 export function dmaResvAssertHeld(k: KernelCtx, obj: Ref<src.DmaResv>, fn: string): boolean {
   if (k.s.get(obj + 0) === k.tid + 1) return true;
   simReport(k, 'api-misuse', 'R21', `${fn} called by ${threadName(k)} without holding ${src.resvName(k, obj)} (dma_resv_assert_held)`);
   return false;
 }
 
-/** dmaResvAssertNotHeld (source line 145): a helper over typed views */
+/** dmaResvAssertNotHeld (source line 150): a helper over typed views */
 export function dmaResvAssertNotHeld(k: KernelCtx, obj: Ref<src.DmaResv>, fn: string, rule: string): boolean {
   if (k.s.get(obj + 0) !== k.tid + 1) return true;
   simReport(k, 'api-misuse', rule, `${fn} called by ${threadName(k)} while holding ${src.resvName(k, obj)}`);
   return false;
 }
 
-/** dmaResvReserveFences (source line 152): a helper over typed views */
+/** dmaResvReserveFences (source line 157): a helper over typed views */
 export function dmaResvReserveFences(k: KernelCtx, obj: Ref<src.DmaResv>, n: number): number {
   dmaResvAssertHeld(k, obj, 'dma_resv_reserve_fences');
   if (fenceCount(k, obj) + n > k.s.get(obj + 2)) throw new Error(`model bug: ${src.resvName(k, obj)} has room for ${k.s.get(obj + 2)} fences`);
@@ -60,13 +67,13 @@ export function dmaResvReserveFences(k: KernelCtx, obj: Ref<src.DmaResv>, n: num
   return 0;
 }
 
-/** publish (source line 160): a helper over typed views */
+/** publish (source line 165): a helper over typed views */
 export function publish(k: KernelCtx, fence: Ref<DmaFence>): void {
   { const o$ = fence + 5; k.s.set(o$, k.s.get(o$) + (1)); }
   { const o$ = fence + 6; k.s.set(o$, (true) ? 1 : 0); }
 }
 
-/** addFenceLocked (source line 180): a helper over typed views */
+/** addFenceLocked (source line 185): a helper over typed views */
 export function addFenceLocked(k: KernelCtx, obj: Ref<src.DmaResv>, fence: Ref<DmaFence>, usage: number): boolean {
   const n = fenceCount(k, obj);
   let i = 0;
@@ -88,7 +95,7 @@ export function addFenceLocked(k: KernelCtx, obj: Ref<src.DmaResv>, fence: Ref<D
   return true;
 }
 
-/** firstPending (source line 219): a helper over typed views */
+/** firstPending (source line 224): a helper over typed views */
 export function firstPending(k: KernelCtx, obj: Ref<src.DmaResv>, usage: number): Ref<DmaFence> {
   for (let i = 0; i < fenceCount(k, obj); i++) {
     const f = entryFence(k, obj, i);
@@ -97,7 +104,7 @@ export function firstPending(k: KernelCtx, obj: Ref<src.DmaResv>, usage: number)
   return 0 as Ref<DmaFence>;
 }
 
-/** dmaResvLock (source line 82): 4 program points, 1 locals */
+/** dmaResvLock (source line 88): 4 program points, 1 locals */
 function dmaResvLock$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -117,8 +124,7 @@ function dmaResvLock$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 3: {
         src.resvEvent(k, 'dma_resv_lock', (s.get(fr + 2) as any), '');
-        lockAcquired(k, ((s.get(fr + 2) as any) + 0));
-        { const o$ = (s.get(fr + 2) as any) + 4; s.set(o$, (0 as any)); }
+        resvTake(k, (s.get(fr + 2) as any));
         return frameReturn(k, 0);
       }
       default: throw new Error(`model bug: dmaResvLock at program point ${s.get(fr + 1)}`);
@@ -126,7 +132,7 @@ function dmaResvLock$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** dmaResvTrylock (source line 113): 4 program points, 1 locals */
+/** dmaResvTrylock (source line 119): 4 program points, 1 locals */
 function dmaResvTrylock$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -145,8 +151,7 @@ function dmaResvTrylock$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 3: {
         { const o$ = (s.get(fr + 2) as any) + 0; s.set(o$, k.tid + 1); }
-        lockAcquired(k, ((s.get(fr + 2) as any) + 0));
-        { const o$ = (s.get(fr + 2) as any) + 4; s.set(o$, (0 as any)); }
+        resvTake(k, (s.get(fr + 2) as any));
         return frameReturn(k, 1);
       }
       default: throw new Error(`model bug: dmaResvTrylock at program point ${s.get(fr + 1)}`);
@@ -154,7 +159,7 @@ function dmaResvTrylock$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** dmaResvUnlock (source line 124): 8 program points, 2 locals */
+/** dmaResvUnlock (source line 129): 8 program points, 2 locals */
 function dmaResvUnlock$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -197,7 +202,7 @@ function dmaResvUnlock$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** dmaResvAddFence (source line 171): 6 program points, 3 locals */
+/** dmaResvAddFence (source line 176): 6 program points, 3 locals */
 function dmaResvAddFence$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -231,7 +236,7 @@ function dmaResvAddFence$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** dmaResvReplaceFences (source line 205): 8 program points, 6 locals */
+/** dmaResvReplaceFences (source line 210): 8 program points, 6 locals */
 function dmaResvReplaceFences$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -275,7 +280,7 @@ function dmaResvReplaceFences$frames(ctx: FrameRunCtx<never>, fr: number): numbe
   }
 }
 
-/** dmaResvTestSignaled (source line 228): 2 program points, 2 locals */
+/** dmaResvTestSignaled (source line 233): 2 program points, 2 locals */
 function dmaResvTestSignaled$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -294,7 +299,7 @@ function dmaResvTestSignaled$frames(ctx: FrameRunCtx<never>, fr: number): number
   }
 }
 
-/** dmaResvWaitTimeout (source line 239): 17 program points, 6 locals */
+/** dmaResvWaitTimeout (source line 244): 17 program points, 6 locals */
 function dmaResvWaitTimeout$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;

@@ -11,6 +11,7 @@
 import { lock, sched, unlock, type FrameProc } from '../sim/frame-ops.ts';
 import type { WwAcquireCtx } from './frame-ww.ts';
 import { lockAcquired, lockReleased, simBug, simReport, threadName } from '../sim/frame-sim.ts';
+import { indexAt, pushAt, removeAt } from '../sim/store-list.ts';
 import { addr, structName, type Ref } from '../sim/struct.ts';
 import { ERRNO } from './errno.ts';
 import { dmaFenceIsLater, dmaFencePut, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from './frame-fence.ts';
@@ -49,12 +50,17 @@ export function resvEvent(k: KernelCtx, label: string, obj: Ref<DmaResv>, what: 
   if (k.out.records) k.out.event(k.tid, label, what === '' ? resvName(k, obj) : `${resvName(k, obj)} ${what}`);
 }
 
+/** Entry `i` of a list held by a struct field (`len`, the list's length slot; store-list.ts). */
+export function slotEntry(k: KernelCtx, len: number, i: number): number {
+  return k.s.get(len + 1 + i);
+}
+
 export function entryFence(k: KernelCtx, obj: Ref<DmaResv>, i: number): Ref<DmaFence> {
-  return (k.s.get(obj.fences + 1 + i) >> 2) as Ref<DmaFence>;
+  return (slotEntry(k, obj.fences, i) >> 2) as Ref<DmaFence>;
 }
 
 export function entryUsage(k: KernelCtx, obj: Ref<DmaResv>, i: number): number {
-  return k.s.get(obj.fences + 1 + i) & 3;
+  return slotEntry(k, obj.fences, i) & 3;
 }
 
 export function fenceCount(k: KernelCtx, obj: Ref<DmaResv>): number {
@@ -84,29 +90,29 @@ export function* dmaResvLock(k: KernelCtx, obj: Ref<DmaResv>): FrameProc<number>
   if (obj.lock === k.tid + 1) simReport(k, 'deadlock', 'R18', `${threadName(k)} takes ${resvName(k, obj)} which it already holds`);
   yield lock(addr(obj.lock));
   resvEvent(k, 'dma_resv_lock', obj, '');
-  lockAcquired(k, addr(obj.lock));
-  obj.ownerCtx = 0 as Ref<WwAcquireCtx>;
+  resvTake(k, obj);
   return 0;
 }
 
-/** Appends `v` to the list at slot `list` with room `cap` (a model bug when full). */
+/** Appends `v` to the list at slot `list` with room `cap` (store-list.ts pushAt); a full list is a model bug. */
 export function pushSlot(k: KernelCtx, list: number, cap: number, v: number, what: string): void {
-  const n = k.s.get(list);
-  if (n >= cap) throw new Error(`model bug: ${what} has room for ${cap}`);
-  k.s.set(list + 1 + n, v);
-  k.s.set(list, n + 1);
+  if (!pushAt(k.s, list, cap, v)) throw new Error(`model bug: ${what} has room for ${cap}`);
 }
 
 /** Removes the first `v` from the list at slot `list`, keeping the others' order. */
 export function dropSlot(k: KernelCtx, list: number, v: number): void {
-  const n = k.s.get(list);
-  for (let i = 0; i < n; i++) {
-    if (k.s.get(list + 1 + i) !== v) continue;
-    for (let j = i; j < n - 1; j++) k.s.set(list + 1 + j, k.s.get(list + 2 + j));
-    k.s.set(list + n, 0);
-    k.s.set(list, n - 1);
-    return;
-  }
+  const i = indexAt(k.s, list, v);
+  if (i >= 0) removeAt(k.s, list, i);
+}
+
+/**
+ * The bookkeeping of the running thread's taking of `obj`'s lock, once the owner slot is
+ * its own (its lock op took it, or the caller wrote it): lockdep and the held list, and
+ * no acquire context (the context paths set theirs after).
+ */
+export function resvTake(k: KernelCtx, obj: Ref<DmaResv>): void {
+  lockAcquired(k, addr(obj.lock));
+  obj.ownerCtx = 0 as Ref<WwAcquireCtx>;
 }
 
 /** R18c: never blocks; 1 if acquired. One step. */
@@ -115,8 +121,7 @@ export function* dmaResvTrylock(k: KernelCtx, obj: Ref<DmaResv>): FrameProc<numb
   resvEvent(k, 'dma_resv_trylock', obj, '');
   if (obj.lock !== 0) return 0;
   obj.lock = k.tid + 1;
-  lockAcquired(k, addr(obj.lock));
-  obj.ownerCtx = 0 as Ref<WwAcquireCtx>;
+  resvTake(k, obj);
   return 1;
 }
 

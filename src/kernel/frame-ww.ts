@@ -6,11 +6,10 @@
  * (linux: kernel/locking/ww_mutex.h, include/linux/dma-resv.h)
  */
 import { lock, sched, waitUntil, type FrameProc } from '../sim/frame-ops.ts';
-import { lockAcquired } from '../sim/frame-sim.ts';
 import { addr, type Ref } from '../sim/struct.ts';
 import { ERRNO } from './errno.ts';
 import { warn, type KernelCtx } from './frame-kernel.ts';
-import { checkSignalling, dropSlot, pushSlot, resvEvent, resvName, type DmaResv } from './frame-resv.ts';
+import { checkSignalling, dropSlot, pushSlot, resvEvent, resvName, resvTake, slotEntry, type DmaResv } from './frame-resv.ts';
 
 /** struct ww_acquire_ctx (S8): a stamp (older = smaller), the locks taken with it in order, the lock it died on. */
 export interface WwAcquireCtx {
@@ -31,7 +30,7 @@ export function ctxName(k: KernelCtx, ctx: Ref<WwAcquireCtx>): string {
 /** The reservation objects locked with `ctx`, by name, in the order taken. */
 export function ctxLocks(k: KernelCtx, ctx: Ref<WwAcquireCtx>): string {
   const names: string[] = [];
-  for (let i = 0; i < k.s.get(ctx.locks); i++) names.push(resvName(k, k.s.get(ctx.locks + 1 + i) as Ref<DmaResv>));
+  for (let i = 0; i < k.s.get(ctx.locks); i++) names.push(resvName(k, slotEntry(k, ctx.locks, i) as Ref<DmaResv>));
   return names.join(', ');
 }
 
@@ -57,7 +56,7 @@ export function wwDies(k: KernelCtx, obj: Ref<DmaResv>, ctx: Ref<WwAcquireCtx>):
   if (k.s.get(ctx.locks) === 0) return false;
   if (obj.ownerCtx !== 0 && ctx.stamp > obj.ownerCtx.stamp) return true;
   for (let i = 0; i < k.s.get(obj.waiters); i++) {
-    const w = k.s.get(obj.waiters + 1 + i) as Ref<WwAcquireCtx>;
+    const w = slotEntry(k, obj.waiters, i) as Ref<WwAcquireCtx>;
     if (w === ctx) break;
     if (ctx.stamp > w.stamp) return true;
   }
@@ -69,10 +68,9 @@ export function wwWakeable(k: KernelCtx, obj: Ref<DmaResv>, ctx: Ref<WwAcquireCt
   return obj.lock === 0 || wwDies(k, obj, ctx);
 }
 
-/** Takes `obj` for `ctx` (the lock is free). */
+/** Books `obj`'s lock, the running thread's now, as taken with `ctx`. */
 export function wwTake(k: KernelCtx, obj: Ref<DmaResv>, ctx: Ref<WwAcquireCtx>): void {
-  obj.lock = k.tid + 1;
-  lockAcquired(k, addr(obj.lock));
+  resvTake(k, obj);
   obj.ownerCtx = ctx;
   pushSlot(k, ctx.locks, ctx.lockCap, obj, 'locks of an acquire context');
 }
@@ -93,6 +91,7 @@ export function* dmaResvLockCtx(k: KernelCtx, obj: Ref<DmaResv>, ctx: Ref<WwAcqu
   yield sched();
   resvEvent(k, lockName(interruptible), obj, ctxName(k, ctx));
   if (obj.lock === 0) {
+    obj.lock = k.tid + 1;
     wwTake(k, obj, ctx);
     return 0;
   }
@@ -108,6 +107,7 @@ export function* dmaResvLockCtx(k: KernelCtx, obj: Ref<DmaResv>, ctx: Ref<WwAcqu
     ctx.contended = obj;
     return -ERRNO.EDEADLK;
   }
+  obj.lock = k.tid + 1;
   wwTake(k, obj, ctx);
   return 0;
 }
@@ -128,18 +128,15 @@ export function ctxIndex(k: KernelCtx, ctx: Ref<WwAcquireCtx>): number {
 
 /** R18b: after -EDEADLK, with no lock held in `ctx`; blocks until acquired (one step). */
 export function* dmaResvLockSlow(k: KernelCtx, obj: Ref<DmaResv>, ctx: Ref<WwAcquireCtx>, interruptible: boolean): FrameProc<number> {
-  const fn = interruptible ? 1 : 0;
-  checkSignalling(k, obj, slowName(fn));
+  checkSignalling(k, obj, slowName(interruptible));
   if (k.s.get(ctx.locks) > 0) warn(k, 'R18b', `dma_resv_lock_slow(${resvName(k, obj)}) while ${ctxName(k, ctx)} still holds ${ctxLocks(k, ctx)}`);
   yield lock(addr(obj.lock));
-  resvEvent(k, slowName(fn), obj, '');
-  lockAcquired(k, addr(obj.lock));
-  obj.ownerCtx = ctx;
-  pushSlot(k, ctx.locks, ctx.lockCap, obj, 'locks of an acquire context');
+  resvEvent(k, slowName(interruptible), obj, '');
+  wwTake(k, obj, ctx);
   ctx.contended = 0 as Ref<DmaResv>;
   return 0;
 }
 
-export function slowName(interruptible: number): string {
-  return interruptible === 1 ? 'dma_resv_lock_slow_interruptible' : 'dma_resv_lock_slow';
+export function slowName(interruptible: boolean): string {
+  return interruptible ? 'dma_resv_lock_slow_interruptible' : 'dma_resv_lock_slow';
 }

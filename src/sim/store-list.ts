@@ -36,11 +36,7 @@ export function listSet(s: Store, l: StoreList, i: number, v: number): void {
 
 /** Appends `v`; returns false (nothing written) when the list is full. */
 export function listPushBack(s: Store, l: StoreList, v: number): boolean {
-  const n = s.get(l.len);
-  if (n >= l.cap) return false;
-  s.set(l.len + 1 + n, v);
-  s.set(l.len, n + 1);
-  return true;
+  return pushAt(s, l.len, l.cap, v);
 }
 
 /** Inserts `v` at the head (list_add); returns false when the list is full. */
@@ -55,17 +51,40 @@ export function listPushFront(s: Store, l: StoreList, v: number): boolean {
 
 /** Removes entry `i`, keeping the order of the others; returns the entry. */
 export function listRemoveAt(s: Store, l: StoreList, i: number): number {
-  const n = s.get(l.len);
-  const v = s.get(l.len + 1 + i);
-  for (let j = i; j < n - 1; j++) s.set(l.len + 1 + j, s.get(l.len + 2 + j));
-  s.set(l.len + n, 0);
-  s.set(l.len, n - 1);
-  return v;
+  return removeAt(s, l.len, i);
 }
 
 /** Index of the first entry equal to `v`, or -1. */
 export function listIndexOf(s: Store, l: StoreList, v: number): number {
-  const n = s.get(l.len);
-  for (let i = 0; i < n; i++) if (s.get(l.len + 1 + i) === v) return i;
+  return indexAt(s, l.len, v);
+}
+
+// The same operations on a list given by its length slot alone: a list a struct field
+// points at (a reservation object's fence slots, an acquire context's locks), whose
+// length slot and room are fields rather than a registered StoreList.
+
+/** Appends `v` to the list whose length is at slot `len`, with room `cap`; false (nothing written) when full. */
+export function pushAt(s: Store, len: number, cap: number, v: number): boolean {
+  const n = s.get(len);
+  if (n >= cap) return false;
+  s.set(len + 1 + n, v);
+  s.set(len, n + 1);
+  return true;
+}
+
+/** Removes entry `i` of the list whose length is at slot `len`, keeping the others' order; returns it. */
+export function removeAt(s: Store, len: number, i: number): number {
+  const n = s.get(len);
+  const v = s.get(len + 1 + i);
+  for (let j = i; j < n - 1; j++) s.set(len + 1 + j, s.get(len + 2 + j));
+  s.set(len + n, 0);
+  s.set(len, n - 1);
+  return v;
+}
+
+/** Index of the first entry equal to `v` in the list whose length is at slot `len`, or -1. */
+export function indexAt(s: Store, len: number, v: number): number {
+  const n = s.get(len);
+  for (let i = 0; i < n; i++) if (s.get(len + 1 + i) === v) return i;
   return -1;
 }
