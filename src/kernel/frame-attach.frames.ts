@@ -13,13 +13,13 @@ import * as src from './frame-attach.ts';
 /** function ids, the `fn` slot of a frame */
 export const FN = { dmaBufDynamicAttach: 0, dmaBufDetach: 1, dmaBufUnsupportedInvalidateMappings: 2 } as const;
 
-/** invalidateOp (source line 28): a helper over typed views */
+/** invalidateOp (source line 36): a helper over typed views */
 export function invalidateOp(k: KernelCtx, a: Ref<DmaBufAttachment>): number {
   return k.s.get(a + 1) === 0 ? -1 : k.env.kernel.importers[k.s.get(a + 1) - 1]!.invalidate;
 }
 
-/** initAttachment (source line 68): a helper over typed views */
-export function initAttachment(k: KernelCtx, a: Ref<DmaBufAttachment>, buf: Ref<DmaBuf>, importerOps: number, importerPriv: number, dev: number): void {
+/** initAttachment (source line 76): a helper over typed views */
+export function initAttachment(k: KernelCtx, a: Ref<DmaBufAttachment>, buf: Ref<DmaBuf>, importerOps: number, importerPriv: number): void {
   { const o$ = a + 0; k.s.set(o$, buf); }
   { const o$ = a + 1; k.s.set(o$, importerOps); }
   { const o$ = a + 2; k.s.set(o$, importerPriv); }
@@ -30,16 +30,15 @@ export function initAttachment(k: KernelCtx, a: Ref<DmaBufAttachment>, buf: Ref<
   { const o$ = a + 7; k.s.set(o$, 0); }
   { const o$ = a + 8; k.s.set(o$, 0); }
   { const o$ = a + 9; k.s.set(o$, (false) ? 1 : 0); }
-  { const o$ = a + 10; k.s.set(o$, dev); }
 }
 
-/** attachedHook (source line 83): a helper over typed views */
+/** attachedHook (source line 90): a helper over typed views */
 export function attachedHook(k: KernelCtx, buf: Ref<DmaBuf>, a: Ref<DmaBufAttachment>): void {
   const hook = k.env.kernel.exporters[k.s.get(buf + 2)]!.attached;
   if (hook) hook(k, buf, a);
 }
 
-/** unlinkAttachment (source line 110): a helper over typed views */
+/** unlinkAttachment (source line 117): a helper over typed views */
 export function unlinkAttachment(k: KernelCtx, buf: Ref<DmaBuf>, a: Ref<DmaBufAttachment>): void {
   if ((k.s.get(buf + 5) as any) === a) { const o$ = buf + 5; k.s.set(o$, (k.s.get(a + 3) as any)); }
   else {
@@ -51,7 +50,7 @@ export function unlinkAttachment(k: KernelCtx, buf: Ref<DmaBuf>, a: Ref<DmaBufAt
   { const o$ = a + 5; k.s.set(o$, (false) ? 1 : 0); }
 }
 
-/** dmaBufAttachRevocable (source line 126): a helper over typed views */
+/** dmaBufAttachRevocable (source line 133): a helper over typed views */
 export function dmaBufAttachRevocable(k: KernelCtx, a: Ref<DmaBufAttachment>): boolean {
   if (invalidateOp(k, a) < 0) return false;
   if (isVersion(k, 'v2')) return k.env.kernel.configMoveNotify && dmaBufIsDynamic(k, (k.s.get(a + 0) as any));
@@ -59,12 +58,12 @@ export function dmaBufAttachRevocable(k: KernelCtx, a: Ref<DmaBufAttachment>): b
   return isVersion(k, 'landed');
 }
 
-/** dmaBufAttachmentIsDynamic (source line 142): a helper over typed views */
+/** dmaBufAttachmentIsDynamic (source line 149): a helper over typed views */
 export function dmaBufAttachmentIsDynamic(k: KernelCtx, a: Ref<DmaBufAttachment>): boolean {
   return k.s.get(a + 1) !== 0;
 }
 
-/** dmaBufDynamicAttach (source line 38): 10 program points, 7 locals */
+/** dmaBufDynamicAttach (source line 46): 10 program points, 7 locals */
 function dmaBufDynamicAttach$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -81,8 +80,8 @@ function dmaBufDynamicAttach$frames(ctx: FrameRunCtx<never>, fr: number): number
         return frameReturn(k, -(ERRNO.EINVAL));
       }
       case 2: {
-        initAttachment(k, (s.get(fr + 3) as any), (s.get(fr + 2) as any), s.get(fr + 4), s.get(fr + 5), s.get(fr + 6));
-        src.callEvent(k, src.attachFn(s.get(fr + 4)), `${bufName(k, (s.get(fr + 2) as any))} ${src.devName(k, (s.get(fr + 3) as any))}`);
+        initAttachment(k, (s.get(fr + 3) as any), (s.get(fr + 2) as any), s.get(fr + 4), s.get(fr + 5));
+        src.bufDevEvent(k, src.attachFn(s.get(fr + 4)), (s.get(fr + 2) as any), (s.get(fr + 3) as any));
         s.set(fr + 7, k.env.kernel.exporters[s.get((s.get(fr + 2) as any) + 2)].attach);
         s.set(fr + 1, (s.get(fr + 7) >= 0) ? 3 : 4); continue;
       }
@@ -122,7 +121,7 @@ function dmaBufDynamicAttach$frames(ctx: FrameRunCtx<never>, fr: number): number
   }
 }
 
-/** dmaBufDetach (source line 92): 12 program points, 3 locals */
+/** dmaBufDetach (source line 99): 12 program points, 3 locals */
 function dmaBufDetach$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -137,7 +136,7 @@ function dmaBufDetach$frames(ctx: FrameRunCtx<never>, fr: number): number {
         return frameReturn(k, 0);
       }
       case 2: {
-        src.callEvent(k, 'dma_buf_detach', `${bufName(k, (s.get(fr + 2) as any))} ${src.devName(k, (s.get(fr + 3) as any))}`);
+        src.bufDevEvent(k, 'dma_buf_detach', (s.get(fr + 2) as any), (s.get(fr + 3) as any));
         s.set(fr + 1, 3);
         return frameCall(k, k.prog.base(frame_resv$frames) + frame_resv$FN.dmaResvLock, (s.get((s.get(fr + 2) as any) + 4) as any));
       }
@@ -183,14 +182,20 @@ function dmaBufDetach$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** dmaBufUnsupportedInvalidateMappings (source line 137): 1 program points, 1 locals */
+/** dmaBufUnsupportedInvalidateMappings (source line 144): 3 program points, 1 locals */
 function dmaBufUnsupportedInvalidateMappings$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
   for (;;) {
     switch (s.get(fr + 1)) {
       case 0: {
-        src.callEvent(k, 'dma_buf_unsupported_invalidate_mappings', `${src.attachmentName(k, (s.get(fr + 2) as any))}: invalidate of an importer that cannot be invalidated (log only)`);
+        s.set(fr + 1, (k.out.records) ? 1 : 2); continue;
+      }
+      case 1: {
+        k.out.event(k.tid, 'dma_buf_unsupported_invalidate_mappings', `${src.attachmentName(k, (s.get(fr + 2) as any))}: invalidate of an importer that cannot be invalidated (log only)`);
+        s.set(fr + 1, 2); continue;
+      }
+      case 2: {
         return frameReturn(k, 0);
       }
       default: throw new Error(`model bug: dmaBufUnsupportedInvalidateMappings at program point ${s.get(fr + 1)}`);

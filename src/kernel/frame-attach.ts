@@ -19,9 +19,17 @@ export function devName(k: KernelCtx, a: Ref<DmaBufAttachment>): string {
   return k.env.kernel.devName(k.s, a);
 }
 
-/** A thread-local event: a kernel function entered (the generator form's callEntry). */
-export function callEvent(k: KernelCtx, fn: string, detail: string): void {
-  if (k.out.records) k.out.event(k.tid, fn, detail);
+/**
+ * A kernel function entered on attachment `a` (the generator form's callEntry): its
+ * detail the attachment's name, built only when the sink records (not in a search).
+ */
+export function attachmentEvent(k: KernelCtx, fn: string, a: Ref<DmaBufAttachment>): void {
+  if (k.out.records) k.out.event(k.tid, fn, attachmentName(k, a));
+}
+
+/** A kernel function entered on `buf` for `a`'s device: `buf dev`, built only when the sink records. */
+export function bufDevEvent(k: KernelCtx, fn: string, buf: Ref<DmaBuf>, a: Ref<DmaBufAttachment>): void {
+  if (k.out.records) k.out.event(k.tid, fn, `${bufName(k, buf)} ${devName(k, a)}`);
 }
 
 /** The importer's invalidate callback's function id, or -1 when it has none (or is static). */
@@ -43,8 +51,8 @@ export function* dmaBufDynamicAttach(k: KernelCtx, buf: Ref<DmaBuf>, a: Ref<DmaB
     warn(k, 'R33', `${attachFn(importerOps)}(${bufName(k, buf)}, ${devName(k, a)}): importer ops without ${isVersion(k, 'pre') ? 'move_notify' : 'invalidate_mappings'}`);
     return -ERRNO.EINVAL;
   }
-  initAttachment(k, a, buf, importerOps, importerPriv, dev);
-  callEvent(k, attachFn(importerOps), `${bufName(k, buf)} ${devName(k, a)}`);
+  initAttachment(k, a, buf, importerOps, importerPriv);
+  bufDevEvent(k, attachFn(importerOps), buf, a);
   const attach = k.env.kernel.exporters[buf.ops]!.attach;
   if (attach >= 0) {
     const r = yield* invoke(k, attach, buf, a);
@@ -64,8 +72,8 @@ export function attachFn(importerOps: number): string {
   return importerOps !== 0 ? 'dma_buf_dynamic_attach' : 'dma_buf_attach';
 }
 
-/** The fields of a fresh attachment (the generator form's new object). */
-export function initAttachment(k: KernelCtx, a: Ref<DmaBufAttachment>, buf: Ref<DmaBuf>, importerOps: number, importerPriv: number, dev: number): void {
+/** The fields of a fresh attachment (the generator form's new object); its device is set already. */
+export function initAttachment(k: KernelCtx, a: Ref<DmaBufAttachment>, buf: Ref<DmaBuf>, importerOps: number, importerPriv: number): void {
   a.dmabuf = buf;
   a.importerOps = importerOps;
   a.importerPriv = importerPriv;
@@ -76,7 +84,6 @@ export function initAttachment(k: KernelCtx, a: Ref<DmaBufAttachment>, buf: Ref<
   a.mappings = 0;
   a.pinnedOnMap = 0;
   a.detached = false;
-  a.dev = dev;
 }
 
 /** The exporter's model-only observer of a completed attach (P5), if it has one. */
@@ -95,7 +102,7 @@ export function* dmaBufDetach(k: KernelCtx, buf: Ref<DmaBuf>, a: Ref<DmaBufAttac
     warn(k, 'R35', `dma_buf_detach(${bufName(k, buf)}, ${attachmentName(k, a)}): ${a.detached ? 'already detached' : 'attachment of another buffer'}`);
     return;
   }
-  callEvent(k, 'dma_buf_detach', `${bufName(k, buf)} ${devName(k, a)}`);
+  bufDevEvent(k, 'dma_buf_detach', buf, a);
   yield* dmaResvLock(k, buf.resv);
   unlinkAttachment(k, buf, a);
   yield* dmaResvUnlock(k, buf.resv);
@@ -135,7 +142,7 @@ export function dmaBufAttachRevocable(k: KernelCtx, a: Ref<DmaBufAttachment>): b
  * cannot be invalidated (RDMA pinned); it only logs, and R45 treats it as absent.
  */
 export function* dmaBufUnsupportedInvalidateMappings(k: KernelCtx, a: Ref<DmaBufAttachment>): FrameProc {
-  callEvent(k, 'dma_buf_unsupported_invalidate_mappings', `${attachmentName(k, a)}: invalidate of an importer that cannot be invalidated (log only)`);
+  if (k.out.records) k.out.event(k.tid, 'dma_buf_unsupported_invalidate_mappings', `${attachmentName(k, a)}: invalidate of an importer that cannot be invalidated (log only)`);
 }
 
 /** S15 / R46 */

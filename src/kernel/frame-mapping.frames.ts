@@ -5,8 +5,8 @@ import { simReport } from '../sim/frame-sim.ts';
 import { type Ref } from '../sim/struct.ts';
 import { ERRNO } from './errno.ts';
 import { dmaBufAttachmentIsDynamic, invalidateOp } from './frame-attach.frames.ts';
-import { attachmentName, callEvent } from './frame-attach.ts';
-import { type DmaBufAttachment, type SgTable, bufName, tableName } from './frame-dma-buf.ts';
+import { attachmentEvent, attachmentName } from './frame-attach.ts';
+import { type DmaBufAttachment, type SgTable, bufEvent, tableName } from './frame-dma-buf.ts';
 import { MAX_SCHEDULE_TIMEOUT } from './frame-fence.ts';
 import { type KernelCtx, warn } from './frame-kernel.ts';
 import { exporterOps, pinOnMap } from './frame-pin.frames.ts';
@@ -33,7 +33,7 @@ function dmaBufMapAttachment$frames(ctx: FrameRunCtx<never>, fr: number): number
       case 0: {
         s.set(fr + 4, (s.get((s.get(fr + 2) as any) + 0) as any));
         dmaResvAssertHeld(k, (s.get((s.get(fr + 4) as any) + 4) as any), 'dma_buf_map_attachment');
-        callEvent(k, 'dma_buf_map_attachment', attachmentName(k, (s.get(fr + 2) as any)));
+        attachmentEvent(k, 'dma_buf_map_attachment', (s.get(fr + 2) as any));
         s.set(fr + 5, ((pinOnMap(k, (s.get(fr + 2) as any))) ? 1 : 0));
         s.set(fr + 6, exporterOps(k, (s.get(fr + 2) as any)).pin);
         s.set(fr + 7, exporterOps(k, (s.get(fr + 2) as any)).unpin);
@@ -270,7 +270,7 @@ function dmaBufInvalidateMappings$frames(ctx: FrameRunCtx<never>, fr: number): n
     switch (s.get(fr + 1)) {
       case 0: {
         dmaResvAssertHeld(k, (s.get((s.get(fr + 2) as any) + 4) as any), src.invalidateName(k));
-        callEvent(k, src.invalidateName(k), bufName(k, (s.get(fr + 2) as any)));
+        bufEvent(k, src.invalidateName(k), (s.get(fr + 2) as any), '');
         s.set(fr + 3, (s.get((s.get(fr + 2) as any) + 5) as any));
         s.set(fr + 1, 1); continue;
       }
@@ -286,7 +286,7 @@ function dmaBufInvalidateMappings$frames(ctx: FrameRunCtx<never>, fr: number): n
         return frameReturn(k, 0);
       }
       case 4: {
-        callEvent(k, src.importerCallbackName(k), attachmentName(k, (s.get(fr + 3) as any)));
+        attachmentEvent(k, src.importerCallbackName(k), (s.get(fr + 3) as any));
         s.set(fr + 1, 6);
         return frameInvoke(k, s.get(fr + 5), (s.get(fr + 3) as any));
       }

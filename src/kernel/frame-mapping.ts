@@ -8,8 +8,8 @@ import { invoke, sched, type FrameProc } from '../sim/frame-ops.ts';
 import { simReport } from '../sim/frame-sim.ts';
 import type { Ref } from '../sim/struct.ts';
 import { ERRNO } from './errno.ts';
-import { attachmentName, callEvent, dmaBufAttachmentIsDynamic, invalidateOp } from './frame-attach.ts';
-import { bufName, tableName, type DmaBuf, type DmaBufAttachment, type SgTable } from './frame-dma-buf.ts';
+import { attachmentEvent, attachmentName, dmaBufAttachmentIsDynamic, invalidateOp } from './frame-attach.ts';
+import { bufEvent, tableName, type DmaBuf, type DmaBufAttachment, type SgTable } from './frame-dma-buf.ts';
 import { MAX_SCHEDULE_TIMEOUT } from './frame-fence.ts';
 import { isVersion, warn, type KernelCtx } from './frame-kernel.ts';
 import { exporterOps, pinOnMap } from './frame-pin.ts';
@@ -23,7 +23,7 @@ import { dmaResvAssertHeld, dmaResvAssertNotHeld, dmaResvLock, dmaResvUnlock, dm
 export function* dmaBufMapAttachment(k: KernelCtx, a: Ref<DmaBufAttachment>, dir: number): FrameProc<number> {
   const buf = a.dmabuf;
   dmaResvAssertHeld(k, buf.resv, 'dma_buf_map_attachment');
-  callEvent(k, 'dma_buf_map_attachment', attachmentName(k, a));
+  attachmentEvent(k, 'dma_buf_map_attachment', a);
   const pom = pinOnMap(k, a);
   const pin = exporterOps(k, a).pin;
   const unpin = exporterOps(k, a).unpin;
@@ -112,13 +112,13 @@ export function importerCallbackName(k: KernelCtx): string {
  */
 export function* dmaBufInvalidateMappings(k: KernelCtx, buf: Ref<DmaBuf>): FrameProc {
   dmaResvAssertHeld(k, buf.resv, invalidateName(k));
-  callEvent(k, invalidateName(k), bufName(k, buf));
+  bufEvent(k, invalidateName(k), buf, '');
   let a = buf.attachments;
   while (a !== 0) {
     const next = a.next;
     const cb = invalidateOp(k, a);
     if (cb >= 0) {
-      callEvent(k, importerCallbackName(k), attachmentName(k, a));
+      attachmentEvent(k, importerCallbackName(k), a);
       yield* invoke(k, cb, a);
     }
     a = next;

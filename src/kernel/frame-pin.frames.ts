@@ -3,7 +3,7 @@ import { frameInvoke, frameReturn, frameRetval, type FrameModule, type FrameRunC
 import { simReport } from '../sim/frame-sim.ts';
 import { type Ref } from '../sim/struct.ts';
 import { dmaBufAttachmentIsDynamic } from './frame-attach.frames.ts';
-import { attachmentName, callEvent } from './frame-attach.ts';
+import { attachmentEvent, attachmentName } from './frame-attach.ts';
 import { dmaBufIsDynamic } from './frame-dma-buf.frames.ts';
 import { type DmaBufAttachment } from './frame-dma-buf.ts';
 import { type ExporterOpsTable, type KernelCtx, isVersion, warn } from './frame-kernel.ts';
@@ -39,7 +39,7 @@ function dmaBufPin$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 2: {
         dmaResvAssertHeld(k, (s.get((s.get((s.get(fr + 2) as any) + 0) as any) + 4) as any), 'dma_buf_pin');
-        callEvent(k, 'dma_buf_pin', attachmentName(k, (s.get(fr + 2) as any)));
+        attachmentEvent(k, 'dma_buf_pin', (s.get(fr + 2) as any));
         s.set(fr + 3, 0);
         s.set(fr + 1, (exporterOps(k, (s.get(fr + 2) as any)).pin >= 0) ? 3 : 4); continue;
       }
@@ -81,7 +81,7 @@ function dmaBufUnpin$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 2: {
         dmaResvAssertHeld(k, (s.get((s.get((s.get(fr + 2) as any) + 0) as any) + 4) as any), 'dma_buf_unpin');
-        callEvent(k, 'dma_buf_unpin', attachmentName(k, (s.get(fr + 2) as any)));
+        attachmentEvent(k, 'dma_buf_unpin', (s.get(fr + 2) as any));
         s.set(fr + 1, (exporterOps(k, (s.get(fr + 2) as any)).unpin >= 0) ? 3 : 4); continue;
       }
       case 3: {

@@ -7,7 +7,7 @@
 import { invoke, type FrameProc } from '../sim/frame-ops.ts';
 import { simReport } from '../sim/frame-sim.ts';
 import type { Ref } from '../sim/struct.ts';
-import { attachmentName, callEvent, dmaBufAttachmentIsDynamic } from './frame-attach.ts';
+import { attachmentEvent, attachmentName, dmaBufAttachmentIsDynamic } from './frame-attach.ts';
 import { dmaBufIsDynamic, type DmaBufAttachment } from './frame-dma-buf.ts';
 import { isVersion, warn, type ExporterOpsTable, type KernelCtx } from './frame-kernel.ts';
 import { dmaResvAssertHeld } from './frame-resv.ts';
@@ -28,7 +28,7 @@ export function pinOnMap(k: KernelCtx, a: Ref<DmaBufAttachment>): boolean {
 export function* dmaBufPin(k: KernelCtx, a: Ref<DmaBufAttachment>): FrameProc<number> {
   if (!dmaBufAttachmentIsDynamic(k, a)) warn(k, 'R36', `dma_buf_pin(${attachmentName(k, a)}) on a static attachment`);
   dmaResvAssertHeld(k, a.dmabuf.resv, 'dma_buf_pin');
-  callEvent(k, 'dma_buf_pin', attachmentName(k, a));
+  attachmentEvent(k, 'dma_buf_pin', a);
   let r = 0;
   if (exporterOps(k, a).pin >= 0) r = yield* invoke(k, exporterOps(k, a).pin, a);
   if (r === 0) a.pins++;
@@ -39,7 +39,7 @@ export function* dmaBufPin(k: KernelCtx, a: Ref<DmaBufAttachment>): FrameProc<nu
 export function* dmaBufUnpin(k: KernelCtx, a: Ref<DmaBufAttachment>): FrameProc {
   if (!dmaBufAttachmentIsDynamic(k, a)) warn(k, 'R37', `dma_buf_unpin(${attachmentName(k, a)}) on a static attachment`);
   dmaResvAssertHeld(k, a.dmabuf.resv, 'dma_buf_unpin');
-  callEvent(k, 'dma_buf_unpin', attachmentName(k, a));
+  attachmentEvent(k, 'dma_buf_unpin', a);
   if (exporterOps(k, a).unpin >= 0) yield* invoke(k, exporterOps(k, a).unpin, a);
   if (a.pins <= 0) simReport(k, 'api-misuse', 'R37', `dma_buf_unpin(${attachmentName(k, a)}) without a pin`);
   else a.pins--;
