@@ -31,10 +31,19 @@ export function subsetFunctions(sf: ts.SourceFile): ts.FunctionDeclaration[] {
   return sf.statements.filter((st): st is ts.FunctionDeclaration => ts.isFunctionDeclaration(st) && !!st.asteriskToken && !!st.name);
 }
 
+/** The declaration a name resolves to, through an import. */
+export function declarationOf(checker: ts.TypeChecker, sym: ts.Symbol | undefined): ts.Declaration | undefined {
+  const target = sym && sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
+  return target?.declarations?.[0];
+}
+
+/** Whether `c` calls the function `name` declared in the file whose path ends with `file` (the runtime's special forms). */
+export function callsRuntime(checker: ts.TypeChecker, c: ts.CallExpression, name: string, file: string): boolean {
+  const d = ts.isIdentifier(c.expression) ? declarationOf(checker, checker.getSymbolAtLocation(c.expression)) : undefined;
+  return !!d && ts.isFunctionDeclaration(d) && d.name?.text === name && d.getSourceFile().fileName.endsWith(file);
+}
+
 /** Whether `c` calls `invoke` of src/sim/frame-ops.ts. */
 export function isInvoke(checker: ts.TypeChecker, c: ts.CallExpression): boolean {
-  const callee = ts.isIdentifier(c.expression) ? checker.getSymbolAtLocation(c.expression) : undefined;
-  const sym = callee && callee.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(callee) : callee;
-  const d = sym?.declarations?.[0];
-  return !!d && ts.isFunctionDeclaration(d) && d.name?.text === 'invoke' && d.getSourceFile().fileName.endsWith('src/sim/frame-ops.ts');
+  return callsRuntime(checker, c, 'invoke', 'src/sim/frame-ops.ts');
 }

@@ -5,7 +5,7 @@
  * compiler turns into `file:line:column: construct: why`.
  */
 import ts from 'typescript';
-import { fail, isInvoke, skipParens, subsetFunctions } from './frames-ast.ts';
+import { declarationOf, fail, isInvoke, skipParens, subsetFunctions } from './frames-ast.ts';
 import { COMPOUND, depCall, moduleName, Refusal, viewWriteOf, WHY_STATE, type ModuleCtx } from './frames-module.ts';
 import { addrOf, fieldRead, isRefType, kindOf, viewField, type Kind } from './frames-view.ts';
 
@@ -305,8 +305,7 @@ export class FnCompiler {
     if (!sym) return undefined;
     const local = this.m.fnIds.get(sym);
     if (local !== undefined) return { decl: this.m.gens[local]!, index: local };
-    const target = sym.flags & ts.SymbolFlags.Alias ? this.m.checker.getAliasedSymbol(sym) : sym;
-    const d = target.declarations?.[0];
+    const d = declarationOf(this.m.checker, sym);
     if (!d || !ts.isFunctionDeclaration(d) || !d.asteriskToken || !ts.isSourceFile(d.parent)) return undefined;
     const sf = d.getSourceFile();
     return { decl: d, index: subsetFunctions(sf).indexOf(d), file: sf.fileName };

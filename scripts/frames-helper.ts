@@ -7,6 +7,7 @@
  */
 import ts from 'typescript';
 import { Refusal, moduleName, viewWriteOf, type ModuleCtx } from './frames-module.ts';
+import { declarationOf } from './frames-ast.ts';
 import { addrOf, fieldRead, viewField } from './frames-view.ts';
 
 /**
@@ -20,9 +21,7 @@ export function touchesView(checker: ts.TypeChecker, fn: ts.FunctionDeclaration,
     if (found) return;
     if (ts.isPropertyAccessExpression(n) && viewField(checker, n)) { found = true; return; }
     if (ts.isCallExpression(n) && ts.isIdentifier(n.expression)) {
-      const sym = checker.getSymbolAtLocation(n.expression);
-      const target = sym && sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
-      const d = target?.declarations?.[0];
+      const d = declarationOf(checker, checker.getSymbolAtLocation(n.expression));
       if (d && ts.isFunctionDeclaration(d) && d !== fn && isHelper(d)) { found = true; return; }
     }
     ts.forEachChild(n, walk);

@@ -5,7 +5,7 @@
  */
 import ts from 'typescript';
 import { basename, dirname, relative } from 'node:path';
-import { findImport, skipParens, topLevel } from './frames-ast.ts';
+import { declarationOf, findImport, skipParens, topLevel } from './frames-ast.ts';
 import { viewField, type ViewField } from './frames-view.ts';
 
 /** Thrown inside the compiler at the first construct outside the subset of a function. */
@@ -69,7 +69,7 @@ export function moduleName(m: ModuleCtx, e: ts.Identifier, isType: boolean): str
   if (ts.isImportSpecifier(d) || ts.isImportClause(d) || ts.isNamespaceImport(d)) {
     const decl = findImport(d);
     let spec = decl.moduleSpecifier.getText(m.sf);
-    const target = m.checker.getAliasedSymbol(sym).declarations?.[0];
+    const target = declarationOf(m.checker, sym);
     if (target && ts.isFunctionDeclaration(target) && m.isHelper(target)) spec = spec.replace(/\.ts'$/, ".frames.ts'");
     const text = ts.isImportSpecifier(d) ? d.getText(m.sf).replace(/^type\s+/, '') : ts.isNamespaceImport(d) ? `* as ${e.text}` : e.text;
     const had = m.imports.get(e.text);

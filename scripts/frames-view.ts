@@ -4,6 +4,7 @@
  * in T's declaration order.
  */
 import ts from 'typescript';
+import { callsRuntime } from './frames-ast.ts';
 
 export type Kind = 'num' | 'bool';
 
@@ -57,10 +58,7 @@ export function structShape(checker: ts.TypeChecker, t: ts.Type): { fields: stri
 
 /** `addr(ref.field)` of src/sim/struct.ts: the access whose slot it takes; undefined for any other call. */
 export function addrOf(checker: ts.TypeChecker, e: ts.CallExpression): { target: ts.PropertyAccessExpression; field: ViewField } | undefined {
-  const callee = ts.isIdentifier(e.expression) ? checker.getSymbolAtLocation(e.expression) : undefined;
-  const sym = callee && callee.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(callee) : callee;
-  const d = sym?.declarations?.[0];
-  if (!d || !ts.isFunctionDeclaration(d) || d.name?.text !== 'addr' || !d.getSourceFile().fileName.endsWith('src/sim/struct.ts')) return undefined;
+  if (!callsRuntime(checker, e, 'addr', 'src/sim/struct.ts')) return undefined;
   const arg = e.arguments[0];
   const target = arg && ts.isParenthesizedExpression(arg) ? arg.expression : arg;
   const field = target && ts.isPropertyAccessExpression(target) ? viewField(checker, target) : undefined;
