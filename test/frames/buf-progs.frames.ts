@@ -6,6 +6,7 @@ import { fenceThreadExit } from '../../src/kernel/frame-fence.ts';
 import { sched } from '../../src/sim/frame-ops.ts';
 import { threadExit } from '../../src/sim/frame-sim.ts';
 import { type Ref, structAlloc } from '../../src/sim/struct.ts';
+import { length, note, word } from './prog-code.ts';
 import { FN as frame_attach$FN, frames as frame_attach$frames } from '../../src/kernel/frame-attach.frames.ts';
 import { FN as frame_dma_buf$FN, frames as frame_dma_buf$frames } from '../../src/kernel/frame-dma-buf.frames.ts';
 import { FN as frame_mapping$FN, frames as frame_mapping$frames } from '../../src/kernel/frame-mapping.frames.ts';
@@ -16,7 +17,7 @@ import * as src from './buf-progs.ts';
 /** function ids, the `fn` slot of a frame */
 export const FN = { expAttach: 0, expDetach: 1, expPin: 2, expUnpin: 3, expMap: 4, expUnmap: 5, expRelease: 6, impInvalidate: 7, bufThread: 8 } as const;
 
-/** newTable (source line 103): a helper over typed views */
+/** newTable (source line 90): a helper over typed views */
 export function newTable(k: src.BufProgCtx, a: Ref<DmaBufAttachment>, dir: number): number {
   const seq = k.env.tableSeq[k.s.get(a + 10)]!;
   k.s.set(seq, k.s.get(seq) + 1);
@@ -29,7 +30,7 @@ export function newTable(k: src.BufProgCtx, a: Ref<DmaBufAttachment>, dir: numbe
   return t;
 }
 
-/** expAttach (source line 74): 2 program points, 2 locals */
+/** expAttach (source line 61): 2 program points, 2 locals */
 function expAttach$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & src.BufProgCtx;
   const s = k.s;
@@ -48,7 +49,7 @@ function expAttach$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** expDetach (source line 80): 2 program points, 2 locals */
+/** expDetach (source line 67): 2 program points, 2 locals */
 function expDetach$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & src.BufProgCtx;
   const s = k.s;
@@ -67,7 +68,7 @@ function expDetach$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** expPin (source line 85): 2 program points, 1 locals */
+/** expPin (source line 72): 2 program points, 1 locals */
 function expPin$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & src.BufProgCtx;
   const s = k.s;
@@ -86,7 +87,7 @@ function expPin$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** expUnpin (source line 91): 2 program points, 1 locals */
+/** expUnpin (source line 78): 2 program points, 1 locals */
 function expUnpin$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & src.BufProgCtx;
   const s = k.s;
@@ -105,7 +106,7 @@ function expUnpin$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** expMap (source line 97): 2 program points, 2 locals */
+/** expMap (source line 84): 2 program points, 2 locals */
 function expMap$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & src.BufProgCtx;
   const s = k.s;
@@ -124,7 +125,7 @@ function expMap$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** expUnmap (source line 115): 2 program points, 3 locals */
+/** expUnmap (source line 102): 2 program points, 3 locals */
 function expUnmap$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & src.BufProgCtx;
   const s = k.s;
@@ -143,7 +144,7 @@ function expUnmap$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** expRelease (source line 120): 4 program points, 1 locals */
+/** expRelease (source line 107): 4 program points, 1 locals */
 function expRelease$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & src.BufProgCtx;
   const s = k.s;
@@ -168,7 +169,7 @@ function expRelease$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** impInvalidate (source line 125): 2 program points, 1 locals */
+/** impInvalidate (source line 112): 2 program points, 1 locals */
 function impInvalidate$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & src.BufProgCtx;
   const s = k.s;
@@ -187,7 +188,7 @@ function impInvalidate$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** bufThread (source line 148): 60 program points, 11 locals */
+/** bufThread (source line 135): 60 program points, 11 locals */
 function bufThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & src.BufProgCtx;
   const s = k.s;
@@ -199,12 +200,12 @@ function bufThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
         s.set(fr + 1, 1); continue;
       }
       case 1: {
-        s.set(fr + 1, (s.get(fr + 3) < src.length(k)) ? 2 : 4); continue;
+        s.set(fr + 1, (s.get(fr + 3) < length(k)) ? 2 : 4); continue;
       }
       case 2: {
-        s.set(fr + 4, src.word(k, s.get(fr + 3)) & 15);
+        s.set(fr + 4, word(k, s.get(fr + 3)) & 15);
         s.set(fr + 5, src.attachmentOf(k, s.get(fr + 4)));
-        s.set(fr + 6, src.word(k, s.get(fr + 3)) >> 4);
+        s.set(fr + 6, word(k, s.get(fr + 3)) >> 4);
         s.set(fr + 1, (s.get(fr + 6) <= src.UNMAP_UNLOCKED || s.get(fr + 6) === src.REVOCABLE) ? 5 : 6); continue;
       }
       case 3: {
@@ -282,7 +283,7 @@ function bufThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
         return frameCall(k, k.prog.base(frame_dma_buf$frames) + frame_dma_buf$FN.dmaBufPut, (s.get(fr + 2) as any));
       }
       case 22: {
-        src.note(k, (dmaBufAttachRevocable(k, (s.get(fr + 5) as any)) ? 1 : 0));
+        note(k, (dmaBufAttachRevocable(k, (s.get(fr + 5) as any)) ? 1 : 0));
         s.set(fr + 1, 23); continue;
       }
       case 23: {
@@ -330,7 +331,7 @@ function bufThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 37: {
         s.set(fr + 9, frameRetval(k));
-        src.note(k, s.get(fr + 9));
+        note(k, s.get(fr + 9));
         src.setState(k, s.get(fr + 4), (s.get(fr + 9) === 0 ? 1 : s.get(fr + 8)));
         s.set(fr + 1, (s.get(fr + 9) === 0) ? 38 : 39); continue;
       }
@@ -348,7 +349,7 @@ function bufThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 41: {
         s.set(fr + 10, frameRetval(k));
-        src.note(k, s.get(fr + 10));
+        note(k, s.get(fr + 10));
         s.set(fr + 1, 23); continue;
       }
       case 42: {
@@ -357,7 +358,7 @@ function bufThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 43: {
         s.set(fr + 11, frameRetval(k));
-        src.note(k, (s.get(fr + 11) > 0 ? 1 : s.get(fr + 11)));
+        note(k, (s.get(fr + 11) > 0 ? 1 : s.get(fr + 11)));
         s.set(fr + 1, (s.get(fr + 11) > 0) ? 44 : 45); continue;
       }
       case 44: {
@@ -380,7 +381,7 @@ function bufThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 49: {
         s.set(fr + 12, frameRetval(k));
-        src.note(k, (s.get(fr + 12) > 0 ? 1 : s.get(fr + 12)));
+        note(k, (s.get(fr + 12) > 0 ? 1 : s.get(fr + 12)));
         s.set(fr + 1, (s.get(fr + 12) > 0) ? 50 : 51); continue;
       }
       case 50: {

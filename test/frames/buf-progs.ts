@@ -14,6 +14,7 @@ import { attachmentName, dmaBufAttachRevocable, dmaBufDetach, dmaBufDynamicAttac
 import { dmaBufInvalidateMappings, dmaBufMapAttachment, dmaBufMapAttachmentUnlocked, dmaBufUnmapAttachment, dmaBufUnmapAttachmentUnlocked } from '../../src/kernel/frame-mapping.ts';
 import { dmaBufPin, dmaBufUnpin } from '../../src/kernel/frame-pin.ts';
 import { dmaResvLock, dmaResvUnlock } from '../../src/kernel/frame-resv.ts';
+import { length, note, word, type ProgResults } from './prog-code.ts';
 
 /** Instruction codes: code * 16 + device. */
 export const ATTACH = 0;
@@ -31,27 +32,17 @@ export const GET = 11;
 export const PUT = 12;
 export const REVOCABLE = 13;
 
-export interface BufProgEnv extends FrameKernelEnv {
-  readonly code: readonly (readonly number[])[];
+export interface BufProgEnv extends FrameKernelEnv, ProgResults {
   readonly buf: number;
-  /** by device: its attachment object, its state slot (0 never attached, 1 attached, 2 detached), its last table's slot, its table counter's slot */
+  /** by device: its attachment object, its state slot (0 never attached, 1 attached, 2 detached, 3 attaching), its last table's slot, its table counter's slot */
   readonly attachments: readonly number[];
   readonly state: readonly number[];
   readonly lastTable: readonly number[];
   readonly tableSeq: readonly number[];
   readonly tables: StorePool;
-  readonly results: number[][];
 }
 
 export type BufProgCtx = FrameCtx<BufProgEnv>;
-
-export function length(k: BufProgCtx): number {
-  return k.env.code[k.tid]!.length;
-}
-
-export function word(k: BufProgCtx, i: number): number {
-  return k.env.code[k.tid]![i]!;
-}
 
 export function buffer(k: BufProgCtx): Ref<DmaBuf> {
   return k.env.buf as Ref<DmaBuf>;
@@ -59,10 +50,6 @@ export function buffer(k: BufProgCtx): Ref<DmaBuf> {
 
 export function attachmentOf(k: BufProgCtx, d: number): Ref<DmaBufAttachment> {
   return k.env.attachments[d]! as Ref<DmaBufAttachment>;
-}
-
-export function note(k: BufProgCtx, r: number): void {
-  k.env.results[k.tid]!.push(r);
 }
 
 export function testOpEvent(k: BufProgCtx, label: string, a: Ref<DmaBufAttachment>): void {

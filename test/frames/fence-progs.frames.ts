@@ -3,13 +3,14 @@ import { frameCall, frameReturn, frameRetval, type FrameModule, type FrameRunCtx
 import { dmaFenceGet, dmaFenceGetStatus, dmaFenceIsLaterOrSame, dmaFencePut, dmaFenceSetError } from '../../src/kernel/frame-fence.frames.ts';
 import { dmaFenceBeginSignalling, dmaFenceEndSignalling, fenceThreadExit } from '../../src/kernel/frame-fence.ts';
 import { threadExit } from '../../src/sim/frame-sim.ts';
+import { length, note } from './prog-code.ts';
 import { FN as frame_fence$FN, frames as frame_fence$frames } from '../../src/kernel/frame-fence.frames.ts';
 import * as src from './fence-progs.ts';
 
 /** function ids, the `fn` slot of a frame */
 export const FN = { fenceThread: 0 } as const;
 
-/** fenceThread (source line 73): 43 program points, 10 locals */
+/** fenceThread (source line 63): 43 program points, 10 locals */
 function fenceThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & src.FenceProgCtx;
   const s = k.s;
@@ -20,7 +21,7 @@ function fenceThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
         s.set(fr + 1, 1); continue;
       }
       case 1: {
-        s.set(fr + 1, (s.get(fr + 2) < src.length(k)) ? 2 : 4); continue;
+        s.set(fr + 1, (s.get(fr + 2) < length(k)) ? 2 : 4); continue;
       }
       case 2: {
         s.set(fr + 3, src.fenceAt(k, s.get(fr + 2)));
@@ -81,15 +82,15 @@ function fenceThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
         s.set(fr + 1, 20); continue;
       }
       case 16: {
-        src.note(k, dmaFenceGetStatus(k, (s.get(fr + 3) as any)));
+        note(k, dmaFenceGetStatus(k, (s.get(fr + 3) as any)));
         s.set(fr + 1, 20); continue;
       }
       case 17: {
-        src.note(k, (dmaFenceIsLaterOrSame(k, (s.get(fr + 3) as any), src.otherFence(k, s.get(fr + 2))) ? 1 : 0));
+        note(k, (dmaFenceIsLaterOrSame(k, (s.get(fr + 3) as any), src.otherFence(k, s.get(fr + 2))) ? 1 : 0));
         s.set(fr + 1, 20); continue;
       }
       case 18: {
-        src.note(k, (dmaFenceBeginSignalling(k) ? 1 : 0));
+        note(k, (dmaFenceBeginSignalling(k) ? 1 : 0));
         s.set(fr + 1, 20); continue;
       }
       case 19: {
@@ -144,37 +145,37 @@ function fenceThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 35: {
         s.set(fr + 5, frameRetval(k));
-        src.note(k, s.get(fr + 5));
+        note(k, s.get(fr + 5));
         s.set(fr + 1, 20); continue;
       }
       case 36: {
         s.set(fr + 6, frameRetval(k));
-        src.note(k, ((s.get(fr + 6) !== 0) ? 1 : 0));
+        note(k, ((s.get(fr + 6) !== 0) ? 1 : 0));
         s.set(fr + 1, 20); continue;
       }
       case 37: {
         s.set(fr + 7, frameRetval(k));
-        src.note(k, s.get(fr + 7));
+        note(k, s.get(fr + 7));
         s.set(fr + 1, 20); continue;
       }
       case 38: {
         s.set(fr + 8, frameRetval(k));
-        src.note(k, s.get(fr + 8));
+        note(k, s.get(fr + 8));
         s.set(fr + 1, 20); continue;
       }
       case 39: {
         s.set(fr + 9, frameRetval(k));
-        src.note(k, s.get(fr + 9));
+        note(k, s.get(fr + 9));
         s.set(fr + 1, 20); continue;
       }
       case 40: {
         s.set(fr + 10, frameRetval(k));
-        src.note(k, s.get(fr + 10));
+        note(k, s.get(fr + 10));
         s.set(fr + 1, 20); continue;
       }
       case 41: {
         s.set(fr + 11, frameRetval(k));
-        src.note(k, ((s.get(fr + 11) !== 0) ? 1 : 0));
+        note(k, ((s.get(fr + 11) !== 0) ? 1 : 0));
         s.set(fr + 1, 20); continue;
       }
       case 42: {

@@ -11,6 +11,7 @@ import {
   dmaFencePut, dmaFencePutOp, dmaFenceRemoveCallback, dmaFenceSetError, dmaFenceSignal, dmaFenceWait, dmaFenceWaitTimeout, fenceThreadExit,
   type DmaFence, type DmaFenceCb,
 } from '../../src/kernel/frame-fence.ts';
+import { length, note, type ProgResults } from './prog-code.ts';
 
 /** Instruction codes: an instruction is code * 256 + a * 16 + b (fence, callback or second fence indices). */
 export const SIGNAL = 0;
@@ -29,19 +30,12 @@ export const IS_LATER = 12;
 export const BEGIN_SIGNALLING = 13;
 export const END_SIGNALLING = 14;
 
-export interface FenceProgEnv extends FrameKernelEnv {
-  readonly code: readonly (readonly number[])[];
+export interface FenceProgEnv extends FrameKernelEnv, ProgResults {
   readonly fences: readonly number[];
   readonly cbs: readonly number[];
-  /** by thread: what each instruction with a result returned (a test's side channel, not state) */
-  readonly results: number[][];
 }
 
 export type FenceProgCtx = FrameCtx<FenceProgEnv>;
-
-export function length(k: FenceProgCtx): number {
-  return k.env.code[k.tid]!.length;
-}
 
 export function opAt(k: FenceProgCtx, i: number): number {
   return k.env.code[k.tid]![i]! >> 8;
@@ -63,10 +57,6 @@ export function cbAt(k: FenceProgCtx, i: number): Ref<DmaFenceCb> {
 /** The error SET_ERROR sets: a valid errno, or a positive value the rule book refuses. */
 export function errorAt(k: FenceProgCtx, i: number): number {
   return (k.env.code[k.tid]![i]! & 15) === 0 ? -5 : 3;
-}
-
-export function note(k: FenceProgCtx, r: number): void {
-  k.env.results[k.tid]!.push(r);
 }
 
 /** A scenario thread: its instructions in order, then the exit checks (locks, signalling). */

@@ -9,6 +9,7 @@ import { dmaFenceInit } from '../../src/kernel/frame-fence.frames.ts';
 import { type DmaFence, fenceThreadExit } from '../../src/kernel/frame-fence.ts';
 import { threadExit } from '../../src/sim/frame-sim.ts';
 import { type Ref, structAlloc } from '../../src/sim/struct.ts';
+import { length, word } from './prog-code.ts';
 import { FN as frame_engine$FN, frames as frame_engine$frames } from '../../src/hw/frame-engine.frames.ts';
 import { FN as frame_iommu$FN, frames as frame_iommu$frames } from '../../src/hw/frame-iommu.frames.ts';
 import { FN as frame_oracle$FN, frames as frame_oracle$frames } from '../../src/hw/frame-oracle.frames.ts';
@@ -19,7 +20,7 @@ import * as src from './hw-progs.ts';
 /** function ids, the `fn` slot of a frame */
 export const FN = { hwThread: 0 } as const;
 
-/** newTable (source line 82): a helper over typed views */
+/** newTable (source line 74): a helper over typed views */
 export function newTable(k: src.HwProgCtx, d: number, r: Ref<MemRegion>, ready: boolean): Ref<SgTable> {
   const seq = k.env.tableSeq[d]!;
   k.s.set(seq, k.s.get(seq) + 1);
@@ -36,7 +37,7 @@ export function newTable(k: src.HwProgCtx, d: number, r: Ref<MemRegion>, ready: 
   return t;
 }
 
-/** newDeviceJob (source line 99): a helper over typed views */
+/** newDeviceJob (source line 91): a helper over typed views */
 export function newDeviceJob(k: src.HwProgCtx, d: number, write: boolean, dep: boolean): Ref<DmaJob> {
   const seq = k.env.jobSeq[d]!;
   k.s.set(seq, k.s.get(seq) + 1);
@@ -46,7 +47,7 @@ export function newDeviceJob(k: src.HwProgCtx, d: number, write: boolean, dep: b
   return j;
 }
 
-/** newIovaJob (source line 131): a helper over typed views */
+/** newIovaJob (source line 123): a helper over typed views */
 export function newIovaJob(k: src.HwProgCtx, d: number, write: boolean): Ref<DmaJob> {
   const j = newDeviceJob(k, d, write, false);
   { const o$ = j + 0; k.s.set(o$, 0 as Ref<SgTable>); }
@@ -54,7 +55,7 @@ export function newIovaJob(k: src.HwProgCtx, d: number, write: boolean): Ref<Dma
   return j;
 }
 
-/** hwThread (source line 142): 49 program points, 10 locals */
+/** hwThread (source line 134): 49 program points, 10 locals */
 function hwThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & src.HwProgCtx;
   const s = k.s;
@@ -65,10 +66,10 @@ function hwThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
         s.set(fr + 1, 1); continue;
       }
       case 1: {
-        s.set(fr + 1, (s.get(fr + 2) < src.length(k)) ? 2 : 4); continue;
+        s.set(fr + 1, (s.get(fr + 2) < length(k)) ? 2 : 4); continue;
       }
       case 2: {
-        s.set(fr + 3, src.word(k, s.get(fr + 2)));
+        s.set(fr + 3, word(k, s.get(fr + 2)));
         s.set(fr + 4, (s.get(fr + 3) >> 4) & 15);
         s.set(fr + 5, s.get(fr + 3) & 15);
         s.set(fr + 6, s.get(fr + 3) >> 8);

@@ -14,6 +14,7 @@ import { dmaAccess, revokeBegan, revokeFenced, revokesSoFar, revokeReturned, typ
 import { newJob, submitJob, type DmaEngine, type DmaJob } from '../../src/hw/frame-engine.ts';
 import { iommuMap, iommuUnmap, type IommuMapping } from '../../src/hw/frame-iommu.ts';
 import { dmaFenceInit } from '../../src/kernel/frame-fence.ts';
+import { length, word, type ProgCode } from './prog-code.ts';
 
 /** Instruction codes: code * 256 + a * 16 + b. */
 export const MAP = 0;
@@ -31,8 +32,7 @@ export const IOMAP = 9;
 export const IOUNMAP = 10;
 export const SUBMIT_IOVA = 11;
 
-export interface HwProgEnv extends FrameHwEnv {
-  readonly code: readonly (readonly number[])[];
+export interface HwProgEnv extends FrameHwEnv, ProgCode {
   readonly devices: readonly number[];
   readonly regionRefs: readonly number[];
   readonly tracker: number;
@@ -53,14 +53,6 @@ export interface HwProgEnv extends FrameHwEnv {
 }
 
 export type HwProgCtx = FrameCtx<HwProgEnv>;
-
-export function length(k: HwProgCtx): number {
-  return k.env.code[k.tid]!.length;
-}
-
-export function word(k: HwProgCtx, i: number): number {
-  return k.env.code[k.tid]![i]!;
-}
 
 export function device(k: HwProgCtx, d: number): Ref<DmaBufAttachment> {
   return k.env.devices[d]! as Ref<DmaBufAttachment>;

@@ -4,6 +4,7 @@ import { fenceThreadExit } from '../../src/kernel/frame-fence.ts';
 import { dmaResvAssertHeld, dmaResvReserveFences } from '../../src/kernel/frame-resv.frames.ts';
 import { wwAcquireFini } from '../../src/kernel/frame-ww.frames.ts';
 import { threadExit } from '../../src/sim/frame-sim.ts';
+import { length, note, word } from './prog-code.ts';
 import { FN as frame_fence$FN, frames as frame_fence$frames } from '../../src/kernel/frame-fence.frames.ts';
 import { FN as frame_resv$FN, frames as frame_resv$frames } from '../../src/kernel/frame-resv.frames.ts';
 import { FN as frame_ww$FN, frames as frame_ww$frames } from '../../src/kernel/frame-ww.frames.ts';
@@ -12,7 +13,7 @@ import * as src from './resv-progs.ts';
 /** function ids, the `fn` slot of a frame */
 export const FN = { resvThread: 0 } as const;
 
-/** resvThread (source line 71): 47 program points, 15 locals */
+/** resvThread (source line 58): 47 program points, 15 locals */
 function resvThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & src.ResvProgCtx;
   const s = k.s;
@@ -23,10 +24,10 @@ function resvThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
         s.set(fr + 1, 1); continue;
       }
       case 1: {
-        s.set(fr + 1, (s.get(fr + 2) < src.length(k)) ? 2 : 4); continue;
+        s.set(fr + 1, (s.get(fr + 2) < length(k)) ? 2 : 4); continue;
       }
       case 2: {
-        s.set(fr + 3, src.word(k, s.get(fr + 2)));
+        s.set(fr + 3, word(k, s.get(fr + 2)));
         s.set(fr + 4, src.resvOf(k, s.get(fr + 3)));
         s.set(fr + 5, src.fenceOf(k, s.get(fr + 3)));
         s.set(fr + 6, s.get(fr + 3) & 15);
@@ -55,7 +56,7 @@ function resvThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
         return frameCall(k, k.prog.base(frame_resv$frames) + frame_resv$FN.dmaResvUnlock, (s.get(fr + 4) as any));
       }
       case 8: {
-        src.note(k, dmaResvReserveFences(k, (s.get(fr + 4) as any), s.get(fr + 6)));
+        note(k, dmaResvReserveFences(k, (s.get(fr + 4) as any), s.get(fr + 6)));
         s.set(fr + 1, 20); continue;
       }
       case 9: {
@@ -99,7 +100,7 @@ function resvThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
         s.set(fr + 1, 20); continue;
       }
       case 19: {
-        src.note(k, (dmaResvAssertHeld(k, (s.get(fr + 4) as any), 'test') ? 1 : 0));
+        note(k, (dmaResvAssertHeld(k, (s.get(fr + 4) as any), 'test') ? 1 : 0));
         s.set(fr + 1, 20); continue;
       }
       case 20: {
@@ -150,12 +151,12 @@ function resvThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 35: {
         s.set(fr + 8, frameRetval(k));
-        src.note(k, s.get(fr + 8));
+        note(k, s.get(fr + 8));
         s.set(fr + 1, 20); continue;
       }
       case 36: {
         s.set(fr + 9, frameRetval(k));
-        src.note(k, s.get(fr + 9));
+        note(k, s.get(fr + 9));
         s.set(fr + 1, 20); continue;
       }
       case 37: {
@@ -172,37 +173,37 @@ function resvThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 40: {
         s.set(fr + 10, frameRetval(k));
-        src.note(k, ((s.get(fr + 10) !== 0) ? 1 : 0));
+        note(k, ((s.get(fr + 10) !== 0) ? 1 : 0));
         s.set(fr + 1, 20); continue;
       }
       case 41: {
         s.set(fr + 11, frameRetval(k));
-        src.note(k, s.get(fr + 11));
+        note(k, s.get(fr + 11));
         s.set(fr + 1, 20); continue;
       }
       case 42: {
         s.set(fr + 12, frameRetval(k));
-        src.note(k, s.get(fr + 12));
+        note(k, s.get(fr + 12));
         s.set(fr + 1, 20); continue;
       }
       case 43: {
         s.set(fr + 13, frameRetval(k));
-        src.note(k, s.get(fr + 13));
+        note(k, s.get(fr + 13));
         s.set(fr + 1, 20); continue;
       }
       case 44: {
         s.set(fr + 14, frameRetval(k));
-        src.note(k, s.get(fr + 14));
+        note(k, s.get(fr + 14));
         s.set(fr + 1, 20); continue;
       }
       case 45: {
         s.set(fr + 15, frameRetval(k));
-        src.note(k, s.get(fr + 15));
+        note(k, s.get(fr + 15));
         s.set(fr + 1, 20); continue;
       }
       case 46: {
         s.set(fr + 16, frameRetval(k));
-        src.note(k, s.get(fr + 16));
+        note(k, s.get(fr + 16));
         s.set(fr + 1, 20); continue;
       }
       default: throw new Error(`model bug: resvThread at program point ${s.get(fr + 1)}`);

@@ -12,6 +12,7 @@ import {
   dmaResvWaitTimeout, type DmaResv,
 } from '../../src/kernel/frame-resv.ts';
 import { dmaResvLockCtx, dmaResvLockSlow, wwAcquireFini, type WwAcquireCtx } from '../../src/kernel/frame-ww.ts';
+import { length, note, word, type ProgResults } from './prog-code.ts';
 
 /** Instruction codes: an instruction is code * 4096 + resv * 256 + fence * 16 + n (a usage, a count). */
 export const LOCK = 0;
@@ -31,26 +32,16 @@ export const LOCK_CTX = 12;
 export const LOCK_SLOW = 13;
 export const FINI = 14;
 
-export interface ResvProgEnv extends FrameKernelEnv {
-  readonly code: readonly (readonly number[])[];
+export interface ResvProgEnv extends FrameKernelEnv, ProgResults {
   readonly resvs: readonly number[];
   /** by thread: its acquire context */
   readonly ctxs: readonly number[];
   readonly fences: readonly number[];
   /** the wait without a timeout, as this world writes it */
   readonly forever: number;
-  readonly results: number[][];
 }
 
 export type ResvProgCtx = FrameCtx<ResvProgEnv>;
-
-export function length(k: ResvProgCtx): number {
-  return k.env.code[k.tid]!.length;
-}
-
-export function word(k: ResvProgCtx, i: number): number {
-  return k.env.code[k.tid]![i]!;
-}
 
 export function resvOf(k: ResvProgCtx, w: number): Ref<DmaResv> {
   return k.env.resvs[(w >> 8) & 15]! as Ref<DmaResv>;
@@ -62,10 +53,6 @@ export function fenceOf(k: ResvProgCtx, w: number): Ref<DmaFence> {
 
 export function ownCtx(k: ResvProgCtx): Ref<WwAcquireCtx> {
   return k.env.ctxs[k.tid]! as Ref<WwAcquireCtx>;
-}
-
-export function note(k: ResvProgCtx, r: number): void {
-  k.env.results[k.tid]!.push(r);
 }
 
 export function* resvThread(k: ResvProgCtx): FrameProc {

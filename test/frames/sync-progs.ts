@@ -7,6 +7,7 @@ import type { FrameCtx, FrameProc } from '../../src/sim/frame-ops.ts';
 import { threadExit, type FrameSimEnv } from '../../src/sim/frame-sim.ts';
 import { mutexLock, mutexUnlock } from '../../src/sim/frame-mutex.ts';
 import { complete, reinitCompletion, waitForCompletion, waitForCompletionTimeout } from '../../src/sim/frame-completion.ts';
+import { length, note, type ProgResults } from './prog-code.ts';
 
 /** Instruction codes: an instruction is code * 16 + argument (a mutex or completion index). */
 export const LOCK = 0;
@@ -16,21 +17,13 @@ export const REINIT = 3;
 export const WAIT = 4;
 export const WAIT_TIMEOUT = 5;
 
-export interface SyncEnv extends FrameSimEnv {
-  /** by thread: its instructions */
-  readonly code: readonly (readonly number[])[];
+export interface SyncEnv extends FrameSimEnv, ProgResults {
   /** owner slots of the mutexes, slots of the completions */
   readonly mutexes: readonly number[];
   readonly completions: readonly number[];
-  /** by thread: what each timed wait returned (a test's side channel, not state) */
-  readonly results: number[][];
 }
 
 export type SyncCtx = FrameCtx<SyncEnv>;
-
-export function length(k: SyncCtx): number {
-  return k.env.code[k.tid]!.length;
-}
 
 export function opAt(k: SyncCtx, i: number): number {
   return k.env.code[k.tid]![i]! >> 4;
@@ -38,10 +31,6 @@ export function opAt(k: SyncCtx, i: number): number {
 
 export function argAt(k: SyncCtx, i: number): number {
   return k.env.code[k.tid]![i]! & 15;
-}
-
-export function noteResult(k: SyncCtx, r: number): void {
-  k.env.results[k.tid]!.push(r);
 }
 
 /** A scenario thread: its instructions in order, then the held-locks check at its return. */
@@ -66,7 +55,7 @@ export function* syncThread(k: SyncCtx): FrameProc {
         break;
       default: {
         const r = yield* waitForCompletionTimeout(k, k.env.completions[a]!, 5);
-        noteResult(k, r);
+        note(k, r);
       }
     }
   }
