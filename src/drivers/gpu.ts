@@ -10,7 +10,7 @@ import { callEntry, local, type Proc } from '../sim/op.ts';
 import { dmaBufExport, dmaBufPut, type DmaBuf, type DmaBufAttachment, type DmaBufOps, type SgTable } from '../kernel/dma-buf.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { dmaFenceContextAlloc, dmaFenceInit, MAX_SCHEDULE_TIMEOUT } from '../kernel/fence.ts';
-import { isVersion, type Kernel } from '../kernel/kernel.ts';
+import { isVersion, nextTableName, type Kernel } from '../kernel/kernel.ts';
 import { dmaBufInvalidateMappings } from '../kernel/mapping.ts';
 import { dmaResvAddFence, dmaResvFences, dmaResvLock, dmaResvReserveFences, dmaResvUnlock, dmaResvWaitTimeout, DmaResvUsage } from '../kernel/resv.ts';
 import { engineThread, newEngine, submitJob, type DmaEngine } from '../hw/engine.ts';
@@ -119,7 +119,7 @@ function gpuOps(sw: GpuSwitches): DmaBufOps {
       yield* sharedWrite(b.mapsObj, 'amdgpu_dma_buf_map', `${a.dev} ${region.name}`, () => { b.maps++; });
       const id = k.rt.newObject(`sgt-${a.dev}`);
       /** GPU placements never go `disabled`: no speculative read is armed (S21), no span kept */
-      return { id, name: `${a.dev}-sgt${id}`, attachment: a, dir, region, epoch: region.epoch, createdAt: k.rt.events.length, readyAfter: ready, live: true };
+      return { id, name: nextTableName(k, a.dev), attachment: a, dir, region, epoch: region.epoch, createdAt: k.rt.events.length, readyAfter: ready, live: true };
     },
     *unmapDmaBuf(_k: Kernel, a: DmaBufAttachment): Proc {
       const b = bo(a.dmabuf);

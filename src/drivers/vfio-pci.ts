@@ -9,7 +9,7 @@ import { dmaBufAttachRevocable } from '../kernel/attach.ts';
 import { dmaBufExport, dmaBufPut, type DmaBuf, type DmaBufAttachment, type DmaBufOps, type SgTable } from '../kernel/dma-buf.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { MAX_SCHEDULE_TIMEOUT } from '../kernel/fence.ts';
-import { isVersion, warn, type Kernel } from '../kernel/kernel.ts';
+import { isVersion, nextTableName, warn, type Kernel } from '../kernel/kernel.ts';
 import { dmaBufInvalidateMappings } from '../kernel/mapping.ts';
 import { dmaResvLock, dmaResvUnlock, dmaResvWaitTimeout, DmaResvUsage } from '../kernel/resv.ts';
 import { newRevokeTracker, revokeBeganOp, revokeFencedOp, revokeReturnedOp, type RevokeTracker } from '../hw/oracle.ts';
@@ -146,7 +146,7 @@ function vfioOps(k: Kernel, sw: VfioSwitches): DmaBufOps {
       checkNotRevoked(kk, p, `map_dma_buf for ${a.dev}`);
       if (isVersion(kk, 'landed')) yield* krefGet(kk, p);
       const id = kk.rt.newObject(`sgt-${a.dev}`);
-      return yield* regionMapTable(p.bar, { id, name: `${a.dev}-sgt${id}`, attachment: a, dir, region: p.bar, epoch: p.bar.epoch, createdAt: kk.rt.events.length, readyAfter: [], live: true });
+      return yield* regionMapTable(p.bar, { id, name: nextTableName(kk, a.dev), attachment: a, dir, region: p.bar, epoch: p.bar.epoch, createdAt: kk.rt.events.length, readyAfter: [], live: true });
     },
     /** D-VFIO-4, resv held: `[landed]` kref -= 1, completing at 0. */
     *unmapDmaBuf(kk: Kernel, a: DmaBufAttachment, sgt: SgTable): Proc {

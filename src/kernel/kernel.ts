@@ -23,6 +23,12 @@ export interface Kernel {
   nextFd: number;
   /** next kernel virtual address handed out by an exporter's vmap (R49) */
   nextVaddr: number;
+  /**
+   * sg tables an exporter built for each device so far: a table is named for its device's
+   * own count (`gpu0-sgt2`), as the data world numbers a device's tables, so that a name
+   * does not depend on other threads' allocations
+   */
+  readonly tableSeq: Map<string, number>;
 }
 
 /**
@@ -32,11 +38,18 @@ export interface Kernel {
  */
 export function newKernel(rt: Runtime, version: KernelVersion, moveNotify = false): Kernel {
   const k: Kernel = { rt, version, configMoveNotify: version === 'v3' || version === 'landed' ? true : moveNotify, nextFenceContext: 1, nextStamp: 1,
-    signalling: new Map(), fds: new Map(), nextFd: 3, nextVaddr: 0x1000 };
+    signalling: new Map(), fds: new Map(), nextFd: 3, nextVaddr: 0x1000, tableSeq: new Map() };
   rt.atThreadExit((tid) => {
     if ((k.signalling.get(tid) ?? 0) > 0) rt.report('api-misuse', 'P7', `${rt.currentName} returns to user space inside a fence signalling section (no dma_fence_end_signalling; lockdep: lock held when returning to user space!)`);
   });
   return k;
+}
+
+/** The name of the next sg table an exporter builds for device `dev` (Kernel.tableSeq). */
+export function nextTableName(k: Kernel, dev: string): string {
+  const n = (k.tableSeq.get(dev) ?? 0) + 1;
+  k.tableSeq.set(dev, n);
+  return `${dev}-sgt${n}`;
 }
 
 /** Whether the selected version is one of `versions` (a `[pre,v2]` tag of the rule book). */
