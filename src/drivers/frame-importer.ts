@@ -1,0 +1,63 @@
+/**
+ * Pieces every ported importer shares (the data-world form of common.ts): the fd read of
+ * `import`, attach with an undo, detach and put, the per-importer op lock, and the KERNEL
+ * fences a job must wait for. `npm run frames` compiles this file to frame-importer.frames.ts.
+ */
+import { sched, type FrameProc } from '../sim/frame-ops.ts';
+import { mutexLock, mutexUnlock } from '../sim/frame-mutex.ts';
+import type { Ref } from '../sim/struct.ts';
+import { ERRNO } from '../kernel/errno.ts';
+import { bufName, dmaBufPut, type DmaBuf, type DmaBufAttachment } from '../kernel/frame-dma-buf.ts';
+import { dmaBufDetach, dmaBufDynamicAttach } from '../kernel/frame-attach.ts';
+import { entryFence, entryUsage, fenceCount, KERNEL } from '../kernel/frame-resv.ts';
+import type { DmaJob } from '../hw/frame-engine.ts';
+import type { DriverCtx } from './frame-env.ts';
+
+/**
+ * The fd part of `import` (R31 dma_buf_get on the exporter's fd): the fd lookup and the
+ * new reference are one step, as fget is. Returns 0, or -EBADF once the exporter closed the fd.
+ */
+export function* dmaBufGetFd(k: DriverCtx, buf: Ref<DmaBuf>): FrameProc<number> {
+  yield sched();
+  if (k.out.records) k.out.event(k.tid, 'dma_buf_get', `${bufName(k, buf)} fd`);
+  if (k.s.get(k.env.vfio.fdOpen) === 0) return -ERRNO.EBADF;
+  buf.refcount++;
+  return 0;
+}
+
+/** The start of `import`: the fd reference, then R33 with the importer's ops; a refused attach drops the reference. Returns 0 or a negative errno. */
+export function* getAndAttach(k: DriverCtx, buf: Ref<DmaBuf>, imp: number, priv: number): FrameProc<number> {
+  const g = yield* dmaBufGetFd(k, buf);
+  if (g < 0) return g;
+  const r = yield* dmaBufDynamicAttach(k, buf, k.env.gpui[imp]!.attachment as Ref<DmaBufAttachment>, k.env.gpui[imp]!.ops, priv, imp);
+  if (r < 0) yield* dmaBufPut(k, buf);
+  return r;
+}
+
+/** The end of a release: R35 detach (resv not held), then the fd reference is dropped (R31). */
+export function* detachAndPut(k: DriverCtx, buf: Ref<DmaBuf>, a: Ref<DmaBufAttachment>): FrameProc {
+  yield* dmaBufDetach(k, buf, a);
+  yield* dmaBufPut(k, buf);
+}
+
+/** Takes importer `imp`'s op lock (contract §1: operations on one importer run one at a time). */
+export function* opLock(k: DriverCtx, imp: number): FrameProc {
+  yield* mutexLock(k, k.env.gpui[imp]!.opLock);
+}
+
+export function* opUnlock(k: DriverCtx, imp: number): FrameProc {
+  yield* mutexUnlock(k, k.env.gpui[imp]!.opLock);
+}
+
+/** The KERNEL fences of `buf`'s resv as job `j`'s dependencies (R42; the engine waits for two at most). */
+export function setKernelDeps(k: DriverCtx, buf: Ref<DmaBuf>, j: Ref<DmaJob>): void {
+  const n = fenceCount(k, buf.resv);
+  let deps = 0;
+  for (let i = 0; i < n; i++) {
+    if (entryUsage(k, buf.resv, i) !== KERNEL) continue;
+    if (deps === 0) j.dep0 = entryFence(k, buf.resv, i);
+    else if (deps === 1) j.dep1 = entryFence(k, buf.resv, i);
+    else throw new Error('model bug: a job waits for more than two KERNEL fences');
+    deps++;
+  }
+}
