@@ -174,7 +174,7 @@ export class FnCompiler {
       const e = st.expression && skipParens(st.expression);
       if (!e) { this.term(`return ${this.rt('frameReturn')}(k, 0);`); return; }
       if (ts.isYieldExpression(e) && e.asteriskToken) {
-        this.call(e, undefined);
+        this.call(e, 'return');
         this.term(`return ${this.rt('frameReturn')}(k, ${this.rt('frameRetval')}(k));`);
         return;
       }
@@ -265,8 +265,11 @@ export class FnCompiler {
     return `{ const o$ = ${this.expr(w.target.expression)} + ${w.field.off}; s.set(o$, ${val}); }`;
   }
 
-  /** `yield* f(k, ...)`: push f's frame, resume at a new program point that takes its value. */
-  private call(y: ts.YieldExpression, into: number | undefined): void {
+  /**
+   * `yield* f(k, ...)`: push f's frame, resume at a new program point that takes its value
+   * into a local, drops it (`undefined`), or leaves it for the `return` that follows.
+   */
+  private call(y: ts.YieldExpression, into: number | undefined | 'return'): void {
     const c = y.expression && skipParens(y.expression);
     if (c && ts.isCallExpression(c) && isInvoke(this.m.checker, c)) { this.invoke(c, into); return; }
     const ref = c && ts.isCallExpression(c) && ts.isIdentifier(c.expression) ? this.subsetFn(this.m.checker.getSymbolAtLocation(c.expression)) : undefined;
@@ -279,17 +282,18 @@ export class FnCompiler {
     this.pushFrame(`${this.rt('frameCall')}(k, ${[target, ...vals].join(', ')})`, into);
   }
 
-  /** Ends the program point with a call that pushes a frame; the next one takes its value (into a local, or drops it). */
-  private pushFrame(callText: string, into: number | undefined): void {
+  /** Ends the program point with a call that pushes a frame; the next one takes its value (into a local, drops it, or leaves it for a `return`). */
+  private pushFrame(callText: string, into: number | undefined | 'return'): void {
     const next = this.label();
     this.emit(`s.set(fr + 1, ${next});`);
     this.term(`return ${callText};`);
     this.place(next);
+    if (into === 'return') return;
     this.emit(into === undefined ? `${this.rt('frameRetval')}(k);` : `s.set(fr + ${2 + into}, ${this.rt('frameRetval')}(k));`);
   }
 
   /** `yield* invoke(k, fn, ...args)`: a call through a function id, checked when it runs. */
-  private invoke(c: ts.CallExpression, into: number | undefined): void {
+  private invoke(c: ts.CallExpression, into: number | undefined | 'return'): void {
     const [k, fn, ...args] = c.arguments;
     if (!k || !ts.isIdentifier(k) || this.m.checker.getSymbolAtLocation(k) !== this.ctxSym) throw new Refusal(c, 'call without the context', 'pass the thread context `k` first');
     if (!fn) throw new Refusal(c, 'invoke without a function id', 'invoke(k, fn, ...args)');

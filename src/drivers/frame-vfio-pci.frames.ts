@@ -211,7 +211,6 @@ function vfioMap$frames(ctx: FrameRunCtx<never>, fr: number): number {
         s.set(fr + 1, 4); continue;
       }
       case 6: {
-        frameRetval(k);
         return frameReturn(k, frameRetval(k));
       }
       default: throw new Error(`model bug: vfioMap at program point ${s.get(fr + 1)}`);

@@ -38,6 +38,11 @@ const VARIANTS: readonly Variant<GpuiSwitches>[] = [
   { name: 'eager-remap', description: 'the callback wakes a worker that remaps at once; fails while VFIO still says revoked (rule book B19, Q7)', switches: { ...BASE, eagerRemap: true } },
 ];
 
+/** The switches of `variant`, as the data world's model reads them (frame-gpu-dynamic.ts). */
+export function gpuiSwitches(variant: string): Readonly<GpuiSwitches> {
+  return variantSwitches(VARIANTS, variant);
+}
+
 interface GpuImporter {
   a: DmaBufAttachment | null;
   /** the live table the importer owns, null once handed to the unmapper */

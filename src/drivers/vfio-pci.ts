@@ -9,7 +9,8 @@ import { dmaBufAttachRevocable } from '../kernel/attach.ts';
 import { dmaBufExport, dmaBufPut, type DmaBuf, type DmaBufAttachment, type DmaBufOps, type SgTable } from '../kernel/dma-buf.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { MAX_SCHEDULE_TIMEOUT } from '../kernel/fence.ts';
-import { isVersion, nextTableName, warn, type Kernel } from '../kernel/kernel.ts';
+import { isVersion, nextTableName, warn, type Kernel, type KernelVersion } from '../kernel/kernel.ts';
+import type { VfioFrameSwitches } from './frame-env.ts';
 import { dmaBufInvalidateMappings } from '../kernel/mapping.ts';
 import { dmaResvLock, dmaResvUnlock, dmaResvWaitTimeout, DmaResvUsage } from '../kernel/resv.ts';
 import { newRevokeTracker, revokeBeganOp, revokeFencedOp, revokeReturnedOp, type RevokeTracker } from '../hw/oracle.ts';
@@ -268,6 +269,23 @@ function* cleanup(k: Kernel, buf: DmaBuf, sw: VfioSwitches): Proc {
 const TRIGGER_LABEL: Record<RevokeTrigger, string> = {
   'mem-disable': 'PCI_COMMAND: MEM cleared', flr: 'PCIe FLR', reset: 'VFIO_DEVICE_RESET', 'hot-reset': 'bus hot reset', d3: 'D3hot entry',
 };
+
+/**
+ * The switches of `variant` resolved for kernel `version` as the data world's model reads
+ * them (frame-vfio-pci.ts): the fence wait's usage and the pin op as this file's
+ * revokeFenceWait and pinMode choose them.
+ */
+export function vfioFrameSwitches(version: KernelVersion, variant: string): VfioFrameSwitches {
+  const sw = variantSwitches(VARIANTS, variant);
+  const k = { version } as Kernel;
+  const usage = sw.noFenceWait ? null : sw.waitUsage ?? (version === 'landed' ? DmaResvUsage.BOOKKEEP : version === 'v3' ? DmaResvUsage.KERNEL : null);
+  const pin = pinMode(k, sw);
+  return {
+    noFenceWait: sw.noFenceWait, waitUsage: usage ?? -1, noUnmapWait: sw.noUnmapWait, timedUnmapWait: sw.timedUnmapWait,
+    acceptsNonRevocable: sw.acceptsNonRevocable, noRevokedCheck: sw.noRevokedCheck, unrevokeRace: sw.unrevokeRace,
+    cleanupDrainsAll: sw.cleanupDrainsAll, pin: pin === 'none' ? 0 : pin === 'rejects' ? 1 : 2,
+  };
+}
 
 function create(env: DriverEnv, variant: string): ExporterInstance {
   const { k, rt } = env;

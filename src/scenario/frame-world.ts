@@ -1,0 +1,194 @@
+/**
+ * The data world of a scenario (docs/design.md "Port plan"): the layout of every object
+ * the ported models keep (kernel, hardware, driver state, thread control state), the
+ * context each thread runs in, and the initial state, so that the stateful search copies
+ * and hashes one typed array. Built for scenarios whose drivers are ported
+ * (`framePorted`): a vfio-pci exporter and gpu-dynamic importers, exporter and importer
+ * steps. Thread ids are the generator world's (world.ts): the scenario threads in file
+ * order, then each importer's background threads, so a schedule means the same in both.
+ */
+import type { FrameGuard, FrameSink } from '../sim/frame-ops.ts';
+import { FrameSimBuilder, type FrameSim } from '../sim/frame-sim.ts';
+import { frameContexts, frameFinished, frameStart, frameStep, frameThread, fnId, linkFrames, type FrameProgram, type FrameRunCtx, type FrameThread } from '../sim/frames.ts';
+import { Store, StoreLayout } from '../sim/store.ts';
+import { storeList } from '../sim/store-list.ts';
+import { structAt, structPool } from '../sim/struct.ts';
+import { frameKernelSlots, type FrameKernel } from '../kernel/frame-kernel.ts';
+import { STRUCTS as FENCE } from '../kernel/frame-fence.frames.ts';
+import { dmaBufExport, STRUCTS as BUF } from '../kernel/frame-dma-buf.frames.ts';
+import { STRUCTS as RESV } from '../kernel/frame-resv.frames.ts';
+import { STRUCTS as REGION } from '../hw/frame-region.frames.ts';
+import { STRUCTS as ORACLE } from '../hw/frame-oracle.frames.ts';
+import { FN as ENGINE_FN, frames as engineFrames, STRUCTS as ENGINE } from '../hw/frame-engine.frames.ts';
+import { FN as PREFETCH_FN, frames as prefetchFrames } from '../hw/frame-prefetch.frames.ts';
+import { DRIVER_LABELS, EXP_OPS, IMP_OPS, type GpuiFrameEnv, type VfioFrameEnv } from '../drivers/frame-env.ts';
+import { FN as VFIO_FN, frames as vfioFrames, STRUCTS as VFIO, vfioAtEnd, vfioAttached } from '../drivers/frame-vfio-pci.frames.ts';
+import { FN as GPUI_FN, frames as gpuiFrames, STRUCTS as GPUI } from '../drivers/frame-gpu-dynamic.frames.ts';
+import { vfioFrameSwitches } from '../drivers/vfio-pci.ts';
+import { gpuiSwitches } from '../drivers/gpu-dynamic.ts';
+import { REVOKE_TRIGGERS } from '../drivers/types.ts';
+import { FN as STEPS_FN, frames as stepsFrames } from './frame-steps.frames.ts';
+import type { FrameStep, StepsEnv } from './frame-steps.ts';
+import type { Scenario } from './types.ts';
+
+/** Capacities: a full pool or list is a model bug (a thrown error), never a state. */
+const TABLES = 12;
+const FENCES = 24;
+const JOBS = 24;
+const ITEMS = 8;
+const RESV_SLOTS = 16;
+const DEPTH = 10;
+
+/** Whether the data world models every driver and step of `sc` (else the generator world runs it). */
+export function framePorted(sc: Scenario): boolean {
+  return sc.exporter.driver === 'vfio-pci' && sc.importers.every((im) => im.driver === 'gpu-dynamic')
+    && sc.threads.every((t) => t.steps.every((s) => s.kind === 'exporter' ? s.op !== 'evict' && s.op !== 'unplug' : s.kind === 'importer'));
+}
+
+export interface FrameWorld {
+  readonly layout: StoreLayout;
+  readonly threads: readonly string[];
+  /** how many of `threads` are the scenario's (the rest are background threads, which never end) */
+  readonly scenarioThreads: number;
+  readonly prog: FrameProgram;
+  readonly frames: readonly FrameThread[];
+  /** writes the initial state into a zeroed store: objects set up, every thread run to its first yield */
+  init(s: Store): void;
+  /** thread `t`'s context on `s` */
+  ctx(s: Store, t: number): FrameRunCtx<StepsEnv>;
+  /** the checks at the end of an execution where every scenario thread returned (P6) */
+  atEnd(s: Store): void;
+  /** where events and violations go: set before a step (`records` false in a search) */
+  sink: FrameSink;
+}
+
+const NO_SINK: FrameSink = { records: false, event(): void {}, report(): void {} };
+
+/** Builds the data world of a ported scenario (`framePorted`). */
+export function buildFrameWorld(sc: Scenario): FrameWorld {
+  const layout = new StoreLayout();
+  const devs = sc.importers.map((im) => im.id);
+  const names = sc.threads.map((t) => t.name);
+  const bg: { name: string; imp: number; kind: 'engine' | 'unmapper' | 'remap' | 'prefetch' }[] = [];
+  sc.importers.forEach((im, imp) => {
+    const sw = gpuiSwitches(im.variant);
+    bg.push({ name: `${im.id}-engine`, imp, kind: 'engine' }, { name: `${im.id}-unmapper`, imp, kind: 'unmapper' });
+    if (sw.eagerRemap) bg.push({ name: `${im.id}-remap`, imp, kind: 'remap' });
+    if (im.speculativeReads ?? true) bg.push({ name: `${im.id}-prefetch`, imp, kind: 'prefetch' });
+  });
+  names.push(...bg.map((b) => b.name));
+
+  const b = new FrameSimBuilder(layout, names);
+  const memoryLock = b.mutex('memory_lock');
+  const opLocks = devs.map((d) => b.mutex(`${d}.ops`, 'importer-ops'));
+  const comp = b.completion('vfio.comp');
+  const resv = structAt(layout, 'vfio-buf.resv', RESV.DmaResv, ['lock']);
+  b.lockClass(resv, 'reservation_ww_class');
+  const fenceSlots = storeList(layout, 'vfio-buf.resv.fence_slots', RESV_SLOTS);
+  const sim: FrameSim = b.done();
+  const slots = frameKernelSlots(layout, sim);
+  const bufs = structPool(layout, 'bufs', 1, BUF.DmaBuf);
+  const bar = structAt(layout, 'BAR0', REGION.MemRegion);
+  const tracker = structAt(layout, 'vfio-buf', ORACLE.RevokeTracker);
+  const priv = structAt(layout, 'vfio', VFIO.VfioPriv);
+  const fdOpen = layout.field('vfio-buf.fd_open');
+  const gpui: GpuiFrameEnv[] = sc.importers.map((im, imp) => {
+    const sw = gpuiSwitches(im.variant);
+    return {
+      ...sw, pinned: im.pinned, ops: imp + 1, context: imp + 1,
+      st: structAt(layout, im.id, GPUI.GpuImporter),
+      attachment: structAt(layout, `${im.id}-attach`, BUF.DmaBufAttachment),
+      engine: structAt(layout, `${im.id}.engine`, ENGINE.DmaEngine),
+      opLock: opLocks[imp]!,
+      tables: structPool(layout, `${im.id}.tables`, TABLES, BUF.SgTable),
+      fences: structPool(layout, `${im.id}.fences`, FENCES, FENCE.DmaFence),
+      jobs: structPool(layout, `${im.id}.jobs`, JOBS, ENGINE.DmaJob),
+      items: structPool(layout, `${im.id}.items`, ITEMS, GPUI.UnmapItem),
+    };
+  });
+  const pendingReads = devs.map((d) => layout.field(`${d}.pending_reads`));
+  const prog = linkFrames(stepsFrames, vfioFrames, gpuiFrames, engineFrames, prefetchFrames);
+  const frames = names.map((n, t) => frameThread(layout, n, DEPTH, prog.width, { local: t }));
+
+  const off = (fields: readonly string[], f: string) => fields.indexOf(f);
+  const A = (f: string) => off(BUF.DmaBufAttachment.fields, f);
+  const T = (f: string) => off(BUF.SgTable.fields, f);
+  const F = (f: string) => off(FENCE.DmaFence.fields, f);
+  const J = (f: string) => off(ENGINE.DmaJob.fields, f);
+  const fenceName = (s: Store, f: number) => `${devs[s.get(f + F('owner'))]}-${s.get(f + F('kind')) === 0 ? 'job' : 'teardown'}${s.get(f + F('seqno'))}`;
+  const vsw = vfioFrameSwitches(sc.kernel, sc.exporter.variant);
+  const vid = (fn: number) => fnId(prog, vfioFrames, fn);
+  const kernel: FrameKernel = {
+    version: sc.kernel, ...slots, callbacks: [], callbackName: () => '', fenceName,
+    configMoveNotify: sc.kernel === 'v3' || sc.kernel === 'landed' ? true : sc.moveNotify,
+    exporters: [{
+      name: 'vfio-pci', attach: vid(VFIO_FN.vfioAttach), detach: -1, map: vid(VFIO_FN.vfioMap), unmap: vid(VFIO_FN.vfioUnmap), release: vid(VFIO_FN.vfioRelease),
+      pin: vsw.pin === 0 ? -1 : vid(VFIO_FN.vfioPin), unpin: vsw.pin === 0 ? -1 : vid(VFIO_FN.vfioUnpin),
+      attached: (k, buf, a) => vfioAttached(k as never, buf as never, a as never),
+    }],
+    importers: sc.importers.map((im) => ({ allowPeer2peer: im.peer2peer, invalidate: fnId(prog, gpuiFrames, GPUI_FN.gpuiInvalidate), unsupported: false })),
+    bufName: () => 'vfio-buf',
+    devName: (s, a) => devs[s.get(a + A('dev'))]!,
+    attachmentName: (s, a) => `${devs[s.get(a + A('dev'))]}-attach`,
+    tableName: (s, t) => `${devs[s.get(s.get(t + T('attachment')) + A('dev'))]}-sgt${s.get(t + T('seq'))}`,
+    labels: DRIVER_LABELS, contexts: [], ctxName: () => '', wwGuard: -1,
+  };
+  const tables = gpui.flatMap((g) => Array.from({ length: g.tables.cap }, (_, i) => g.tables.base + i * g.tables.width));
+  const vfio: VfioFrameEnv = { sw: vsw, buf: 0, priv, bar, tracker, memoryLock, comp, fdOpen };
+  const steps: FrameStep[][] = sc.threads.map((t) => t.steps.map((s): FrameStep => {
+    if (s.kind === 'exporter') return { text: s.text, exporter: true, op: EXP_OPS.indexOf(s.op), arg: REVOKE_TRIGGERS.indexOf(s.trigger ?? 'mem-disable'), count: 0, write: false };
+    if (s.kind !== 'importer') throw new Error('internal: a call step in a data world (framePorted refuses them)');
+    return { text: s.text, exporter: false, op: IMP_OPS.indexOf(s.op), arg: devs.indexOf(s.importer), count: s.count, write: s.write };
+  }));
+  const env: StepsEnv = {
+    sim, kernel, vfio, gpui,
+    hw: { tables, regions: [bar], pendingReads, actions: [], jobName: (s, j) => fenceName(s, s.get(j + J('fence'))) },
+    scenario: { steps, exporterOp: vid(VFIO_FN.vfioOp), importerOps: sc.importers.map(() => fnId(prog, gpuiFrames, GPUI_FN.gpuiOp)) },
+  };
+  const guards: readonly FrameGuard[] = [];
+  const world: FrameWorld = {
+    layout, threads: names, scenarioThreads: sc.threads.length, prog, frames, sink: NO_SINK,
+    init, ctx: (s, t) => ctxs[t]!(s), atEnd: (s) => vfioAtEnd(ctxs[0]!(s) as never),
+  };
+  // every context reports to the world's current sink
+  const sink: FrameSink = {
+    get records() { return world.sink.records; },
+    event: (tid, label, detail) => world.sink.event(tid, label, detail),
+    report: (tid, p, r, m) => world.sink.report(tid, p, r, m),
+  };
+  const ctxs = frames.map((th, t) => frameContexts(prog, th, t, env, guards, sink));
+
+  function init(s: Store): void {
+    const k0 = ctxs[0]!(s);
+    s.set(slots.nextContext, sc.importers.length + 1);
+    s.set(resv + off(RESV.DmaResv.fields, 'fences'), fenceSlots.len);
+    s.set(resv + off(RESV.DmaResv.fields, 'cap'), RESV_SLOTS);
+    const buf = dmaBufExport(k0 as never, bufs, 0, priv, resv as never, 0, 'vfio-buf');
+    (vfio as { buf: number }).buf = buf;
+    s.set(priv + off(VFIO.VfioPriv.fields, 'kref'), 1);
+    s.set(fdOpen, 1);
+    gpui.forEach((g, imp) => {
+      s.set(g.attachment + A('dev'), imp);
+      s.set(g.engine + off(ENGINE.DmaEngine.fields, 'dev'), g.attachment);
+      s.set(g.engine + off(ENGINE.DmaEngine.fields, 'tracker'), tracker);
+    });
+    sc.threads.forEach((_, t) => frameStart(ctxs[t]!(s), stepsFrames, STEPS_FN.scenarioThread, [t]));
+    bg.forEach((x, i) => {
+      const k = ctxs[sc.threads.length + i]!(s);
+      const g = gpui[x.imp]!;
+      if (x.kind === 'engine') frameStart(k, engineFrames, ENGINE_FN.engineThread, [g.engine]);
+      else if (x.kind === 'unmapper') frameStart(k, gpuiFrames, GPUI_FN.unmapperThread, [x.imp]);
+      else if (x.kind === 'remap') frameStart(k, gpuiFrames, GPUI_FN.remapWorker, [x.imp]);
+      else frameStart(k, prefetchFrames, PREFETCH_FN.prefetchThread, [g.attachment, tracker]);
+    });
+    // the start order of the generator world: each thread to its first yield, in thread order
+    names.forEach((_, t) => frameStep(ctxs[t]!(s)));
+  }
+  return world;
+}
+
+/** Whether thread `t` may end where it is: a scenario thread that returned, or any background thread. */
+export function frameThreadDone(w: FrameWorld, s: Store, t: number): boolean {
+  return t >= w.scenarioThreads || frameFinished(w.ctx(s, t));
+}
+
