@@ -42,6 +42,8 @@ export interface StatefulModel {
   invariant?(s: Store, out: ViolationSink): void;
   /** Checked on every final state (nothing enabled, every thread finished). */
   atEnd?(s: Store, out: ViolationSink): void;
+  /** Reports a terminal state where some thread has not finished (default: deadlock, P8, naming them). */
+  hang?(s: Store, out: ViolationSink): void;
   /** identical members the search may rename (`symmetry` option) */
   readonly symmetry?: readonly SymmetryGroup[];
 }
@@ -219,7 +221,10 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
     const stuck: string[] = [];
     for (let i = 0; i < nthreads; i++) if (!model.finished(s, i)) stuck.push(model.threads[i]!);
     opts.onTerminal?.(s, stuck.length > 0);
-    if (stuck.length > 0) sink.report('deadlock', 'P8', `no transaction can run while ${stuck.join(', ')} ${stuck.length > 1 ? 'have' : 'has'} not finished`);
+    if (stuck.length > 0) {
+      if (model.hang) model.hang(s, sink);
+      else sink.report('deadlock', 'P8', `no transaction can run while ${stuck.join(', ')} ${stuck.length > 1 ? 'have' : 'has'} not finished`);
+    }
     else model.atEnd?.(s, sink);
     return flush(d);
   }

@@ -572,12 +572,12 @@ function doRelease$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 16: {
         frameRetval(k);
+        { const o$ = (s.get(fr + 3) as any) + 4; s.set(o$, ((false) ? 1 : 0)); }
         s.set(fr + 1, 17);
         return frameCall(k, k.prog.base(frame_resv$frames) + frame_resv$FN.dmaResvUnlock, (s.get((s.get(fr + 4) as any) + 4) as any));
       }
       case 17: {
         frameRetval(k);
-        { const o$ = (s.get(fr + 3) as any) + 4; s.set(o$, ((false) ? 1 : 0)); }
         s.set(fr + 1, 14); continue;
       }
       case 18: {

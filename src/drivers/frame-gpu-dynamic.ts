@@ -270,8 +270,8 @@ export function* doRelease(k: DriverCtx, imp: number): FrameProc<number> {
   if (st.pinned) {
     yield* dmaResvLock(k, buf.resv);
     yield* dmaBufUnpin(k, a);
-    yield* dmaResvUnlock(k, buf.resv);
     st.pinned = false;
+    yield* dmaResvUnlock(k, buf.resv);
   }
   yield* detachAndPut(k, buf, a);
   st.a = 0 as Ref<DmaBufAttachment>;

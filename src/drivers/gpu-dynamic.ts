@@ -189,8 +189,8 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
     if (st.pinned) {
       yield* dmaResvLock(k, buf.resv);
       yield* dmaBufUnpin(k, a);
-      yield* dmaResvUnlock(k, buf.resv);
       st.pinned = false;
+      yield* dmaResvUnlock(k, buf.resv);
     }
     return yield* detachAndPut(b, a, () => { st.a = null; });
   }

@@ -11,6 +11,7 @@ import type { FrameGuard, FrameSink } from '../sim/frame-ops.ts';
 import { FrameSimBuilder, type FrameSim } from '../sim/frame-sim.ts';
 import { frameContexts, frameFinished, frameStart, frameStep, frameThread, fnId, linkFrames, type FrameProgram, type FrameRunCtx, type FrameThread } from '../sim/frames.ts';
 import { Store, StoreLayout } from '../sim/store.ts';
+import type { Protection } from '../sim/txn.ts';
 import { storeList } from '../sim/store-list.ts';
 import { structAt, structPool } from '../sim/struct.ts';
 import { frameKernelSlots, type FrameKernel } from '../kernel/frame-kernel.ts';
@@ -107,6 +108,7 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
     };
   });
   const pendingReads = devs.map((d) => layout.field(`${d}.pending_reads`));
+  declareProtections(layout, { sim, resv, fenceSlots: fenceSlots.len, bufs: bufs.base, priv, memoryLock, gpui });
   const prog = linkFrames(stepsFrames, vfioFrames, gpuiFrames, engineFrames, prefetchFrames);
   const frames = names.map((n, t) => frameThread(layout, n, DEPTH, prog.width, { local: t }));
 
@@ -168,7 +170,12 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
     s.set(priv + off(VFIO.VfioPriv.fields, 'kref'), 1);
     s.set(fdOpen, 1);
     gpui.forEach((g, imp) => {
+      // what every attach of the importer's one attachment object writes, set once (constant slots)
       s.set(g.attachment + A('dev'), imp);
+      s.set(g.attachment + A('dmabuf'), buf);
+      s.set(g.attachment + A('importerOps'), g.ops);
+      s.set(g.attachment + A('importerPriv'), g.st);
+      s.set(g.attachment + A('peer2peer'), sc.importers[imp]!.peer2peer ? 1 : 0);
       s.set(g.engine + off(ENGINE.DmaEngine.fields, 'dev'), g.attachment);
       s.set(g.engine + off(ENGINE.DmaEngine.fields, 'tracker'), tracker);
     });
@@ -185,6 +192,46 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
     names.forEach((_, t) => frameStep(ctxs[t]!(s)));
   }
   return world;
+}
+
+/** The fields of `shape` named in `names`, at object `ref`, declared `p`. */
+function protectFields(layout: StoreLayout, ref: number, shape: { readonly fields: readonly string[] }, names: readonly string[], p: Protection): void {
+  for (const n of names) {
+    const i = shape.fields.indexOf(n);
+    if (i < 0) throw new Error(`internal: no field ${n}`);
+    layout.protect(ref + i, 1, p);
+  }
+}
+
+/**
+ * How the world's slots are protected, for the transactions found from fine steps
+ * (sim/fusion.ts); every declaration is checked on every access of the search. Slots not
+ * named here are shared: each access of one is a non-mover.
+ *   - constant: what is set up before the first step (a buffer's ops, a list's room, an
+ *     importer's attachment object's buffer and device, an engine's device);
+ *   - guarded by the buffer's reservation lock: the fence list, the attachment list, the
+ *     importer's table, its validity and its closing flag (an attachment's own fields
+ *     are not: attach resets them before it takes the lock, on an object no other thread
+ *     can reach yet, which a declaration cannot say);
+ *   - guarded by memory_lock: vfio-pci's drained and cleaned-up flags;
+ *   - ghost: lockdep's edge bits, whose union, not the order they were added in, decides
+ *     a cycle (the acquire that closes it reports it on every order).
+ */
+function declareProtections(layout: StoreLayout, w: { sim: FrameSim; resv: number; fenceSlots: number; bufs: number; priv: number; memoryLock: number; gpui: readonly GpuiFrameEnv[] }): void {
+  const constant = { constant: true } as const;
+  const underResv = { lock: w.resv };
+  layout.protect(w.sim.lockdep, Math.max(1, Math.ceil((w.sim.classNames.length ** 2) / 32)), { ghost: true });
+  protectFields(layout, w.resv, RESV.DmaResv, ['fences', 'cap', 'waiters', 'waiterCap'], constant);
+  protectFields(layout, w.resv, RESV.DmaResv, ['maxFences'], underResv);
+  layout.protect(w.fenceSlots, RESV_SLOTS + 1, underResv);
+  protectFields(layout, w.bufs, BUF.DmaBuf, ['ops', 'priv', 'resv', 'name'], constant);
+  protectFields(layout, w.bufs, BUF.DmaBuf, ['attachments'], underResv);
+  protectFields(layout, w.priv, VFIO.VfioPriv, ['drained', 'cleanedUp'], { lock: w.memoryLock });
+  for (const g of w.gpui) {
+    protectFields(layout, g.attachment, BUF.DmaBufAttachment, ['dmabuf', 'importerOps', 'importerPriv', 'peer2peer', 'dev'], constant);
+    protectFields(layout, g.engine, ENGINE.DmaEngine, ['dev', 'tracker'], constant);
+    protectFields(layout, g.st, GPUI.GpuImporter, ['table', 'valid', 'tableNotified', 'closing'], underResv);
+  }
 }
 
 /** Whether thread `t` may end where it is: a scenario thread that returned, or any background thread. */

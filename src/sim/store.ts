@@ -17,7 +17,18 @@
  * every read and write is reported to it, so that Lipton's conditions are checked on the
  * transaction as it runs.
  */
-import { compileProtection, type ProtectedRange, type Protection, type ProtectionTable, type TxnMonitor } from './txn.ts';
+import { compileProtection, type ProtectedRange, type Protection, type ProtectionTable } from './txn.ts';
+
+/**
+ * What watches a step's accesses through the barriers: Lipton's checks of an author's
+ * transaction (txn.ts TxnMonitor) or the classification of a fine step (fusion.ts).
+ */
+export interface StoreBarrier {
+  read(i: number): void;
+  /** called before the store changes */
+  write(i: number, old: number, v: number): void;
+  waitRead(i: number): void;
+}
 
 /** A named run of slots; `base` is the index of its first slot. */
 export interface StoreField {
@@ -136,7 +147,7 @@ export class Store {
   }
 
   /** checks the running transaction's accesses when attached (the search attaches it around a step) */
-  tx: TxnMonitor | null = null;
+  tx: StoreBarrier | null = null;
 
   /** The read barrier: reports the read to the transaction monitor, if any. */
   get(i: number): number {

@@ -33,10 +33,12 @@ export type Protection =
   /** a queue whose only consumer is thread `queue`: its fetches are right movers, others' pushes left movers */
   | { readonly queue: number; readonly unit?: string }
   /** bookkeeping of the oracle (revoke tracker flags): not kernel memory, not checked */
-  | { readonly ghost: true };
+  | { readonly ghost: true }
+  /** set up before the first step and never changed (a buffer's ops, a list's capacity): reads are both-movers, a write that changes it is a model bug */
+  | { readonly constant: true };
 
 /** Slot kinds in the compiled table; UNDECLARED slots are shared, one unit each. */
-export const enum Prot { UNDECLARED, LOCK, GUARDED, LOCAL, SHARED, QUEUE, GHOST }
+export const enum Prot { UNDECLARED, LOCK, GUARDED, LOCAL, SHARED, QUEUE, GHOST, CONST }
 
 /** Per-slot protection compiled from a layout: kind, its argument (lock slot, thread) and unit id. */
 export interface ProtectionTable {
@@ -96,6 +98,7 @@ export class TxnMonitor {
     const k = this.prot.kind[i]!;
     switch (k) {
       case Prot.GHOST: return;
+      case Prot.CONST: if (write) this.fail(`writes ${this.slotName(i)}, which the layout declares constant`); return;
       case Prot.LOCK: if (this.slots[i] !== this.thread + 1) this.rightMover(i, 'tests lock'); return;
       case Prot.LOCAL:
         if (this.prot.arg[i] !== this.thread) this.fail(`${write ? 'writes' : 'reads'} ${this.slotName(i)}, local to thread ${this.prot.arg[i]}`);
@@ -158,6 +161,7 @@ export function compileProtection(size: number, locks: readonly number[], ranges
     else if ('local' in p) { k = Prot.LOCAL; a = p.local; }
     else if ('shared' in p) { k = Prot.SHARED; u = p.shared; }
     else if ('queue' in p) { k = Prot.QUEUE; a = p.queue; u = p.unit ?? u; }
+    else if ('constant' in p) k = Prot.CONST;
     else k = Prot.GHOST;
     const id = unitId(u);
     for (let i = r.base; i < r.base + r.len; i++) {

@@ -1,0 +1,149 @@
+/**
+ * Transactions found from fine steps (docs/design.md "Transactions from fine steps"): a
+ * thread's fine steps run as one transition of the stateful search while Lipton's mover
+ * conditions hold, judged step by step from the accesses the store's barriers report.
+ *
+ * Each access is classified by the slot's declared protection (txn.ts `Protection`):
+ *   - both-mover: a slot local to the thread, a slot guarded by a lock the thread holds,
+ *     ghost state, a constant (a write of the value it has is a read), a read of a lock
+ *     the thread holds;
+ *   - right mover: acquiring a free lock, testing a lock another thread may hold;
+ *   - left mover: releasing a lock the thread holds;
+ *   - non-mover: any other access (an undeclared or shared slot, a queue).
+ * A fine step is atomic in the model, so it is classified as a whole: it has right,
+ * non- or left movers or none. A transaction is its first fine step (any step: it is
+ * atomic already), then further steps of the same thread as long as the sequence keeps
+ * the shape R* [N] L* with both-movers anywhere: before the commit point (the first step
+ * with a non- or left mover) a step may have right movers; the commit step may have
+ * anything; after it, a step may only release locks. So at most one step of a
+ * transaction touches state no held lock protects, and nothing after the commit point
+ * can block. A wait's condition is read as an access like any other, so a wait on
+ * shared state is that one non-mover step (a wait is a right mover only for a condition
+ * no other thread can falsify, which the declarations do not say).
+ *
+ * Declarations are checked, not trusted: a slot guarded by a lock and accessed without
+ * it, or a thread's local slot touched by another, is a model bug (`bug`), since a
+ * wrong "both-mover" would hide interleavings.
+ */
+import type { Store, StoreBarrier } from './store.ts';
+import { Prot, type ProtectionTable } from './txn.ts';
+
+export const STEP_R = 1;
+export const STEP_N = 2;
+export const STEP_L = 4;
+
+/** Classifies the accesses of one fine step (the barrier the fused step attaches). */
+export class StepClassifier implements StoreBarrier {
+  private slots: Int32Array = new Int32Array(0);
+  private me = 0;
+  /** STEP_* bits of the step so far */
+  bits = 0;
+  /** the first declaration a step broke, or null */
+  bug: string | null = null;
+  /** locks the step released: a fine step is atomic, so what it does after its unlock op is still under the lock */
+  private released: number[] = [];
+
+  constructor(private readonly prot: ProtectionTable, private readonly slotName: (i: number) => string) {}
+
+  begin(t: number, slots: Int32Array): void {
+    this.slots = slots;
+    this.me = t + 1;
+    this.bits = 0;
+    this.released.length = 0;
+  }
+
+  private holds(lock: number): boolean {
+    return this.slots[lock] === this.me || this.released.includes(lock);
+  }
+
+  read(i: number): void {
+    this.access(i, false);
+  }
+
+  waitRead(i: number): void {
+    this.access(i, false);
+  }
+
+  write(i: number, old: number, v: number): void {
+    if (this.prot.kind[i] === Prot.LOCK) {
+      // a write that changes nothing (a release path clearing a slot the unlock op cleared) is a test of the lock
+      if (old === v) this.access(i, false);
+      else if (old === 0 && v === this.me) this.bits |= STEP_R;
+      else if (old === this.me && v === 0) { this.bits |= STEP_L; this.released.push(i); }
+      else this.fail(`writes lock ${this.slotName(i)} from ${old} to ${v}: neither an acquire of a free lock nor a release by its owner`);
+      return;
+    }
+    if (old === v && this.prot.kind[i] === Prot.CONST) return;
+    this.access(i, true);
+  }
+
+  private access(i: number, write: boolean): void {
+    switch (this.prot.kind[i]) {
+      case Prot.GHOST: return;
+      case Prot.CONST:
+        if (write) this.fail(`changes ${this.slotName(i)}, which the layout declares constant`);
+        return;
+      case Prot.LOCAL:
+        if (this.prot.arg[i]! + 1 !== this.me) this.fail(`${write ? 'writes' : 'reads'} ${this.slotName(i)}, local to thread ${this.prot.arg[i]}`);
+        return;
+      case Prot.LOCK:
+        if (!this.holds(i)) this.bits |= STEP_R;
+        return;
+      case Prot.GUARDED:
+        if (!this.holds(this.prot.arg[i]!)) this.fail(`${write ? 'writes' : 'reads'} ${this.slotName(i)} without holding ${this.slotName(this.prot.arg[i]!)}, which the layout says guards it`);
+        return;
+      default:
+        this.bits |= STEP_N;
+    }
+  }
+
+  private fail(msg: string): void {
+    if (this.bug === null) this.bug = msg;
+  }
+}
+
+/** Whether a step with `bits` may follow a transaction whose steps so far are `committed` (a non- or left mover ran). */
+export function mayExtend(committed: boolean, bits: number): boolean {
+  return committed ? (bits & (STEP_R | STEP_N)) === 0 : true;
+}
+
+/** Whether a transaction is committed after a step with `bits`. */
+export function commits(bits: number): boolean {
+  return (bits & (STEP_N | STEP_L)) !== 0;
+}
+
+/**
+ * Thread `t`'s transaction on `s`: its first fine step (`step` on `s`, which must be
+ * enabled), then each next step run on `scratch` and kept while `mayExtend` holds.
+ * `step(store)` runs one fine step of `t` on `store` and returns whether it was enabled;
+ * `keep()` / `drop()` tell the caller whether the step just run on `scratch` stays (its
+ * reports are then the transaction's) or is undone. Returns the number of fine steps
+ * kept. Throws (a model bug) when a declaration is broken or a transaction does not end
+ * within `limit` steps (a loop that never blocks).
+ */
+export function fusedStep(
+  s: Store, scratch: Store, t: number, cls: StepClassifier, step: (store: Store) => boolean, keep: () => void, drop: () => void, limit = 10_000,
+): number {
+  cls.begin(t, s.slots);
+  s.tx = cls;
+  try { step(s); } finally { s.tx = null; }
+  keep();
+  let committed = commits(cls.bits);
+  for (let n = 1; n < limit; n++) {
+    if (cls.bug !== null) throw new Error(`model bug: thread ${t} ${cls.bug}`);
+    scratch.copyFrom(s);
+    cls.begin(t, scratch.slots);
+    scratch.tx = cls;
+    let ran: boolean;
+    try { ran = step(scratch); } finally { scratch.tx = null; }
+    if (!ran || !mayExtend(committed, cls.bits)) {
+      if (ran && cls.bug !== null) throw new Error(`model bug: thread ${t} ${cls.bug}`);
+      drop();
+      return n;
+    }
+    s.copyFrom(scratch);
+    keep();
+    committed ||= commits(cls.bits);
+  }
+  throw new Error(`model bug: thread ${t} runs ${limit} steps without blocking or touching shared state: a loop that never yields to another thread`);
+}
