@@ -27,10 +27,36 @@ export function frameModel(w: FrameWorld, opts: { fuse?: boolean } = {}): FrameM
   const pending: { p: PropertyId; r: string; m: string }[] = [];
   const sink: FrameSink = { records: false, event(): void {}, report: (_tid, p, r, m) => { pending.push({ p, r, m }); } };
   w.sink = sink;
-  const cls = new StepClassifier(w.layout.protection(), (i) => w.layout.slotName(i));
+  const u = w.units;
+  const cls = new StepClassifier(w.layout.protection(), (i) => w.layout.slotName(i), u.of);
+  cls.footprints(u.lifeReads, u.lifeWrites, u.names.length);
+  /** the threads that may still take a step: background threads and scenario threads that have not returned */
+  const alive = (s: Store) => {
+    let m = -1;
+    for (let t = 0; t < w.scenarioThreads; t++) if (frameThreadDone(w, s, t)) m &= ~(1 << t);
+    return m;
+  };
   const scratch = new Store(w.layout);
-  const keep = () => { for (const x of pending) target.report(x.p, x.r, x.m); pending.length = 0; };
-  const drop = () => { pending.length = 0; };
+  let reads = 0;
+  let writes = 0;
+  let thread = 0;
+  /** every step tried, kept or not, is one the thread can take: its accesses must be in its lifetime footprint */
+  const checkLife = () => {
+    const badW = cls.writes & ~u.lifeWrites[thread]!;
+    const badR = cls.reads & ~(u.lifeReads[thread]! | u.lifeWrites[thread]!);
+    if (badW !== 0 || badR !== 0) {
+      const which = u.names.filter((_, i) => ((badW | badR) >>> i) & 1);
+      throw new Error(`model bug: ${w.threads[thread]} ${badW !== 0 ? 'writes' : 'reads'} ${which.join(', ')}, outside its lifetime footprint (scenario/frame-units.ts)`);
+    }
+  };
+  const keep = () => {
+    checkLife();
+    reads |= cls.reads;
+    writes |= cls.writes;
+    for (const x of pending) target.report(x.p, x.r, x.m);
+    pending.length = 0;
+  };
+  const drop = () => { checkLife(); pending.length = 0; };
   let lastSteps = 0;
   return {
     layout: w.layout,
@@ -40,16 +66,36 @@ export function frameModel(w: FrameWorld, opts: { fuse?: boolean } = {}): FrameM
     step(s, t, out) {
       if (!frameEnabled(w.ctx(s, t))) return false;
       target = out;
+      thread = t;
+      reads = 0;
+      writes = 0;
       if (!fuse) {
-        frameStep(w.ctx(s, t));
+        cls.begin(t, s.slots, alive(s));
+        s.tx = cls;
+        try { frameStep(w.ctx(s, t)); } finally { s.tx = null; }
         keep();
         lastSteps = 1;
         return true;
       }
-      lastSteps = fusedStep(s, scratch, t, cls, (st) => frameStep(w.ctx(st, t)), keep, drop);
+      lastSteps = fusedStep(s, scratch, t, cls, alive(s), (st) => frameStep(w.ctx(st, t)), keep, drop);
       return true;
     },
     finished: (s, t) => frameThreadDone(w, s, t),
+    reduction: {
+      lifeReads: u.lifeReads,
+      lifeWrites: u.lifeWrites,
+      lastReads: () => reads,
+      lastWrites: () => writes,
+      guardUnits(s, t) {
+        // the slot the pending op waits on (a lock, a wait's slot); a guard reads what its model says: every unit
+        const th = w.frames[t]!;
+        const kind = s.get(th.op);
+        if (kind === FrameOpKind.Guard) return -1;
+        const at = u.of[s.get(th.op + 1)]!;
+        return at >= 0 ? 1 << at : 0;
+      },
+      ended: (s, t) => t < w.scenarioThreads && frameThreadDone(w, s, t),
+    },
     atEnd(s, out) {
       target = out;
       w.atEnd(s);

@@ -19,6 +19,7 @@ import { Store, type StoreLayout } from '../sim/store.ts';
 import { TxnMonitor } from '../sim/txn.ts';
 import { canonicalise, type SymmetryGroup } from './state-symmetry.ts';
 import { ExactStateSet, FingerprintSet, type VisitedSet } from './visited.ts';
+import { porSearch } from './stateful-por.ts';
 
 export interface ViolationSink {
   report(property: PropertyId, rule: string, message: string): void;
@@ -46,6 +47,26 @@ export interface StatefulModel {
   hang?(s: Store, out: ViolationSink): void;
   /** identical members the search may rename (`symmetry` option) */
   readonly symmetry?: readonly SymmetryGroup[];
+  /** what the partial-order reduction needs (stateful-por.ts); without it every state is fully expanded */
+  readonly reduction?: Reduction;
+}
+
+/**
+ * Access footprints for persistent sets, over units (objects a model names: a buffer,
+ * an importer's private objects), as bit masks. A thread's lifetime masks bound every
+ * access it makes in any execution; the model checks them (an access outside is a model
+ * bug) so that a reduction built on them cannot hide an interleaving.
+ */
+export interface Reduction {
+  readonly lifeReads: readonly number[];
+  readonly lifeWrites: readonly number[];
+  /** the units the last enabled `step` read and wrote */
+  lastReads(): number;
+  lastWrites(): number;
+  /** the units the pending op of disabled thread `t` waits on (what could enable it) */
+  guardUnits(s: Store, t: number): number;
+  /** whether thread `t` can never take a step again (it returned) */
+  ended(s: Store, t: number): boolean;
 }
 
 export interface StatefulOptions {
@@ -80,6 +101,8 @@ export interface StatefulOptions {
   order?: number;
   /** polled every 1,024 transitions: true stops the search, incomplete */
   cancelled?: () => boolean;
+  /** explore persistent sets when the model gives footprints (default true; stateful-por.ts) */
+  reduction?: boolean;
 }
 
 export interface StateViolation {
@@ -107,6 +130,27 @@ export interface StatefulResult {
   readonly visitedBytes: number;
 }
 
+/** The violations a search found, one record per distinct (property, rule, message), each with the schedule that first reached it. */
+export class ViolationLog {
+  readonly violations: StateViolation[] = [];
+  readonly pending: { property: PropertyId; rule: string; message: string }[] = [];
+  private readonly seen = new Set<string>();
+  readonly sink: ViolationSink = { report: (property, rule, message) => { this.pending.push({ property, rule, message }); } };
+
+  /** Records the pending reports at `schedule[0..len)`; returns whether any violation is recorded. */
+  flush(schedule: readonly number[], len: number): boolean {
+    if (this.pending.length === 0) return false;
+    for (const p of this.pending) {
+      const k = `${p.property}|${p.rule}|${p.message}`;
+      if (this.seen.has(k)) continue;
+      this.seen.add(k);
+      this.violations.push({ ...p, schedule: schedule.slice(0, len) });
+    }
+    this.pending.length = 0;
+    return this.violations.length > 0;
+  }
+}
+
 /**
  * A model that breaks the step contract or a transaction condition: a programming error
  * in the model, not a violation.
@@ -121,6 +165,7 @@ export class ModelBugError extends Error {}
  * (sim/txn.ts): the message names the thread, the breach and the schedule that reaches it.
  */
 export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {}): StatefulResult {
+  if (model.reduction && (opts.reduction ?? true)) return porSearch(model, model.reduction, opts);
   const layout = model.layout;
   const nthreads = model.threads.length;
   const stopAtFirst = opts.stopAtFirst ?? true;
@@ -133,10 +178,8 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
   const monitor = (opts.transactions ?? true) ? new TxnMonitor(layout.protection(), (i) => layout.slotName(i)) : null;
   const key = (s: Store): Store => (groups.length > 0 ? (canonicalise(s, canon, groups), canon) : s);
 
-  const violations: StateViolation[] = [];
-  const seen = new Set<string>();
-  const pending: { property: PropertyId; rule: string; message: string }[] = [];
-  const sink: ViolationSink = { report: (property, rule, message) => { pending.push({ property, rule, message }); } };
+  const log = new ViolationLog();
+  const { sink, pending, violations } = log;
   const stack: Store[] = [new Store(layout)];
   /** at each depth, how many threads have been tried, and from which offset */
   const nextThread: number[] = [0];
@@ -150,17 +193,7 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
   let stopped = false;
 
   /** Records the pending reports at the current schedule; returns whether to stop. */
-  const flush = (len: number): boolean => {
-    if (pending.length === 0) return false;
-    for (const p of pending) {
-      const k = `${p.property}|${p.rule}|${p.message}`;
-      if (seen.has(k)) continue;
-      seen.add(k);
-      violations.push({ ...p, schedule: schedule.slice(0, len) });
-    }
-    pending.length = 0;
-    return stopAtFirst && violations.length > 0;
-  };
+  const flush = (len: number): boolean => log.flush(schedule, len) && stopAtFirst;
 
   model.init(stack[0]!);
   offset[0] = firstThread(stack[0]!);

@@ -13,8 +13,9 @@ export const FN = { prefetchThread: 0 } as const;
 
 /** firstArmed (source line 18): a helper over typed views */
 export function firstArmed(k: HwCtx, dev: Ref<DmaBufAttachment>): Ref<SgTable> {
+  const tables = k.env.hw.deviceTables?.[k.s.get(dev + 10)] ?? k.env.hw.tables;
   for (const r of k.env.hw.regions) {
-    for (const t of k.env.hw.tables) {
+    for (const t of tables) {
       const tt = t as Ref<SgTable>;
       if (k.s.get(tt + 5) === r && (k.s.get(tt + 0) as any) === dev && armedCount(k, tt) > 0) return tt;
     }
@@ -22,14 +23,14 @@ export function firstArmed(k: HwCtx, dev: Ref<DmaBufAttachment>): Ref<SgTable> {
   return 0 as Ref<SgTable>;
 }
 
-/** takeRead (source line 29): a helper over typed views */
+/** takeRead (source line 30): a helper over typed views */
 export function takeRead(k: HwCtx, dev: Ref<DmaBufAttachment>, t: Ref<SgTable>): void {
   { const o$ = t + 12; k.s.set(o$, k.s.get(o$) + (1)); }
   const slot = k.env.hw.pendingReads[k.s.get(dev + 10)]!;
   k.s.set(slot, k.s.get(slot) - 1);
 }
 
-/** prefetchThread (source line 36): 10 program points, 3 locals */
+/** prefetchThread (source line 37): 10 program points, 3 locals */
 function prefetchThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & HwCtx;
   const s = k.s;

@@ -16,8 +16,9 @@ import { armedCount, type HwCtx } from './frame-region.ts';
 
 /** The first table of `dev` with a speculative read armed, in the prefetcher's order; 0 when none. */
 export function firstArmed(k: HwCtx, dev: Ref<DmaBufAttachment>): Ref<SgTable> {
+  const tables = k.env.hw.deviceTables?.[dev.dev] ?? k.env.hw.tables;
   for (const r of k.env.hw.regions) {
-    for (const t of k.env.hw.tables) {
+    for (const t of tables) {
       const tt = t as Ref<SgTable>;
       if (tt.region === r && tt.attachment === dev && armedCount(k, tt) > 0) return tt;
     }

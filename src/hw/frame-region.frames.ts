@@ -13,7 +13,7 @@ export const STRUCTS = {
   MemRegion: { width: 3, fields: ['state', 'epoch', 'disables'] },
 } satisfies Record<string, StructShape>;
 
-/** armReads (source line 73): a helper over typed views */
+/** armReads (source line 75): a helper over typed views */
 export function armReads(k: src.HwCtx, r: Ref<src.MemRegion>): void {
   for (const t of k.env.hw.tables) {
     const tt = t as Ref<SgTable>;
@@ -23,13 +23,13 @@ export function armReads(k: src.HwCtx, r: Ref<src.MemRegion>): void {
   }
 }
 
-/** notePending (source line 106): a helper over typed views */
+/** notePending (source line 108): a helper over typed views */
 export function notePending(k: src.HwCtx, t: Ref<SgTable>, before: number): void {
   const slot = k.env.hw.pendingReads[k.s.get((k.s.get(t + 0) as any) + 10)]!;
   k.s.set(slot, k.s.get(slot) + armedCount(k, t) - before);
 }
 
-/** armedCount (source line 115): a helper over typed views */
+/** armedCount (source line 117): a helper over typed views */
 export function armedCount(k: src.HwCtx, t: Ref<SgTable>): number {
   if (!(k.s.get(t + 9) !== 0)) return 0;
   const r = k.s.get(t + 5) as Ref<src.MemRegion>;
@@ -37,7 +37,7 @@ export function armedCount(k: src.HwCtx, t: Ref<SgTable>): number {
   return Math.max(0, last - k.s.get(t + 10) - k.s.get(t + 12));
 }
 
-/** setRegionState (source line 61): 8 program points, 3 locals */
+/** setRegionState (source line 63): 8 program points, 3 locals */
 function setRegionState$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & src.HwCtx;
   const s = k.s;
@@ -78,7 +78,7 @@ function setRegionState$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** regionMapTable (source line 83): 4 program points, 3 locals */
+/** regionMapTable (source line 85): 4 program points, 3 locals */
 function regionMapTable$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & src.HwCtx;
   const s = k.s;
@@ -109,7 +109,7 @@ function regionMapTable$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** regionUnmapTable (source line 96): 6 program points, 3 locals */
+/** regionUnmapTable (source line 98): 6 program points, 3 locals */
 function regionUnmapTable$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & src.HwCtx;
   const s = k.s;

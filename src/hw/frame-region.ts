@@ -37,6 +37,8 @@ export interface MemRegion {
 export interface FrameHwEnv extends FrameKernelEnv {
   readonly hw: {
     readonly tables: readonly number[];
+    /** by device, the tables it can have (its pool), if the world keeps one: the prefetcher then reads no other device's tables */
+    readonly deviceTables?: readonly (readonly number[])[];
     readonly regions: readonly number[];
     readonly pendingReads: readonly number[];
     /** a job's name in events, from its fields; the driver actions jobs run, by index (DmaJob.action) */

@@ -31,6 +31,7 @@ import { REVOKE_TRIGGERS } from '../drivers/types.ts';
 import { FN as STEPS_FN, frames as stepsFrames } from './frame-steps.frames.ts';
 import type { FrameStep, StepsEnv } from './frame-steps.ts';
 import type { Scenario } from './types.ts';
+import { frameUnits, type FrameUnits } from './frame-units.ts';
 
 /** Capacities: a full pool or list is a model bug (a thrown error), never a state. */
 const TABLES = 12;
@@ -61,6 +62,8 @@ export interface FrameWorld {
   atEnd(s: Store): void;
   /** where events and violations go: set before a step (`records` false in a search) */
   sink: FrameSink;
+  /** units and lifetime footprints for persistent sets (frame-units.ts) */
+  readonly units: FrameUnits;
 }
 
 const NO_SINK: FrameSink = { records: false, event(): void {}, report(): void {} };
@@ -144,12 +147,23 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
   }));
   const env: StepsEnv = {
     sim, kernel, vfio, gpui,
-    hw: { tables, regions: [bar], pendingReads, actions: [], jobName: (s, j) => fenceName(s, s.get(j + J('fence'))) },
+    hw: { tables, deviceTables: gpui.map((g) => Array.from({ length: g.tables.cap }, (_, i) => g.tables.base + i * g.tables.width)), regions: [bar], pendingReads, actions: [], jobName: (s, j) => fenceName(s, s.get(j + J('fence'))) },
     scenario: { steps, exporterOp: vid(VFIO_FN.vfioOp), importerOps: sc.importers.map(() => fnId(prog, gpuiFrames, GPUI_FN.gpuiOp)) },
   };
   const guards: readonly FrameGuard[] = [];
+  const span = (base: number, shape: { readonly width: number }) => ({ base, width: shape.width });
+  const units = frameUnits(sc, {
+    size: layout.size, memoryLock, priv, comp, fdOpen, bufAttachments: off(BUF.DmaBuf.fields, 'attachments'),
+    privFields: { revoked: off(VFIO.VfioPriv.fields, 'revoked'), kref: off(VFIO.VfioPriv.fields, 'kref'), drained: off(VFIO.VfioPriv.fields, 'drained'), cleanedUp: off(VFIO.VfioPriv.fields, 'cleanedUp') },
+    resv: span(resv, RESV.DmaResv), fenceSlots: { base: fenceSlots.len, len: RESV_SLOTS + 1 }, buf: bufs,
+    attachmentLinks: [A('next'), A('onList')], bar: span(bar, REGION.MemRegion), tracker: span(tracker, ORACLE.RevokeTracker),
+    importers: gpui.map((g, i) => ({
+      st: span(g.st, GPUI.GpuImporter), attached: g.st + off(GPUI.GpuImporter.fields, 'a'), attachment: span(g.attachment, BUF.DmaBufAttachment), engine: span(g.engine, ENGINE.DmaEngine),
+      items: g.items, jobs: g.jobs, fences: g.fences, tables: g.tables, pendingReads: pendingReads[i]!, opLock: g.opLock,
+    })),
+  }, layout.protection(), bg);
   const world: FrameWorld = {
-    layout, threads: names, scenarioThreads: sc.threads.length, prog, frames, sink: NO_SINK,
+    layout, threads: names, scenarioThreads: sc.threads.length, prog, frames, sink: NO_SINK, units,
     init, ctx: (s, t) => ctxs[t]!(s), atEnd: (s) => vfioAtEnd(ctxs[0]!(s) as never),
   };
   // every context reports to the world's current sink

@@ -43,13 +43,57 @@ export class StepClassifier implements StoreBarrier {
   /** locks the step released: a fine step is atomic, so what it does after its unlock op is still under the lock */
   private released: number[] = [];
 
-  constructor(private readonly prot: ProtectionTable, private readonly slotName: (i: number) => string) {}
+  /** units the step read and wrote (bit masks over `units`, for persistent sets) */
+  reads = 0;
+  writes = 0;
 
-  begin(t: number, slots: Int32Array): void {
+  /**
+   * `units`, when given, maps each slot to its unit (-1: none, a slot no conflict can
+   * involve: local, ghost, constant; -2: unassigned, a model bug when touched).
+   */
+  constructor(private readonly prot: ProtectionTable, private readonly slotName: (i: number) => string, private readonly units: Int32Array | null = null) {}
+
+  /** by unit, the threads whose lifetime footprint reads it and writes it (masks): an access no other live thread can conflict with is a both-mover */
+  private readersOf: Int32Array | null = null;
+  private writersOf: Int32Array | null = null;
+  /** the other threads that may still run (set by `begin`) */
+  private others = 0;
+
+  /** Turns on the both-mover rule by footprint: `lifeReads[t]`, `lifeWrites[t]` bound thread t's accesses (checked by the caller). */
+  footprints(lifeReads: readonly number[], lifeWrites: readonly number[], nunits: number): void {
+    this.readersOf = new Int32Array(nunits);
+    this.writersOf = new Int32Array(nunits);
+    for (let t = 0; t < lifeReads.length; t++) {
+      for (let u = 0; u < nunits; u++) {
+        if ((lifeReads[t]! >>> u) & 1) this.readersOf[u]! |= 1 << t;
+        if ((lifeWrites[t]! >>> u) & 1) this.writersOf[u]! |= 1 << t;
+      }
+    }
+  }
+
+  /** Starts classifying a step of thread `t` on `slots`; `alive`: the threads that may still take a step (all by default). */
+  begin(t: number, slots: Int32Array, alive = -1): void {
     this.slots = slots;
     this.me = t + 1;
+    this.others = alive & ~(1 << t);
     this.bits = 0;
+    this.reads = 0;
+    this.writes = 0;
     this.released.length = 0;
+  }
+
+  /** Records the access's unit; returns whether no other live thread can conflict with it (a both-mover by footprint). */
+  private unit(i: number, write: boolean): boolean {
+    const u = this.units![i]!;
+    if (u >= 0) {
+      if (write) this.writes |= 1 << u;
+      else this.reads |= 1 << u;
+      if (this.writersOf === null) return false;
+      const rivals = write ? this.readersOf![u]! | this.writersOf[u]! : this.writersOf[u]!;
+      return (rivals & this.others) === 0;
+    }
+    if (u === -2) this.fail(`touches ${this.slotName(i)}, which the world gives no unit`);
+    return false;
   }
 
   private holds(lock: number): boolean {
@@ -65,19 +109,21 @@ export class StepClassifier implements StoreBarrier {
   }
 
   write(i: number, old: number, v: number): void {
+    const mine = this.units !== null && this.unit(i, old !== v);
     if (this.prot.kind[i] === Prot.LOCK) {
       // a write that changes nothing (a release path clearing a slot the unlock op cleared) is a test of the lock
-      if (old === v) this.access(i, false);
-      else if (old === 0 && v === this.me) this.bits |= STEP_R;
-      else if (old === this.me && v === 0) { this.bits |= STEP_L; this.released.push(i); }
+      if (old === v) { if (!mine) this.access(i, false); }
+      else if (old === 0 && v === this.me) { if (!mine) this.bits |= STEP_R; }
+      else if (old === this.me && v === 0) { if (!mine) this.bits |= STEP_L; this.released.push(i); }
       else this.fail(`writes lock ${this.slotName(i)} from ${old} to ${v}: neither an acquire of a free lock nor a release by its owner`);
       return;
     }
-    if (old === v && this.prot.kind[i] === Prot.CONST) return;
+    if (mine || (old === v && this.prot.kind[i] === Prot.CONST)) return;
     this.access(i, true);
   }
 
   private access(i: number, write: boolean): void {
+    if (this.units !== null && !write && this.unit(i, false)) return;
     switch (this.prot.kind[i]) {
       case Prot.GHOST: return;
       case Prot.CONST:
@@ -113,7 +159,8 @@ export function commits(bits: number): boolean {
 }
 
 /**
- * Thread `t`'s transaction on `s`: its first fine step (`step` on `s`, which must be
+ * Thread `t`'s transaction on `s` (`alive`: the threads that may still step, for the
+ * classifier's footprint rule): its first fine step (`step` on `s`, which must be
  * enabled), then each next step run on `scratch` and kept while `mayExtend` holds.
  * `step(store)` runs one fine step of `t` on `store` and returns whether it was enabled;
  * `keep()` / `drop()` tell the caller whether the step just run on `scratch` stays (its
@@ -122,9 +169,9 @@ export function commits(bits: number): boolean {
  * within `limit` steps (a loop that never blocks).
  */
 export function fusedStep(
-  s: Store, scratch: Store, t: number, cls: StepClassifier, step: (store: Store) => boolean, keep: () => void, drop: () => void, limit = 10_000,
+  s: Store, scratch: Store, t: number, cls: StepClassifier, alive: number, step: (store: Store) => boolean, keep: () => void, drop: () => void, limit = 10_000,
 ): number {
-  cls.begin(t, s.slots);
+  cls.begin(t, s.slots, alive);
   s.tx = cls;
   try { step(s); } finally { s.tx = null; }
   keep();
@@ -132,7 +179,7 @@ export function fusedStep(
   for (let n = 1; n < limit; n++) {
     if (cls.bug !== null) throw new Error(`model bug: thread ${t} ${cls.bug}`);
     scratch.copyFrom(s);
-    cls.begin(t, scratch.slots);
+    cls.begin(t, scratch.slots, alive);
     scratch.tx = cls;
     let ran: boolean;
     try { ran = step(scratch); } finally { scratch.tx = null; }
