@@ -20,6 +20,9 @@ import { reduceScenario } from './reduce.ts';
 import { scheduleSize, shrinkSchedule } from './shrink.ts';
 import { storyOf } from './story.ts';
 import { formatToken } from './token.ts';
+import type { StatefulStats } from './stateful-run.ts';
+
+const isStateful = (s: ExploreStats): s is StatefulStats => 'states' in s;
 
 export type { CheckOptions } from './options.ts';
 export type { StrategyName } from './strategy.ts';
@@ -132,7 +135,9 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
   }
   const stats: ExploreStats = hit || opts.prepassOnly
     ? { executions: 0, sleepBlocked: 0, maxDepth: 0, complete: true, symmetric: 0 }
-    : strategy.run(build, symmetric, { ...search, deadline, shard, cancelled: opts.cancelled, onRace }, onExecution);
+    : strategy.run(build, symmetric, {
+      ...search, deadline, shard, cancelled: opts.cancelled, onRace, scenario: sc, count: opts.count === true, exact: opts.exact === true, maxStates: opts.maxStates,
+    }, onExecution);
   const searchMs = performance.now() - t0;
   const found = hit as Found | null;
   const show = found ?? (firstOther as Found | null);
@@ -168,6 +173,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
       ...(raceCounts ? { races: sumRaces([[...raceCounts.values()]]) } : {}),
       ...(opts.count ? { counted: true } : {}),
       ...(audit.sampledFrom >= 0 ? { auditSample: { from: audit.sampledFrom, rate: audit.sample } } : {}),
+      ...(isStateful(stats) ? { stateful: { states: stats.states, transitions: stats.transitions, omissionProbability: stats.omissionProbability, exact: opts.exact === true } } : {}),
       // one world more: the pre-pass may have ended the check before the search built any
       ...(symmetric ? { symmetry: { importers: build(true).symmetry?.names.map((c) => [...c]) ?? [], images: stats.symmetric } } : {}),
     },

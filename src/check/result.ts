@@ -115,6 +115,11 @@ export interface ScenarioResult {
      * on checking a `rate` fraction of them for repeats; absent: every execution was checked
      */
     auditSample?: { from: number; rate: number };
+    /**
+     * the stateful search (`--strategy stateful`): distinct states stored, transactions
+     * run, and the probability that fingerprinting merged two states (0 with `--exact`)
+     */
+    stateful?: { states: number; transitions: number; omissionProbability: number; exact: boolean };
   };
 }
 

@@ -49,7 +49,7 @@ export function porSearch(model: StatefulModel, red: Reduction, opts: StatefulOp
   const order = opts.order ?? 0;
   const canon = new Store(layout);
   const key = (s: Store): Store => (groups.length > 0 ? (canonicalise(s, canon, groups), canon) : s);
-  const log = new ViolationLog();
+  const log = new ViolationLog(opts.stopAt ?? (() => stopAtFirst));
   const { sink, pending } = log;
   const levels: Level[] = [];
   /** h1 of the keys on the stack, counted (a collision only expands a state fully) */
@@ -114,7 +114,7 @@ export function porSearch(model: StatefulModel, red: Reduction, opts: StatefulOp
       l.writes[t] = red.lastWrites();
       schedule[d] = t;
       if ((++transitions & 1023) === 0 && opts.cancelled?.()) return true;
-      if (log.flush(schedule, d + 1) && stopAtFirst) return true;
+      if (log.flush(schedule, d + 1)) return true;
     }
     if (l.enabled === 0) return terminal(cur, d);
     let best = l.enabled;
@@ -145,14 +145,14 @@ export function porSearch(model: StatefulModel, red: Reduction, opts: StatefulOp
       if (model.hang) model.hang(s, sink);
       else sink.report('deadlock', 'P8', `no transaction can run while ${stuck.join(', ')} ${stuck.length > 1 ? 'have' : 'has'} not finished`);
     } else model.atEnd?.(s, sink);
-    return log.flush(schedule, d) && stopAtFirst;
+    return log.flush(schedule, d);
   }
 
   const root = level(0);
   model.init(root.state);
   if (visited.add(key(root.state))) states++;
   model.invariant?.(root.state, sink);
-  stopped = log.flush(schedule, 0) && stopAtFirst;
+  stopped = log.flush(schedule, 0);
   root.keyH1 = key(root.state).h1;
   stackAdd(root.keyH1, 1);
   let depth = 0;
@@ -170,7 +170,7 @@ export function porSearch(model: StatefulModel, red: Reduction, opts: StatefulOp
     states++;
     schedule[depth] = t;
     model.invariant?.(nxt, sink);
-    if (log.flush(schedule, depth + 1) && stopAtFirst) { stopped = true; break; }
+    if (log.flush(schedule, depth + 1)) { stopped = true; break; }
     if (opts.maxStates !== undefined && visited.size >= opts.maxStates) { stopped = true; break; }
     // the successor becomes the next level's state: swap the stores, no copy
     const below = level(depth + 1);

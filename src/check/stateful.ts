@@ -103,6 +103,8 @@ export interface StatefulOptions {
   cancelled?: () => boolean;
   /** explore persistent sets when the model gives footprints (default true; stateful-por.ts) */
   reduction?: boolean;
+  /** called on each new distinct violation: whether the search ends there (default: `stopAtFirst`) */
+  stopAt?: (v: StateViolation) => boolean;
 }
 
 export interface StateViolation {
@@ -137,17 +139,23 @@ export class ViolationLog {
   private readonly seen = new Set<string>();
   readonly sink: ViolationSink = { report: (property, rule, message) => { this.pending.push({ property, rule, message }); } };
 
-  /** Records the pending reports at `schedule[0..len)`; returns whether any violation is recorded. */
+  /** `stop(v)`: whether the search ends at new violation `v` */
+  constructor(private readonly stop: (v: StateViolation) => boolean) {}
+
+  /** Records the pending reports at `schedule[0..len)`; returns whether the search ends (`stop` of a new one). */
   flush(schedule: readonly number[], len: number): boolean {
     if (this.pending.length === 0) return false;
+    let end = false;
     for (const p of this.pending) {
       const k = `${p.property}|${p.rule}|${p.message}`;
       if (this.seen.has(k)) continue;
       this.seen.add(k);
-      this.violations.push({ ...p, schedule: schedule.slice(0, len) });
+      const v = { ...p, schedule: schedule.slice(0, len) };
+      this.violations.push(v);
+      if (this.stop(v)) end = true;
     }
     this.pending.length = 0;
-    return this.violations.length > 0;
+    return end;
   }
 }
 
@@ -178,7 +186,7 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
   const monitor = (opts.transactions ?? true) ? new TxnMonitor(layout.protection(), (i) => layout.slotName(i)) : null;
   const key = (s: Store): Store => (groups.length > 0 ? (canonicalise(s, canon, groups), canon) : s);
 
-  const log = new ViolationLog();
+  const log = new ViolationLog(opts.stopAt ?? (() => stopAtFirst));
   const { sink, pending, violations } = log;
   const stack: Store[] = [new Store(layout)];
   /** at each depth, how many threads have been tried, and from which offset */
@@ -193,7 +201,7 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
   let stopped = false;
 
   /** Records the pending reports at the current schedule; returns whether to stop. */
-  const flush = (len: number): boolean => log.flush(schedule, len) && stopAtFirst;
+  const flush = (len: number): boolean => log.flush(schedule, len);
 
   model.init(stack[0]!);
   offset[0] = firstThread(stack[0]!);

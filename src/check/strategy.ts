@@ -5,11 +5,14 @@
  * the parallel policy) asks the record instead.
  */
 import type { Runtime } from '../sim/runtime.ts';
+import { framePorted } from '../scenario/frame-world.ts';
+import type { Scenario } from '../scenario/types.ts';
 import { explore, type ExploreStats, type Shard } from './explore.ts';
+import { statefulRun } from './stateful-run.ts';
 import type { RaceRecorder } from './races.ts';
 import { sample } from './sample.ts';
 
-export const STRATEGY_NAMES = ['dpor', 'exhaustive', 'pct', 'random'] as const;
+export const STRATEGY_NAMES = ['dpor', 'exhaustive', 'pct', 'random', 'stateful'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
 /** What one search run needs beyond the world builder; built by check.ts. */
@@ -24,15 +27,24 @@ export interface SearchRun {
   readonly shard: Shard | undefined;
   readonly cancelled: (() => boolean) | undefined;
   readonly onRace: RaceRecorder | undefined;
+  readonly scenario: Scenario;
+  /** `--count`: explore past every violation */
+  readonly count: boolean;
+  /** `--exact`: the stateful search stores whole states */
+  readonly exact: boolean;
+  /** `--max-states`: the stateful search's bound */
+  readonly maxStates: number | undefined;
 }
 
 export interface SearchStrategy {
   readonly name: StrategyName;
   /**
    * What a complete search covers: one execution of every equivalence class, every
-   * schedule, or null for a sampler (never complete, proves nothing)
+   * schedule, every reachable state, or null for a sampler (never complete, proves nothing)
    */
-  readonly covers: 'classes' | 'schedules' | null;
+  readonly covers: 'classes' | 'schedules' | 'states' | null;
+  /** whether it can search scenario `sc` (the stateful search needs every driver of it ported to the data world) */
+  readonly supports: (sc: Scenario) => boolean;
   /** `--shard`/`--workers` split it: the shards' union is the whole search */
   readonly shardable: boolean;
   /** `--symmetry` reduces it */
@@ -45,9 +57,11 @@ export interface SearchStrategy {
   run(build: (symmetric: boolean) => Runtime, symmetric: boolean, r: SearchRun, onExecution: (rt: Runtime, schedule: number[]) => boolean): ExploreStats;
 }
 
+const always = () => true;
+
 function systematic(name: 'dpor' | 'exhaustive', covers: 'classes' | 'schedules', shards: string): SearchStrategy {
   return {
-    name, covers, shardable: true, symmetry: name === 'dpor', audited: name === 'dpor', shards,
+    name, covers, shardable: true, symmetry: name === 'dpor', audited: name === 'dpor', shards, supports: always,
     run: (build, symmetric, r, onExecution) => explore(() => build(symmetric), {
       strategy: name, maxExecutions: r.maxExecutions, preemptions: r.preemptions, deadline: r.deadline,
       shard: r.shard, cancelled: r.cancelled, onRace: name === 'dpor' ? r.onRace : undefined,
@@ -57,7 +71,7 @@ function systematic(name: 'dpor' | 'exhaustive', covers: 'classes' | 'schedules'
 
 function sampling(name: 'pct' | 'random'): SearchStrategy {
   return {
-    name, covers: null, shardable: false, symmetry: false, audited: false,
+    name, covers: null, shardable: false, symmetry: false, audited: false, supports: always,
     shards: 'never split: each job samples on its own (give each its own --seed)',
     run: (build, _symmetric, r, onExecution) => sample(() => build(false), { strategy: name, runs: r.runs, seed: r.seed, depth: r.depth, deadline: r.deadline }, onExecution),
   };
@@ -68,6 +82,11 @@ export const STRATEGIES: Readonly<Record<StrategyName, SearchStrategy>> = {
   exhaustive: systematic('exhaustive', 'schedules', 'disjoint parts of one search, together every schedule once'),
   pct: sampling('pct'),
   random: sampling('random'),
+  stateful: {
+    name: 'stateful', covers: 'states', shardable: false, symmetry: false, audited: false, supports: framePorted,
+    shards: 'never split into shards: prefix shards of a stateful search revisit each other\'s states',
+    run: (build, _symmetric, r, onExecution) => statefulRun(r.scenario, () => build(false), r, onExecution),
+  },
 };
 
 /** The record of a name read back from a result (`stats.strategy`); undefined for an unknown one. */

@@ -43,6 +43,9 @@ export interface CheckFlags {
   count?: boolean;
   /** dpor: one execution of each orbit under renaming identical importers */
   symmetry?: boolean;
+  /** stateful: whole states in the visited set */
+  exact?: boolean;
+  maxStates?: number;
   reduce?: boolean;
   /** every event of a counterexample, not its story */
   full?: boolean;
@@ -88,10 +91,13 @@ function resultLine(r: ScenarioResult, audit: boolean): string {
   const part = r.shard ? `  [shard ${r.shard.index}/${r.shard.count}]` : r.stats.shards && r.stats.shards > 1 ? `  [${r.stats.shards} shards]` : '';
   const sampled = r.stats.auditSample ? ` (audit sampled 1 in ${Math.round(1 / r.stats.auditSample.rate)} after ${r.stats.auditSample.from} executions)` : '';
   const audited = audit ? `, ${r.stats.redundant} redundant${sampled}, ${r.stats.sleepBlocked} sleep-blocked` : '';
-  const space = strategyNamed(r.stats.strategy)?.covers === 'classes' ? `all ${r.stats.executions} classes${r.stats.symmetry?.importers.length ? ' up to symmetry' : ''}` : 'every schedule';
+  const covers = strategyNamed(r.stats.strategy)?.covers;
+  const st = r.stats.stateful;
+  const space = covers === 'classes' ? `all ${r.stats.executions} classes${r.stats.symmetry?.importers.length ? ' up to symmetry' : ''}` : covers === 'states' ? `all ${st?.states} states` : 'every schedule';
+  const work = st ? `${st.states} states, ${st.transitions} transitions` : `${r.stats.executions} executions`;
   const counted = r.stats.counted && r.complete ? ` (${space}; ${r.violations.length ? r.violations.join(', ') : 'no violation'})` : '';
   const sym = r.stats.symmetry ? `, symmetry: ${r.stats.symmetry.importers.length ? r.stats.symmetry.importers.map((c) => c.join(' = ')).join(', ') : 'no identical importers'}` : '';
-  return `${mark} ${r.scenario.padEnd(36)} ${what}${exp}  ${r.stats.executions} executions${counted}${audited}${sym}, ${r.stats.elapsedMs} ms${part}`;
+  return `${mark} ${r.scenario.padEnd(36)} ${what}${exp}  ${work}${counted}${audited}${sym}, ${r.stats.elapsedMs} ms${part}`;
 }
 
 /** The violation's message and replay token: all that `--quiet` shows of it. */
@@ -221,6 +227,8 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
     reduce: flags.shrink === false ? false : flags.reduce ?? 'unexpected', reduceBudget: flags.reduce ? CHECK_DEFAULTS.reduceBudget : CHECK_DEFAULTS.quickReduceBudget,
     ...(flags.count ? { count: true } : {}),
     ...(flags.symmetry ? { symmetry: true } : {}),
+    ...(flags.exact ? { exact: true } : {}),
+    ...(flags.maxStates !== undefined ? { maxStates: flags.maxStates } : {}),
   };
   const problem = optionsProblem({ ...opts, shard: flags.shard }, flags.workers);
   if (problem) throw new UsageError(problem);

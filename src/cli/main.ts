@@ -138,6 +138,8 @@ async function main(argv: string[]): Promise<number> {
     .option('--count', 'explore the whole space, past every violation: a complete dpor search prints its number of equivalence classes, and every property the space holds')
     .option('--symmetry', 'dpor: explore one execution of each orbit under renaming importers that are identical up to their id (same driver, variant and steps)')
     .option('--races', 'after each dpor search, the races that added the most backtrack choices (what makes the search large)')
+    .option('--exact', 'stateful: store whole states and compare them instead of 64-bit fingerprints (no omission; more memory)')
+    .option('--max-states <n>', 'stateful: stop after this many states (incomplete)', intArg(1))
     .option('--junit <file>', 'write a JUnit XML report (one testcase a scenario)')
     .option('--html <dir>', 'write an HTML sequence diagram of each counterexample into this directory')
     .option('--preemptions <n>', 'preemption bound', intArg(0))

@@ -223,10 +223,10 @@ function protectFields(layout: StoreLayout, ref: number, shape: { readonly field
  * named here are shared: each access of one is a non-mover.
  *   - constant: what is set up before the first step (a buffer's ops, a list's room, an
  *     importer's attachment object's buffer and device, an engine's device);
- *   - guarded by the buffer's reservation lock: the fence list, the attachment list, the
- *     importer's table, its validity and its closing flag (an attachment's own fields
- *     are not: attach resets them before it takes the lock, on an object no other thread
- *     can reach yet, which a declaration cannot say);
+ *   - guarded by the buffer's reservation lock: the fence list, the importer's table, its
+ *     validity and its closing flag (an attachment's own fields are not: attach resets
+ *     them before it takes the lock, on an object no other thread can reach yet, which a
+ *     declaration cannot say; nor is the attachment list: the last put reads it unlocked);
  *   - guarded by memory_lock: vfio-pci's drained and cleaned-up flags;
  *   - ghost: lockdep's edge bits, whose union, not the order they were added in, decides
  *     a cycle (the acquire that closes it reports it on every order).
@@ -239,7 +239,6 @@ function declareProtections(layout: StoreLayout, w: { sim: FrameSim; resv: numbe
   protectFields(layout, w.resv, RESV.DmaResv, ['maxFences'], underResv);
   layout.protect(w.fenceSlots, RESV_SLOTS + 1, underResv);
   protectFields(layout, w.bufs, BUF.DmaBuf, ['ops', 'priv', 'resv', 'name'], constant);
-  protectFields(layout, w.bufs, BUF.DmaBuf, ['attachments'], underResv);
   protectFields(layout, w.priv, VFIO.VfioPriv, ['drained', 'cleanedUp'], { lock: w.memoryLock });
   for (const g of w.gpui) {
     protectFields(layout, g.attachment, BUF.DmaBufAttachment, ['dmabuf', 'importerOps', 'importerPriv', 'peer2peer', 'dev'], constant);
