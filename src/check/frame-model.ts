@@ -61,6 +61,7 @@ export function frameModel(w: FrameWorld, opts: { fuse?: boolean } = {}): FrameM
   return {
     layout: w.layout,
     threads: w.threads,
+    ownTransactions: true,
     get lastSteps() { return lastSteps; },
     init: (s) => { target = { report(): void {} }; w.init(s); pending.length = 0; },
     step(s, t, out) {

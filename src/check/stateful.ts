@@ -49,6 +49,8 @@ export interface StatefulModel {
   readonly symmetry?: readonly SymmetryGroup[];
   /** what the partial-order reduction needs (stateful-por.ts); without it every state is fully expanded */
   readonly reduction?: Reduction;
+  /** the model checks its transactions itself (check/frame-model.ts fuses fine steps): no Lipton monitor */
+  readonly ownTransactions?: boolean;
 }
 
 /**
@@ -183,7 +185,7 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
   /** the first thread tried at state `s` (0 in index order) */
   const firstThread = (s: Store) => (order === 0 ? 0 : (Math.imul(s.h1 ^ s.h2, 0x9e3779b1) ^ Math.imul(order, 0x85ebca6b)) >>> 0) % nthreads;
   const canon = new Store(layout);
-  const monitor = (opts.transactions ?? true) ? new TxnMonitor(layout.protection(), (i) => layout.slotName(i)) : null;
+  const monitor = (opts.transactions ?? true) && !model.ownTransactions ? new TxnMonitor(layout.protection(), (i) => layout.slotName(i)) : null;
   const key = (s: Store): Store => (groups.length > 0 ? (canonicalise(s, canon, groups), canon) : s);
 
   const log = new ViolationLog(opts.stopAt ?? (() => stopAtFirst));

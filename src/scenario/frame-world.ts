@@ -139,7 +139,8 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
     labels: DRIVER_LABELS, contexts: [], ctxName: () => '', wwGuard: -1,
   };
   const tables = gpui.flatMap((g) => Array.from({ length: g.tables.cap }, (_, i) => g.tables.base + i * g.tables.width));
-  const vfio: VfioFrameEnv = { sw: vsw, buf: 0, priv, bar, tracker, memoryLock, comp, fdOpen };
+  // the buffer is the first object of its pool: dmaBufExport takes the lowest free one
+  const vfio: VfioFrameEnv = { sw: vsw, buf: bufs.base, priv, bar, tracker, memoryLock, comp, fdOpen };
   const steps: FrameStep[][] = sc.threads.map((t) => t.steps.map((s): FrameStep => {
     if (s.kind === 'exporter') return { text: s.text, exporter: true, op: EXP_OPS.indexOf(s.op), arg: REVOKE_TRIGGERS.indexOf(s.trigger ?? 'mem-disable'), count: 0, write: false };
     if (s.kind !== 'importer') throw new Error('internal: a call step in a data world (framePorted refuses them)');
@@ -150,6 +151,8 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
     hw: { tables, deviceTables: gpui.map((g) => Array.from({ length: g.tables.cap }, (_, i) => g.tables.base + i * g.tables.width)), regions: [bar], pendingReads, actions: [], jobName: (s, j) => fenceName(s, s.get(j + J('fence'))) },
     scenario: { steps, exporterOp: vid(VFIO_FN.vfioOp), importerOps: sc.importers.map(() => fnId(prog, gpuiFrames, GPUI_FN.gpuiOp)) },
   };
+  // the env is tables, never state: frozen, so that model code cannot keep state outside the store
+  deepFreeze(env);
   const guards: readonly FrameGuard[] = [];
   const span = (base: number, shape: { readonly width: number }) => ({ base, width: shape.width });
   const units = frameUnits(sc, {
@@ -180,7 +183,7 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
     s.set(resv + off(RESV.DmaResv.fields, 'fences'), fenceSlots.len);
     s.set(resv + off(RESV.DmaResv.fields, 'cap'), RESV_SLOTS);
     const buf = dmaBufExport(k0 as never, bufs, 0, priv, resv as never, 0, 'vfio-buf');
-    (vfio as { buf: number }).buf = buf;
+    if (buf !== vfio.buf) throw new Error(`internal: vfio-buf exported at ${buf}, not at its pool's first object ${vfio.buf}`);
     s.set(priv + off(VFIO.VfioPriv.fields, 'kref'), 1);
     s.set(fdOpen, 1);
     gpui.forEach((g, imp) => {
@@ -206,6 +209,13 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
     names.forEach((_, t) => frameStep(ctxs[t]!(s)));
   }
   return world;
+}
+
+/** Freezes `o` and everything it holds (tables of numbers, strings and functions). */
+function deepFreeze(o: object): void {
+  if (Object.isFrozen(o)) return;
+  Object.freeze(o);
+  for (const v of Object.values(o)) if (typeof v === 'object' && v !== null) deepFreeze(v);
 }
 
 /** The fields of `shape` named in `names`, at object `ref`, declared `p`. */
