@@ -84,11 +84,12 @@ test('stateful: a lifetime footprint that misses a unit is a model bug, not a sm
 });
 
 test('stateful: driver state kept outside the store is refused (compiler) or throws (frozen tables)', () => {
-  const file = 'src/drivers/frame-gpu-dynamic.ts';
-  const text = readFileSync(file, 'utf8').replace('export const FENCE_JOB = 0;', 'export const FENCE_JOB = 0;\nlet hidden = 0;')
-    .replace('st.valid = false;\n  const table = st.table;', 'st.valid = false;\n  hidden++;\n  const table = st.table;');
+  const file = 'src/drivers/frame-gpu-invalidate.ts';
+  const source = readFileSync(file, 'utf8');
+  assert.ok(source.includes('  st.valid = false;\n'));
+  const text = `${source.replace('  st.valid = false;\n', '  st.valid = false;\n  hidden++;\n')}\nlet hidden = 0;\n`;
   const r = compileFrames(file, text);
-  assert.ok(r.errors.some((e) => /frame-gpu-dynamic\.ts:\d+:\d+: .*`hidden`/.test(e)), r.errors.join('\n'));
+  assert.ok(r.errors.some((e) => /frame-gpu-invalidate\.ts:\d+:\d+: .*`hidden`/.test(e)), r.errors.join('\n'));
   const w = buildFrameWorld(ported[0]!);
   const k = w.ctx(new Store(w.layout), 0);
   assert.throws(() => { (k.env.gpui[0] as { noFence: boolean }).noFence = true; }, TypeError);

@@ -7,22 +7,15 @@
  */
 import { sched, type FrameProc } from '../sim/frame-ops.ts';
 import { simReport } from '../sim/frame-sim.ts';
-import { mutexLock, mutexUnlock } from '../sim/frame-mutex.ts';
-import { complete, reinitCompletion, waitForCompletion, waitForCompletionTimeout } from '../sim/frame-completion.ts';
+import { complete } from '../sim/frame-completion.ts';
 import { structAlloc, type Ref } from '../sim/struct.ts';
 import { ERRNO } from '../kernel/errno.ts';
-import { isVersion, warn } from '../kernel/frame-kernel.ts';
-import { dmaBufPut, type DmaBuf, type DmaBufAttachment, type SgTable } from '../kernel/frame-dma-buf.ts';
+import { isVersion } from '../kernel/frame-kernel.ts';
+import { type DmaBuf, type DmaBufAttachment, type SgTable } from '../kernel/frame-dma-buf.ts';
 import { devName, dmaBufAttachRevocable } from '../kernel/frame-attach.ts';
-import { dmaBufInvalidateMappings } from '../kernel/frame-mapping.ts';
-import { BOOKKEEP, dmaResvLock, dmaResvUnlock, dmaResvWaitTimeout } from '../kernel/frame-resv.ts';
-import { MAX_SCHEDULE_TIMEOUT } from '../kernel/frame-fence.ts';
-import { DISABLED, ENABLED, regionMapTable, regionName, regionUnmapTable, setRegionState, type MemRegion } from '../hw/frame-region.ts';
-import { revokeBegan, revokeFenced, revokeReturned, revokesSoFar, type RevokeTracker } from '../hw/frame-oracle.ts';
-import {
-  L_CLEANUP, L_CLEANUP_RETURNED, L_CLOSED, L_D3, L_ENABLED, L_MEM_DISABLED, L_MOVE_RETURNED, L_MOVE_TRUE, L_RESET_ENABLED, OP_CLOSE, OP_REVOKE, OP_UNREVOKE,
-  TRIGGER_D3, TRIGGER_LABELS, TRIGGER_MEM_DISABLE, type DriverCtx,
-} from './frame-env.ts';
+import { regionMapTable, regionName, regionUnmapTable, type MemRegion } from '../hw/frame-region.ts';
+import { revokesSoFar, type RevokeTracker } from '../hw/frame-oracle.ts';
+import type { DriverCtx } from './frame-env.ts';
 
 /** The driver's private state of its one buffer (vfio-pci.ts VfioPriv). */
 export interface VfioPriv {
@@ -165,136 +158,6 @@ export function checkRevocable(k: DriverCtx, buf: Ref<DmaBuf>, begins: boolean):
 /** The exporter's observer of a completed attach (FrameKernel exporters' `attached`). */
 export function vfioAttached(k: DriverCtx, buf: Ref<DmaBuf>, a: Ref<DmaBufAttachment>): void {
   checkRevocable(k, buf, false);
-}
-
-/** A shared write of `revoked` as its own step (attach reads it without the resv, D-VFIO-2). */
-export function* setRevoked(k: DriverCtx, v: boolean, gone: boolean): FrameProc {
-  yield sched();
-  barEvent(k, v ? 'revoked = true' : 'revoked = false', gone ? ' (vdev gone)' : '');
-  priv(k).revoked = v;
-}
-
-/** The wait for every importer's unmap after the initial kref is dropped (RV6, D-VFIO-6). */
-export function* waitUnmaps(k: DriverCtx): FrameProc {
-  if (k.env.vfio.sw.timedUnmapWait) {
-    const r = yield* waitForCompletionTimeout(k, k.env.vfio.comp, 1000);
-    if (r === 0) {
-      simReport(k, 'wait-timeout', 'P9', 'vfio-pci revoke: importers did not unmap within 1 s; the revoke proceeds');
-      warn(k, 'D-VFIO-6', 'vfio-pci revoke timed out waiting for the importers to unmap');
-    }
-  } else yield* waitForCompletion(k, k.env.vfio.comp);
-}
-
-/** The fence wait after R43 under resv (the usage resolved for the version and variant); marks the tracker for P2. */
-export function* revokeFenceWait(k: DriverCtx): FrameProc {
-  const usage = k.env.vfio.sw.waitUsage;
-  if (usage < 0) return;
-  yield* dmaResvWaitTimeout(k, buffer(k).resv, usage, MAX_SCHEDULE_TIMEOUT);
-  if (usage === BOOKKEEP) yield* revokeFenced(k, tracker(k));
-}
-
-/**
- * D-VFIO-6 move(true): lock resv, set revoked, invalidate, fence wait, unlock; `[landed]`
- * drop the initial kref and wait for every unmap (RV6). Caller holds memory_lock.
- */
-export function* moveRevoke(k: DriverCtx): FrameProc {
-  const p = priv(k);
-  const buf = buffer(k);
-  if (p.revoked || p.cleanedUp) return;
-  yield* revokeBegan(k, tracker(k), L_MOVE_TRUE);
-  yield* dmaResvLock(k, buf.resv);
-  checkRevocable(k, buf, true);
-  yield* setRevoked(k, true, false);
-  yield* dmaBufInvalidateMappings(k, buf);
-  yield* revokeFenceWait(k);
-  yield* dmaResvUnlock(k, buf.resv);
-  if (isVersion(k, 'landed')) {
-    yield* krefPut(k, 0 as Ref<DmaBufAttachment>, false);
-    if (!k.env.vfio.sw.noUnmapWait) yield* waitUnmaps(k);
-    p.drained = true;
-  }
-  yield* revokeReturned(k, tracker(k), L_MOVE_RETURNED);
-}
-
-/** D-VFIO-6 move(false) (vfio-pci.ts moveUnrevoke); caller holds memory_lock. */
-export function* moveUnrevoke(k: DriverCtx): FrameProc {
-  const p = priv(k);
-  const buf = buffer(k);
-  const race = k.env.vfio.sw.unrevokeRace;
-  if (!p.revoked || p.cleanedUp) return;
-  if (k.out.records) k.out.event(k.tid, 'vfio_pci_dma_buf_move(revoked=false)', 'vfio-buf');
-  yield* dmaResvLock(k, buf.resv);
-  if (!isVersion(k, 'landed') || race) yield* setRevoked(k, false, false);
-  yield* dmaBufInvalidateMappings(k, buf);
-  yield* revokeFenceWait(k);
-  yield* dmaResvUnlock(k, buf.resv);
-  if (!isVersion(k, 'landed')) return;
-  yield sched();
-  barEvent(k, 'kref_init', ' dma-buf');
-  p.kref = 1;
-  yield* reinitCompletion(k, k.env.vfio.comp);
-  p.drained = false;
-  if (race) return;
-  yield* dmaResvLock(k, buf.resv);
-  yield* setRevoked(k, false, false);
-  yield* dmaResvUnlock(k, buf.resv);
-}
-
-/** D-VFIO-7 cleanup on device close (caller holds memory_lock). */
-export function* cleanup(k: DriverCtx): FrameProc {
-  const p = priv(k);
-  const buf = buffer(k);
-  if (p.cleanedUp) return;
-  yield* revokeBegan(k, tracker(k), L_CLEANUP);
-  yield* dmaResvLock(k, buf.resv);
-  checkRevocable(k, buf, true);
-  p.cleanedUp = true;
-  yield* setRevoked(k, true, true);
-  yield* dmaBufInvalidateMappings(k, buf);
-  if (isVersion(k, 'landed')) yield* revokeFenceWait(k);
-  yield* dmaResvUnlock(k, buf.resv);
-  if (isVersion(k, 'landed') && (!p.drained || k.env.vfio.sw.cleanupDrainsAll)) {
-    yield* krefPut(k, 0 as Ref<DmaBufAttachment>, true);
-    if (!k.env.vfio.sw.noUnmapWait) yield* waitUnmaps(k);
-    p.drained = true;
-  }
-  yield* revokeReturned(k, tracker(k), L_CLEANUP_RETURNED);
-}
-
-/** A scenario's exporter op `op` (frame-env.ts EXP_OPS) with its revoke trigger, memory_lock held around it. Returns 0 or -EOPNOTSUPP. */
-export function* vfioOp(k: DriverCtx, op: number, trigger: number): FrameProc<number> {
-  const p = priv(k);
-  yield* mutexLock(k, k.env.vfio.memoryLock);
-  if (op === OP_REVOKE) {
-    /** D-VFIO-8: move(true) returns before the memory goes off (the P1 revoke point). */
-    barEvent(k, TRIGGER_LABELS[trigger]!, '');
-    yield* moveRevoke(k);
-    yield* setRegionState(k, bar(k), DISABLED, trigger === TRIGGER_D3 ? L_D3 : L_MEM_DISABLED);
-    if (trigger !== TRIGGER_MEM_DISABLE && trigger !== TRIGGER_D3) {
-      barEvent(k, 'device reset done', '');
-      yield* setRegionState(k, bar(k), ENABLED, L_RESET_ENABLED);
-      yield* moveUnrevoke(k);
-    }
-  } else if (op === OP_UNREVOKE) {
-    if (!p.cleanedUp) {
-      yield* setRegionState(k, bar(k), ENABLED, L_ENABLED);
-      yield* moveUnrevoke(k);
-    }
-  } else if (op === OP_CLOSE) {
-    yield* cleanup(k);
-    yield* setRegionState(k, bar(k), DISABLED, L_CLOSED);
-    yield* mutexUnlock(k, k.env.vfio.memoryLock);
-    yield sched();
-    if (k.out.records) k.out.event(k.tid, 'close dma-buf fd', 'vfio-buf');
-    k.s.set(k.env.vfio.fdOpen, 0);
-    yield* dmaBufPut(k, buffer(k));
-    return 0;
-  } else {
-    yield* mutexUnlock(k, k.env.vfio.memoryLock);
-    return -ERRNO.EOPNOTSUPP;
-  }
-  yield* mutexUnlock(k, k.env.vfio.memoryLock);
-  return 0;
 }
 
 /** P6 at the end of an execution: `[landed]` an unrevoked buffer's kref is back at 1. */

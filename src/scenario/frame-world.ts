@@ -25,6 +25,8 @@ import { FN as PREFETCH_FN, frames as prefetchFrames } from '../hw/frame-prefetc
 import { DRIVER_LABELS, EXP_OPS, IMP_OPS, type GpuiFrameEnv, type VfioFrameEnv } from '../drivers/frame-env.ts';
 import { FN as VFIO_FN, frames as vfioFrames, STRUCTS as VFIO, vfioAtEnd, vfioAttached } from '../drivers/frame-vfio-pci.frames.ts';
 import { FN as GPUI_FN, frames as gpuiFrames, STRUCTS as GPUI } from '../drivers/frame-gpu-dynamic.frames.ts';
+import { FN as INVAL_FN, frames as invalFrames } from '../drivers/frame-gpu-invalidate.frames.ts';
+import { FN as VOPS_FN, frames as vopsFrames } from '../drivers/frame-vfio-ops.frames.ts';
 import { vfioFrameSwitches } from '../drivers/vfio-pci.ts';
 import { gpuiSwitches } from '../drivers/gpu-dynamic.ts';
 import { REVOKE_TRIGGERS } from '../drivers/types.ts';
@@ -112,7 +114,7 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
   });
   const pendingReads = devs.map((d) => layout.field(`${d}.pending_reads`));
   declareProtections(layout, { sim, resv, fenceSlots: fenceSlots.len, bufs: bufs.base, priv, memoryLock, gpui });
-  const prog = linkFrames(stepsFrames, vfioFrames, gpuiFrames, engineFrames, prefetchFrames);
+  const prog = linkFrames(stepsFrames, vfioFrames, vopsFrames, gpuiFrames, invalFrames, engineFrames, prefetchFrames);
   const frames = names.map((n, t) => frameThread(layout, n, DEPTH, prog.width, { local: t }));
 
   const off = (fields: readonly string[], f: string) => fields.indexOf(f);
@@ -131,7 +133,7 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
       pin: vsw.pin === 0 ? -1 : vid(VFIO_FN.vfioPin), unpin: vsw.pin === 0 ? -1 : vid(VFIO_FN.vfioUnpin),
       attached: (k, buf, a) => vfioAttached(k as never, buf as never, a as never),
     }],
-    importers: sc.importers.map((im) => ({ allowPeer2peer: im.peer2peer, invalidate: fnId(prog, gpuiFrames, GPUI_FN.gpuiInvalidate), unsupported: false })),
+    importers: sc.importers.map((im) => ({ allowPeer2peer: im.peer2peer, invalidate: fnId(prog, invalFrames, INVAL_FN.gpuiInvalidate), unsupported: false })),
     bufName: () => 'vfio-buf',
     devName: (s, a) => devs[s.get(a + A('dev'))]!,
     attachmentName: (s, a) => `${devs[s.get(a + A('dev'))]}-attach`,
@@ -149,7 +151,7 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
   const env: StepsEnv = {
     sim, kernel, vfio, gpui,
     hw: { tables, deviceTables: gpui.map((g) => Array.from({ length: g.tables.cap }, (_, i) => g.tables.base + i * g.tables.width)), regions: [bar], pendingReads, actions: [], jobName: (s, j) => fenceName(s, s.get(j + J('fence'))) },
-    scenario: { steps, exporterOp: vid(VFIO_FN.vfioOp), importerOps: sc.importers.map(() => fnId(prog, gpuiFrames, GPUI_FN.gpuiOp)) },
+    scenario: { steps, exporterOp: fnId(prog, vopsFrames, VOPS_FN.vfioOp), importerOps: sc.importers.map(() => fnId(prog, gpuiFrames, GPUI_FN.gpuiOp)) },
   };
   // the env is tables, never state: frozen, so that model code cannot keep state outside the store
   deepFreeze(env);
@@ -201,8 +203,8 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
       const k = ctxs[sc.threads.length + i]!(s);
       const g = gpui[x.imp]!;
       if (x.kind === 'engine') frameStart(k, engineFrames, ENGINE_FN.engineThread, [g.engine]);
-      else if (x.kind === 'unmapper') frameStart(k, gpuiFrames, GPUI_FN.unmapperThread, [x.imp]);
-      else if (x.kind === 'remap') frameStart(k, gpuiFrames, GPUI_FN.remapWorker, [x.imp]);
+      else if (x.kind === 'unmapper') frameStart(k, invalFrames, INVAL_FN.unmapperThread, [x.imp]);
+      else if (x.kind === 'remap') frameStart(k, invalFrames, INVAL_FN.remapWorker, [x.imp]);
       else frameStart(k, prefetchFrames, PREFETCH_FN.prefetchThread, [g.attachment, tracker]);
     });
     // the start order of the generator world: each thread to its first yield, in thread order

@@ -28,6 +28,14 @@
 import type { Store, StoreBarrier } from './store.ts';
 import { Prot, type ProtectionTable } from './txn.ts';
 
+// module-local copies: a const enum of another module is a property read per access under
+// per-file transforms (tsx), and these are read on every access of a search
+const GHOST = Prot.GHOST;
+const LOCAL = Prot.LOCAL;
+const LOCK = Prot.LOCK;
+const GUARDED = Prot.GUARDED;
+const CONST = Prot.CONST;
+
 export const STEP_R = 1;
 export const STEP_N = 2;
 export const STEP_L = 4;
@@ -110,7 +118,7 @@ export class StepClassifier implements StoreBarrier {
 
   write(i: number, old: number, v: number): void {
     const mine = this.units !== null && this.unit(i, old !== v);
-    if (this.prot.kind[i] === Prot.LOCK) {
+    if (this.prot.kind[i] === LOCK) {
       // a write that changes nothing (a release path clearing a slot the unlock op cleared) is a test of the lock
       if (old === v) { if (!mine) this.access(i, false); }
       else if (old === 0 && v === this.me) { if (!mine) this.bits |= STEP_R; }
@@ -118,24 +126,24 @@ export class StepClassifier implements StoreBarrier {
       else this.fail(`writes lock ${this.slotName(i)} from ${old} to ${v}: neither an acquire of a free lock nor a release by its owner`);
       return;
     }
-    if (mine || (old === v && this.prot.kind[i] === Prot.CONST)) return;
+    if (mine || (old === v && this.prot.kind[i] === CONST)) return;
     this.access(i, true);
   }
 
   private access(i: number, write: boolean): void {
     if (this.units !== null && !write && this.unit(i, false)) return;
     switch (this.prot.kind[i]) {
-      case Prot.GHOST: return;
-      case Prot.CONST:
+      case GHOST: return;
+      case CONST:
         if (write) this.fail(`changes ${this.slotName(i)}, which the layout declares constant`);
         return;
-      case Prot.LOCAL:
+      case LOCAL:
         if (this.prot.arg[i]! + 1 !== this.me) this.fail(`${write ? 'writes' : 'reads'} ${this.slotName(i)}, local to thread ${this.prot.arg[i]}`);
         return;
-      case Prot.LOCK:
+      case LOCK:
         if (!this.holds(i)) this.bits |= STEP_R;
         return;
-      case Prot.GUARDED:
+      case GUARDED:
         if (!this.holds(this.prot.arg[i]!)) this.fail(`${write ? 'writes' : 'reads'} ${this.slotName(i)} without holding ${this.slotName(this.prot.arg[i]!)}, which the layout says guards it`);
         return;
       default:
