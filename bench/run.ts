@@ -50,6 +50,11 @@ interface Row {
   variant: string;
   verdict: string;
   complete: boolean;
+  /** the strategy that searched it (the default: stateful where the data world models the scenario) */
+  strategy: string;
+  /** stateful: states stored, transactions run */
+  states: number | null;
+  transitions: number | null;
   executions: number;
   perSecond: number;
   firstMs: number | null;
@@ -58,12 +63,13 @@ interface Row {
   rssMb: number;
 }
 
-function measure(sc: Scenario): Row {
+function measure(sc: Scenario, opts: CheckOptions = {}): Row {
   const t0 = performance.now();
-  const r = checkScenario(sc, { timeLimit: LIMIT, shrink: false });
+  const r = checkScenario(sc, { timeLimit: LIMIT, shrink: false, ...opts });
   const ms = performance.now() - t0;
   return {
     name: sc.name, variant: sc.exporter.variant, verdict: r.verdict, complete: r.complete, executions: r.stats.executions,
+    strategy: r.stats.strategy, states: r.stats.stateful?.states ?? null, transitions: r.stats.stateful?.transitions ?? null,
     perSecond: Math.round(r.stats.executions / (ms / 1000)), firstMs: r.stats.firstViolationMs ?? null, totalMs: Math.round(ms),
     redundant: r.stats.redundant, rssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
@@ -94,11 +100,10 @@ function spinFigures(): Map<string, number> | string {
 /** fast-check's measured medians of random runs to the first failure (its README). */
 const FAST_CHECK_MEDIAN: Record<string, number> = { s1: 380, s2: 407, s3: 1249, s4: 1498 };
 
-function family(n: number, k: number, variant: string): Scenario {
-  const drivers = ['gpu-dynamic', 'rdma-odp', 'iommufd'];
+function family(n: number, k: number, variant: string, drivers = ['gpu-dynamic', 'rdma-odp', 'iommufd']): Scenario {
   const ims = Array.from({ length: n }, (_, i) => ({ id: `imp${i}`, driver: drivers[i % drivers.length]! }));
   const text = [
-    `name: fam-n${n}-k${k}-${variant}`,
+    `name: fam-n${n}-k${k}-${variant}${drivers.length === 1 ? `-${drivers[0]}` : ''}`,
     `exporter: { driver: vfio-pci, variant: ${variant} }`,
     'importers:',
     ...ims.map((m) => `  - { id: ${m.id}, driver: ${m.driver} }`),
@@ -112,8 +117,9 @@ function family(n: number, k: number, variant: string): Scenario {
   return parseScenario(text, `family-n${n}-k${k}-${variant}.yaml`);
 }
 
-const fmt = (r: Row) => `| ${r.name} | ${r.verdict}${r.complete ? '' : ' (cut)'} | ${r.executions} | ${r.perSecond} | ${r.firstMs ?? '–'} | ${r.totalMs} | ${r.redundant} | ${r.rssMb} |`;
-const HEAD = '| scenario | verdict | executions | exec/s | first counterexample ms | total ms | redundant | peak RSS MB |\n|---|---|---:|---:|---:|---:|---:|---:|';
+const statesCell = (r: Row) => (r.states === null ? '–' : `${r.states} (${Math.round(r.states / (r.totalMs / 1000))}/s)`);
+const fmt = (r: Row) => `| ${r.name} | ${r.strategy} | ${r.verdict}${r.complete ? '' : ' (cut)'} | ${statesCell(r)} | ${r.executions} | ${r.perSecond} | ${r.firstMs ?? '–'} | ${r.totalMs} | ${r.redundant} | ${r.rssMb} |`;
+const HEAD = '| scenario | strategy | verdict | states (per s) | executions | exec/s | first counterexample ms | total ms | redundant | peak RSS MB |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|';
 
 const lines: string[] = [];
 const say = (s: string) => { console.log(s); lines.push(s); };
@@ -134,8 +140,8 @@ say('## Spin twins (../shared/bench/spin/scenarios)');
 say('');
 if (typeof spin === 'string') say(`Spin column skipped: ${spin}.`);
 say('');
-say('| twin | verdict | executions | exec/s | first counterexample ms | total ms | redundant | peak RSS MB | Spin end to end ms | ratio ours/Spin end to end (ours ms) | fast-check median runs to bug |');
-say('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+say('| twin | strategy | verdict | states (per s) | executions | exec/s | first counterexample ms | total ms | redundant | peak RSS MB | Spin end to end ms | ratio ours/Spin end to end (ours ms) | fast-check median runs to bug |');
+say('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 const results: Record<string, unknown> = { cores, node: process.version, limitSeconds: LIMIT, startup: { bareMs: bare, cliMs: cli }, twins: [], family: [] };
 for (const f of twins) {
   const sc = parseScenario(readFileSync(join(SHARED, 'spin', 'scenarios', f), 'utf8'), f);
@@ -187,6 +193,25 @@ for (let n = 1; n <= maxN; n++) {
   }
 }
 say('');
+// The stateful search's family: gpu-dynamic importers only (the drivers the data world
+// models), N x K, correct; the largest member verified within the limit is the figure.
+say('## Family over the data world: vfio-pci revoke against N gpu-dynamic importers x K transfers, correct (stateful)');
+say('');
+say(HEAD);
+results.statefulFamily = [];
+let largest = 'none';
+for (let n = 1; n <= 3; n++) {
+  for (let k = 0; k <= 3; k++) {
+    const row = measure(family(n, k, 'correct', ['gpu-dynamic']), { strategy: 'stateful' });
+    say(fmt(row));
+    (results.statefulFamily as unknown[]).push(row);
+    if (row.complete && row.verdict === 'safe') largest = `${n} importers x ${k} transfers (${row.states} states, ${row.totalMs} ms)`;
+  }
+}
+say('');
+say(`Largest member verified within ${LIMIT} s: ${largest}.`);
+results.statefulLargest = largest;
+say('');
 // Executions to the first counterexample of each buggy scenario under each strategy: what
 // the default's order (a pct pre-pass, then dpor's depth-first search with its fewest
 // switches first) buys over each part alone and over random scheduling.
@@ -197,6 +222,14 @@ function toFirst(sc: Scenario, opts: CheckOptions): number | null {
   const r = checkScenario(sc, { shrink: false, timeLimit: LIMIT, runs: RUNS_CAP, ...opts });
   return r.ok ? r.stats.executions : null;
 }
+/** The stateful search alone to the wanted violation: states stored and time, or why not. */
+function statefulFirst(sc: Scenario): string {
+  const t0 = performance.now();
+  const r = checkScenario(sc, { strategy: 'stateful', prepass: 0, shrink: false, reduce: false, timeLimit: LIMIT });
+  if (r.stats.strategy !== 'stateful') return 'not modelled';
+  return r.ok ? `${r.stats.stateful?.states} states, ${Math.round(performance.now() - t0)} ms` : 'not met';
+}
+
 /** The median over the seeds, a seed that did not meet it counting as the largest. */
 function medianOrCut(xs: (number | null)[]): string {
   const all = xs.map((x) => x ?? Infinity).sort((a, b) => a - b);
@@ -205,8 +238,8 @@ function medianOrCut(xs: (number | null)[]): string {
 }
 say(`## Executions to the first counterexample, by strategy (pct and random: median of seeds ${SEEDS.join(', ')}, at most ${RUNS_CAP} runs)`);
 say('');
-say('| scenario | default (pct pre-pass, then dpor) | dpor alone | pct (depth 3) | random | exhaustive |');
-say('|---|---:|---:|---:|---:|---:|');
+say('| scenario | default (pct pre-pass, then stateful where it applies, else dpor) | dpor alone | stateful alone (states, ms) | pct (depth 3) | random | exhaustive |');
+say('|---|---:|---:|---:|---:|---:|---:|');
 const buggy = [
   ...twins.filter((t) => !t.includes('correct')).map((f) => parseScenario(readFileSync(join(twinDir, f), 'utf8'), f)),
   // the smallest and the largest K of each N: dpor alone and exhaustive run to the limit on most
@@ -217,13 +250,14 @@ for (const sc of buggy) {
   const row = {
     name: sc.name,
     default: toFirst(sc, {}),
-    dpor: toFirst(sc, { prepass: 0 }),
+    dpor: toFirst(sc, { strategy: 'dpor', prepass: 0 }),
+    stateful: statefulFirst(sc),
     pct: medianOrCut(SEEDS.map((seed) => toFirst(sc, { strategy: 'pct', seed }))),
     random: medianOrCut(SEEDS.map((seed) => toFirst(sc, { strategy: 'random', seed }))),
     exhaustive: toFirst(sc, { strategy: 'exhaustive', prepass: 0 }),
   };
   const cell = (x: number | null) => (x === null ? 'not met' : String(x));
-  say(`| ${row.name} | ${cell(row.default)} | ${cell(row.dpor)} | ${row.pct} | ${row.random} | ${cell(row.exhaustive)} |`);
+  say(`| ${row.name} | ${cell(row.default)} | ${cell(row.dpor)} | ${row.stateful} | ${row.pct} | ${row.random} | ${cell(row.exhaustive)} |`);
   (results.strategies as unknown[]).push(row);
 }
 say('');
@@ -254,8 +288,9 @@ const longer = (name: string, from: string, to: string) => {
   return f;
 };
 const workerTargets = [
-  { name: 'b2-vfio-bookkeep-fixed, 2 transfers', args: [longer('b2-vfio-bookkeep-fixed', 'count: 1 }', 'count: 2 }')] },
-  { name: 'b1-vfio-revoke-fixed, 3 transfers', args: [longer('b1-vfio-revoke-fixed', 'count: 2', 'count: 3')] },
+  // dpor: the stateful search of these is not split (it runs whole, one scenario a worker)
+  { name: 'b2-vfio-bookkeep-fixed, 2 transfers, dpor', args: ['--strategy', 'dpor', longer('b2-vfio-bookkeep-fixed', 'count: 1 }', 'count: 2 }')] },
+  { name: 'b1-vfio-revoke-fixed, 3 transfers, dpor', args: ['--strategy', 'dpor', longer('b1-vfio-revoke-fixed', 'count: 2', 'count: 3')] },
   ...(twins.includes('spin-s1-correct.yaml') ? [{ name: 'spin-s1-correct, first 16,000 executions', args: ['--max-executions', '16000', join(twinDir, 'spin-s1-correct.yaml')] }] : []),
   { name: 'all bundled scenarios (whole scenarios a worker)', args: [] },
 ];

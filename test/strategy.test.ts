@@ -16,10 +16,11 @@ test('each strategy record says what a complete search covers and what it takes'
     ['exhaustive', 'schedules', true, false, false],
     ['pct', null, false, false, false],
     ['random', null, false, false, false],
+    ['stateful', 'states', false, false, false],
   ]);
   for (const n of STRATEGY_NAMES) assert.equal(strategyNamed(n), STRATEGIES[n]);
   assert.equal(strategyNamed('stateful-later'), undefined);
-  assert.equal(CHECK_DEFAULTS.strategy, 'dpor');
+  assert.equal(CHECK_DEFAULTS.strategy, 'stateful');
 });
 
 test('optionsProblem refuses the combinations a strategy does not take', () => {
@@ -30,6 +31,9 @@ test('optionsProblem refuses the combinations a strategy does not take', () => {
   assert.equal(optionsProblem({ symmetry: true }), null);
   assert.match(optionsProblem({ strategy: 'random', count: true }) ?? '', /^--count counts the classes of a dpor search .*; pct and random sample$/);
   assert.match(optionsProblem({ shard: { index: 0, count: 2 } }, 2) ?? '', /do not combine/);
+  assert.match(optionsProblem({ strategy: 'stateful', shard: { index: 0, count: 2 } }) ?? '', /^--shard splits the dpor and exhaustive searches; a stateful search is not split/);
+  assert.match(optionsProblem({ strategy: 'dpor', exact: true }) ?? '', /^--exact and --max-states are options of the stateful search$/);
+  assert.equal(optionsProblem({ strategy: 'stateful', exact: true, maxStates: 10, count: true }), null);
   assert.equal(optionsProblem({ shard: { index: 0, count: 2 } }, 1), null);
 });
 

@@ -66,7 +66,9 @@ export type JobOptions = Omit<CheckOptions, 'progress' | 'cancelled'>;
  * the brief one the CLI gives the reduction of an unexpected counterexample by default.
  */
 export const CHECK_DEFAULTS = {
-  strategy: 'dpor',
+  // the stateful search where the data world models the scenario and no dpor option is
+  // asked for (strategyOf); dpor for the rest (resolveSearch)
+  strategy: 'stateful',
   seed: 1,
   /** executions of a sampling strategy when neither --runs nor the scenario's bound says */
   runs: 1000,
@@ -88,16 +90,33 @@ export interface ResolvedSearch {
   readonly preemptions: number | undefined;
 }
 
-/** The record of the strategy `opts` asks for (the default when none). */
-export function strategyOf(opts: Pick<CheckOptions, 'strategy'>): SearchStrategy {
-  return STRATEGIES[opts.strategy ?? CHECK_DEFAULTS.strategy];
+/**
+ * The record of the strategy `opts` asks for. Without one, the default, unless an option
+ * of the dpor search is given (shards, symmetry, races, a preemption or execution bound,
+ * class counts):
+ * those keep meaning what they meant before the stateful search became the default.
+ */
+export function strategyOf(opts: Pick<CheckOptions, 'strategy' | 'shard' | 'symmetry' | 'races' | 'preemptions' | 'count' | 'maxExecutions'>): SearchStrategy {
+  if (opts.strategy) return STRATEGIES[opts.strategy];
+  const dporOnly = opts.shard !== undefined || opts.symmetry === true || opts.races === true || opts.preemptions !== undefined || opts.count === true || opts.maxExecutions !== undefined;
+  return dporOnly ? STRATEGIES.dpor : STRATEGIES[CHECK_DEFAULTS.strategy];
+}
+
+/**
+ * The strategy that searches `sc` under `opts`: one that cannot search it (stateful: a
+ * driver not yet in the data world) gives way to dpor, and so does the default when the
+ * scenario's `check:` bounds a dpor search (a preemption or execution bound).
+ */
+export function strategyFor(sc: Scenario, opts: CheckOptions): SearchStrategy {
+  const bounded = opts.strategy === undefined && (sc.check.preemptions !== undefined || sc.check.maxExecutions !== undefined);
+  const s = bounded ? STRATEGIES.dpor : strategyOf(opts);
+  return s.supports(sc) ? s : STRATEGIES.dpor;
 }
 
 /** Applies CHECK_DEFAULTS and the scenario's `check:` bounds to `opts`. */
 export function resolveSearch(sc: Scenario, opts: CheckOptions): ResolvedSearch {
   return {
-    // a strategy that cannot search this scenario (stateful: a driver not yet in the data world) gives way to dpor
-    strategy: strategyOf(opts).supports(sc) ? strategyOf(opts) : STRATEGIES.dpor,
+    strategy: strategyFor(sc, opts),
     seed: opts.seed ?? CHECK_DEFAULTS.seed,
     depth: opts.depth ?? CHECK_DEFAULTS.depth,
     runs: opts.runs ?? opts.maxExecutions ?? sc.check.maxExecutions ?? CHECK_DEFAULTS.runs,
@@ -112,7 +131,11 @@ export function resolveSearch(sc: Scenario, opts: CheckOptions): ResolvedSearch 
  */
 export function optionsProblem(opts: CheckOptions, workers?: number): string | null {
   const s = strategyOf(opts);
-  if (opts.shard && !s.shardable) return `--shard splits the ${namesWhere((x) => x.shardable)} searches; for ${namesWhere((x) => !x.shardable)} give each job its own --seed`;
+  if (opts.shard && !s.shardable) {
+    return s.covers === null
+      ? `--shard splits the ${namesWhere((x) => x.shardable)} searches; for ${namesWhere((x) => x.covers === null)} give each job its own --seed`
+      : `--shard splits the ${namesWhere((x) => x.shardable)} searches; a ${s.name} search is not split: ${s.shards}`;
+  }
   if (opts.symmetry && !s.symmetry) return `--symmetry is a reduction of the ${namesWhere((x) => x.symmetry)} search`;
   if (opts.count && !s.covers) return `--count counts the classes of a dpor search (the schedules of exhaustive, the states of stateful); ${namesWhere((x) => !x.covers)} sample`;
   if ((opts.exact || opts.maxStates !== undefined) && s.covers !== 'states') return `--exact and --max-states are options of the ${namesWhere((x) => x.covers === 'states')} search`;
@@ -120,5 +143,8 @@ export function optionsProblem(opts: CheckOptions, workers?: number): string | n
   return null;
 }
 
-/** `dpor and exhaustive`: the strategies that `p` holds of, for messages */
-const namesWhere = (p: (s: SearchStrategy) => boolean) => Object.values(STRATEGIES).filter(p).map((s) => s.name).join(' and ');
+/** `dpor and exhaustive`, `a, b and c`: the strategies that `p` holds of, for messages */
+const namesWhere = (p: (s: SearchStrategy) => boolean) => {
+  const names = Object.values(STRATEGIES).filter(p).map((s) => s.name);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : names.join('');
+};

@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { checkScenario } from '../check/check.ts';
 import { groupShards, mergeShards } from '../check/merge.ts';
-import { CHECK_DEFAULTS, optionsProblem, strategyOf, type JobOptions } from '../check/options.ts';
+import { CHECK_DEFAULTS, optionsProblem, strategyFor, type JobOptions } from '../check/options.ts';
 import { checkOnPool, shardsPerScenario } from '../check/parallel.ts';
 import { strategyNamed, type StrategyName } from '../check/strategy.ts';
 import type { CheckOutput, ScenarioResult, ViolationResult } from '../check/result.ts';
@@ -221,7 +221,8 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
     }
   }
   const opts: JobOptions = {
-    strategy: flags.strategy, preemptions: flags.preemptions, maxExecutions: flags.maxExecutions, timeLimit: flags.timeLimit,
+    // --audit tests dpor's reduction: without a strategy it asks for dpor (options.ts strategyOf)
+    strategy: flags.strategy ?? (flags.audit ? 'dpor' : undefined), preemptions: flags.preemptions, maxExecutions: flags.maxExecutions, timeLimit: flags.timeLimit,
     seed: flags.seed, runs: flags.runs, depth: flags.depth, shrink: flags.shrink, races: flags.races,
     // an unexpected counterexample is reduced by default, briefly; --reduce: every one, thoroughly
     reduce: flags.shrink === false ? false : flags.reduce ?? 'unexpected', reduceBudget: flags.reduce ? CHECK_DEFAULTS.reduceBudget : CHECK_DEFAULTS.quickReduceBudget,
@@ -236,11 +237,13 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
   const scenarios = loaded.filter((x): x is { sc: Scenario } => 'sc' in x).length;
   const results: ScenarioResult[] = [];
   const checked: { sc: Scenario; result: ScenarioResult }[] = [];
-  const shards = shardsPerScenario(strategyOf(opts), scenarios, workers);
-  const pool = workers > 1 && scenarios > 0 ? new CheckPool(Math.min(workers, scenarios * shards), scenarios * shards) : null;
+  // each scenario's own strategy decides whether its search is split (stateful never is)
+  const shardsOf = (sc: Scenario) => shardsPerScenario(strategyFor(sc, opts), scenarios, workers);
+  const jobs = loaded.reduce((n, x) => n + ('sc' in x ? shardsOf(x.sc) : 0), 0);
+  const pool = workers > 1 && scenarios > 0 ? new CheckPool(Math.min(workers, jobs), jobs) : null;
   try {
     // with workers, submit everything first (scenario by scenario); report in file order
-    const pending = loaded.map((x) => ('error' in x || !pool ? x : { sc: x.sc, run: checkOnPool(pool, x.sc, opts, shards) }));
+    const pending = loaded.map((x) => ('error' in x || !pool ? x : { sc: x.sc, run: checkOnPool(pool, x.sc, opts, shardsOf(x.sc)) }));
     for (const x of pending) {
       if ('error' in x) { results.push(report(x.error, flags)); continue; }
       const bar = progressBar(flags, x.sc.name);

@@ -125,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
     .command('check')
     .description('explore every scenario in the given files or directories (default: the bundled scenarios)')
     .argument('[paths...]')
-    .addOption(new Option('--strategy <s>', 'search strategy').choices(STRATEGY_NAMES).default(CHECK_DEFAULTS.strategy))
+    .addOption(new Option('--strategy <s>', 'search strategy (default: stateful for a scenario the data world models, dpor for the others and with --shard, --symmetry, --races, --audit, --count, --preemptions or --max-executions)').choices(STRATEGY_NAMES))
     .option('--seed <n>', `seed of the random strategies (default ${CHECK_DEFAULTS.seed})`, intArg(0))
     .option('--runs <n>', `executions of the random strategies (default ${CHECK_DEFAULTS.runs})`, intArg(1))
     .option('--depth <d>', `pct bug depth (default ${CHECK_DEFAULTS.depth})`, intArg(1))
