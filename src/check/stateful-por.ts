@@ -24,7 +24,7 @@
 import { Store } from '../sim/store.ts';
 import { canonicalise } from './state-symmetry.ts';
 import { ExactStateSet, FingerprintSet, type VisitedSet } from './visited.ts';
-import { ModelBugError, ViolationLog, type Reduction, type StatefulModel, type StatefulOptions, type StatefulResult } from './stateful.ts';
+import { ModelBugError, reportTerminal, threadOffset, ViolationLog, type Reduction, type StatefulModel, type StatefulOptions, type StatefulResult } from './stateful.ts';
 
 /** One DFS level: the state, its successors by thread, their footprints and the threads still to explore. */
 interface Level {
@@ -129,7 +129,7 @@ export function porSearch(model: StatefulModel, red: Reduction, opts: StatefulOp
       // the cycle proviso: a successor on the stack means the state is expanded fully
       for (let t = 0; t < n; t++) if ((best >>> t) & 1 && onStack.has(key(l.succ[t]!).h1)) { best = l.enabled; break; }
     }
-    const first = order === 0 ? 0 : (Math.imul(cur.h1 ^ cur.h2, 0x9e3779b1) ^ Math.imul(order, 0x85ebca6b)) >>> 0;
+    const first = threadOffset(cur, order);
     for (let i = 0; i < n; i++) {
       const t = (first + i) % n;
       if ((best >>> t) & 1) l.todo.push(t);
@@ -138,13 +138,7 @@ export function porSearch(model: StatefulModel, red: Reduction, opts: StatefulOp
   }
 
   function terminal(s: Store, d: number): boolean {
-    const stuck: string[] = [];
-    for (let i = 0; i < n; i++) if (!model.finished(s, i)) stuck.push(model.threads[i]!);
-    opts.onTerminal?.(s, stuck.length > 0);
-    if (stuck.length > 0) {
-      if (model.hang) model.hang(s, sink);
-      else sink.report('deadlock', 'P8', `no transaction can run while ${stuck.join(', ')} ${stuck.length > 1 ? 'have' : 'has'} not finished`);
-    } else model.atEnd?.(s, sink);
+    reportTerminal(model, s, sink, opts);
     return log.flush(schedule, d);
   }
 

@@ -14,7 +14,7 @@ import type { Runtime } from '../sim/runtime.ts';
 import { buildFrameWorld } from '../scenario/frame-world.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { frameModel } from './frame-model.ts';
-import { runToEnd } from './replay.ts';
+import { runSchedule } from './replay.ts';
 import { statefulSearch } from './stateful.ts';
 import type { ExploreStats } from './explore.ts';
 
@@ -54,10 +54,10 @@ export function fineSchedule(sc: Scenario, schedule: readonly number[]): number[
 
 /**
  * Runs the stateful search of `sc`; each new violation is replayed on a generator world
- * from `build` and handed to `onExecution`, whose answer (stop or go on) ends the search
+ * (replay.ts runSchedule) and handed to `onExecution`, whose answer (stop or go on) ends the search
  * unless `count`. The replays are the result's `executions`.
  */
-export function statefulRun(sc: Scenario, build: () => Runtime, o: StatefulRunOptions, onExecution: (rt: Runtime, schedule: number[]) => boolean): StatefulStats {
+export function statefulRun(sc: Scenario, o: StatefulRunOptions, onExecution: (rt: Runtime, schedule: number[]) => boolean): StatefulStats {
   let replays = 0;
   const model = frameModel(buildFrameWorld(sc));
   const r = statefulSearch(model, {
@@ -65,13 +65,8 @@ export function statefulRun(sc: Scenario, build: () => Runtime, o: StatefulRunOp
     cancelled: () => (o.cancelled?.() ?? false) || (o.deadline !== undefined && performance.now() > o.deadline),
     stopAt: (v) => {
       replays++;
-      const rt = build();
-      const schedule = fineSchedule(sc, v.schedule);
-      for (const t of schedule) {
-        if (!rt.isEnabled(t)) throw new Error(`internal: the data world's schedule ${schedule.join(',')} does not fit the generator world of ${sc.name}`);
-        rt.step(t);
-      }
-      runToEnd(rt, schedule);
+      // runSchedule throws when the schedule does not fit: the two worlds disagree, a model bug
+      const { rt, schedule } = runSchedule(sc, fineSchedule(sc, v.schedule));
       return onExecution(rt, schedule) && !o.count;
     },
   });

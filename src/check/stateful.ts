@@ -161,6 +161,25 @@ export class ViolationLog {
   }
 }
 
+/** Where a state's threads are tried from in search `order` (0: index order; stateful-parallel.ts gives each worker its own). */
+export function threadOffset(s: Store, order: number): number {
+  return order === 0 ? 0 : (Math.imul(s.h1 ^ s.h2, 0x9e3779b1) ^ Math.imul(order, 0x85ebca6b)) >>> 0;
+}
+
+/**
+ * Reports terminal state `s` (nothing enabled): a hang when some thread has not finished
+ * (the model's `hang`, else deadlock P8 naming them), else the end-of-run checks.
+ */
+export function reportTerminal(model: StatefulModel, s: Store, sink: ViolationSink, opts: Pick<StatefulOptions, 'onTerminal'>): void {
+  const stuck: string[] = [];
+  for (let i = 0; i < model.threads.length; i++) if (!model.finished(s, i)) stuck.push(model.threads[i]!);
+  opts.onTerminal?.(s, stuck.length > 0);
+  if (stuck.length > 0) {
+    if (model.hang) model.hang(s, sink);
+    else sink.report('deadlock', 'P8', `no transaction can run while ${stuck.join(', ')} ${stuck.length > 1 ? 'have' : 'has'} not finished`);
+  } else model.atEnd?.(s, sink);
+}
+
 /**
  * A model that breaks the step contract or a transaction condition: a programming error
  * in the model, not a violation.
@@ -183,7 +202,7 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
   const visited: VisitedSet = opts.visited ?? (opts.exact ? new ExactStateSet(layout.size, opts.expected) : new FingerprintSet(opts.expected));
   const order = opts.order ?? 0;
   /** the first thread tried at state `s` (0 in index order) */
-  const firstThread = (s: Store) => (order === 0 ? 0 : (Math.imul(s.h1 ^ s.h2, 0x9e3779b1) ^ Math.imul(order, 0x85ebca6b)) >>> 0) % nthreads;
+  const firstThread = (s: Store) => threadOffset(s, order) % nthreads;
   const canon = new Store(layout);
   const monitor = (opts.transactions ?? true) && !model.ownTransactions ? new TxnMonitor(layout.protection(), (i) => layout.slotName(i)) : null;
   const key = (s: Store): Store => (groups.length > 0 ? (canonicalise(s, canon, groups), canon) : s);
@@ -261,14 +280,7 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
   }
 
   function terminal(s: Store, d: number): boolean {
-    const stuck: string[] = [];
-    for (let i = 0; i < nthreads; i++) if (!model.finished(s, i)) stuck.push(model.threads[i]!);
-    opts.onTerminal?.(s, stuck.length > 0);
-    if (stuck.length > 0) {
-      if (model.hang) model.hang(s, sink);
-      else sink.report('deadlock', 'P8', `no transaction can run while ${stuck.join(', ')} ${stuck.length > 1 ? 'have' : 'has'} not finished`);
-    }
-    else model.atEnd?.(s, sink);
+    reportTerminal(model, s, sink, opts);
     return flush(d);
   }
 

@@ -85,7 +85,7 @@ export const STRATEGIES: Readonly<Record<StrategyName, SearchStrategy>> = {
   stateful: {
     name: 'stateful', covers: 'states', shardable: false, symmetry: false, audited: false, supports: framePorted,
     shards: 'never split into shards: prefix shards of a stateful search revisit each other\'s states',
-    run: (build, _symmetric, r, onExecution) => statefulRun(r.scenario, () => build(false), r, onExecution),
+    run: (_build, _symmetric, r, onExecution) => statefulRun(r.scenario, r, onExecution),
   },
 };
 

@@ -140,7 +140,7 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
     tableName: (s, t) => `${devs[s.get(s.get(t + T('attachment')) + A('dev'))]}-sgt${s.get(t + T('seq'))}`,
     labels: DRIVER_LABELS, contexts: [], ctxName: () => '', wwGuard: -1,
   };
-  const tables = gpui.flatMap((g) => Array.from({ length: g.tables.cap }, (_, i) => g.tables.base + i * g.tables.width));
+  const deviceTables = gpui.map((g) => Array.from({ length: g.tables.cap }, (_, i) => g.tables.base + i * g.tables.width));
   // the buffer is the first object of its pool: dmaBufExport takes the lowest free one
   const vfio: VfioFrameEnv = { sw: vsw, buf: bufs.base, priv, bar, tracker, memoryLock, comp, fdOpen };
   const steps: FrameStep[][] = sc.threads.map((t) => t.steps.map((s): FrameStep => {
@@ -150,7 +150,7 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
   }));
   const env: StepsEnv = {
     sim, kernel, vfio, gpui,
-    hw: { tables, deviceTables: gpui.map((g) => Array.from({ length: g.tables.cap }, (_, i) => g.tables.base + i * g.tables.width)), regions: [bar], pendingReads, actions: [], jobName: (s, j) => fenceName(s, s.get(j + J('fence'))) },
+    hw: { tables: deviceTables.flat(), deviceTables, regions: [bar], pendingReads, actions: [], jobName: (s, j) => fenceName(s, s.get(j + J('fence'))) },
     scenario: { steps, exporterOp: fnId(prog, vopsFrames, VOPS_FN.vfioOp), importerOps: sc.importers.map(() => fnId(prog, gpuiFrames, GPUI_FN.gpuiOp)) },
   };
   // the env is tables, never state: frozen, so that model code cannot keep state outside the store
