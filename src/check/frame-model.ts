@@ -9,7 +9,7 @@
 import { FrameOpKind, type FrameSink } from '../sim/frame-ops.ts';
 import { frameEnabled, frameStep } from '../sim/frames.ts';
 import { fusedStep, StepClassifier } from '../sim/fusion.ts';
-import { Store } from '../sim/store.ts';
+import type { Store } from '../sim/store.ts';
 import type { PropertyId } from '../sim/violation.ts';
 import { frameThreadDone, type FrameWorld } from '../scenario/frame-world.ts';
 import type { StatefulModel, ViolationSink } from './stateful.ts';
@@ -36,7 +36,6 @@ export function frameModel(w: FrameWorld, opts: { fuse?: boolean } = {}): FrameM
     for (let t = 0; t < w.scenarioThreads; t++) if (frameThreadDone(w, s, t)) m &= ~(1 << t);
     return m;
   };
-  const scratch = new Store(w.layout);
   let reads = 0;
   let writes = 0;
   let thread = 0;
@@ -78,9 +77,10 @@ export function frameModel(w: FrameWorld, opts: { fuse?: boolean } = {}): FrameM
         lastSteps = 1;
         return true;
       }
-      lastSteps = fusedStep(s, scratch, t, cls, alive(s), (st) => frameStep(w.ctx(st, t)), keep, drop);
+      lastSteps = fusedStep(s, t, cls, alive(s), (st) => frameStep(w.ctx(st, t)), keep, drop);
       return true;
     },
+    enabled: (s, t) => frameEnabled(w.ctx(s, t)),
     finished: (s, t) => frameThreadDone(w, s, t),
     reduction: {
       lifeReads: u.lifeReads,

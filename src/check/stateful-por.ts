@@ -101,6 +101,7 @@ export function porSearch(model: StatefulModel, red: Reduction, opts: StatefulOp
     l.todo.length = 0;
     l.pos = 0;
     for (let t = 0; t < n; t++) {
+      if (model.enabled !== undefined && !model.enabled(cur, t)) continue;
       const nxt = l.succ[t]!;
       nxt.copyFrom(cur);
       if (!model.step(nxt, t, sink)) {

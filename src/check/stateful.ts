@@ -37,6 +37,8 @@ export interface StatefulModel {
    * when it is disabled (finished, or blocked on a lock or a wait).
    */
   step(s: Store, t: number, out: ViolationSink): boolean;
+  /** Whether thread `t`'s transaction is enabled at `s` (`step` would run it), read without writing: lets a search skip the copy a disabled thread would cost. */
+  enabled?(s: Store, t: number): boolean;
   /** Whether thread `t` may end here (a background thread idle at its wait counts). */
   finished(s: Store, t: number): boolean;
   /** Checked on every new state. */

@@ -54,6 +54,9 @@ export class StepClassifier implements StoreBarrier {
   /** units the step read and wrote (bit masks over `units`, for persistent sets) */
   reads = 0;
   writes = 0;
+  /** (slot, old value) of each write of the step that changed a slot, so that `undo` can take the step back */
+  private log = new Int32Array(256);
+  private logLen = 0;
 
   /**
    * `units`, when given, maps each slot to its unit (-1: none, a slot no conflict can
@@ -88,6 +91,14 @@ export class StepClassifier implements StoreBarrier {
     this.reads = 0;
     this.writes = 0;
     this.released.length = 0;
+    this.logLen = 0;
+  }
+
+  /** Restores the slots the step since `begin` changed, newest first (through `s`'s write barrier, so its hash follows; `s.tx` must be detached). */
+  undo(s: Store): void {
+    const log = this.log;
+    for (let j = this.logLen - 2; j >= 0; j -= 2) s.set(log[j]!, log[j + 1]!);
+    this.logLen = 0;
   }
 
   /** Records the access's unit; returns whether no other live thread can conflict with it (a both-mover by footprint). */
@@ -117,6 +128,15 @@ export class StepClassifier implements StoreBarrier {
   }
 
   write(i: number, old: number, v: number): void {
+    if (old !== v) {
+      if (this.logLen === this.log.length) {
+        const grown = new Int32Array(this.log.length * 2);
+        grown.set(this.log);
+        this.log = grown;
+      }
+      this.log[this.logLen++] = i;
+      this.log[this.logLen++] = old;
+    }
     const mine = this.units !== null && this.unit(i, old !== v);
     if (this.prot.kind[i] === LOCK) {
       // a write that changes nothing (a release path clearing a slot the unlock op cleared) is a test of the lock
@@ -169,15 +189,17 @@ export function commits(bits: number): boolean {
 /**
  * Thread `t`'s transaction on `s` (`alive`: the threads that may still step, for the
  * classifier's footprint rule): its first fine step (`step` on `s`, which must be
- * enabled), then each next step run on `scratch` and kept while `mayExtend` holds.
+ * enabled), then each next step, kept while `mayExtend` holds. Every step runs on `s`
+ * itself; a step that may not extend the transaction is taken back from the
+ * classifier's undo log (its writes, newest first), so no step copies the state.
  * `step(store)` runs one fine step of `t` on `store` and returns whether it was enabled;
- * `keep()` / `drop()` tell the caller whether the step just run on `scratch` stays (its
- * reports are then the transaction's) or is undone. Returns the number of fine steps
- * kept. Throws (a model bug) when a declaration is broken or a transaction does not end
- * within `limit` steps (a loop that never blocks).
+ * `keep()` / `drop()` tell the caller whether the step just run stays (its reports are
+ * then the transaction's) or is undone. Returns the number of fine steps kept. Throws (a
+ * model bug) when a declaration is broken or a transaction does not end within `limit`
+ * steps (a loop that never blocks).
  */
 export function fusedStep(
-  s: Store, scratch: Store, t: number, cls: StepClassifier, alive: number, step: (store: Store) => boolean, keep: () => void, drop: () => void, limit = 10_000,
+  s: Store, t: number, cls: StepClassifier, alive: number, step: (store: Store) => boolean, keep: () => void, drop: () => void, limit = 10_000,
 ): number {
   cls.begin(t, s.slots, alive);
   s.tx = cls;
@@ -186,17 +208,16 @@ export function fusedStep(
   let committed = commits(cls.bits);
   for (let n = 1; n < limit; n++) {
     if (cls.bug !== null) throw new Error(`model bug: thread ${t} ${cls.bug}`);
-    scratch.copyFrom(s);
-    cls.begin(t, scratch.slots, alive);
-    scratch.tx = cls;
+    cls.begin(t, s.slots, alive);
+    s.tx = cls;
     let ran: boolean;
-    try { ran = step(scratch); } finally { scratch.tx = null; }
+    try { ran = step(s); } finally { s.tx = null; }
     if (!ran || !mayExtend(committed, cls.bits)) {
       if (ran && cls.bug !== null) throw new Error(`model bug: thread ${t} ${cls.bug}`);
+      cls.undo(s);
       drop();
       return n;
     }
-    s.copyFrom(scratch);
     keep();
     committed ||= commits(cls.bits);
   }
