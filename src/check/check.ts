@@ -136,7 +136,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
   const stats: ExploreStats = hit || opts.prepassOnly
     ? { executions: 0, sleepBlocked: 0, maxDepth: 0, complete: true, symmetric: 0 }
     : strategy.run(build, symmetric, {
-      ...search, deadline, shard, cancelled: opts.cancelled, onRace, scenario: sc, count: opts.count === true, exact: opts.exact === true, maxStates: opts.maxStates,
+      ...search, deadline, shard, cancelled: opts.cancelled, onRace, scenario: sc, count: opts.count === true, exact: opts.exact === true, maxStates: opts.maxStates, helpers: opts.helpers,
     }, onExecution);
   const searchMs = performance.now() - t0;
   const found = hit as Found | null;
@@ -173,7 +173,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
       ...(raceCounts ? { races: sumRaces([[...raceCounts.values()]]) } : {}),
       ...(opts.count ? { counted: true } : {}),
       ...(audit.sampledFrom >= 0 ? { auditSample: { from: audit.sampledFrom, rate: audit.sample } } : {}),
-      ...(isStateful(stats) ? { stateful: { states: stats.states, transitions: stats.transitions, omissionProbability: stats.omissionProbability, exact: opts.exact === true } } : {}),
+      ...(isStateful(stats) ? { stateful: { states: stats.states, transitions: stats.transitions, omissionProbability: stats.omissionProbability, exact: opts.exact === true, workers: stats.workers } } : {}),
       // one world more: the pre-pass may have ended the check before the search built any
       ...(symmetric ? { symmetry: { importers: build(true).symmetry?.names.map((c) => [...c]) ?? [], images: stats.symmetric } } : {}),
     },

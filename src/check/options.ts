@@ -3,6 +3,7 @@
  * and the combinations that make no sense, said once for the CLI and the library alike.
  */
 import type { Scenario } from '../scenario/types.ts';
+import type { StatefulHelpers } from './stateful-run.ts';
 import { STRATEGIES, type SearchStrategy, type StrategyName } from './strategy.ts';
 
 export interface CheckOptions {
@@ -54,6 +55,11 @@ export interface CheckOptions {
   readonly exact?: boolean;
   /** the stateful search stops after this many states (incomplete) */
   readonly maxStates?: number;
+  /**
+   * worker threads that join a stateful search once it is large (stateful-run.ts
+   * `StatefulHelpers`; check/parallel.ts `statefulHelpers` says how many)
+   */
+  readonly helpers?: StatefulHelpers;
   /** called after every execution (progress display) */
   readonly progress?: (executions: number, depth: number, violations: number) => void;
 }

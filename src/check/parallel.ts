@@ -36,6 +36,15 @@ export function shardsPerScenario(strategy: SearchStrategy, scenarios: number, w
   return !strategy.shardable || scenarios >= workers ? 1 : workers;
 }
 
+/**
+ * How many worker threads join each scenario's stateful search (stateful-handover.ts): the
+ * workers the scenarios leave idle, shared out. None when every worker has a scenario of
+ * its own, and none for a strategy that does not store states (the others split by shards).
+ */
+export function statefulHelpers(strategy: SearchStrategy, scenarios: number, workers: number): number {
+  return strategy.covers === 'states' && scenarios > 0 && scenarios < workers ? Math.floor(workers / scenarios) - 1 : 0;
+}
+
 /** Executions a search runs unsplit before it is worth the workers' start and split. */
 const SPLIT_AFTER = 2000;
 

@@ -117,9 +117,10 @@ export interface ScenarioResult {
     auditSample?: { from: number; rate: number };
     /**
      * the stateful search (`--strategy stateful`): distinct states stored, transactions
-     * run, and the probability that fingerprinting merged two states (0 with `--exact`)
+     * run, the probability that fingerprinting merged two states (0 with `--exact`), and the threads
+     * that searched (more than 1 when `--workers` helpers joined one search)
      */
-    stateful?: { states: number; transitions: number; omissionProbability: number; exact: boolean };
+    stateful?: { states: number; transitions: number; omissionProbability: number; exact: boolean; workers: number };
   };
 }
 

@@ -21,7 +21,7 @@
  * a factory (models hold functions and cannot be posted); the caller names the script and
  * the factory's arguments, which must survive structured cloning.
  */
-import { parentPort, Worker, workerData, type WorkerOptions } from 'node:worker_threads';
+import { parentPort, Worker, workerData, type MessagePort, type WorkerOptions } from 'node:worker_threads';
 import { ModelBugError, statefulSearch, type StatefulModel, type StatefulOptions, type StatefulResult, type StateViolation } from './stateful.ts';
 import { SharedFingerprintSet } from './visited.ts';
 
@@ -34,15 +34,18 @@ export interface ParallelResult extends StatefulResult {
   readonly perWorker: readonly number[];
 }
 
-interface WorkerInput {
+/** What a worker is posted. `control` holds two int32: the stop flag, and the count of workers that posted their result. */
+export interface WorkerInput {
   readonly args: unknown;
   readonly opts: ParallelOptions;
   readonly table: SharedArrayBuffer;
   readonly control: SharedArrayBuffer;
   readonly index: number;
+  /** where the result goes instead of the parent port (a helper whose result is read synchronously, stateful-handover.ts) */
+  readonly port?: MessagePort;
 }
 
-type WorkerOutput =
+export type WorkerOutput =
   | { readonly result: StatefulResult }
   | { readonly error: string; readonly modelBug: boolean };
 
@@ -52,21 +55,24 @@ type WorkerOutput =
  * is given as its script.
  */
 export function serveStatefulWorker(make: (args: never) => StatefulModel): void {
-  const port = parentPort;
-  if (!port) throw new Error('serveStatefulWorker runs in a worker thread started by parallelStatefulSearch');
   const d = workerData as WorkerInput;
-  const stop = new Int32Array(d.control);
+  const port = d.port ?? parentPort;
+  if (!port) throw new Error('serveStatefulWorker runs in a worker thread started by parallelStatefulSearch');
+  const ctl = new Int32Array(d.control);
   const visited = SharedFingerprintSet.attach(d.table);
   let out: WorkerOutput;
   try {
-    const result = statefulSearch(make(d.args as never), { ...d.opts, visited, order: d.index, cancelled: () => Atomics.load(stop, 0) !== 0 });
-    if (result.violations.length > 0 && (d.opts.stopAtFirst ?? true)) Atomics.store(stop, 0, 1);
+    const result = statefulSearch(make(d.args as never), { ...d.opts, visited, order: d.index, cancelled: () => Atomics.load(ctl, 0) !== 0 });
+    if (result.violations.length > 0 && (d.opts.stopAtFirst ?? true)) Atomics.store(ctl, 0, 1);
     out = { result };
   } catch (e) {
-    Atomics.store(stop, 0, 1);
+    Atomics.store(ctl, 0, 1);
     out = { error: e instanceof Error ? e.message : String(e), modelBug: e instanceof ModelBugError };
   }
   port.postMessage(out);
+  // the count a caller blocked in Atomics.wait reads (stateful-handover.ts): posted first, so the message is there when it wakes
+  Atomics.add(ctl, 1, 1);
+  Atomics.notify(ctl, 1);
 }
 
 /**
@@ -81,7 +87,7 @@ export async function parallelStatefulSearch(
   spawn: (script: URL, options: WorkerOptions) => Worker = (u, o) => new Worker(u, o),
 ): Promise<ParallelResult> {
   const table = SharedFingerprintSet.create(opts.expected ?? 1 << 20);
-  const control = new SharedArrayBuffer(4);
+  const control = new SharedArrayBuffer(8);
   const outputs = await Promise.all(Array.from({ length: workers }, (_, index) => new Promise<WorkerOutput>((resolve, reject) => {
     const input: WorkerInput = { args, opts, table: table.buffer, control, index };
     const w = spawn(script, { workerData: input });

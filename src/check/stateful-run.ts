@@ -13,9 +13,10 @@ import { Store } from '../sim/store.ts';
 import type { Runtime } from '../sim/runtime.ts';
 import { buildFrameWorld } from '../scenario/frame-world.ts';
 import type { Scenario } from '../scenario/types.ts';
-import { frameModel } from './frame-model.ts';
+import { frameModel, type FrameModel } from './frame-model.ts';
 import { runSchedule } from './replay.ts';
-import { statefulSearch } from './stateful.ts';
+import { statefulSearch, type StateViolation } from './stateful.ts';
+import { HandoverVisited, startHelpers, type Helpers } from './stateful-handover.ts';
 import type { ExploreStats } from './explore.ts';
 
 export interface StatefulRunOptions {
@@ -26,6 +27,26 @@ export interface StatefulRunOptions {
   readonly maxStates: number | undefined;
   readonly deadline: number | undefined;
   readonly cancelled: (() => boolean) | undefined;
+  /**
+   * worker threads that join the search once it passes `after` states (stateful-handover.ts);
+   * `script` is the worker script that serves `frameModelOf` (the CLI's worker bundle)
+   */
+  readonly helpers?: StatefulHelpers | undefined;
+}
+
+export interface StatefulHelpers {
+  readonly count: number;
+  readonly script: string;
+  /** states stored alone before the helpers start (default HANDOVER_AFTER) */
+  readonly after?: number;
+}
+
+/** A search that ends within this many states never starts its helpers (about half a second). */
+export const HANDOVER_AFTER = 20_000;
+
+/** The stateful model of a scenario: what the search and its helpers explore. */
+export function frameModelOf(sc: Scenario): FrameModel {
+  return frameModel(buildFrameWorld(sc));
 }
 
 /** What a stateful search adds to ExploreStats. */
@@ -33,6 +54,8 @@ export interface StatefulStats extends ExploreStats {
   readonly states: number;
   readonly transitions: number;
   readonly omissionProbability: number;
+  /** threads that searched (1 unless helpers joined) */
+  readonly workers: number;
 }
 
 /**
@@ -59,19 +82,52 @@ export function fineSchedule(sc: Scenario, schedule: readonly number[]): number[
  */
 export function statefulRun(sc: Scenario, o: StatefulRunOptions, onExecution: (rt: Runtime, schedule: number[]) => boolean): StatefulStats {
   let replays = 0;
-  const model = frameModel(buildFrameWorld(sc));
-  const r = statefulSearch(model, {
-    stopAtFirst: false, exact: o.exact, maxStates: o.maxStates,
-    cancelled: () => (o.cancelled?.() ?? false) || (o.deadline !== undefined && performance.now() > o.deadline),
-    stopAt: (v) => {
-      replays++;
-      // runSchedule throws when the schedule does not fit: the two worlds disagree, a model bug
-      const { rt, schedule } = runSchedule(sc, fineSchedule(sc, v.schedule));
-      return onExecution(rt, schedule) && !o.count;
+  /** a replayed violation ended the search (what the scenario looks for, and not `count`) */
+  let hit = false;
+  const seen = new Set<string>();
+  /** replays violation `v` on the generator world; whether the search ends there */
+  const report = (v: StateViolation): boolean => {
+    seen.add(violationKey(v));
+    replays++;
+    // runSchedule throws when the schedule does not fit: the two worlds disagree, a model bug
+    const { rt, schedule } = runSchedule(sc, fineSchedule(sc, v.schedule));
+    hit = onExecution(rt, schedule) && !o.count;
+    return hit;
+  };
+  const h = o.helpers !== undefined && o.helpers.count > 0 && !o.exact ? o.helpers : undefined;
+  const visited = h ? new HandoverVisited() : undefined;
+  let crew: Helpers | null = null;
+  const stopped = () => (o.cancelled?.() ?? false) || (o.deadline !== undefined && performance.now() > o.deadline);
+  const r = statefulSearch(frameModelOf(sc), {
+    stopAtFirst: false, exact: o.exact, maxStates: o.maxStates, stopAt: report,
+    ...(visited ? { visited, reduction: false } : {}),
+    cancelled: () => {
+      if (h && crew === null && visited!.size >= (h.after ?? HANDOVER_AFTER)) {
+        const table = visited!.handOver(o.maxStates);
+        crew = startHelpers(new URL(h.script), sc, h.count, table, { stopAtFirst: !o.count, reduction: false, ...(o.maxStates !== undefined ? { maxStates: o.maxStates } : {}) });
+      }
+      return stopped() || (crew !== null && Atomics.load(crew.control, 0) !== 0);
     },
   });
+  if (crew === null) {
+    return {
+      executions: replays, sleepBlocked: 0, maxDepth: r.maxDepth, complete: r.complete, symmetric: 0,
+      states: r.states, transitions: r.transitions, omissionProbability: r.omissionProbability, workers: 1,
+    };
+  }
+  const helpers: Helpers = crew;
+  // this search ended: what it did not finish, the helpers need not either
+  if (!r.complete) Atomics.store(helpers.control, 0, 1);
+  const done = helpers.join(stopped);
+  // the helpers' violations, replayed as this search's are (one that stopped a helper raised the flag that stopped this search)
+  for (const v of done.flatMap((d) => d.violations)) if (!hit && !seen.has(violationKey(v))) report(v);
   return {
-    executions: replays, sleepBlocked: 0, maxDepth: r.maxDepth, complete: r.complete, symmetric: 0,
-    states: r.states, transitions: r.transitions, omissionProbability: r.omissionProbability,
+    executions: replays, sleepBlocked: 0, symmetric: 0,
+    maxDepth: Math.max(r.maxDepth, ...done.map((d) => d.maxDepth)),
+    complete: r.complete && done.every((d) => d.complete) && !visited!.overflowed,
+    states: visited!.size, transitions: r.transitions + done.reduce((a, d) => a + d.transitions, 0),
+    omissionProbability: visited!.omissionProbability(), workers: 1 + done.length,
   };
 }
+
+const violationKey = (v: StateViolation) => `${v.property}|${v.rule}|${v.message}`;

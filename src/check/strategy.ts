@@ -8,7 +8,7 @@ import type { Runtime } from '../sim/runtime.ts';
 import { framePorted } from '../scenario/frame-world.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { explore, type ExploreStats, type Shard } from './explore.ts';
-import { statefulRun } from './stateful-run.ts';
+import { HANDOVER_AFTER, statefulRun, type StatefulHelpers } from './stateful-run.ts';
 import type { RaceRecorder } from './races.ts';
 import { sample } from './sample.ts';
 
@@ -34,6 +34,8 @@ export interface SearchRun {
   readonly exact: boolean;
   /** `--max-states`: the stateful search's bound */
   readonly maxStates: number | undefined;
+  /** threads that may join the stateful search (`--workers`) */
+  readonly helpers: StatefulHelpers | undefined;
 }
 
 export interface SearchStrategy {
@@ -84,7 +86,7 @@ export const STRATEGIES: Readonly<Record<StrategyName, SearchStrategy>> = {
   random: sampling('random'),
   stateful: {
     name: 'stateful', covers: 'states', shardable: false, symmetry: false, audited: false, supports: framePorted,
-    shards: 'never split into shards: prefix shards of a stateful search revisit each other\'s states',
+    shards: `never split into shards (prefix shards revisit each other's states); workers no scenario needs join one search past ${HANDOVER_AFTER.toLocaleString('en-US')} states, sharing its visited set`,
     run: (_build, _symmetric, r, onExecution) => statefulRun(r.scenario, r, onExecution),
   },
 };

@@ -74,6 +74,11 @@ export class FingerprintSet implements VisitedSet {
     return (this.size * this.size) / 2 ** 65;
   }
 
+  /** Calls `f` with every stored fingerprint (to move a search's table into shared memory). */
+  forEachPair(f: (a: number, b: number) => void): void {
+    for (let i = 0; i < this.hi.length; i++) if (this.hi[i] !== 0 || this.lo[i] !== 0) f(this.hi[i]!, this.lo[i]!);
+  }
+
   private grow(): void {
     const hi = this.hi;
     const lo = this.lo;

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { checkScenario } from '../check/check.ts';
 import { groupShards, mergeShards } from '../check/merge.ts';
 import { CHECK_DEFAULTS, optionsProblem, strategyFor, type JobOptions } from '../check/options.ts';
-import { checkOnPool, shardsPerScenario } from '../check/parallel.ts';
+import { checkOnPool, shardsPerScenario, statefulHelpers } from '../check/parallel.ts';
 import { strategyNamed, type StrategyName } from '../check/strategy.ts';
 import type { CheckOutput, ScenarioResult, ViolationResult } from '../check/result.ts';
 import { VERSION } from '../check/result.ts';
@@ -20,7 +20,7 @@ import { formatTimeline } from '../report/timeline.ts';
 import { formatIssue, InputError } from '../scenario/errors.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { displayPath, loadScenario, scenarioFiles, bundledDir } from './files.ts';
-import { CheckPool } from './pool.ts';
+import { CheckPool, workerUrl } from './pool.ts';
 import { progressBar } from './progress.ts';
 import { writeHtmlReports } from './report-cmds.ts';
 
@@ -239,11 +239,16 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
   const checked: { sc: Scenario; result: ScenarioResult }[] = [];
   // each scenario's own strategy decides whether its search is split (stateful never is)
   const shardsOf = (sc: Scenario) => shardsPerScenario(strategyFor(sc, opts), scenarios, workers);
+  // and a stateful search takes the workers no scenario needs as helpers
+  const helpersOf = (sc: Scenario): JobOptions => {
+    const count = statefulHelpers(strategyFor(sc, opts), scenarios, workers);
+    return count > 0 ? { ...opts, helpers: { count, script: workerUrl().href } } : opts;
+  };
   const jobs = loaded.reduce((n, x) => n + ('sc' in x ? shardsOf(x.sc) : 0), 0);
   const pool = workers > 1 && scenarios > 0 ? new CheckPool(Math.min(workers, jobs), jobs) : null;
   try {
     // with workers, submit everything first (scenario by scenario); report in file order
-    const pending = loaded.map((x) => ('error' in x || !pool ? x : { sc: x.sc, run: checkOnPool(pool, x.sc, opts, shardsOf(x.sc)) }));
+    const pending = loaded.map((x) => ('error' in x || !pool ? x : { sc: x.sc, run: checkOnPool(pool, x.sc, helpersOf(x.sc), shardsOf(x.sc)) }));
     for (const x of pending) {
       if ('error' in x) { results.push(report(x.error, flags)); continue; }
       const bar = progressBar(flags, x.sc.name);

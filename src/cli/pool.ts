@@ -27,8 +27,8 @@ interface Pending extends Job {
   reject(e: Error): void;
 }
 
-/** The worker script next to this module: worker.ts under tsx, worker.cjs in the bundle. */
-function workerUrl(): URL {
+/** The worker script next to this module: worker.ts under tsx, worker.cjs in the bundle (also the stateful search's helpers', worker.ts). */
+export function workerUrl(): URL {
   return new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.cjs', import.meta.url);
 }
 
