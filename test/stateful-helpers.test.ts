@@ -21,6 +21,8 @@ const load = (name: string) => parseScenario(readFileSync(`scenarios/${name}.yam
 const props = (vs: readonly { property: string }[]) => [...new Set(vs.map((v) => v.property))].sort();
 const alone = (name: string) => statefulSearch(frameModelOf(load(name)), { stopAtFirst: false, reduction: false });
 
+// from 100 states on, the shared table starts with room for 896 states: reaching the
+// thousands of states of these scenarios, it is resized at a barrier several times
 test('helpers: a safe scenario, helpers from 100 states on: the states of the search alone, complete, safe', () => {
   const sc = load('b1-vfio-revoke-fixed');
   const r = checkScenario(sc, { strategy: 'stateful', helpers: { count: 1, script: HELPER, after: 100 } });
@@ -50,7 +52,7 @@ test('helpers: the first counterexample found with helpers replays from its toke
   assert.equal(r.stats.stateful?.workers, 2);
   const v = r.violation!;
   const { rt } = runSchedule(sc, parseToken(v.schedule)!.schedule);
-  assert.ok(rt.violations.some((x) => x.property === v.property), `token ${v.token} does not replay to ${v.property}`);
+  assert.ok(rt.violations.some((x) => x.property === v.property), `token ${v.schedule} does not replay to ${v.property}`);
 });
 
 test('helpers: a search that ends below the handover never starts them', () => {

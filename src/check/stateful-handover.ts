@@ -7,7 +7,8 @@
  * (stateful-parallel.ts). The invariant of the parallel search holds across the handover:
  * every state in the table is expanded by the thread whose insert stored it (the states
  * the search stored before the handover are its own, done or on its stack), so together
- * they expand every reachable state once. A small search never pays for the workers.
+ * they expand every reachable state once. A small search never pays for the workers. The
+ * shared table doubles when it fills (growing-visited.ts), so the helpers bound nothing.
  *
  * The caller's thread is a searcher, not a coordinator: it waits for the helpers only
  * after its own search ended (`join`, which blocks in `Atomics.wait` and reads the results
@@ -19,15 +20,15 @@ import type { Store } from '../sim/store.ts';
 import type { ParallelOptions, WorkerInput, WorkerOutput } from './stateful-parallel.ts';
 import { ModelBugError, type StatefulResult } from './stateful.ts';
 import { FingerprintSet, SharedFingerprintSet, type VisitedSet } from './visited.ts';
+import { GrowingSharedSet, leaderSide } from './growing-visited.ts';
 
-/** The shared table is sized for this many times the states stored at the handover (it cannot grow), at least `MIN_EXPECTED`. */
-const GROWTH = 128;
-const MIN_EXPECTED = 1 << 22;
+/** The shared table starts with room for this many times the states stored at the handover (it doubles when full). */
+const GROWTH = 4;
 
 /** A visited set that starts as the search's own and can move into shared memory mid-search. */
 export class HandoverVisited implements VisitedSet {
   private own: FingerprintSet | null = new FingerprintSet();
-  private shared: SharedFingerprintSet | null = null;
+  private shared: GrowingSharedSet | null = null;
 
   add(s: Store): boolean {
     return this.own !== null ? this.own.add(s) : this.shared!.add(s);
@@ -41,39 +42,42 @@ export class HandoverVisited implements VisitedSet {
     return this.own !== null ? this.own.bytes : this.shared!.bytes;
   }
 
-  get overflowed(): boolean {
-    return this.shared?.overflowed ?? false;
-  }
-
   omissionProbability(): number {
     return this.own !== null ? this.own.omissionProbability() : this.shared!.omissionProbability();
   }
 
-  /** Whether the table is shared already. */
-  get handedOver(): boolean {
-    return this.shared !== null;
+  /** Joins a resize of the shared table the helpers asked for (between transactions). */
+  poll(): void {
+    this.shared?.poll();
   }
 
   /**
    * Moves the fingerprints into a shared table with room for `expected` states (at least
-   * GROWTH times those stored, MIN_EXPECTED) and returns it; the search's later inserts go there.
+   * GROWTH times those stored) and starts the helpers on it (`start`, given the table and
+   * the resize barrier); the search's later inserts go to the shared table. Returns the helpers.
    */
-  handOver(expected = 0): SharedFingerprintSet {
+  handOver(expected: number, start: (table: SharedFingerprintSet, sync: SharedArrayBuffer) => Helpers): Helpers {
     const own = this.own!;
-    const table = SharedFingerprintSet.create(Math.max(expected, GROWTH * own.size, MIN_EXPECTED));
-    own.forEachPair((a, b) => table.addPair(a | 0, b | 0));
-    this.shared = table;
+    const table = SharedFingerprintSet.create(Math.max(expected, GROWTH * own.size));
+    own.forEachPair((a, b) => table.insert(a | 0, b | 0));
+    const sync = new SharedArrayBuffer(8);
+    const helpers = start(table, sync);
+    this.shared = new GrowingSharedSet(table, sync, leaderSide(helpers.ports, helpers.searching));
     this.own = null;
-    return table;
+    return helpers;
   }
 }
 
 export interface Helpers {
   /** the stop flag and the posted count (stateful-parallel.ts `WorkerInput.control`) */
   readonly control: Int32Array;
+  /** the caller's end of each helper's channel (results come in, resized tables go out) */
+  readonly ports: readonly MessagePort[];
+  /** helpers still searching (not yet posted) */
+  searching(): number;
   /**
    * Waits until every helper posted its result and returns the results. `poll` runs every
-   * 50 ms while waiting: true raises the stop flag (a deadline, a cancelled job). Throws
+   * 20 ms while waiting (it also joins resizes): true raises the stop flag (a deadline, a cancelled job). Throws
    * `ModelBugError` when a helper's search met a model bug.
    */
   join(poll: () => boolean): StatefulResult[];
@@ -84,7 +88,7 @@ export interface Helpers {
  * `serveStatefulWorker` with a factory of the model from `args`) on `table`. Helper i tries
  * threads in order i + 1 (the caller's search is order 0).
  */
-export function startHelpers(script: URL, args: unknown, count: number, table: SharedFingerprintSet, opts: ParallelOptions): Helpers {
+export function startHelpers(script: URL, args: unknown, count: number, table: SharedFingerprintSet, sync: SharedArrayBuffer, opts: ParallelOptions): Helpers {
   const buffer = new SharedArrayBuffer(8);
   const control = new Int32Array(buffer);
   const ports: MessagePort[] = [];
@@ -92,7 +96,7 @@ export function startHelpers(script: URL, args: unknown, count: number, table: S
   for (let i = 0; i < count; i++) {
     const { port1, port2 } = new MessageChannel();
     ports.push(port1);
-    const input: WorkerInput = { args, opts, table: table.buffer, control: buffer, index: i + 1, port: port2 };
+    const input: WorkerInput = { args, opts, table: table.buffer, control: buffer, index: i + 1, port: port2, sync };
     const w = new Worker(script, { workerData: input, transferList: [port2] });
     // serveStatefulWorker posts every error of the model and the search; only a script that
     // fails to load would leave join waiting (the script is the CLI's own worker bundle)
@@ -101,12 +105,14 @@ export function startHelpers(script: URL, args: unknown, count: number, table: S
   }
   return {
     control,
+    ports,
+    searching: () => count - Atomics.load(control, 1),
     join(poll) {
       for (;;) {
         const posted = Atomics.load(control, 1);
         if (posted >= count) break;
         if (poll()) Atomics.store(control, 0, 1);
-        Atomics.wait(control, 1, posted, 50);
+        Atomics.wait(control, 1, posted, 20);
       }
       const outputs = ports.map((p) => receiveMessageOnPort(p)!.message as WorkerOutput);
       ports.forEach((p) => p.close());

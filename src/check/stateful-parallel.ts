@@ -24,6 +24,7 @@
 import { parentPort, Worker, workerData, type MessagePort, type WorkerOptions } from 'node:worker_threads';
 import { ModelBugError, statefulSearch, type StatefulModel, type StatefulOptions, type StatefulResult, type StateViolation } from './stateful.ts';
 import { SharedFingerprintSet } from './visited.ts';
+import { GrowingSharedSet, helperSide } from './growing-visited.ts';
 
 /** The options a parallel search takes: those of one worker's search that can be posted. */
 export type ParallelOptions = Omit<StatefulOptions, 'visited' | 'order' | 'cancelled' | 'onTerminal' | 'exact'>;
@@ -43,6 +44,8 @@ export interface WorkerInput {
   readonly index: number;
   /** where the result goes instead of the parent port (a helper whose result is read synchronously, stateful-handover.ts) */
   readonly port?: MessagePort;
+  /** with `port`: the resize barrier of a table that grows (growing-visited.ts); resized tables come in on `port` */
+  readonly sync?: SharedArrayBuffer;
 }
 
 export type WorkerOutput =
@@ -59,10 +62,16 @@ export function serveStatefulWorker(make: (args: never) => StatefulModel): void 
   const port = d.port ?? parentPort;
   if (!port) throw new Error('serveStatefulWorker runs in a worker thread started by parallelStatefulSearch');
   const ctl = new Int32Array(d.control);
-  const visited = SharedFingerprintSet.attach(d.table);
+  const table = SharedFingerprintSet.attach(d.table);
+  const growing = d.port && d.sync ? new GrowingSharedSet(table, d.sync, helperSide(d.port)) : null;
+  const visited = growing ?? table;
   let out: WorkerOutput;
   try {
-    const result = statefulSearch(make(d.args as never), { ...d.opts, visited, order: d.index, cancelled: () => Atomics.load(ctl, 0) !== 0 });
+    const cancelled = () => {
+      growing?.poll();
+      return Atomics.load(ctl, 0) !== 0;
+    };
+    const result = statefulSearch(make(d.args as never), { ...d.opts, visited, order: d.index, cancelled });
     if (result.violations.length > 0 && (d.opts.stopAtFirst ?? true)) Atomics.store(ctl, 0, 1);
     out = { result };
   } catch (e) {

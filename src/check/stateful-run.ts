@@ -103,9 +103,10 @@ export function statefulRun(sc: Scenario, o: StatefulRunOptions, onExecution: (r
     ...(visited ? { visited, reduction: false } : {}),
     cancelled: () => {
       if (h && crew === null && visited!.size >= (h.after ?? HANDOVER_AFTER)) {
-        const table = visited!.handOver(o.maxStates);
-        crew = startHelpers(new URL(h.script), sc, h.count, table, { stopAtFirst: !o.count, reduction: false, ...(o.maxStates !== undefined ? { maxStates: o.maxStates } : {}) });
+        const opts = { stopAtFirst: !o.count, reduction: false, ...(o.maxStates !== undefined ? { maxStates: o.maxStates } : {}) };
+        crew = visited!.handOver(o.maxStates ?? 0, (table, sync) => startHelpers(new URL(h.script), sc, h.count, table, sync, opts));
       }
+      visited?.poll();
       return stopped() || (crew !== null && Atomics.load(crew.control, 0) !== 0);
     },
   });
@@ -118,13 +119,16 @@ export function statefulRun(sc: Scenario, o: StatefulRunOptions, onExecution: (r
   const helpers: Helpers = crew;
   // this search ended: what it did not finish, the helpers need not either
   if (!r.complete) Atomics.store(helpers.control, 0, 1);
-  const done = helpers.join(stopped);
+  const done = helpers.join(() => {
+    visited!.poll();
+    return stopped();
+  });
   // the helpers' violations, replayed as this search's are (one that stopped a helper raised the flag that stopped this search)
   for (const v of done.flatMap((d) => d.violations)) if (!hit && !seen.has(violationKey(v))) report(v);
   return {
     executions: replays, sleepBlocked: 0, symmetric: 0,
     maxDepth: Math.max(r.maxDepth, ...done.map((d) => d.maxDepth)),
-    complete: r.complete && done.every((d) => d.complete) && !visited!.overflowed,
+    complete: r.complete && done.every((d) => d.complete),
     states: visited!.size, transitions: r.transitions + done.reduce((a, d) => a + d.transitions, 0),
     omissionProbability: visited!.omissionProbability(), workers: 1 + done.length,
   };

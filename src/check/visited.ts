@@ -223,8 +223,15 @@ export class SharedFingerprintSet implements VisitedSet {
     return this.addPair(s.h1 | 0, s.h2 | 0);
   }
 
-  /** Inserts the fingerprint (a, b) (int32 lanes); returns whether it was new. */
+  /** Inserts the fingerprint (a, b) (int32 lanes); returns whether it was new (false, and `overflowed`, when the table is full). */
   addPair(a: number, b: number): boolean {
+    const r = this.insert(a, b);
+    if (r < 0) Atomics.store(this.t, 1, 1);
+    return r === 1;
+  }
+
+  /** Inserts (a, b): 1 when it was new, 0 when it was stored, -1 when it is new but the table is full (nothing stored). */
+  insert(a: number, b: number): number {
     const t = this.t;
     if (a === 0) a = 1;
     if (b === 0) b = 1;
@@ -233,21 +240,32 @@ export class SharedFingerprintSet implements VisitedSet {
       const at = SHARED_HEADER + 2 * i;
       let x = Atomics.load(t, at);
       if (x === 0) {
-        if (Atomics.load(t, 0) >= this.limit) { Atomics.store(t, 1, 1); return false; }
+        if (Atomics.load(t, 0) >= this.limit) return -1;
         x = Atomics.compareExchange(t, at, 0, a);
         if (x === 0) {
           Atomics.store(t, at + 1, b);
           Atomics.add(t, 0, 1);
-          return true;
+          return 1;
         }
       }
       if (x === a) {
         let y = Atomics.load(t, at + 1);
         while (y === 0) y = Atomics.load(t, at + 1);
-        if (y === b) return false;
+        if (y === b) return 0;
       }
       i = (i + 1) & this.mask;
     }
+  }
+
+  /** states the table takes before it is full */
+  get room(): number {
+    return this.limit;
+  }
+
+  /** Calls `f` with every stored fingerprint; only while no thread inserts (a resize, growing-visited.ts). */
+  forEachPair(f: (a: number, b: number) => void): void {
+    const t = this.t;
+    for (let at = SHARED_HEADER; at < t.length; at += 2) if (t[at] !== 0) f(t[at]!, t[at + 1]!);
   }
 
   omissionProbability(): number {
