@@ -1,7 +1,8 @@
 // Helpers that join one stateful search (check/stateful-handover.ts, `check --workers N`
 // on fewer scenarios than workers): the search with helpers stores the states the search
 // alone stores (without persistent sets, which the helpers do not run), finds the same
-// properties, and its counterexamples replay; a small search never starts them.
+// properties, and its counterexamples replay; a small search never starts them. And the
+// stateful search reports its states to a progress display.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
@@ -79,4 +80,12 @@ test('helpers: check --workers 2 on one large scenario shares its search, with t
   assert.equal(two.complete, true);
   // persistent sets (the search alone) store no fewer states here than the shared search without them
   assert.equal(two.stats.stateful?.states, one.stats.stateful?.states);
+});
+
+test('progress: a stateful search reports the states stored as it goes, rising, up to the final count', () => {
+  const seen: number[] = [];
+  const r = checkScenario(load('b1-vfio-revoke-fixed'), { strategy: 'stateful', progress: (_e, _d, _v, states) => { if (states !== undefined) seen.push(states); } });
+  assert.ok(seen.length > 0, 'no states progress');
+  assert.deepEqual(seen, [...seen].sort((a, b) => a - b));
+  assert.ok(seen.at(-1)! <= r.stats.stateful!.states);
 });

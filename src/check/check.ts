@@ -137,6 +137,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
     ? { executions: 0, sleepBlocked: 0, maxDepth: 0, complete: true, symmetric: 0 }
     : strategy.run(build, symmetric, {
       ...search, deadline, shard, cancelled: opts.cancelled, onRace, scenario: sc, count: opts.count === true, exact: opts.exact === true, maxStates: opts.maxStates, helpers: opts.helpers,
+      onStates: opts.progress && ((states) => opts.progress?.(executions + prepassRuns, 0, seenAt.size, states)),
     }, onExecution);
   const searchMs = performance.now() - t0;
   const found = hit as Found | null;

@@ -60,9 +60,15 @@ export interface CheckOptions {
    * `StatefulHelpers`; check/parallel.ts `statefulHelpers` says how many)
    */
   readonly helpers?: StatefulHelpers;
-  /** called after every execution (progress display) */
-  readonly progress?: (executions: number, depth: number, violations: number) => void;
+  /**
+   * called after every execution (progress display); a stateful search also calls it about
+   * ten times a second with the states stored so far (`states`)
+   */
+  readonly progress?: Progress;
 }
+
+/** A search's progress: executions (replays, for a stateful search), current depth, properties seen, and the states stored by a stateful search. */
+export type Progress = (executions: number, depth: number, violations: number, states?: number) => void;
 
 /** What a worker thread needs: the options that survive structured cloning. */
 export type JobOptions = Omit<CheckOptions, 'progress' | 'cancelled'>;

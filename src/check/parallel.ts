@@ -8,14 +8,14 @@ import { performance } from 'node:perf_hooks';
 import type { Scenario } from '../scenario/types.ts';
 import { checkScenario } from './check.ts';
 import { foundWanted, mergeShards } from './merge.ts';
-import type { JobOptions } from './options.ts';
+import type { JobOptions, Progress } from './options.ts';
 import type { ScenarioResult } from './result.ts';
 import type { SearchStrategy } from './strategy.ts';
 
 export interface Job {
   readonly sc: Scenario;
   readonly opts: JobOptions;
-  readonly onProgress?: (executions: number, depth: number, violations: number) => void;
+  readonly onProgress?: Progress;
 }
 
 /** Runs jobs (each `checkScenario(job.sc, job.opts)`) in the order given. */
@@ -61,10 +61,10 @@ const SPLIT_AFTER = 2000;
  */
 export function checkOnPool(pool: JobQueue, sc: Scenario, opts: JobOptions, shards: number) {
   const t0 = performance.now();
-  const progress: { show?: (e: number, d: number, v: number) => void } = {};
+  const progress: { show?: Progress } = {};
   const settled = (parts: ScenarioResult[]) => ({ progress, result: Promise.resolve(mergeShards(parts, Math.round(performance.now() - t0))) });
   if (shards === 1) {
-    const job = pool.submit({ sc, opts, onProgress: (e, d, v) => progress.show?.(e, d, v) });
+    const job = pool.submit({ sc, opts, onProgress: (e, d, v, st) => progress.show?.(e, d, v, st) });
     return { progress, result: job.result.then((r) => r!) };
   }
   // under --count a hit ends nothing: every part runs to its end

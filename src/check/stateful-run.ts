@@ -17,6 +17,7 @@ import { frameModel, type FrameModel } from './frame-model.ts';
 import { runSchedule } from './replay.ts';
 import { statefulSearch, type StateViolation } from './stateful.ts';
 import { HandoverVisited, startHelpers, type Helpers } from './stateful-handover.ts';
+import { ExactStateSet, FingerprintSet, type VisitedSet } from './visited.ts';
 import type { ExploreStats } from './explore.ts';
 
 export interface StatefulRunOptions {
@@ -32,6 +33,8 @@ export interface StatefulRunOptions {
    * `script` is the worker script that serves `frameModelOf` (the CLI's worker bundle)
    */
   readonly helpers?: StatefulHelpers | undefined;
+  /** called about ten times a second with the states stored so far (a progress display) */
+  readonly onStates?: ((states: number) => void) | undefined;
 }
 
 export interface StatefulHelpers {
@@ -94,19 +97,24 @@ export function statefulRun(sc: Scenario, o: StatefulRunOptions, onExecution: (r
     hit = onExecution(rt, schedule) && !o.count;
     return hit;
   };
+  const model = frameModelOf(sc);
   const h = o.helpers !== undefined && o.helpers.count > 0 && !o.exact ? o.helpers : undefined;
-  const visited = h ? new HandoverVisited() : undefined;
+  const handover = h ? new HandoverVisited() : undefined;
+  const visited: VisitedSet = handover ?? (o.exact ? new ExactStateSet(model.layout.size) : new FingerprintSet());
+  let polls = 0;
   let crew: Helpers | null = null;
   const stopped = () => (o.cancelled?.() ?? false) || (o.deadline !== undefined && performance.now() > o.deadline);
-  const r = statefulSearch(frameModelOf(sc), {
-    stopAtFirst: false, exact: o.exact, maxStates: o.maxStates, stopAt: report,
-    ...(visited ? { visited, reduction: false } : {}),
+  const r = statefulSearch(model, {
+    stopAtFirst: false, exact: o.exact, maxStates: o.maxStates, stopAt: report, visited,
+    ...(handover ? { reduction: false } : {}),
+    // polled every 1,024 transitions (about 10 ms)
     cancelled: () => {
-      if (h && crew === null && visited!.size >= (h.after ?? HANDOVER_AFTER)) {
+      if ((++polls & 7) === 0) o.onStates?.(visited.size);
+      if (h && crew === null && visited.size >= (h.after ?? HANDOVER_AFTER)) {
         const opts = { stopAtFirst: !o.count, reduction: false, ...(o.maxStates !== undefined ? { maxStates: o.maxStates } : {}) };
-        crew = visited!.handOver(o.maxStates ?? 0, (table, sync) => startHelpers(new URL(h.script), sc, h.count, table, sync, opts));
+        crew = handover!.handOver(o.maxStates ?? 0, (table, sync) => startHelpers(new URL(h.script), sc, h.count, table, sync, opts));
       }
-      visited?.poll();
+      handover?.poll();
       return stopped() || (crew !== null && Atomics.load(crew.control, 0) !== 0);
     },
   });
@@ -120,7 +128,8 @@ export function statefulRun(sc: Scenario, o: StatefulRunOptions, onExecution: (r
   // this search ended: what it did not finish, the helpers need not either
   if (!r.complete) Atomics.store(helpers.control, 0, 1);
   const done = helpers.join(() => {
-    visited!.poll();
+    handover!.poll();
+    if ((++polls & 3) === 0) o.onStates?.(visited.size);
     return stopped();
   });
   // the helpers' violations, replayed as this search's are (one that stopped a helper raised the flag that stopped this search)
@@ -129,8 +138,8 @@ export function statefulRun(sc: Scenario, o: StatefulRunOptions, onExecution: (r
     executions: replays, sleepBlocked: 0, symmetric: 0,
     maxDepth: Math.max(r.maxDepth, ...done.map((d) => d.maxDepth)),
     complete: r.complete && done.every((d) => d.complete),
-    states: visited!.size, transitions: r.transitions + done.reduce((a, d) => a + d.transitions, 0),
-    omissionProbability: visited!.omissionProbability(), workers: 1 + done.length,
+    states: visited.size, transitions: r.transitions + done.reduce((a, d) => a + d.transitions, 0),
+    omissionProbability: visited.omissionProbability(), workers: 1 + done.length,
   };
 }
 

@@ -36,6 +36,8 @@ export interface SearchRun {
   readonly maxStates: number | undefined;
   /** threads that may join the stateful search (`--workers`) */
   readonly helpers: StatefulHelpers | undefined;
+  /** the stateful search's progress: states stored so far */
+  readonly onStates: ((states: number) => void) | undefined;
 }
 
 export interface SearchStrategy {

@@ -17,7 +17,7 @@ export interface WorkerRequest {
 }
 
 export type WorkerReply =
-  | { readonly type: 'progress'; readonly id: number; readonly executions: number; readonly depth: number; readonly violations: number }
+  | { readonly type: 'progress'; readonly id: number; readonly executions: number; readonly depth: number; readonly violations: number; readonly states?: number }
   | { readonly type: 'done'; readonly id: number; readonly result: ScenarioResult }
   | { readonly type: 'failed'; readonly id: number; readonly error: string };
 
@@ -96,7 +96,7 @@ export class CheckPool implements JobQueue {
   private onMessage(w: Worker, m: WorkerReply): void {
     const job = this.running.get(m.id);
     if (!job) return;
-    if (m.type === 'progress') { job.onProgress?.(m.executions, m.depth, m.violations); return; }
+    if (m.type === 'progress') { job.onProgress?.(m.executions, m.depth, m.violations, m.states); return; }
     this.running.delete(m.id);
     this.idle.push(w);
     if (m.type === 'done') job.resolve(m.result);

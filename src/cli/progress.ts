@@ -8,12 +8,12 @@ import { createRequire } from 'node:module';
 
 /** A bar redrawn at most every 100 ms: `value` is its count, `payload` the format's other fields. */
 interface TerminalBar {
-  update(value: number, payload: () => Record<string, number>): void;
+  update(value: number, payload: () => Record<string, number | string>): void;
   stop(): void;
 }
 
 /** A cli-progress bar on stderr, or null when stderr is not a terminal. */
-function terminalBar(format: string, initial: Record<string, number>): TerminalBar | null {
+function terminalBar(format: string, initial: Record<string, number | string>): TerminalBar | null {
   if (!process.stderr.isTTY) return null;
   // loaded only here: it costs ~60 ms of start-up (ECOSYSTEM.md #6)
   const require = createRequire(import.meta.url);
@@ -33,18 +33,24 @@ function terminalBar(format: string, initial: Record<string, number>): TerminalB
 }
 
 export interface Progress {
-  update(executions: number, depth: number, violations: number): void;
+  update(executions: number, depth: number, violations: number, states?: number): void;
   stop(): void;
 }
 
+/**
+ * A search's bar: executions and their rate, or, once a stateful search reports states,
+ * the states stored and their rate (the unit changes with the figure).
+ */
 export function progressBar(flags: { json?: boolean; quiet?: boolean }, name: string): Progress | null {
   if (flags.json || flags.quiet) return null;
-  const bar = terminalBar(`${name} {value} executions  {rate}/s  depth {depth}  violations {violations}`, { rate: 0, depth: 0, violations: 0 });
+  const bar = terminalBar(`${name} {value} {unit}  {rate}/s  {depth}violations {violations}`, { unit: 'executions', rate: 0, depth: '', violations: 0 });
   if (!bar) return null;
   const t0 = performance.now();
   return {
-    update(executions, depth, violations) {
-      bar.update(executions, () => ({ rate: Math.round(executions / ((performance.now() - t0) / 1000)), depth, violations }));
+    update(executions, depth, violations, states) {
+      const n = states ?? executions;
+      const rate = Math.round(n / ((performance.now() - t0) / 1000));
+      bar.update(n, () => (states === undefined ? { unit: 'executions', rate, depth: `depth ${depth}  `, violations } : { unit: 'states', rate, depth: '', violations }));
     },
     stop() { bar.stop(); },
   };

@@ -23,8 +23,9 @@ function servePool(): void {
       const result = checkScenario(req.sc, {
         ...req.opts,
         cancelled: () => Atomics.load(cancel, req.id) !== 0,
-        progress: (executions, depth, violations) => {
-          if (executions % 64 === 0) reply({ type: 'progress', id: req.id, executions, depth, violations });
+        progress: (executions, depth, violations, states) => {
+          if (states !== undefined) reply({ type: 'progress', id: req.id, executions, depth, violations, states });
+          else if (executions % 64 === 0) reply({ type: 'progress', id: req.id, executions, depth, violations });
         },
       });
       reply({ type: 'done', id: req.id, result });
