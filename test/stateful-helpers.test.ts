@@ -1,7 +1,6 @@
 // Helpers that join one stateful search (check/stateful-handover.ts, `check --workers N`
 // on fewer scenarios than workers): the search with helpers stores the states the search
-// alone stores (without persistent sets, which the helpers do not run), finds the same
-// properties, and its counterexamples replay; a small search never starts them. And the
+// alone stores, finds the same properties, and its counterexamples replay; a small search never starts them. And the
 // stateful search reports its states to a progress display.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -78,7 +77,6 @@ test('helpers: check --workers 2 on one large scenario shares its search, with t
   assert.equal(two.stats.stateful?.workers, 2);
   assert.equal(two.verdict, 'safe');
   assert.equal(two.complete, true);
-  // persistent sets (the search alone) store no fewer states here than the shared search without them
   assert.equal(two.stats.stateful?.states, one.stats.stateful?.states);
 });
 

@@ -52,10 +52,14 @@ export function frameModel(w: FrameWorld, opts: { fuse?: boolean } = {}): FrameM
     checkLife();
     reads |= cls.reads;
     writes |= cls.writes;
+    if (pending.length === 0) return;
     for (const x of pending) target.report(x.p, x.r, x.m);
     pending.length = 0;
   };
-  const drop = () => { checkLife(); pending.length = 0; };
+  const drop = () => {
+    checkLife();
+    if (pending.length !== 0) pending.length = 0;
+  };
   let lastSteps = 0;
   return {
     layout: w.layout,
@@ -77,7 +81,8 @@ export function frameModel(w: FrameWorld, opts: { fuse?: boolean } = {}): FrameM
         lastSteps = 1;
         return true;
       }
-      lastSteps = fusedStep(s, t, cls, alive(s), (st) => frameStep(w.ctx(st, t)), keep, drop);
+      const th = w.frames[t]!;
+      lastSteps = fusedStep(s, t, cls, alive(s), (st) => frameStep(w.ctx(st, t)), keep, drop, () => s.slots[th.op] === FrameOpKind.Lock);
       return true;
     },
     enabled: (s, t) => frameEnabled(w.ctx(s, t)),

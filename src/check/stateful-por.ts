@@ -33,7 +33,9 @@ interface Level {
   enabled: number;
   readonly reads: Int32Array;
   readonly writes: Int32Array;
-  readonly todo: number[];
+  /** the threads to explore, `todo[0 .. count)` */
+  readonly todo: Int32Array;
+  count: number;
   pos: number;
   /** h1 of the state's key (the stack proviso's index) */
   keyH1: number;
@@ -63,7 +65,7 @@ export function porSearch(model: StatefulModel, red: Reduction, opts: StatefulOp
   const level = (d: number): Level => {
     let l = levels[d];
     if (!l) {
-      l = { state: new Store(layout), succ: [], enabled: 0, reads: new Int32Array(n), writes: new Int32Array(n), todo: [], pos: 0, keyH1: 0 };
+      l = { state: new Store(layout), succ: [], enabled: 0, reads: new Int32Array(n), writes: new Int32Array(n), todo: new Int32Array(n), count: 0, pos: 0, keyH1: 0 };
       for (let t = 0; t < n; t++) l.succ.push(new Store(layout));
       levels[d] = l;
     }
@@ -98,7 +100,7 @@ export function porSearch(model: StatefulModel, red: Reduction, opts: StatefulOp
     const l = level(d);
     const cur = l.state;
     l.enabled = 0;
-    l.todo.length = 0;
+    l.count = 0;
     l.pos = 0;
     for (let t = 0; t < n; t++) {
       if (model.enabled !== undefined && !model.enabled(cur, t)) continue;
@@ -133,7 +135,7 @@ export function porSearch(model: StatefulModel, red: Reduction, opts: StatefulOp
     const first = threadOffset(cur, order);
     for (let i = 0; i < n; i++) {
       const t = (first + i) % n;
-      if ((best >>> t) & 1) l.todo.push(t);
+      if ((best >>> t) & 1) l.todo[l.count++] = t;
     }
     return false;
   }
@@ -154,7 +156,7 @@ export function porSearch(model: StatefulModel, red: Reduction, opts: StatefulOp
   if (!stopped) stopped = expand(0);
   while (!stopped && depth >= 0) {
     const l = levels[depth]!;
-    if (l.pos >= l.todo.length) {
+    if (l.pos >= l.count) {
       stackAdd(l.keyH1, -1);
       depth--;
       continue;

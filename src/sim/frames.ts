@@ -165,7 +165,9 @@ export function frameReturn(k: FrameRunCtx, v: number): number {
   const { s, th } = k;
   const sp = s.get(th.sp) - 1;
   const fr = th.frames + sp * th.width;
-  for (let i = 0; i < th.width; i++) s.set(fr + i, 0);
+  // the frame is the thread's own (no barrier needs to see a read of it): only slots in use are written
+  const slots = s.slots;
+  for (let i = 0; i < th.width; i++) if (slots[fr + i] !== 0) s.set(fr + i, 0);
   s.set(th.sp, sp);
   s.set(th.ret, v);
   return FRAME_RET;

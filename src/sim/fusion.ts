@@ -90,7 +90,7 @@ export class StepClassifier implements StoreBarrier {
     this.bits = 0;
     this.reads = 0;
     this.writes = 0;
-    this.released.length = 0;
+    if (this.released.length !== 0) this.released.length = 0;
     this.logLen = 0;
   }
 
@@ -193,13 +193,16 @@ export function commits(bits: number): boolean {
  * itself; a step that may not extend the transaction is taken back from the
  * classifier's undo log (its writes, newest first), so no step copies the state.
  * `step(store)` runs one fine step of `t` on `store` and returns whether it was enabled;
+ * `blocksNext()` may say, without running it, that the next step takes a lock (so it
+ * cannot follow a commit: ending there is always allowed, a shorter transaction);
  * `keep()` / `drop()` tell the caller whether the step just run stays (its reports are
  * then the transaction's) or is undone. Returns the number of fine steps kept. Throws (a
  * model bug) when a declaration is broken or a transaction does not end within `limit`
  * steps (a loop that never blocks).
  */
 export function fusedStep(
-  s: Store, t: number, cls: StepClassifier, alive: number, step: (store: Store) => boolean, keep: () => void, drop: () => void, limit = 10_000,
+  s: Store, t: number, cls: StepClassifier, alive: number, step: (store: Store) => boolean, keep: () => void, drop: () => void,
+  blocksNext: () => boolean = () => false, limit = 10_000,
 ): number {
   cls.begin(t, s.slots, alive);
   s.tx = cls;
@@ -208,6 +211,8 @@ export function fusedStep(
   let committed = commits(cls.bits);
   for (let n = 1; n < limit; n++) {
     if (cls.bug !== null) throw new Error(`model bug: thread ${t} ${cls.bug}`);
+    // a committed transaction cannot take a lock: not worth running the step to see it
+    if (committed && blocksNext()) return n;
     cls.begin(t, s.slots, alive);
     s.tx = cls;
     let ran: boolean;
