@@ -18,7 +18,7 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { Store } from '../sim/store.ts';
 import type { ParallelOptions, WorkerInput, WorkerOutput } from './stateful-parallel.ts';
-import { ModelBugError, type StatefulResult } from './stateful.ts';
+import { ModelBugError, type StatefulResult, type StateViolation } from './stateful.ts';
 import { FingerprintSet, SharedFingerprintSet, type VisitedSet } from './visited.ts';
 import { GrowingSharedSet, leaderSide } from './growing-visited.ts';
 
@@ -75,12 +75,16 @@ export interface Helpers {
   readonly ports: readonly MessagePort[];
   /** helpers still searching (not yet posted) */
   searching(): number;
+  /** Hands the violations the helpers posted since the last call to `onViolation` (call it between transactions). */
+  drain(onViolation: (v: StateViolation) => void): void;
   /**
-   * Waits until every helper posted its result and returns the results. `poll` runs every
-   * 20 ms while waiting (it also joins resizes): true raises the stop flag (a deadline, a cancelled job). Throws
-   * `ModelBugError` when a helper's search met a model bug.
+   * Waits until every helper posted its result and returns the results; the violations
+   * they post meanwhile go to `onViolation`. `poll` runs every 20 ms while waiting (it
+   * also joins resizes): true raises the stop flag (a deadline, a cancelled job, a
+   * violation that ends the search). Throws `ModelBugError` when a helper's search met a
+   * model bug.
    */
-  join(poll: () => boolean): StatefulResult[];
+  join(poll: () => boolean, onViolation: (v: StateViolation) => void): StatefulResult[];
 }
 
 /**
@@ -103,23 +107,39 @@ export function startHelpers(script: URL, args: unknown, count: number, table: S
     w.once('error', () => undefined);
     workers.push(w);
   }
+  /** each helper's last message: its result or its error */
+  const outputs: (WorkerOutput | undefined)[] = new Array(count);
+  const drain = (onViolation: (v: StateViolation) => void): void => {
+    ports.forEach((p, i) => {
+      for (let m = receiveMessageOnPort(p); m; m = receiveMessageOnPort(p)) {
+        const o = m.message as WorkerOutput;
+        if ('violation' in o) onViolation(o.violation);
+        else outputs[i] = o;
+      }
+    });
+  };
   return {
     control,
     ports,
     searching: () => count - Atomics.load(control, 1),
-    join(poll) {
+    drain,
+    join(poll, onViolation) {
       for (;;) {
         const posted = Atomics.load(control, 1);
+        drain(onViolation);
         if (posted >= count) break;
         if (poll()) Atomics.store(control, 0, 1);
         Atomics.wait(control, 1, posted, 20);
       }
-      const outputs = ports.map((p) => receiveMessageOnPort(p)!.message as WorkerOutput);
+      drain(onViolation);
       ports.forEach((p) => p.close());
       workers.forEach((w) => void w.terminate());
-      const failed = outputs.find((o): o is Extract<WorkerOutput, { error: string }> => 'error' in o);
+      const failed = outputs.find((o): o is Extract<WorkerOutput, { error: string }> => o !== undefined && 'error' in o);
       if (failed) throw failed.modelBug ? new ModelBugError(failed.error) : new Error(failed.error);
-      return outputs.map((o) => (o as Extract<WorkerOutput, { result: StatefulResult }>).result);
+      return outputs.map((o, i) => {
+        if (!o || !('result' in o)) throw new Error(`internal: stateful helper ${i + 1} counted as posted without a result`);
+        return o.result;
+      });
     },
   };
 }

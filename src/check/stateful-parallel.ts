@@ -49,6 +49,8 @@ export interface WorkerInput {
 }
 
 export type WorkerOutput =
+  /** a helper's violation, posted when found (its caller decides whether the search ends) */
+  | { readonly violation: StateViolation }
   | { readonly result: StatefulResult }
   | { readonly error: string; readonly modelBug: boolean };
 
@@ -71,7 +73,9 @@ export function serveStatefulWorker(make: (args: never) => StatefulModel): void 
       growing?.poll();
       return Atomics.load(ctl, 0) !== 0;
     };
-    const result = statefulSearch(make(d.args as never), { ...d.opts, visited, order: d.index, cancelled });
+    // a helper posts each violation as it meets it and goes on: its caller replays it and decides, as for its own
+    const stopAt = d.port ? (v: StateViolation) => { port.postMessage({ violation: v } satisfies WorkerOutput); return false; } : undefined;
+    const result = statefulSearch(make(d.args as never), { ...d.opts, visited, order: d.index, cancelled, ...(stopAt ? { stopAt } : {}) });
     if (result.violations.length > 0 && (d.opts.stopAtFirst ?? true)) Atomics.store(ctl, 0, 1);
     out = { result };
   } catch (e) {

@@ -103,6 +103,11 @@ export function statefulRun(sc: Scenario, o: StatefulRunOptions, onExecution: (r
   const visited: VisitedSet = handover ?? (o.exact ? new ExactStateSet(model.layout.size) : new FingerprintSet());
   let polls = 0;
   let crew: Helpers | null = null;
+  /** a violation a helper met: replayed and judged as this search's own (the first of each kind) */
+  const fromHelper = (v: StateViolation): void => {
+    if (hit || seen.has(violationKey(v))) return;
+    if (report(v) && crew !== null) Atomics.store(crew.control, 0, 1);
+  };
   const stopped = () => (o.cancelled?.() ?? false) || (o.deadline !== undefined && performance.now() > o.deadline);
   const r = statefulSearch(model, {
     // no persistent sets: measured on the data world they do not pay (fam-n2-k0: the same
@@ -113,11 +118,13 @@ export function statefulRun(sc: Scenario, o: StatefulRunOptions, onExecution: (r
     cancelled: () => {
       if ((++polls & 7) === 0) o.onStates?.(visited.size);
       if (h && crew === null && visited.size >= (h.after ?? HANDOVER_AFTER)) {
-        const opts = { stopAtFirst: !o.count, reduction: false, ...(o.maxStates !== undefined ? { maxStates: o.maxStates } : {}) };
+        const opts = { stopAtFirst: false, reduction: false, ...(o.maxStates !== undefined ? { maxStates: o.maxStates } : {}) };
         crew = handover!.handOver(o.maxStates ?? 0, (table, sync) => startHelpers(new URL(h.script), sc, h.count, table, sync, opts));
       }
       handover?.poll();
-      return stopped() || (crew !== null && Atomics.load(crew.control, 0) !== 0);
+      crew?.drain(fromHelper);
+      // a helper raises the flag itself when its search met a model bug
+      return hit || stopped() || (crew !== null && Atomics.load(crew.control, 0) !== 0);
     },
   });
   if (crew === null) {
@@ -132,10 +139,8 @@ export function statefulRun(sc: Scenario, o: StatefulRunOptions, onExecution: (r
   const done = helpers.join(() => {
     handover!.poll();
     if ((++polls & 3) === 0) o.onStates?.(visited.size);
-    return stopped();
-  });
-  // the helpers' violations, replayed as this search's are (one that stopped a helper raised the flag that stopped this search)
-  for (const v of done.flatMap((d) => d.violations)) if (!hit && !seen.has(violationKey(v))) report(v);
+    return hit || stopped();
+  }, fromHelper);
   return {
     executions: replays, sleepBlocked: 0, symmetric: 0,
     maxDepth: Math.max(r.maxDepth, ...done.map((d) => d.maxDepth)),
