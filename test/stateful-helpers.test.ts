@@ -55,6 +55,14 @@ test('helpers: the first counterexample found with helpers replays from its toke
   assert.ok(rt.violations.some((x) => x.property === v.property), `token ${v.schedule} does not replay to ${v.property}`);
 });
 
+test('helpers: a helper whose thread dies is an error, not a wait for ever', () => {
+  const dies = new URL('./stateful-helper-dies.mjs', import.meta.url).href;
+  assert.throws(
+    () => checkScenario(load('b1-vfio-revoke-fixed'), { strategy: 'stateful', helpers: { count: 1, script: dies, after: 100, silentMs: 300 } }),
+    /stateful helper 1 stopped without posting its result/,
+  );
+});
+
 test('helpers: a search that ends below the handover never starts them', () => {
   const r = checkScenario(load('b14-vfio-revoked-check-fixed'), { strategy: 'stateful', helpers: { count: 1, script: HELPER } });
   assert.equal(r.complete, true);

@@ -66,14 +66,15 @@ export class GrowingSharedSet implements VisitedSet {
   }
 }
 
-/** The leader's side: waits for the `active()` helpers, doubles the table, posts it on `ports`. */
-export function leaderSide(ports: readonly MessagePort[], active: () => number): ResizeSide {
+/** The leader's side: waits for the `active()` helpers (`watch` throws when one died), doubles the table, posts it on `ports`. */
+export function leaderSide(ports: readonly MessagePort[], active: () => number, watch: () => void): ResizeSide {
   return (old, sync) => {
     const g = Atomics.load(sync, GEN);
     for (;;) {
       const a = Atomics.load(sync, ARRIVED);
       if (a >= active()) break;
       // a helper that ends its search posts its result instead of arriving: `active` drops
+      watch();
       Atomics.wait(sync, ARRIVED, a, 20);
     }
     const next = SharedFingerprintSet.create(2 * old.room);
@@ -86,13 +87,16 @@ export function leaderSide(ports: readonly MessagePort[], active: () => number):
   };
 }
 
-/** A helper's side: arrives, waits for the barrier to open, takes the table the leader posted on `port`. */
-export function helperSide(port: MessagePort): ResizeSide {
+/** A helper's side: arrives, waits for the barrier to open (calling `beat`, its sign of life, every 20 ms), takes the table the leader posted on `port`. */
+export function helperSide(port: MessagePort, beat: () => void): ResizeSide {
   return (_old, sync) => {
     const g = Atomics.load(sync, GEN);
     Atomics.add(sync, ARRIVED, 1);
     Atomics.notify(sync, ARRIVED);
-    while (Atomics.load(sync, GEN) === g) Atomics.wait(sync, GEN, g, 20);
+    while (Atomics.load(sync, GEN) === g) {
+      beat();
+      Atomics.wait(sync, GEN, g, 20);
+    }
     const m = receiveMessageOnPort(port);
     if (!m) throw new Error('internal: the resized visited table was not posted before the barrier opened');
     return SharedFingerprintSet.attach(m.message as SharedArrayBuffer);

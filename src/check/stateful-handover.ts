@@ -15,12 +15,16 @@
  * with `receiveMessageOnPort`, so that the synchronous `checkScenario` stays synchronous).
  * No persistent sets run here: the stack proviso sees one thread's stack only.
  */
+import { performance } from 'node:perf_hooks';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { Store } from '../sim/store.ts';
 import type { ParallelOptions, WorkerInput, WorkerOutput } from './stateful-parallel.ts';
 import { ModelBugError, type StatefulResult, type StateViolation } from './stateful.ts';
 import { FingerprintSet, SharedFingerprintSet, type VisitedSet } from './visited.ts';
 import { GrowingSharedSet, leaderSide } from './growing-visited.ts';
+
+/** A helper silent this long (no poll, no result) is taken for dead: its polls come every 1,024 transitions, about 10 ms. */
+const SILENT_MS = 60_000;
 
 /** The shared table starts with room for this many times the states stored at the handover (it doubles when full). */
 const GROWTH = 4;
@@ -62,7 +66,7 @@ export class HandoverVisited implements VisitedSet {
     own.forEachPair((a, b) => table.insert(a | 0, b | 0));
     const sync = new SharedArrayBuffer(8);
     const helpers = start(table, sync);
-    this.shared = new GrowingSharedSet(table, sync, leaderSide(helpers.ports, helpers.searching));
+    this.shared = new GrowingSharedSet(table, sync, leaderSide(helpers.ports, helpers.searching, helpers.watch));
     this.own = null;
     return helpers;
   }
@@ -75,6 +79,12 @@ export interface Helpers {
   readonly ports: readonly MessagePort[];
   /** helpers still searching (not yet posted) */
   searching(): number;
+  /**
+   * Throws when a helper that has not posted its result gave no sign of life for
+   * SILENT_MS (its worker thread died: out of memory, or a script that failed to load),
+   * so that a wait for it ends in an error instead of for ever.
+   */
+  watch(): void;
   /** Hands the violations the helpers posted since the last call to `onViolation` (call it between transactions). */
   drain(onViolation: (v: StateViolation) => void): void;
   /**
@@ -90,10 +100,14 @@ export interface Helpers {
 /**
  * Starts `count` helpers (worker threads running `script`, which calls
  * `serveStatefulWorker` with a factory of the model from `args`) on `table`. Helper i tries
- * threads in order i + 1 (the caller's search is order 0).
+ * threads in order i + 1 (the caller's search is order 0). A helper silent for `silentMs`
+ * is taken for dead (`watch`).
  */
-export function startHelpers(script: URL, args: unknown, count: number, table: SharedFingerprintSet, sync: SharedArrayBuffer, opts: ParallelOptions): Helpers {
-  const buffer = new SharedArrayBuffer(8);
+export function startHelpers(
+  script: URL, args: unknown, count: number, table: SharedFingerprintSet, sync: SharedArrayBuffer, opts: ParallelOptions, silentMs = SILENT_MS,
+): Helpers {
+  // stop flag, posted count, then one heartbeat a helper (stateful-parallel.ts WorkerInput)
+  const buffer = new SharedArrayBuffer(4 * (2 + count));
   const control = new Int32Array(buffer);
   const ports: MessagePort[] = [];
   const workers: Worker[] = [];
@@ -102,8 +116,8 @@ export function startHelpers(script: URL, args: unknown, count: number, table: S
     ports.push(port1);
     const input: WorkerInput = { args, opts, table: table.buffer, control: buffer, index: i + 1, port: port2, sync };
     const w = new Worker(script, { workerData: input, transferList: [port2] });
-    // serveStatefulWorker posts every error of the model and the search; only a script that
-    // fails to load would leave join waiting (the script is the CLI's own worker bundle)
+    // serveStatefulWorker posts every error of the model and the search; a worker that dies
+    // otherwise stops beating, which `watch` turns into an error
     w.once('error', () => undefined);
     workers.push(w);
   }
@@ -118,22 +132,41 @@ export function startHelpers(script: URL, args: unknown, count: number, table: S
       }
     });
   };
+  const beats = new Int32Array(count);
+  const seenAt = new Float64Array(count).fill(performance.now());
+  const stopAll = () => {
+    ports.forEach((p) => p.close());
+    workers.forEach((w) => void w.terminate());
+  };
+  const watch = () => {
+    const now = performance.now();
+    for (let i = 0; i < count; i++) {
+      if (outputs[i] !== undefined) continue;
+      const b = Atomics.load(control, 2 + i);
+      if (b !== beats[i]) { beats[i] = b; seenAt[i] = now; continue; }
+      if (now - seenAt[i]! > silentMs) {
+        stopAll();
+        throw new Error(`stateful helper ${i + 1} stopped without posting its result (its worker thread died); check again with --workers 1`);
+      }
+    }
+  };
   return {
     control,
     ports,
     searching: () => count - Atomics.load(control, 1),
+    watch,
     drain,
     join(poll, onViolation) {
       for (;;) {
         const posted = Atomics.load(control, 1);
         drain(onViolation);
         if (posted >= count) break;
+        watch();
         if (poll()) Atomics.store(control, 0, 1);
         Atomics.wait(control, 1, posted, 20);
       }
       drain(onViolation);
-      ports.forEach((p) => p.close());
-      workers.forEach((w) => void w.terminate());
+      stopAll();
       const failed = outputs.find((o): o is Extract<WorkerOutput, { error: string }> => o !== undefined && 'error' in o);
       if (failed) throw failed.modelBug ? new ModelBugError(failed.error) : new Error(failed.error);
       return outputs.map((o, i) => {

@@ -35,7 +35,10 @@ export interface ParallelResult extends StatefulResult {
   readonly perWorker: readonly number[];
 }
 
-/** What a worker is posted. `control` holds two int32: the stop flag, and the count of workers that posted their result. */
+/**
+ * What a worker is posted. `control` holds int32s: the stop flag, the count of workers
+ * that posted their result, and for a helper (`port`) one heartbeat a helper, at 1 + index.
+ */
 export interface WorkerInput {
   readonly args: unknown;
   readonly opts: ParallelOptions;
@@ -65,11 +68,14 @@ export function serveStatefulWorker(make: (args: never) => StatefulModel): void 
   if (!port) throw new Error('serveStatefulWorker runs in a worker thread started by parallelStatefulSearch');
   const ctl = new Int32Array(d.control);
   const table = SharedFingerprintSet.attach(d.table);
-  const growing = d.port && d.sync ? new GrowingSharedSet(table, d.sync, helperSide(d.port)) : null;
+  // a helper's heartbeat (stateful-handover.ts `watch`)
+  const beat = () => { Atomics.add(ctl, 1 + d.index, 1); };
+  const growing = d.port && d.sync ? new GrowingSharedSet(table, d.sync, helperSide(d.port, beat)) : null;
   const visited = growing ?? table;
   let out: WorkerOutput;
   try {
     const cancelled = () => {
+      if (d.port) beat();
       growing?.poll();
       return Atomics.load(ctl, 0) !== 0;
     };

@@ -42,6 +42,8 @@ export interface StatefulHelpers {
   readonly script: string;
   /** states stored alone before the helpers start (default HANDOVER_AFTER) */
   readonly after?: number;
+  /** how long a helper may give no sign of life before it is taken for dead (default 60 s; tests) */
+  readonly silentMs?: number;
 }
 
 /** A search that ends within this many states never starts its helpers (about half a second). */
@@ -119,7 +121,7 @@ export function statefulRun(sc: Scenario, o: StatefulRunOptions, onExecution: (r
       if ((++polls & 7) === 0) o.onStates?.(visited.size);
       if (h && crew === null && visited.size >= (h.after ?? HANDOVER_AFTER)) {
         const opts = { stopAtFirst: false, reduction: false, ...(o.maxStates !== undefined ? { maxStates: o.maxStates } : {}) };
-        crew = handover!.handOver(o.maxStates ?? 0, (table, sync) => startHelpers(new URL(h.script), sc, h.count, table, sync, opts));
+        crew = handover!.handOver(o.maxStates ?? 0, (table, sync) => startHelpers(new URL(h.script), sc, h.count, table, sync, opts, h.silentMs));
       }
       handover?.poll();
       crew?.drain(fromHelper);
