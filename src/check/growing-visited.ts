@@ -30,11 +30,6 @@ export class GrowingSharedSet implements VisitedSet {
     this.sync = new Int32Array(sync);
   }
 
-  /** the current table's buffer (what a helper started now attaches) */
-  get buffer(): SharedArrayBuffer {
-    return this.table.buffer;
-  }
-
   add(s: Store): boolean {
     for (;;) {
       const r = this.table.insert(s.h1 | 0, s.h2 | 0);

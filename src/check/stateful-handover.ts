@@ -2,7 +2,7 @@
  * Helpers that join one stateful search under way (`check --workers N` on fewer scenarios
  * than workers; docs/design.md "Workers"). The search starts alone, with a table of its
  * own; past `after` states, `HandoverVisited.handOver` moves its fingerprints into a
- * fixed-size table in shared memory and starts `count` worker threads that search the
+ * table in shared memory and starts `count` worker threads that search the
  * same model from the initial state with that table, each trying threads in its own order
  * (stateful-parallel.ts). The invariant of the parallel search holds across the handover:
  * every state in the table is expanded by the thread whose insert stored it (the states
@@ -31,23 +31,25 @@ const GROWTH = 4;
 
 /** A visited set that starts as the search's own and can move into shared memory mid-search. */
 export class HandoverVisited implements VisitedSet {
-  private own: FingerprintSet | null = new FingerprintSet();
+  private readonly own = new FingerprintSet();
   private shared: GrowingSharedSet | null = null;
+  /** the set inserts go to: the search's own until the handover, the shared one after */
+  private cur: VisitedSet = this.own;
 
   add(s: Store): boolean {
-    return this.own !== null ? this.own.add(s) : this.shared!.add(s);
+    return this.cur.add(s);
   }
 
   get size(): number {
-    return this.own !== null ? this.own.size : this.shared!.size;
+    return this.cur.size;
   }
 
   get bytes(): number {
-    return this.own !== null ? this.own.bytes : this.shared!.bytes;
+    return this.cur.bytes;
   }
 
   omissionProbability(): number {
-    return this.own !== null ? this.own.omissionProbability() : this.shared!.omissionProbability();
+    return this.cur.omissionProbability();
   }
 
   /** Joins a resize of the shared table the helpers asked for (between transactions). */
@@ -61,20 +63,22 @@ export class HandoverVisited implements VisitedSet {
    * the resize barrier); the search's later inserts go to the shared table. Returns the helpers.
    */
   handOver(expected: number, start: (table: SharedFingerprintSet, sync: SharedArrayBuffer) => Helpers): Helpers {
-    const own = this.own!;
-    const table = SharedFingerprintSet.create(Math.max(expected, GROWTH * own.size));
-    own.forEachPair((a, b) => table.insert(a | 0, b | 0));
+    if (this.shared !== null) throw new Error('internal: a search hands its visited set over once');
+    const table = SharedFingerprintSet.create(Math.max(expected, GROWTH * this.own.size));
+    this.own.forEachPair((a, b) => table.insert(a | 0, b | 0));
     const sync = new SharedArrayBuffer(8);
     const helpers = start(table, sync);
     this.shared = new GrowingSharedSet(table, sync, leaderSide(helpers.ports, helpers.searching, helpers.watch));
-    this.own = null;
+    this.cur = this.shared;
     return helpers;
   }
 }
 
 export interface Helpers {
-  /** the stop flag and the posted count (stateful-parallel.ts `WorkerInput.control`) */
-  readonly control: Int32Array;
+  /** Raises the stop flag: every helper ends its search at its next poll. */
+  stop(): void;
+  /** Whether the stop flag is up (a helper raises it when its search met a model bug). */
+  stopping(): boolean;
   /** the caller's end of each helper's channel (results come in, resized tables go out) */
   readonly ports: readonly MessagePort[];
   /** helpers still searching (not yet posted) */
@@ -151,7 +155,8 @@ export function startHelpers(
     }
   };
   return {
-    control,
+    stop: () => { Atomics.store(control, 0, 1); },
+    stopping: () => Atomics.load(control, 0) !== 0,
     ports,
     searching: () => count - Atomics.load(control, 1),
     watch,

@@ -108,7 +108,7 @@ export function statefulRun(sc: Scenario, o: StatefulRunOptions, onExecution: (r
   /** a violation a helper met: replayed and judged as this search's own (the first of each kind) */
   const fromHelper = (v: StateViolation): void => {
     if (hit || seen.has(violationKey(v))) return;
-    if (report(v) && crew !== null) Atomics.store(crew.control, 0, 1);
+    if (report(v)) crew?.stop();
   };
   const stopped = () => (o.cancelled?.() ?? false) || (o.deadline !== undefined && performance.now() > o.deadline);
   const r = statefulSearch(model, {
@@ -126,7 +126,7 @@ export function statefulRun(sc: Scenario, o: StatefulRunOptions, onExecution: (r
       handover?.poll();
       crew?.drain(fromHelper);
       // a helper raises the flag itself when its search met a model bug
-      return hit || stopped() || (crew !== null && Atomics.load(crew.control, 0) !== 0);
+      return hit || stopped() || (crew?.stopping() ?? false);
     },
   });
   if (crew === null) {
@@ -137,7 +137,7 @@ export function statefulRun(sc: Scenario, o: StatefulRunOptions, onExecution: (r
   }
   const helpers: Helpers = crew;
   // this search ended: what it did not finish, the helpers need not either
-  if (!r.complete) Atomics.store(helpers.control, 0, 1);
+  if (!r.complete) helpers.stop();
   const done = helpers.join(() => {
     handover!.poll();
     if ((++polls & 3) === 0) o.onStates?.(visited.size);
