@@ -77,6 +77,8 @@ export function frameModel(w: FrameWorld, opts: { fuse?: boolean } = {}): FrameM
         cls.begin(t, s.slots, alive(s));
         s.tx = cls;
         try { frameStep(w.ctx(s, t)); } finally { s.tx = null; }
+        cls.end();
+        if (cls.bug !== null) throw new Error(`model bug: thread ${t} ${cls.bug}`);
         keep();
         lastSteps = 1;
         return true;

@@ -113,7 +113,13 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
     };
   });
   const pendingReads = devs.map((d) => layout.field(`${d}.pending_reads`));
-  declareProtections(layout, { sim, resv, fenceSlots: fenceSlots.len, bufs: bufs.base, priv, memoryLock, gpui });
+  const bgThread = (imp: number, kind: string) => sc.threads.length + bg.findIndex((x) => x.imp === imp && x.kind === kind);
+  const exporterThreads = sc.threads.flatMap((t, i) => (t.steps.some((st) => st.kind === 'exporter') ? [i] : []));
+  declareProtections(layout, {
+    sim, resv, fenceSlots: fenceSlots.len, bufs: bufs.base, priv, memoryLock, gpui, comp,
+    compWaiter: exporterThreads.length === 1 ? exporterThreads[0]! : -1,
+    unmappers: gpui.map((_, i) => bgThread(i, 'unmapper')), engines: gpui.map((_, i) => bgThread(i, 'engine')),
+  });
   const prog = linkFrames(stepsFrames, vfioFrames, vopsFrames, gpuiFrames, invalFrames, engineFrames, prefetchFrames);
   const frames = names.map((n, t) => frameThread(layout, n, DEPTH, prog.width, { local: t }));
 
@@ -240,18 +246,30 @@ function protectFields(layout: StoreLayout, ref: number, shape: { readonly field
  *     them before it takes the lock, on an object no other thread can reach yet, which a
  *     declaration cannot say; nor is the attachment list: the last put reads it unlocked);
  *   - guarded by memory_lock: vfio-pci's drained and cleaned-up flags;
+ *   - counters (sim/fusion.ts): the completion the revoke waits on, when one thread runs
+ *     every exporter op (it is then the only waiter; unmaps complete it), and each
+ *     importer's unmap queue length and engine queue length, which only the unmapper and
+ *     the engine consume (the callback and submit only increment them);
  *   - ghost: lockdep's edge bits, whose union, not the order they were added in, decides
  *     a cycle (the acquire that closes it reports it on every order).
  */
-function declareProtections(layout: StoreLayout, w: { sim: FrameSim; resv: number; fenceSlots: number; bufs: number; priv: number; memoryLock: number; gpui: readonly GpuiFrameEnv[] }): void {
+function declareProtections(layout: StoreLayout, w: {
+  sim: FrameSim; resv: number; fenceSlots: number; bufs: number; priv: number; memoryLock: number; gpui: readonly GpuiFrameEnv[];
+  comp: number; compWaiter: number; unmappers: readonly number[]; engines: readonly number[];
+}): void {
   const constant = { constant: true } as const;
   const underResv = { lock: w.resv };
   layout.protect(w.sim.lockdep, Math.max(1, Math.ceil((w.sim.classNames.length ** 2) / 32)), { ghost: true });
   protectFields(layout, w.resv, RESV.DmaResv, ['fences', 'cap', 'waiters', 'waiterCap'], constant);
-  protectFields(layout, w.resv, RESV.DmaResv, ['maxFences'], underResv);
+  protectFields(layout, w.resv, RESV.DmaResv, ['maxFences', 'ownerCtx'], underResv);
   layout.protect(w.fenceSlots, RESV_SLOTS + 1, underResv);
   protectFields(layout, w.bufs, BUF.DmaBuf, ['ops', 'priv', 'resv', 'name'], constant);
   protectFields(layout, w.priv, VFIO.VfioPriv, ['drained', 'cleanedUp'], { lock: w.memoryLock });
+  if (w.compWaiter >= 0) layout.protect(w.comp, 1, { counter: w.compWaiter });
+  w.gpui.forEach((g, i) => {
+    protectFields(layout, g.st, GPUI.GpuImporter, ['queued'], { counter: w.unmappers[i]! });
+    protectFields(layout, g.engine, ENGINE.DmaEngine, ['queued'], { counter: w.engines[i]! });
+  });
   for (const g of w.gpui) {
     protectFields(layout, g.attachment, BUF.DmaBufAttachment, ['dmabuf', 'importerOps', 'importerPriv', 'peer2peer', 'dev'], constant);
     protectFields(layout, g.engine, ENGINE.DmaEngine, ['dev', 'tracker'], constant);

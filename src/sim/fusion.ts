@@ -9,7 +9,13 @@
  *     the thread holds;
  *   - right mover: acquiring a free lock, testing a lock another thread may hold;
  *   - left mover: releasing a lock the thread holds;
- *   - non-mover: any other access (an undeclared or shared slot, a queue).
+ *   - non-mover: any other access (an undeclared or shared slot, a queue);
+ *   - a counter (`{ counter: c }`, a completion's count, a work queue's length): thread
+ *     c's read of a positive count and its decrement are both-movers, everything else a
+ *     non-mover. Sound because the others may only increment it: a positive count stays
+ *     positive whatever they do, and increments commute with decrements. So a consumer's
+ *     wait on the count, once enabled, cannot be disabled and joins the transaction
+ *     (the step after a kref put waits on the completion the put may have completed).
  * A fine step is atomic in the model, so it is classified as a whole: it has right,
  * non- or left movers or none. A transaction is its first fine step (any step: it is
  * atomic already), then further steps of the same thread as long as the sequence keeps
@@ -35,6 +41,7 @@ const LOCAL = Prot.LOCAL;
 const LOCK = Prot.LOCK;
 const GUARDED = Prot.GUARDED;
 const CONST = Prot.CONST;
+const COUNTER = Prot.COUNTER;
 
 export const STEP_R = 1;
 export const STEP_N = 2;
@@ -50,6 +57,8 @@ export class StepClassifier implements StoreBarrier {
   bug: string | null = null;
   /** locks the step released: a fine step is atomic, so what it does after its unlock op is still under the lock */
   private released: number[] = [];
+  /** counters another thread than their consumer read in this step: each must be incremented before the step ends */
+  private counterReads: number[] = [];
 
   /** units the step read and wrote (bit masks over `units`, for persistent sets) */
   reads = 0;
@@ -91,7 +100,15 @@ export class StepClassifier implements StoreBarrier {
     this.reads = 0;
     this.writes = 0;
     if (this.released.length !== 0) this.released.length = 0;
+    if (this.counterReads.length !== 0) this.counterReads.length = 0;
     this.logLen = 0;
+  }
+
+  /** Ends the step `begin` started: a counter read by a thread other than its consumer must have been an increment. */
+  end(): void {
+    if (this.counterReads.length === 0) return;
+    this.fail(`reads counter ${this.slotName(this.counterReads[0]!)} without incrementing it: only its consumer may read it`);
+    this.counterReads.length = 0;
   }
 
   /** Restores the slots the step since `begin` changed, newest first (through `s`'s write barrier, so its hash follows; `s.tx` must be detached). */
@@ -147,7 +164,25 @@ export class StepClassifier implements StoreBarrier {
       return;
     }
     if (mine || (old === v && this.prot.kind[i] === CONST)) return;
-    this.access(i, true);
+    if (this.prot.kind[i] === COUNTER) this.counterWrite(i, old, v);
+    else this.access(i, true);
+  }
+
+  private counterWrite(i: number, old: number, v: number): void {
+    if (this.prot.arg[i]! + 1 === this.me) {
+      if (old > 0 && v === old - 1) return;
+      // its own increment (the revoke's kref put completing its own wait) and a reset do not commute with the others' increments
+      if (v === 0 || v === old || v === old + 1) { this.bits |= STEP_N; return; }
+      this.fail(`sets counter ${this.slotName(i)} from ${old} to ${v}: its consumer may only increment it, decrement it or reset it to 0`);
+      return;
+    }
+    if (v !== old + 1) {
+      this.fail(`sets counter ${this.slotName(i)} from ${old} to ${v}: a thread other than its consumer (thread ${this.prot.arg[i]}) may only increment it`);
+      return;
+    }
+    const r = this.counterReads.indexOf(i);
+    if (r >= 0) this.counterReads.splice(r, 1);
+    this.bits |= STEP_N;
   }
 
   private access(i: number, write: boolean): void {
@@ -162,6 +197,12 @@ export class StepClassifier implements StoreBarrier {
         return;
       case LOCK:
         if (!this.holds(i)) this.bits |= STEP_R;
+        return;
+      case COUNTER:
+        if (this.prot.arg[i]! + 1 === this.me) {
+          if (this.slots[i]! > 0) return;
+        } else this.counterReads.push(i);
+        this.bits |= STEP_N;
         return;
       case GUARDED:
         if (!this.holds(this.prot.arg[i]!)) this.fail(`${write ? 'writes' : 'reads'} ${this.slotName(i)} without holding ${this.slotName(this.prot.arg[i]!)}, which the layout says guards it`);
@@ -207,6 +248,7 @@ export function fusedStep(
   cls.begin(t, s.slots, alive);
   s.tx = cls;
   try { step(s); } finally { s.tx = null; }
+  cls.end();
   keep();
   let committed = commits(cls.bits);
   for (let n = 1; n < limit; n++) {
@@ -217,6 +259,7 @@ export function fusedStep(
     s.tx = cls;
     let ran: boolean;
     try { ran = step(s); } finally { s.tx = null; }
+    cls.end();
     if (!ran || !mayExtend(committed, cls.bits)) {
       if (ran && cls.bug !== null) throw new Error(`model bug: thread ${t} ${cls.bug}`);
       cls.undo(s);

@@ -32,13 +32,20 @@ export type Protection =
   | { readonly shared: string }
   /** a queue whose only consumer is thread `queue`: its fetches are right movers, others' pushes left movers */
   | { readonly queue: number; readonly unit?: string }
+  /**
+   * a count only thread `counter` tests and consumes (a completion's `done`, a work
+   * queue's length): others may only increment it, the consumer only read it, decrement
+   * it while positive or reset it to 0; so the consumer's read of a positive count and its
+   * decrement commute with everything the others can do (fusion.ts)
+   */
+  | { readonly counter: number }
   /** bookkeeping of the oracle (revoke tracker flags): not kernel memory, not checked */
   | { readonly ghost: true }
   /** set up before the first step and never changed (a buffer's ops, a list's capacity): reads are both-movers, a write that changes it is a model bug */
   | { readonly constant: true };
 
 /** Slot kinds in the compiled table; UNDECLARED slots are shared, one unit each. */
-export const enum Prot { UNDECLARED, LOCK, GUARDED, LOCAL, SHARED, QUEUE, GHOST, CONST }
+export const enum Prot { UNDECLARED, LOCK, GUARDED, LOCAL, SHARED, QUEUE, GHOST, CONST, COUNTER }
 
 /** Per-slot protection compiled from a layout: kind, its argument (lock slot, thread) and unit id. */
 export interface ProtectionTable {
@@ -162,6 +169,7 @@ export function compileProtection(size: number, locks: readonly number[], ranges
     else if ('shared' in p) { k = Prot.SHARED; u = p.shared; }
     else if ('queue' in p) { k = Prot.QUEUE; a = p.queue; u = p.unit ?? u; }
     else if ('constant' in p) k = Prot.CONST;
+    else if ('counter' in p) { k = Prot.COUNTER; a = p.counter; }
     else k = Prot.GHOST;
     const id = unitId(u);
     for (let i = r.base; i < r.base + r.len; i++) {
