@@ -78,3 +78,22 @@ test('fusion: a transaction runs on past an enabled wait on a counter and stops 
   assert.equal(w.s.get(w.counter), 0);
   assert.equal(pc, 2);
 });
+
+test('fusion: a slot written once is a both-mover to read once set, and a second write is a model bug', () => {
+  const layout = new StoreLayout();
+  const flag = layout.field('signaled', 1, { once: true });
+  const s = new Store(layout);
+  const cls = new StepClassifier(layout.protection(), (i) => layout.slotName(i));
+  const step = (t: number, body: () => void) => {
+    cls.begin(t, s.slots);
+    s.tx = cls;
+    try { body(); } finally { s.tx = null; }
+    cls.end();
+    return { bits: cls.bits, bug: cls.bug };
+  };
+  assert.deepEqual(step(0, () => { s.wait(flag); }), { bits: STEP_N, bug: null }, 'a read of 0 can be falsified by the write');
+  assert.deepEqual(step(1, () => { s.set(flag, 1); }), { bits: STEP_N, bug: null });
+  assert.deepEqual(step(0, () => { s.wait(flag); s.get(flag); }), { bits: 0, bug: null });
+  assert.deepEqual(step(1, () => { s.set(flag, 1); }), { bits: 0, bug: null }, 'writing the value it has is a read');
+  assert.match(step(1, () => { s.set(flag, 0); }).bug ?? '', /sets signaled from 1 to 0: the layout declares it written once/);
+});

@@ -250,6 +250,8 @@ function protectFields(layout: StoreLayout, ref: number, shape: { readonly field
  *     every exporter op (it is then the only waiter; unmaps complete it), and each
  *     importer's unmap queue length and engine queue length, which only the unmapper and
  *     the engine consume (the callback and submit only increment them);
+ *   - written once: each fence's signalled bit (fences keep their slots when released,
+ *     so the bit never goes back to 0);
  *   - ghost: lockdep's edge bits, whose union, not the order they were added in, decides
  *     a cycle (the acquire that closes it reports it on every order).
  */
@@ -269,6 +271,7 @@ function declareProtections(layout: StoreLayout, w: {
   w.gpui.forEach((g, i) => {
     protectFields(layout, g.st, GPUI.GpuImporter, ['queued'], { counter: w.unmappers[i]! });
     protectFields(layout, g.engine, ENGINE.DmaEngine, ['queued'], { counter: w.engines[i]! });
+    for (let f = 0; f < g.fences.cap; f++) protectFields(layout, g.fences.base + f * g.fences.width, FENCE.DmaFence, ['signaled'], { once: true });
   });
   for (const g of w.gpui) {
     protectFields(layout, g.attachment, BUF.DmaBufAttachment, ['dmabuf', 'importerOps', 'importerPriv', 'peer2peer', 'dev'], constant);

@@ -15,7 +15,10 @@
  *     non-mover. Sound because the others may only increment it: a positive count stays
  *     positive whatever they do, and increments commute with decrements. So a consumer's
  *     wait on the count, once enabled, cannot be disabled and joins the transaction
- *     (the step after a kref put waits on the completion the put may have completed).
+ *     (the step after a kref put waits on the completion the put may have completed);
+ *   - a slot written once (`{ once: true }`, a fence's signalled bit): a read of its
+ *     final (non-zero) value is a both-mover, since nothing can change it any more; a
+ *     read of 0 and the write are non-movers, a second write is a model bug.
  * A fine step is atomic in the model, so it is classified as a whole: it has right,
  * non- or left movers or none. A transaction is its first fine step (any step: it is
  * atomic already), then further steps of the same thread as long as the sequence keeps
@@ -42,6 +45,7 @@ const LOCK = Prot.LOCK;
 const GUARDED = Prot.GUARDED;
 const CONST = Prot.CONST;
 const COUNTER = Prot.COUNTER;
+const ONCE = Prot.ONCE;
 
 export const STEP_R = 1;
 export const STEP_N = 2;
@@ -164,8 +168,12 @@ export class StepClassifier implements StoreBarrier {
       return;
     }
     if (mine || (old === v && this.prot.kind[i] === CONST)) return;
-    if (this.prot.kind[i] === COUNTER) this.counterWrite(i, old, v);
-    else this.access(i, true);
+    const kind = this.prot.kind[i];
+    if (kind === COUNTER) this.counterWrite(i, old, v);
+    else if (kind === ONCE) {
+      if (old === 0) this.bits |= STEP_N;
+      else if (old !== v) this.fail(`sets ${this.slotName(i)} from ${old} to ${v}: the layout declares it written once`);
+    } else this.access(i, true);
   }
 
   private counterWrite(i: number, old: number, v: number): void {
@@ -197,6 +205,9 @@ export class StepClassifier implements StoreBarrier {
         return;
       case LOCK:
         if (!this.holds(i)) this.bits |= STEP_R;
+        return;
+      case ONCE:
+        if (this.slots[i] === 0) this.bits |= STEP_N;
         return;
       case COUNTER:
         if (this.prot.arg[i]! + 1 === this.me) {

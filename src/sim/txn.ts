@@ -39,13 +39,18 @@ export type Protection =
    * decrement commute with everything the others can do (fusion.ts)
    */
   | { readonly counter: number }
+  /**
+   * written once, from 0 to its final value (a fence's signalled bit: fences are never
+   * freed in the data world): a read of the final value is a both-mover (fusion.ts)
+   */
+  | { readonly once: true }
   /** bookkeeping of the oracle (revoke tracker flags): not kernel memory, not checked */
   | { readonly ghost: true }
   /** set up before the first step and never changed (a buffer's ops, a list's capacity): reads are both-movers, a write that changes it is a model bug */
   | { readonly constant: true };
 
 /** Slot kinds in the compiled table; UNDECLARED slots are shared, one unit each. */
-export const enum Prot { UNDECLARED, LOCK, GUARDED, LOCAL, SHARED, QUEUE, GHOST, CONST, COUNTER }
+export const enum Prot { UNDECLARED, LOCK, GUARDED, LOCAL, SHARED, QUEUE, GHOST, CONST, COUNTER, ONCE }
 
 /** Per-slot protection compiled from a layout: kind, its argument (lock slot, thread) and unit id. */
 export interface ProtectionTable {
@@ -170,6 +175,7 @@ export function compileProtection(size: number, locks: readonly number[], ranges
     else if ('queue' in p) { k = Prot.QUEUE; a = p.queue; u = p.unit ?? u; }
     else if ('constant' in p) k = Prot.CONST;
     else if ('counter' in p) { k = Prot.COUNTER; a = p.counter; }
+    else if ('once' in p) k = Prot.ONCE;
     else k = Prot.GHOST;
     const id = unitId(u);
     for (let i = r.base; i < r.base + r.len; i++) {
