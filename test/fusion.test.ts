@@ -14,15 +14,18 @@ function world() {
   const shared = layout.field('x');
   const s = new Store(layout);
   const cls = new StepClassifier(layout.protection(), (i) => layout.slotName(i));
-  /** runs `body` as one step of thread `t` and returns the step's bits and the bug it found */
-  const step = (t: number, body: () => void) => {
+  return { s, lock, counter, guarded, shared, step: stepper(s, cls), cls };
+}
+
+/** Runs `body` as one step of thread `t` on `s` and returns the step's bits and the bug `cls` found. */
+function stepper(s: Store, cls: StepClassifier) {
+  return (t: number, body: () => void) => {
     cls.begin(t, s.slots);
     s.tx = cls;
     try { body(); } finally { s.tx = null; }
     cls.end();
     return { bits: cls.bits, bug: cls.bug };
   };
-  return { s, lock, counter, guarded, shared, step, cls };
 }
 
 test('fusion: the consumer\'s wait on a positive counter and its decrement are both-movers', () => {
@@ -83,14 +86,7 @@ test('fusion: a slot written once is a both-mover to read once set, and a second
   const layout = new StoreLayout();
   const flag = layout.field('signaled', 1, { once: true });
   const s = new Store(layout);
-  const cls = new StepClassifier(layout.protection(), (i) => layout.slotName(i));
-  const step = (t: number, body: () => void) => {
-    cls.begin(t, s.slots);
-    s.tx = cls;
-    try { body(); } finally { s.tx = null; }
-    cls.end();
-    return { bits: cls.bits, bug: cls.bug };
-  };
+  const step = stepper(s, new StepClassifier(layout.protection(), (i) => layout.slotName(i)));
   assert.deepEqual(step(0, () => { s.wait(flag); }), { bits: STEP_N, bug: null }, 'a read of 0 can be falsified by the write');
   assert.deepEqual(step(1, () => { s.set(flag, 1); }), { bits: STEP_N, bug: null });
   assert.deepEqual(step(0, () => { s.wait(flag); s.get(flag); }), { bits: 0, bug: null });
