@@ -272,12 +272,10 @@ function declareProtections(layout: StoreLayout, w: {
     protectFields(layout, g.st, GPUI.GpuImporter, ['queued'], { counter: w.unmappers[i]! });
     protectFields(layout, g.engine, ENGINE.DmaEngine, ['queued'], { counter: w.engines[i]! });
     for (let f = 0; f < g.fences.cap; f++) protectFields(layout, g.fences.base + f * g.fences.width, FENCE.DmaFence, ['signaled'], { once: true });
-  });
-  for (const g of w.gpui) {
     protectFields(layout, g.attachment, BUF.DmaBufAttachment, ['dmabuf', 'importerOps', 'importerPriv', 'peer2peer', 'dev'], constant);
     protectFields(layout, g.engine, ENGINE.DmaEngine, ['dev', 'tracker'], constant);
     protectFields(layout, g.st, GPUI.GpuImporter, ['table', 'valid', 'tableNotified', 'closing'], underResv);
-  }
+  });
 }
 
 /** Whether thread `t` may end where it is: a scenario thread that returned, or any background thread. */

@@ -159,7 +159,8 @@ export class StepClassifier implements StoreBarrier {
       this.log[this.logLen++] = old;
     }
     const mine = this.units !== null && this.unit(i, old !== v);
-    if (this.prot.kind[i] === LOCK) {
+    const kind = this.prot.kind[i];
+    if (kind === LOCK) {
       // a write that changes nothing (a release path clearing a slot the unlock op cleared) is a test of the lock
       if (old === v) { if (!mine) this.access(i, false); }
       else if (old === 0 && v === this.me) { if (!mine) this.bits |= STEP_R; }
@@ -167,8 +168,7 @@ export class StepClassifier implements StoreBarrier {
       else this.fail(`writes lock ${this.slotName(i)} from ${old} to ${v}: neither an acquire of a free lock nor a release by its owner`);
       return;
     }
-    if (mine || (old === v && this.prot.kind[i] === CONST)) return;
-    const kind = this.prot.kind[i];
+    if (mine || (old === v && kind === CONST)) return;
     if (kind === COUNTER) this.counterWrite(i, old, v);
     else if (kind === ONCE) {
       if (old === 0) this.bits |= STEP_N;
