@@ -129,10 +129,12 @@ export function compileFrames(fileName: string, text?: string, sources: readonly
     }
   }
   let width = 2;
+  const values: string[] = [];
   for (const g of gens) {
     try {
       const c = new FnCompiler(ctx, g);
       bodies.push(c.compile());
+      values.push(c.values.join(''));
       width = Math.max(width, 2 + c.locals);
     } catch (e) {
       if (!(e instanceof Refusal)) throw e;
@@ -146,15 +148,15 @@ export function compileFrames(fileName: string, text?: string, sources: readonly
     ts.forEachChild(n, nested);
   });
   if (errors.length > 0) return { code: '', errors };
-  return { code: emitModule(ctx, display, file, bodies, width, structs), errors };
+  return { code: emitModule(ctx, display, file, bodies, width, values, structs), errors };
 }
 
 /**
  * The structs of a file: its interfaces some `Ref<T>` of the file names, with their
  * fields in slot order (a field that is not a number, a boolean or a `Ref` is refused).
  */
-function structsOf(sf: ts.SourceFile, checker: ts.TypeChecker, errors: string[], at: (n: ts.Node) => string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
+function structsOf(sf: ts.SourceFile, checker: ts.TypeChecker, errors: string[], at: (n: ts.Node) => string): Map<string, { fields: string[]; values: string }> {
+  const out = new Map<string, { fields: string[]; values: string }>();
   ts.forEachChild(sf, function walk(n) {
     if (ts.isTypeReferenceNode(n)) {
       const target = refTarget(checker.getTypeAtLocation(n));
@@ -162,7 +164,9 @@ function structsOf(sf: ts.SourceFile, checker: ts.TypeChecker, errors: string[],
       if (target && d && ts.isInterfaceDeclaration(d) && d.getSourceFile() === sf && !out.has(d.name.text)) {
         const shape = structShape(checker, target);
         if (shape.bad) errors.push(`${at(d)}: struct field \`${d.name.text}.${shape.bad}\`: a struct's fields are numbers, booleans or Refs (one store slot each)`);
-        out.set(d.name.text, shape.fields);
+        const idx = [...shape.values].findIndex((v) => v === 'i' || v === 't');
+        if (idx >= 0) errors.push(`${at(d)}: struct field \`${d.name.text}.${shape.fields[idx]}\` holds an importer or thread index: a field keeps ImpContext (index + 1, 0 none), only locals are stored + 1 for you`);
+        out.set(d.name.text, { fields: shape.fields, values: shape.values });
       }
     }
     ts.forEachChild(n, walk);
@@ -170,7 +174,7 @@ function structsOf(sf: ts.SourceFile, checker: ts.TypeChecker, errors: string[],
   return out;
 }
 
-function emitModule(ctx: ModuleCtx, display: string, file: string, bodies: string[], width: number, structs: Map<string, string[]>): string {
+function emitModule(ctx: ModuleCtx, display: string, file: string, bodies: string[], width: number, values: string[], structs: Map<string, { fields: string[]; values: string }>): string {
   let rt = relative(dirname(file), resolve(ROOT, 'src/sim/frames.ts'));
   if (!rt.startsWith('.')) rt = `./${rt}`;
   const names = ctx.gens.map((g) => g.name!.text);
@@ -195,11 +199,11 @@ function emitModule(ctx: ModuleCtx, display: string, file: string, bodies: strin
   lines.push('', `/** function ids, the \`fn\` slot of a frame */`, `export const FN = { ${names.map((n, i) => `${n}: ${i}`).join(', ')} } as const;`, '');
   if (structs.size > 0) {
     lines.push(`/** the structs of the file: slot count and fields in slot order, for layouts (src/sim/struct.ts) */`,
-      `export const STRUCTS = {`, ...[...structs].map(([n, f]) => `  ${n}: { width: ${f.length}, fields: [${f.map((x) => `'${x}'`).join(', ')}] },`), `} satisfies Record<string, StructShape>;`, '');
+      `export const STRUCTS = {`, ...[...structs].map(([n, f]) => `  ${n}: { width: ${f.fields.length}, fields: [${f.fields.map((x) => `'${x}'`).join(', ')}], values: '${f.values}' },`), `} satisfies Record<string, StructShape>;`, '');
   }
   lines.push(...bodies);
   lines.push(`export const frames: FrameModule = {`, `  source: '${display}',`, `  names: [${names.map((n) => `'${n}'`).join(', ')}],`,
-    `  params: [${ctx.gens.map((g) => g.parameters.length - 1).join(', ')}],`, `  width: ${width},`,
+    `  params: [${ctx.gens.map((g) => g.parameters.length - 1).join(', ')}],`, `  width: ${width},`, `  values: [${values.map((v) => `'${v}'`).join(', ')}],`,
     `  fns: [${names.map((n) => `${n}$frames`).join(', ')}],`, `  deps: () => [${[...ctx.deps.values()].map((d) => d.mod).join(', ')}],`, `};`, '');
   return lines.join('\n');
 }

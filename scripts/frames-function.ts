@@ -7,7 +7,7 @@
 import ts from 'typescript';
 import { declarationOf, fail, isInvoke, skipParens, subsetFunctions } from './frames-ast.ts';
 import { COMPOUND, depCall, moduleName, Refusal, viewWriteOf, WHY_STATE, type ModuleCtx } from './frames-module.ts';
-import { addrOf, fieldRead, isRefType, kindOf, viewField, type Kind } from './frames-view.ts';
+import { addrOf, fieldRead, isRefType, kindOf, valueKindOf, viewField, type Kind, type ValueKind } from './frames-view.ts';
 
 const NAMES: Partial<Record<ts.SyntaxKind, string>> = {
   [ts.SyntaxKind.TryStatement]: 'try statement', [ts.SyntaxKind.ThrowStatement]: 'throw statement',
@@ -27,10 +27,24 @@ interface SubsetRef {
   readonly file?: string;
 }
 
+/**
+ * A local's frame slot. An importer or thread index (`value` `i`, `t`) is stored + 1, so
+ * that 0 is none in every slot and a renaming of importers maps the state of a frame whose
+ * local is not yet set to one whose local is not set either.
+ */
+interface Local {
+  readonly off: number;
+  readonly kind: Kind;
+  readonly ref?: boolean;
+  readonly value: ValueKind;
+}
+
 /** One subset function: locals to frame slots, statements to program points. */
 export class FnCompiler {
   locals = 0;
-  private readonly slot = new Map<ts.Symbol, { off: number; kind: Kind; ref?: boolean }>();
+  private readonly slot = new Map<ts.Symbol, Local>();
+  /** what each local's value names (one ValueKind a local, hidden ones `.`), for the renaming of identical importers */
+  readonly values: ValueKind[] = [];
   private readonly blocks: string[][] = [];
   private cur = 0;
   private open = true;
@@ -71,11 +85,13 @@ export class FnCompiler {
     return name;
   }
 
-  private declare(n: ts.BindingName): { off: number; kind: Kind } {
+  private declare(n: ts.BindingName): Local {
     if (!ts.isIdentifier(n)) throw new Refusal(n, 'destructuring', 'declare one local a name');
     const kind = kindOf(this.m.checker.getTypeAtLocation(n));
     if (!kind) throw new Refusal(n, `local \`${n.text}\` of type ${this.m.checker.typeToString(this.m.checker.getTypeAtLocation(n))}`, `locals are numbers, booleans or object ids; ${WHY_STATE}`);
-    const v = { off: this.locals++, kind, ...(isRefType(this.m.checker.getTypeAtLocation(n)) ? { ref: true } : {}) };
+    const t = this.m.checker.getTypeAtLocation(n);
+    const v: Local = { off: this.locals++, kind, value: valueKindOf(t), ...(isRefType(t) ? { ref: true } : {}) };
+    this.values[v.off] = v.value;
     this.slot.set(this.m.checker.getSymbolAtLocation(n)!, v);
     return v;
   }
@@ -188,6 +204,7 @@ export class FnCompiler {
   private switchStmt(st: ts.SwitchStatement): void {
     const t = this.m.checker.getTypeAtLocation(st.expression);
     const kind = kindOf(t) ?? fail(new Refusal(st.expression, `switch over a value of type ${this.m.checker.typeToString(t)}`, 'switch over numbers or booleans'));
+    this.values[this.locals] = '.';
     const tmp = 2 + this.locals++;
     this.emit(`s.set(fr + ${tmp}, ${this.toSlot(st.expression, kind)});`);
     const clauses = st.caseBlock.clauses;
@@ -220,8 +237,8 @@ export class FnCompiler {
     for (const d of list.declarations) {
       const v = this.declare(d.name);
       const init = d.initializer && skipParens(d.initializer);
-      if (init && ts.isYieldExpression(init) && init.asteriskToken) this.call(init, v.off);
-      else this.emit(`s.set(fr + ${2 + v.off}, ${init ? this.toSlot(init, v.kind) : '0'});`);
+      if (init && ts.isYieldExpression(init) && init.asteriskToken) this.call(init, v);
+      else this.emit(this.writeLocal(v, init ? this.toSlot(init, v.kind) : undefined));
     }
   }
 
@@ -242,14 +259,14 @@ export class FnCompiler {
       const v = this.local(e.left, 'assignment');
       const r = skipParens(e.right);
       const op = e.operatorToken.getText(this.m.sf);
-      if (op === '=' && ts.isYieldExpression(r) && r.asteriskToken) { this.call(r, v.off); return; }
+      if (op === '=' && ts.isYieldExpression(r) && r.asteriskToken) { this.call(r, v); return; }
       const val = op === '=' ? this.toSlot(r, v.kind) : `${this.read(v)} ${COMPOUND[op]} (${this.expr(r)})`;
-      this.emit(`s.set(fr + ${2 + v.off}, ${val});`);
+      this.emit(this.writeLocal(v, val));
       return;
     }
     if ((ts.isPrefixUnaryExpression(e) || ts.isPostfixUnaryExpression(e)) && (e.operator === ts.SyntaxKind.PlusPlusToken || e.operator === ts.SyntaxKind.MinusMinusToken)) {
       const v = this.local(e.operand, 'increment');
-      this.emit(`s.set(fr + ${2 + v.off}, ${this.read(v)} ${e.operator === ts.SyntaxKind.PlusPlusToken ? '+' : '-'} 1);`);
+      this.emit(this.writeLocal(v, `${this.read(v)} ${e.operator === ts.SyntaxKind.PlusPlusToken ? '+' : '-'} 1`));
       return;
     }
     if (ts.isCallExpression(e)) { this.emit(`${this.expr(e)};`); return; }
@@ -269,7 +286,7 @@ export class FnCompiler {
    * `yield* f(k, ...)`: push f's frame, resume at a new program point that takes its value
    * into a local, drops it (`undefined`), or leaves it for the `return` that follows.
    */
-  private call(y: ts.YieldExpression, into: number | undefined | 'return'): void {
+  private call(y: ts.YieldExpression, into: Local | undefined | 'return'): void {
     const c = y.expression && skipParens(y.expression);
     if (c && ts.isCallExpression(c) && isInvoke(this.m.checker, c)) { this.invoke(c, into); return; }
     const ref = c && ts.isCallExpression(c) && ts.isIdentifier(c.expression) ? this.subsetFn(this.m.checker.getSymbolAtLocation(c.expression)) : undefined;
@@ -283,17 +300,17 @@ export class FnCompiler {
   }
 
   /** Ends the program point with a call that pushes a frame; the next one takes its value (into a local, drops it, or leaves it for a `return`). */
-  private pushFrame(callText: string, into: number | undefined | 'return'): void {
+  private pushFrame(callText: string, into: Local | undefined | 'return'): void {
     const next = this.label();
     this.emit(`s.set(fr + 1, ${next});`);
     this.term(`return ${callText};`);
     this.place(next);
     if (into === 'return') return;
-    this.emit(into === undefined ? `${this.rt('frameRetval')}(k);` : `s.set(fr + ${2 + into}, ${this.rt('frameRetval')}(k));`);
+    this.emit(into === undefined ? `${this.rt('frameRetval')}(k);` : this.writeLocal(into, `${this.rt('frameRetval')}(k)`));
   }
 
   /** `yield* invoke(k, fn, ...args)`: a call through a function id, checked when it runs. */
-  private invoke(c: ts.CallExpression, into: number | undefined | 'return'): void {
+  private invoke(c: ts.CallExpression, into: Local | undefined | 'return'): void {
     const [k, fn, ...args] = c.arguments;
     if (!k || !ts.isIdentifier(k) || this.m.checker.getSymbolAtLocation(k) !== this.ctxSym) throw new Refusal(c, 'call without the context', 'pass the thread context `k` first');
     if (!fn) throw new Refusal(c, 'invoke without a function id', 'invoke(k, fn, ...args)');
@@ -315,15 +332,22 @@ export class FnCompiler {
     return { decl: d, index: subsetFunctions(sf).indexOf(d), file: sf.fileName };
   }
 
-  private local(n: ts.Expression, what: string): { off: number; kind: Kind } {
+  private local(n: ts.Expression, what: string): Local {
     const sym = ts.isIdentifier(n) ? this.m.checker.getSymbolAtLocation(n) : undefined;
     const v = sym && this.slot.get(sym);
     if (!v) throw new Refusal(n, `${what} of \`${n.getText(this.m.sf)}\``, `only the function's own locals are assigned; write model state through the store (k.s.set)`);
     return v;
   }
 
-  private read(v: { off: number; kind: Kind; ref?: boolean }): string {
-    return v.kind === 'bool' ? `(s.get(fr + ${2 + v.off}) !== 0)` : v.ref ? `(s.get(fr + ${2 + v.off}) as any)` : `s.get(fr + ${2 + v.off})`;
+  private read(v: Local): string {
+    const get = `s.get(fr + ${2 + v.off})`;
+    return v.kind === 'bool' ? `(${get} !== 0)` : v.ref ? `(${get} as any)` : v.value === 'i' || v.value === 't' ? `(${get} - 1)` : get;
+  }
+
+  /** The statement that stores `val` (0 when undefined: a declaration without a value) in local `v`; an index + 1. */
+  private writeLocal(v: Local, val: string | undefined): string {
+    const enc = val !== undefined && (v.value === 'i' || v.value === 't') ? `(${val}) + 1` : val ?? '0';
+    return `s.set(fr + ${2 + v.off}, ${enc});`;
   }
 
   private valueKind(e: ts.Expression): Kind {

@@ -94,7 +94,8 @@ export function* f(k: FrameCtx, o: Ref<Obj>): FrameProc { o.next.n++; bump(k, o)
 `);
   const r = compileFrames(FILE, src);
   assert.deepEqual(r.errors, []);
-  assert.match(r.code, /Obj: \{ width: 3, fields: \['n', 'ok', 'next'\] \}/);
+  // what each field names: the Ref field `next` is a slot (frame-symmetry.ts renames it)
+  assert.match(r.code, /Obj: \{ width: 3, fields: \['n', 'ok', 'next'\], values: '..r' \}/);
   assert.match(r.code, /export function bump\(k: FrameCtx, o: Ref<src\.Obj>\): void \{ \{ const o\$ = o \+ 0; k\.s\.set\(o\$, k\.s\.get\(o\$\) \+ \(2\)\); \} \{ const o\$ = o \+ 1; k\.s\.set\(o\$, \(k\.s\.get\(o \+ 0\) > 3\) \? 1 : 0\); \} \}/);
   assert.match(r.code, /p = \(k\.s\.get\(p \+ 2\) as any\)/);
   // in the function*: the nested access, then the helpers called as compiled (no src. prefix)
@@ -102,6 +103,20 @@ export function* f(k: FrameCtx, o: Ref<Obj>): FrameProc { o.next.n++; bump(k, o)
   assert.match(r.code, /\n {8}bump\(k, \(s\.get\(fr \+ 2\) as any\)\);/);
   assert.match(r.code, /\(\(s\.get\(\(s\.get\(fr \+ 2\) as any\) \+ 1\) !== 0\)\)/);
   assert.match(r.code, /src\.use\(total\(k, /);
+});
+
+test('index locals: an importer or thread index is stored + 1 (0 is none), and each function says what its locals name', () => {
+  const src = `import type { ImpIdx, Ref, Tid } from '../../src/sim/struct.ts';\n${HEAD}export interface Obj { n: number; next: Ref<Obj> }\n`
+    + `export function* f(k: FrameCtx, imp: ImpIdx, o: Ref<Obj>, t: Tid): FrameProc {\n  let j: ImpIdx = imp;\n  yield sched();\n  use(j + t + o.n);\n}\n`;
+  const r = compileFrames(FILE, src);
+  assert.deepEqual(r.errors, []);
+  // f's locals: imp an importer, o a slot, t a thread, j an importer (g has none)
+  assert.match(r.code, /values: \['', 'irti'\]/);
+  assert.match(r.code, /s\.set\(fr \+ 5, \(\(s\.get\(fr \+ 2\) - 1\)\) \+ 1\);/);
+  assert.match(r.code, /src\.use\(\(s\.get\(fr \+ 5\) - 1\) \+ \(s\.get\(fr \+ 4\) - 1\) \+ /);
+  // a struct field keeps an index + 1 itself: refused
+  const field = `import type { ImpIdx, Ref } from '../../src/sim/struct.ts';\n${HEAD}export interface Obj { n: number; who: ImpIdx }\nexport function* f(k: FrameCtx, o: Ref<Obj>): FrameProc {\n  yield sched();\n  use(o.n);\n}\n`;
+  assert.match(compileFrames(FILE, field).errors.join('\n'), /struct field `Obj\.who` holds an importer or thread index: a field keeps ImpContext/);
 });
 
 test('every function outside the subset is reported, not only the first', () => {

@@ -127,6 +127,7 @@ export const frames: FrameModule = {
   names: ['dmaResvLock', 'waitUnmaps', 'vfioPciDmaBufMove', 'resetThread'],
   params: [0, 0, 1, 1],
   width: 3,
+  values: ['', '', '.', '.'],
   fns: [dmaResvLock$frames, waitUnmaps$frames, vfioPciDmaBufMove$frames, resetThread$frames],
   deps: () => [],
 };

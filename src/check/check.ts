@@ -174,7 +174,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
       ...(raceCounts ? { races: sumRaces([[...raceCounts.values()]]) } : {}),
       ...(opts.count ? { counted: true } : {}),
       ...(audit.sampledFrom >= 0 ? { auditSample: { from: audit.sampledFrom, rate: audit.sample } } : {}),
-      ...(isStateful(stats) ? { stateful: { states: stats.states, transitions: stats.transitions, omissionProbability: stats.omissionProbability, exact: opts.exact === true, workers: stats.workers } } : {}),
+      ...(isStateful(stats) ? { stateful: { states: stats.states, transitions: stats.transitions, omissionProbability: stats.omissionProbability, exact: opts.exact === true, workers: stats.workers, ...(stats.renamings > 0 ? { renamings: stats.renamings } : {}) } } : {}),
       // one world more: the pre-pass may have ended the check before the search built any
       ...(symmetric ? { symmetry: { importers: build(true).symmetry?.names.map((c) => [...c]) ?? [], images: stats.symmetric } } : {}),
     },

@@ -13,6 +13,7 @@ import type { Store } from '../sim/store.ts';
 import type { PropertyId } from '../sim/violation.ts';
 import { frameThreadDone, type FrameWorld } from '../scenario/frame-world.ts';
 import type { StatefulModel, ViolationSink } from './stateful.ts';
+import type { StateCanon } from './frame-symmetry.ts';
 
 export interface FrameModel extends StatefulModel {
   hang(s: Store, out: ViolationSink): void;
@@ -21,7 +22,7 @@ export interface FrameModel extends StatefulModel {
 }
 
 /** The stateful model of world `w`. */
-export function frameModel(w: FrameWorld, opts: { fuse?: boolean } = {}): FrameModel {
+export function frameModel(w: FrameWorld, opts: { fuse?: boolean; canon?: StateCanon | null } = {}): FrameModel {
   const fuse = opts.fuse ?? true;
   let target: ViolationSink = { report(): void {} };
   const pending: { p: PropertyId; r: string; m: string }[] = [];
@@ -65,6 +66,7 @@ export function frameModel(w: FrameWorld, opts: { fuse?: boolean } = {}): FrameM
     layout: w.layout,
     threads: w.threads,
     ownTransactions: true,
+    ...(opts.canon ? { canon: opts.canon } : {}),
     get lastSteps() { return lastSteps; },
     init: (s) => { target = { report(): void {} }; w.init(s); pending.length = 0; },
     step(s, t, out) {

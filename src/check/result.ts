@@ -118,9 +118,10 @@ export interface ScenarioResult {
     /**
      * the stateful search (`--strategy stateful`): distinct states stored, transactions
      * run, the probability that fingerprinting merged two states (0 with `--exact`), and the threads
-     * that searched (more than 1 when `--workers` helpers joined one search)
+     * that searched (more than 1 when `--workers` helpers joined one search); with
+     * `--symmetry`, `renamings`: how many renamings of identical importers a state was stored under
      */
-    stateful?: { states: number; transitions: number; omissionProbability: number; exact: boolean; workers: number };
+    stateful?: { states: number; transitions: number; omissionProbability: number; exact: boolean; workers: number; renamings?: number };
   };
 }
 

@@ -14,6 +14,7 @@ import type { Runtime } from '../sim/runtime.ts';
 import { buildFrameWorld } from '../scenario/frame-world.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { frameModel, type FrameModel } from './frame-model.ts';
+import { frameSymmetry } from './frame-symmetry.ts';
 import { runSchedule } from './replay.ts';
 import { statefulSearch, type StateViolation } from './stateful.ts';
 import { HandoverVisited, startHelpers, type Helpers } from './stateful-handover.ts';
@@ -35,6 +36,8 @@ export interface StatefulRunOptions {
   readonly helpers?: StatefulHelpers | undefined;
   /** called about ten times a second with the states stored so far (a progress display) */
   readonly onStates?: ((states: number) => void) | undefined;
+  /** store one state of each orbit under the renamings of identical importers (check/frame-symmetry.ts) */
+  readonly symmetry?: boolean | undefined;
 }
 
 export interface StatefulHelpers {
@@ -51,7 +54,10 @@ export const HANDOVER_AFTER = 20_000;
 
 /** The stateful model of a scenario: what the search and its helpers explore. */
 export function frameModelOf(sc: Scenario): FrameModel {
-  return frameModel(buildFrameWorld(sc));
+  const w = buildFrameWorld(sc);
+  const s0 = new Store(w.layout);
+  w.init(s0);
+  return frameModel(w, { canon: frameSymmetry(sc, w, s0) });
 }
 
 /** What a stateful search adds to ExploreStats. */
@@ -61,6 +67,8 @@ export interface StatefulStats extends ExploreStats {
   readonly omissionProbability: number;
   /** threads that searched (1 unless helpers joined) */
   readonly workers: number;
+  /** renamings of identical importers the states were stored under (0: no symmetry) */
+  readonly renamings: number;
 }
 
 /**
@@ -100,6 +108,8 @@ export function statefulRun(sc: Scenario, o: StatefulRunOptions, onExecution: (r
     return hit;
   };
   const model = frameModelOf(sc);
+  const symmetry = o.symmetry === true && model.canon !== undefined;
+  const renamings = symmetry ? model.canon!.images : 0;
   const h = o.helpers !== undefined && o.helpers.count > 0 && !o.exact ? o.helpers : undefined;
   const handover = h ? new HandoverVisited() : undefined;
   const visited: VisitedSet = handover ?? (o.exact ? new ExactStateSet(model.layout.size) : new FingerprintSet());
@@ -115,12 +125,12 @@ export function statefulRun(sc: Scenario, o: StatefulRunOptions, onExecution: (r
     // no persistent sets: measured on the data world they do not pay (fam-n2-k0: the same
     // 111,321 states, 1.72 s with them, 1.25 s without; b1-vfio-revoke-no-wait: 1.6 % fewer
     // states, 48 % more time), and without them the helpers store the same states
-    stopAtFirst: false, exact: o.exact, maxStates: o.maxStates, stopAt: report, visited, reduction: false,
+    stopAtFirst: false, exact: o.exact, maxStates: o.maxStates, stopAt: report, visited, reduction: false, symmetry,
     // polled every 1,024 transitions (about 10 ms)
     cancelled: () => {
       if ((++polls & 7) === 0) o.onStates?.(visited.size);
       if (h && crew === null && visited.size >= (h.after ?? HANDOVER_AFTER)) {
-        const opts = { stopAtFirst: false, reduction: false, ...(o.maxStates !== undefined ? { maxStates: o.maxStates } : {}) };
+        const opts = { stopAtFirst: false, reduction: false, symmetry, ...(o.maxStates !== undefined ? { maxStates: o.maxStates } : {}) };
         crew = handover!.handOver(o.maxStates ?? 0, (table, sync) => startHelpers(new URL(h.script), sc, h.count, table, sync, opts, h.silentMs));
       }
       handover?.poll();
@@ -132,7 +142,7 @@ export function statefulRun(sc: Scenario, o: StatefulRunOptions, onExecution: (r
   if (crew === null) {
     return {
       executions: replays, sleepBlocked: 0, maxDepth: r.maxDepth, complete: r.complete, symmetric: 0,
-      states: r.states, transitions: r.transitions, omissionProbability: r.omissionProbability, workers: 1,
+      states: r.states, transitions: r.transitions, omissionProbability: r.omissionProbability, workers: 1, renamings,
     };
   }
   const helpers: Helpers = crew;
@@ -148,7 +158,7 @@ export function statefulRun(sc: Scenario, o: StatefulRunOptions, onExecution: (r
     maxDepth: Math.max(r.maxDepth, ...done.map((d) => d.maxDepth)),
     complete: r.complete && done.every((d) => d.complete),
     states: visited.size, transitions: r.transitions + done.reduce((a, d) => a + d.transitions, 0),
-    omissionProbability: visited.omissionProbability(), workers: 1 + done.length,
+    omissionProbability: visited.omissionProbability(), workers: 1 + done.length, renamings,
   };
 }
 

@@ -20,6 +20,7 @@ import { TxnMonitor } from '../sim/txn.ts';
 import { canonicalise, type SymmetryGroup } from './state-symmetry.ts';
 import { ExactStateSet, FingerprintSet, type VisitedSet } from './visited.ts';
 import { porSearch } from './stateful-por.ts';
+import type { StateCanon } from './frame-symmetry.ts';
 
 export interface ViolationSink {
   report(property: PropertyId, rule: string, message: string): void;
@@ -49,6 +50,8 @@ export interface StatefulModel {
   hang?(s: Store, out: ViolationSink): void;
   /** identical members the search may rename (`symmetry` option) */
   readonly symmetry?: readonly SymmetryGroup[];
+  /** the representative of a state under the model's own renamings (`symmetry` option; wins over `symmetry` groups) */
+  readonly canon?: StateCanon;
   /** what the partial-order reduction needs (stateful-por.ts); without it every state is fully expanded */
   readonly reduction?: Reduction;
   /** the model checks its transactions itself (check/frame-model.ts fuses fine steps): no Lipton monitor */
@@ -207,7 +210,9 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
   const firstThread = (s: Store) => threadOffset(s, order) % nthreads;
   const canon = new Store(layout);
   const monitor = (opts.transactions ?? true) && !model.ownTransactions ? new TxnMonitor(layout.protection(), (i) => layout.slotName(i)) : null;
-  const key = (s: Store): Store => (groups.length > 0 ? (canonicalise(s, canon, groups), canon) : s);
+  const own = opts.symmetry ? model.canon : undefined;
+  const exact = opts.exact === true;
+  const key = (s: Store): Store => (own ? own.key(s, canon, exact) : groups.length > 0 ? (canonicalise(s, canon, groups), canon) : s);
 
   const log = new ViolationLog(opts.stopAt ?? (() => stopAtFirst));
   const { sink, pending, violations } = log;

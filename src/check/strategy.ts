@@ -87,9 +87,9 @@ export const STRATEGIES: Readonly<Record<StrategyName, SearchStrategy>> = {
   pct: sampling('pct'),
   random: sampling('random'),
   stateful: {
-    name: 'stateful', covers: 'states', shardable: false, symmetry: false, audited: false, supports: framePorted,
+    name: 'stateful', covers: 'states', shardable: false, symmetry: true, audited: false, supports: framePorted,
     shards: `never split into shards (prefix shards revisit each other's states); workers no scenario needs join one search past ${HANDOVER_AFTER.toLocaleString('en-US')} states, sharing its visited set`,
-    run: (_build, _symmetric, r, onExecution) => statefulRun(r.scenario, r, onExecution),
+    run: (_build, symmetric, r, onExecution) => statefulRun(r.scenario, { ...r, symmetry: symmetric }, onExecution),
   },
 };
 

@@ -9,7 +9,7 @@ import { dmaFenceInit } from '../kernel/frame-fence.frames.ts';
 import { type DmaFence } from '../kernel/frame-fence.ts';
 import { dmaResvReserveFences } from '../kernel/frame-resv.frames.ts';
 import { READ, WRITE } from '../kernel/frame-resv.ts';
-import { type Ref, type StructShape } from '../sim/struct.ts';
+import { type ImpIdx, type Ref, type StructShape } from '../sim/struct.ts';
 import { type DriverCtx, OP_DMA, OP_IMPORT, OP_RELEASE, OP_REMAP } from './frame-env.ts';
 import { setKernelDeps } from './frame-importer.frames.ts';
 import { FN as frame_engine$FN, frames as frame_engine$frames } from '../hw/frame-engine.frames.ts';
@@ -25,15 +25,15 @@ export const FN = { ensureMapped: 0, doImport: 1, doDma: 2, doRemap: 3, gpuiOp: 
 
 /** the structs of the file: slot count and fields in slot order, for layouts (src/sim/struct.ts) */
 export const STRUCTS = {
-  UnmapItem: { width: 5, fields: ['table', 'teardown', 'from', 'to', 'next'] },
-  GpuImporter: { width: 14, fields: ['a', 'table', 'valid', 'tableNotified', 'pinned', 'closing', 'jobFrom', 'fences', 'remapPending', 'remapRunning', 'head', 'tail', 'queued', 'pending'] },
+  UnmapItem: { width: 5, fields: ['table', 'teardown', 'from', 'to', 'next'], values: 'rr..r' },
+  GpuImporter: { width: 14, fields: ['a', 'table', 'valid', 'tableNotified', 'pinned', 'closing', 'jobFrom', 'fences', 'remapPending', 'remapRunning', 'head', 'tail', 'queued', 'pending'], values: 'rr........rr..' },
 } satisfies Record<string, StructShape>;
 
 /** newFence (source line 80): a helper over typed views */
-export function newFence(k: DriverCtx, imp: number, kind: number): Ref<DmaFence> {
+export function newFence(k: DriverCtx, imp: ImpIdx, kind: number): Ref<DmaFence> {
   const st = src.importer(k, imp);
   { const o$ = st + 7; k.s.set(o$, k.s.get(o$) + (1)); }
-  return dmaFenceInit(k, k.env.gpui[imp]!.fences, k.env.gpui[imp]!.context, k.s.get(st + 7), false, imp, kind);
+  return dmaFenceInit(k, k.env.gpui[imp]!.fences, k.env.gpui[imp]!.context, k.s.get(st + 7), false, imp + 1, kind);
 }
 
 /** useTable (source line 91): a helper over typed views */
@@ -45,7 +45,7 @@ export function useTable(k: DriverCtx, st: Ref<src.GpuImporter>, t: Ref<SgTable>
 
 /** gpuiFenceName (source line 179): a helper over typed views */
 export function gpuiFenceName(k: DriverCtx, f: Ref<DmaFence>): string {
-  return `${devName(k, k.env.gpui[k.s.get(f + 10)]!.attachment as Ref<DmaBufAttachment>)}-${k.s.get(f + 11) === src.FENCE_JOB ? 'job' : 'teardown'}${k.s.get(f + 1)}`;
+  return `${devName(k, k.env.gpui[k.s.get(f + 10) - 1]!.attachment as Ref<DmaBufAttachment>)}-${k.s.get(f + 11) === src.FENCE_JOB ? 'job' : 'teardown'}${k.s.get(f + 1)}`;
 }
 
 /** ensureMapped (source line 98): 6 program points, 3 locals */
@@ -55,7 +55,7 @@ function ensureMapped$frames(ctx: FrameRunCtx<never>, fr: number): number {
   for (;;) {
     switch (s.get(fr + 1)) {
       case 0: {
-        s.set(fr + 3, src.importer(k, s.get(fr + 2)));
+        s.set(fr + 3, src.importer(k, (s.get(fr + 2) - 1)));
         s.set(fr + 1, ((s.get((s.get(fr + 3) as any) + 2) !== 0) && (s.get((s.get(fr + 3) as any) + 1) as any) !== 0) ? 1 : 2); continue;
       }
       case 1: {
@@ -88,7 +88,7 @@ function doImport$frames(ctx: FrameRunCtx<never>, fr: number): number {
   for (;;) {
     switch (s.get(fr + 1)) {
       case 0: {
-        s.set(fr + 3, src.importer(k, s.get(fr + 2)));
+        s.set(fr + 3, src.importer(k, (s.get(fr + 2) - 1)));
         s.set(fr + 4, src.buffer(k));
         s.set(fr + 1, ((s.get((s.get(fr + 3) as any) + 0) as any) !== 0) ? 1 : 2); continue;
       }
@@ -97,7 +97,7 @@ function doImport$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 2: {
         s.set(fr + 1, 3);
-        return frameCall(k, k.prog.base(frame_importer$frames) + frame_importer$FN.getAndAttach, (s.get(fr + 4) as any), s.get(fr + 2), (s.get(fr + 3) as any));
+        return frameCall(k, k.prog.base(frame_importer$frames) + frame_importer$FN.getAndAttach, (s.get(fr + 4) as any), (s.get(fr + 2) - 1), (s.get(fr + 3) as any));
       }
       case 3: {
         s.set(fr + 5, frameRetval(k));
@@ -107,14 +107,14 @@ function doImport$frames(ctx: FrameRunCtx<never>, fr: number): number {
         return frameReturn(k, s.get(fr + 5));
       }
       case 5: {
-        { const o$ = (s.get(fr + 3) as any) + 0; s.set(o$, (k.env.gpui[s.get(fr + 2)].attachment as any)); }
+        { const o$ = (s.get(fr + 3) as any) + 0; s.set(o$, (k.env.gpui[(s.get(fr + 2) - 1)].attachment as any)); }
         { const o$ = (s.get(fr + 3) as any) + 5; s.set(o$, ((false) ? 1 : 0)); }
         s.set(fr + 1, 6);
         return frameCall(k, k.prog.base(frame_resv$frames) + frame_resv$FN.dmaResvLock, (s.get((s.get(fr + 4) as any) + 4) as any));
       }
       case 6: {
         frameRetval(k);
-        s.set(fr + 1, (k.env.gpui[s.get(fr + 2)].pinned) ? 7 : 8); continue;
+        s.set(fr + 1, (k.env.gpui[(s.get(fr + 2) - 1)].pinned) ? 7 : 8); continue;
       }
       case 7: {
         s.set(fr + 1, 9);
@@ -122,7 +122,7 @@ function doImport$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 8: {
         s.set(fr + 1, 12);
-        return frameCall(k, s.get(fr) - 1 + 0, s.get(fr + 2));
+        return frameCall(k, s.get(fr) - 1 + 0, (s.get(fr + 2) - 1));
       }
       case 9: {
         s.set(fr + 6, frameRetval(k));
@@ -156,7 +156,7 @@ function doDma$frames(ctx: FrameRunCtx<never>, fr: number): number {
   for (;;) {
     switch (s.get(fr + 1)) {
       case 0: {
-        s.set(fr + 5, src.importer(k, s.get(fr + 2)));
+        s.set(fr + 5, src.importer(k, (s.get(fr + 2) - 1)));
         s.set(fr + 6, src.buffer(k));
         s.set(fr + 1, ((s.get((s.get(fr + 5) as any) + 0) as any) === 0) ? 1 : 2); continue;
       }
@@ -182,7 +182,7 @@ function doDma$frames(ctx: FrameRunCtx<never>, fr: number): number {
       case 6: {
         frameRetval(k);
         s.set(fr + 1, 7);
-        return frameCall(k, s.get(fr) - 2 + 0, s.get(fr + 2));
+        return frameCall(k, s.get(fr) - 2 + 0, (s.get(fr + 2) - 1));
       }
       case 7: {
         s.set(fr + 9, frameRetval(k));
@@ -194,14 +194,14 @@ function doDma$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 9: {
         judgeSubmission(k, (s.get((s.get(fr + 5) as any) + 0) as any), (s.get((s.get(fr + 5) as any) + 1) as any), (s.get((s.get(fr + 5) as any) + 3) !== 0));
-        s.set(fr + 10, newFence(k, s.get(fr + 2), src.FENCE_JOB));
-        s.set(fr + 11, newJob(k, k.env.gpui[s.get(fr + 2)].jobs, (s.get((s.get(fr + 5) as any) + 1) as any), (s.get(fr + 4) !== 0), (s.get(fr + 10) as any), (s.get(fr + 10) as any)));
+        s.set(fr + 10, newFence(k, (s.get(fr + 2) - 1), src.FENCE_JOB));
+        s.set(fr + 11, newJob(k, k.env.gpui[(s.get(fr + 2) - 1)].jobs, (s.get((s.get(fr + 5) as any) + 1) as any), (s.get(fr + 4) !== 0), (s.get(fr + 10) as any), (s.get(fr + 10) as any)));
         setKernelDeps(k, (s.get(fr + 6) as any), (s.get(fr + 11) as any));
-        s.set(fr + 1, (!(k.env.gpui[s.get(fr + 2)].noFence)) ? 11 : 12); continue;
+        s.set(fr + 1, (!(k.env.gpui[(s.get(fr + 2) - 1)].noFence)) ? 11 : 12); continue;
       }
       case 10: {
         frameRetval(k);
-        src.devEvent(k, 'submission failed', s.get(fr + 2), ` ${s.get(fr + 9)}`);
+        src.devEvent(k, 'submission failed', (s.get(fr + 2) - 1), ` ${s.get(fr + 9)}`);
         s.set(fr + 7, s.get(fr + 9));
         s.set(fr + 1, 3); continue;
       }
@@ -212,7 +212,7 @@ function doDma$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 12: {
         s.set(fr + 1, 14);
-        return frameCall(k, k.prog.base(frame_engine$frames) + frame_engine$FN.submitJob, (k.env.gpui[s.get(fr + 2)].engine as any), (s.get(fr + 11) as any));
+        return frameCall(k, k.prog.base(frame_engine$frames) + frame_engine$FN.submitJob, (k.env.gpui[(s.get(fr + 2) - 1)].engine as any), (s.get(fr + 11) as any));
       }
       case 13: {
         frameRetval(k);
@@ -239,7 +239,7 @@ function doRemap$frames(ctx: FrameRunCtx<never>, fr: number): number {
   for (;;) {
     switch (s.get(fr + 1)) {
       case 0: {
-        s.set(fr + 1, ((s.get(src.importer(k, s.get(fr + 2)) + 0) as any) === 0) ? 1 : 2); continue;
+        s.set(fr + 1, ((s.get(src.importer(k, (s.get(fr + 2) - 1)) + 0) as any) === 0) ? 1 : 2); continue;
       }
       case 1: {
         return frameReturn(k, -(ERRNO.ENOENT));
@@ -251,7 +251,7 @@ function doRemap$frames(ctx: FrameRunCtx<never>, fr: number): number {
       case 3: {
         frameRetval(k);
         s.set(fr + 1, 4);
-        return frameCall(k, s.get(fr) - 3 + 0, s.get(fr + 2));
+        return frameCall(k, s.get(fr) - 3 + 0, (s.get(fr + 2) - 1));
       }
       case 4: {
         s.set(fr + 3, frameRetval(k));
@@ -275,7 +275,7 @@ function gpuiOp$frames(ctx: FrameRunCtx<never>, fr: number): number {
     switch (s.get(fr + 1)) {
       case 0: {
         s.set(fr + 1, 1);
-        return frameCall(k, k.prog.base(frame_importer$frames) + frame_importer$FN.opLock, s.get(fr + 2));
+        return frameCall(k, k.prog.base(frame_importer$frames) + frame_importer$FN.opLock, (s.get(fr + 2) - 1));
       }
       case 1: {
         frameRetval(k);
@@ -284,14 +284,14 @@ function gpuiOp$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 2: {
         s.set(fr + 1, 5);
-        return frameCall(k, s.get(fr) - 4 + 1, s.get(fr + 2));
+        return frameCall(k, s.get(fr) - 4 + 1, (s.get(fr + 2) - 1));
       }
       case 3: {
         s.set(fr + 1, (s.get(fr + 3) === OP_DMA) ? 6 : 7); continue;
       }
       case 4: {
         s.set(fr + 1, 17);
-        return frameCall(k, k.prog.base(frame_importer$frames) + frame_importer$FN.opUnlock, s.get(fr + 2));
+        return frameCall(k, k.prog.base(frame_importer$frames) + frame_importer$FN.opUnlock, (s.get(fr + 2) - 1));
       }
       case 5: {
         s.set(fr + 6, frameRetval(k));
@@ -299,7 +299,7 @@ function gpuiOp$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 6: {
         s.set(fr + 1, 9);
-        return frameCall(k, s.get(fr) - 4 + 2, s.get(fr + 2), s.get(fr + 4), (((s.get(fr + 5) !== 0)) ? 1 : 0));
+        return frameCall(k, s.get(fr) - 4 + 2, (s.get(fr + 2) - 1), s.get(fr + 4), (((s.get(fr + 5) !== 0)) ? 1 : 0));
       }
       case 7: {
         s.set(fr + 1, (s.get(fr + 3) === OP_REMAP) ? 10 : 11); continue;
@@ -313,7 +313,7 @@ function gpuiOp$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 10: {
         s.set(fr + 1, 13);
-        return frameCall(k, s.get(fr) - 4 + 3, s.get(fr + 2));
+        return frameCall(k, s.get(fr) - 4 + 3, (s.get(fr + 2) - 1));
       }
       case 11: {
         s.set(fr + 1, (s.get(fr + 3) === OP_RELEASE) ? 14 : 15); continue;
@@ -327,7 +327,7 @@ function gpuiOp$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 14: {
         s.set(fr + 1, 16);
-        return frameCall(k, k.prog.base(frame_gpu_release$frames) + frame_gpu_release$FN.doRelease, s.get(fr + 2));
+        return frameCall(k, k.prog.base(frame_gpu_release$frames) + frame_gpu_release$FN.doRelease, (s.get(fr + 2) - 1));
       }
       case 15: {
         s.set(fr + 1, 12); continue;
@@ -350,6 +350,7 @@ export const frames: FrameModule = {
   names: ['ensureMapped', 'doImport', 'doDma', 'doRemap', 'gpuiOp'],
   params: [1, 1, 3, 1, 4],
   width: 12,
+  values: ['ir.', 'irr...', 'i..rr...rr', 'i.', 'i....'],
   fns: [ensureMapped$frames, doImport$frames, doDma$frames, doRemap$frames, gpuiOp$frames],
   deps: () => [frame_mapping$frames, frame_importer$frames, frame_resv$frames, frame_pin$frames, frame_engine$frames, frame_gpu_release$frames],
 };

@@ -8,7 +8,7 @@
  * `npm run frames` compiles this file to frame-gpu-dynamic.frames.ts.
  */
 import type { FrameProc } from '../sim/frame-ops.ts';
-import type { Ref } from '../sim/struct.ts';
+import type { ImpIdx, Ref } from '../sim/struct.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { dmaFenceInit, type DmaFence } from '../kernel/frame-fence.ts';
 import { DMA_BIDIRECTIONAL, type DmaBuf, type DmaBufAttachment, type SgTable } from '../kernel/frame-dma-buf.ts';
@@ -62,7 +62,7 @@ export interface UnmapItem {
   next: Ref<UnmapItem>;
 }
 
-export function importer(k: DriverCtx, imp: number): Ref<GpuImporter> {
+export function importer(k: DriverCtx, imp: ImpIdx): Ref<GpuImporter> {
   return k.env.gpui[imp]!.st as Ref<GpuImporter>;
 }
 
@@ -71,19 +71,19 @@ export function buffer(k: DriverCtx): Ref<DmaBuf> {
 }
 
 /** Importer `imp`'s fence with seqno `seq`. */
-export function fenceAt(k: DriverCtx, imp: number, seq: number): Ref<DmaFence> {
+export function fenceAt(k: DriverCtx, imp: ImpIdx, seq: number): Ref<DmaFence> {
   const pool = k.env.gpui[imp]!.fences;
   return (pool.base + (seq - 1) * pool.width) as Ref<DmaFence>;
 }
 
 /** A new fence of the importer's engine: `gpu0-job1`, `gpu0-teardown2`. */
-export function newFence(k: DriverCtx, imp: number, kind: number): Ref<DmaFence> {
+export function newFence(k: DriverCtx, imp: ImpIdx, kind: number): Ref<DmaFence> {
   const st = importer(k, imp);
   st.fences++;
-  return dmaFenceInit(k, k.env.gpui[imp]!.fences, k.env.gpui[imp]!.context, st.fences, false, imp, kind);
+  return dmaFenceInit(k, k.env.gpui[imp]!.fences, k.env.gpui[imp]!.context, st.fences, false, imp + 1, kind);
 }
 
-export function devEvent(k: DriverCtx, label: string, imp: number, suffix: string): void {
+export function devEvent(k: DriverCtx, label: string, imp: ImpIdx, suffix: string): void {
   if (k.out.records) k.out.event(k.tid, label, `${devName(k, k.env.gpui[imp]!.attachment as Ref<DmaBufAttachment>)}${suffix}`);
 }
 
@@ -95,7 +95,7 @@ export function useTable(k: DriverCtx, st: Ref<GpuImporter>, t: Ref<SgTable>): v
 }
 
 /** R38 under the resv when the importer has no valid mapping. */
-export function* ensureMapped(k: DriverCtx, imp: number): FrameProc<number> {
+export function* ensureMapped(k: DriverCtx, imp: ImpIdx): FrameProc<number> {
   const st = importer(k, imp);
   if (st.valid && st.table !== 0) return 0;
   const r = yield* dmaBufMapAttachment(k, st.a, DMA_BIDIRECTIONAL);
@@ -104,7 +104,7 @@ export function* ensureMapped(k: DriverCtx, imp: number): FrameProc<number> {
   return 0;
 }
 
-export function* doImport(k: DriverCtx, imp: number): FrameProc<number> {
+export function* doImport(k: DriverCtx, imp: ImpIdx): FrameProc<number> {
   const st = importer(k, imp);
   const buf = buffer(k);
   if (st.a !== 0) return -ERRNO.EBUSY;
@@ -124,7 +124,7 @@ export function* doImport(k: DriverCtx, imp: number): FrameProc<number> {
 }
 
 /** D-GPUI-2: one job per transfer, fenced in the resv, after the KERNEL fences. */
-export function* doDma(k: DriverCtx, imp: number, count: number, write: boolean): FrameProc<number> {
+export function* doDma(k: DriverCtx, imp: ImpIdx, count: number, write: boolean): FrameProc<number> {
   const st = importer(k, imp);
   const buf = buffer(k);
   if (st.a === 0) return -ERRNO.ENOENT;
@@ -155,7 +155,7 @@ export function* doDma(k: DriverCtx, imp: number, count: number, write: boolean)
 }
 
 /** The scenario's `remap`: R38 under the resv if the last mapping was invalidated. */
-export function* doRemap(k: DriverCtx, imp: number): FrameProc<number> {
+export function* doRemap(k: DriverCtx, imp: ImpIdx): FrameProc<number> {
   if (importer(k, imp).a === 0) return -ERRNO.ENOENT;
   yield* dmaResvLock(k, buffer(k).resv);
   const r = yield* ensureMapped(k, imp);
@@ -164,7 +164,7 @@ export function* doRemap(k: DriverCtx, imp: number): FrameProc<number> {
 }
 
 /** A scenario's importer op `op` (frame-env.ts IMP_OPS) on importer `imp`, serialised on it (contract §1). */
-export function* gpuiOp(k: DriverCtx, imp: number, op: number, count: number, write: boolean): FrameProc<number> {
+export function* gpuiOp(k: DriverCtx, imp: ImpIdx, op: number, count: number, write: boolean): FrameProc<number> {
   yield* opLock(k, imp);
   let r = 0;
   if (op === OP_IMPORT) r = yield* doImport(k, imp);
@@ -177,6 +177,6 @@ export function* gpuiOp(k: DriverCtx, imp: number, op: number, count: number, wr
 
 /** A job fence's name for events (FrameKernel.fenceName): `gpu0-job1`. */
 export function gpuiFenceName(k: DriverCtx, f: Ref<DmaFence>): string {
-  return `${devName(k, k.env.gpui[f.owner]!.attachment as Ref<DmaBufAttachment>)}-${f.kind === FENCE_JOB ? 'job' : 'teardown'}${f.seqno}`;
+  return `${devName(k, k.env.gpui[f.owner - 1]!.attachment as Ref<DmaBufAttachment>)}-${f.kind === FENCE_JOB ? 'job' : 'teardown'}${f.seqno}`;
 }
 

@@ -28,7 +28,7 @@ function submit$frames(ctx: FrameRunCtx<never>, fr: number): number {
   for (;;) {
     switch (s.get(fr + 1)) {
       case 0: {
-        s.set(fr + 7, newJob(k, k.env.gpui[s.get(fr + 2)].jobs, (s.get(fr + 3) as any), (s.get(fr + 4) !== 0), (s.get(fr + 5) as any), (s.get(fr + 5) as any)));
+        s.set(fr + 7, newJob(k, k.env.gpui[(s.get(fr + 2) - 1)].jobs, (s.get(fr + 3) as any), (s.get(fr + 4) !== 0), (s.get(fr + 5) as any), (s.get(fr + 5) as any)));
         s.set(fr + 1, ((s.get(fr + 6) !== 0)) ? 1 : 2); continue;
       }
       case 1: {
@@ -37,7 +37,7 @@ function submit$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 2: {
         s.set(fr + 1, 3);
-        return frameCall(k, k.prog.base(frame_engine$frames) + frame_engine$FN.submitJob, (k.env.gpui[s.get(fr + 2)].engine as any), (s.get(fr + 7) as any));
+        return frameCall(k, k.prog.base(frame_engine$frames) + frame_engine$FN.submitJob, (k.env.gpui[(s.get(fr + 2) - 1)].engine as any), (s.get(fr + 7) as any));
       }
       case 3: {
         frameRetval(k);
@@ -55,8 +55,8 @@ function gpuiInvalidate$frames(ctx: FrameRunCtx<never>, fr: number): number {
   for (;;) {
     switch (s.get(fr + 1)) {
       case 0: {
-        s.set(fr + 3, s.get((s.get(fr + 2) as any) + 10));
-        s.set(fr + 4, importer(k, s.get(fr + 3)));
+        s.set(fr + 3, (s.get((s.get(fr + 2) as any) + 10)) + 1);
+        s.set(fr + 4, importer(k, (s.get(fr + 3) - 1)));
         s.set(fr + 1, (s.get((s.get(fr + 2) as any) + 2) !== (s.get(fr + 4) as any)) ? 1 : 2); continue;
       }
       case 1: {
@@ -70,7 +70,7 @@ function gpuiInvalidate$frames(ctx: FrameRunCtx<never>, fr: number): number {
         s.set(fr + 1, 4); continue;
       }
       case 4: {
-        s.set(fr + 1, (k.env.gpui[s.get(fr + 3)].eagerRemap && !((s.get((s.get(fr + 4) as any) + 5) !== 0))) ? 5 : 6); continue;
+        s.set(fr + 1, (k.env.gpui[(s.get(fr + 3) - 1)].eagerRemap && !((s.get((s.get(fr + 4) as any) + 5) !== 0))) ? 5 : 6); continue;
       }
       case 5: {
         s.set(fr + 1, 7);
@@ -80,7 +80,7 @@ function gpuiInvalidate$frames(ctx: FrameRunCtx<never>, fr: number): number {
         s.set(fr + 1, ((s.get((s.get(fr + 4) as any) + 1) as any) === 0) ? 8 : 9); continue;
       }
       case 7: {
-        devEvent(k, 'queue remap work', s.get(fr + 3), '');
+        devEvent(k, 'queue remap work', (s.get(fr + 3) - 1), '');
         { const o$ = (s.get(fr + 4) as any) + 8; s.set(o$, ((true) ? 1 : 0)); }
         s.set(fr + 1, 6); continue;
       }
@@ -88,7 +88,7 @@ function gpuiInvalidate$frames(ctx: FrameRunCtx<never>, fr: number): number {
         return frameReturn(k, 0);
       }
       case 9: {
-        s.set(fr + 1, (k.env.gpui[s.get(fr + 3)].pinnedIgnoresInvalidate && (s.get((s.get(fr + 4) as any) + 4) !== 0)) ? 10 : 11); continue;
+        s.set(fr + 1, (k.env.gpui[(s.get(fr + 3) - 1)].pinnedIgnoresInvalidate && (s.get((s.get(fr + 4) as any) + 4) !== 0)) ? 10 : 11); continue;
       }
       case 10: {
         return frameReturn(k, 0);
@@ -97,11 +97,11 @@ function gpuiInvalidate$frames(ctx: FrameRunCtx<never>, fr: number): number {
         { const o$ = (s.get(fr + 4) as any) + 2; s.set(o$, ((false) ? 1 : 0)); }
         s.set(fr + 5, (s.get((s.get(fr + 4) as any) + 1) as any));
         s.set(fr + 6, (0 as any));
-        s.set(fr + 1, (!(k.env.gpui[s.get(fr + 3)].noFence)) ? 12 : 13); continue;
+        s.set(fr + 1, (!(k.env.gpui[(s.get(fr + 3) - 1)].noFence)) ? 12 : 13); continue;
       }
       case 12: {
         dmaResvReserveFences(k, (s.get(buffer(k) + 4) as any), 1);
-        s.set(fr + 6, newFence(k, s.get(fr + 3), FENCE_TEARDOWN));
+        s.set(fr + 6, newFence(k, (s.get(fr + 3) - 1), FENCE_TEARDOWN));
         s.set(fr + 1, 14);
         return frameCall(k, k.prog.base(frame_resv$frames) + frame_resv$FN.dmaResvAddFence, (s.get(buffer(k) + 4) as any), (s.get(fr + 6) as any), BOOKKEEP);
       }
@@ -113,7 +113,7 @@ function gpuiInvalidate$frames(ctx: FrameRunCtx<never>, fr: number): number {
       case 14: {
         frameRetval(k);
         s.set(fr + 1, 15);
-        return frameCall(k, s.get(fr) - 1 + 0, s.get(fr + 3), (0 as any), ((false) ? 1 : 0), (s.get(fr + 6) as any), ((false) ? 1 : 0));
+        return frameCall(k, s.get(fr) - 1 + 0, (s.get(fr + 3) - 1), (0 as any), ((false) ? 1 : 0), (s.get(fr + 6) as any), ((false) ? 1 : 0));
       }
       case 15: {
         frameRetval(k);
@@ -127,7 +127,7 @@ function gpuiInvalidate$frames(ctx: FrameRunCtx<never>, fr: number): number {
         s.set(fr + 1, 18); continue;
       }
       case 18: {
-        s.set(fr + 7, src.newItem(k, s.get(fr + 3)));
+        s.set(fr + 7, src.newItem(k, (s.get(fr + 3) - 1)));
         { const o$ = (s.get(fr + 7) as any) + 0; s.set(o$, (s.get(fr + 5) as any)); }
         { const o$ = (s.get(fr + 7) as any) + 1; s.set(o$, (s.get(fr + 6) as any)); }
         { const o$ = (s.get(fr + 7) as any) + 2; s.set(o$, ((s.get(fr + 6) as any) === 0 ? 0 : s.get((s.get(fr + 4) as any) + 6))); }
@@ -146,7 +146,7 @@ function gpuiInvalidate$frames(ctx: FrameRunCtx<never>, fr: number): number {
         { const o$ = (s.get(fr + 4) as any) + 11; s.set(o$, (s.get(fr + 7) as any)); }
         { const o$ = (s.get(fr + 4) as any) + 12; s.set(o$, s.get(o$) + (1)); }
         { const o$ = (s.get(fr + 4) as any) + 13; s.set(o$, s.get(o$) + (1)); }
-        s.set(fr + 1, (k.env.gpui[s.get(fr + 3)].remapInCallback) ? 22 : 23); continue;
+        s.set(fr + 1, (k.env.gpui[(s.get(fr + 3) - 1)].remapInCallback) ? 22 : 23); continue;
       }
       case 22: {
         s.set(fr + 1, 24);
@@ -178,7 +178,7 @@ function remapWorker$frames(ctx: FrameRunCtx<never>, fr: number): number {
   for (;;) {
     switch (s.get(fr + 1)) {
       case 0: {
-        s.set(fr + 3, importer(k, s.get(fr + 2)));
+        s.set(fr + 3, importer(k, (s.get(fr + 2) - 1)));
         s.set(fr + 1, 1); continue;
       }
       case 1: {
@@ -195,12 +195,12 @@ function remapWorker$frames(ctx: FrameRunCtx<never>, fr: number): number {
         return frameReturn(k, 0);
       }
       case 5: {
-        devEvent(k, 'remap worker idle', s.get(fr + 2), '');
+        devEvent(k, 'remap worker idle', (s.get(fr + 2) - 1), '');
         s.set(fr + 1, 6);
         return framePend(k, sched());
       }
       case 6: {
-        devEvent(k, 'remap work runs', s.get(fr + 2), '');
+        devEvent(k, 'remap work runs', (s.get(fr + 2) - 1), '');
         { const o$ = (s.get(fr + 3) as any) + 8; s.set(o$, ((false) ? 1 : 0)); }
         { const o$ = (s.get(fr + 3) as any) + 9; s.set(o$, ((true) ? 1 : 0)); }
         s.set(fr + 1, 7);
@@ -212,7 +212,7 @@ function remapWorker$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 8: {
         s.set(fr + 1, 10);
-        return frameCall(k, k.prog.base(frame_gpu_dynamic$frames) + frame_gpu_dynamic$FN.ensureMapped, s.get(fr + 2));
+        return frameCall(k, k.prog.base(frame_gpu_dynamic$frames) + frame_gpu_dynamic$FN.ensureMapped, (s.get(fr + 2) - 1));
       }
       case 9: {
         s.set(fr + 1, 13);
@@ -223,7 +223,7 @@ function remapWorker$frames(ctx: FrameRunCtx<never>, fr: number): number {
         s.set(fr + 1, (s.get(fr + 4) < 0) ? 11 : 12); continue;
       }
       case 11: {
-        devEvent(k, 'eager remap failed', s.get(fr + 2), ` ${s.get(fr + 4)}`);
+        devEvent(k, 'eager remap failed', (s.get(fr + 2) - 1), ` ${s.get(fr + 4)}`);
         s.set(fr + 1, 12); continue;
       }
       case 12: {
@@ -235,7 +235,7 @@ function remapWorker$frames(ctx: FrameRunCtx<never>, fr: number): number {
         return framePend(k, sched());
       }
       case 14: {
-        devEvent(k, 'remap work done', s.get(fr + 2), '');
+        devEvent(k, 'remap work done', (s.get(fr + 2) - 1), '');
         { const o$ = (s.get(fr + 3) as any) + 9; s.set(o$, ((false) ? 1 : 0)); }
         s.set(fr + 1, 3); continue;
       }
@@ -251,7 +251,7 @@ function unmapperThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
   for (;;) {
     switch (s.get(fr + 1)) {
       case 0: {
-        s.set(fr + 3, importer(k, s.get(fr + 2)));
+        s.set(fr + 3, importer(k, (s.get(fr + 2) - 1)));
         s.set(fr + 4, buffer(k));
         s.set(fr + 1, 1); continue;
       }
@@ -269,12 +269,12 @@ function unmapperThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
         return frameReturn(k, 0);
       }
       case 5: {
-        devEvent(k, 'unmapper idle', s.get(fr + 2), '');
+        devEvent(k, 'unmapper idle', (s.get(fr + 2) - 1), '');
         s.set(fr + 1, 6);
         return framePend(k, sched());
       }
       case 6: {
-        devEvent(k, 'unmapper fetch', s.get(fr + 2), '');
+        devEvent(k, 'unmapper fetch', (s.get(fr + 2) - 1), '');
         s.set(fr + 5, (s.get((s.get(fr + 3) as any) + 10) as any));
         s.set(fr + 6, (s.get((s.get(fr + 5) as any) + 0) as any));
         s.set(fr + 7, (s.get((s.get(fr + 5) as any) + 1) as any));
@@ -289,7 +289,7 @@ function unmapperThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 8: {
         { const o$ = (s.get(fr + 3) as any) + 12; s.set(o$, s.get(o$) - (1)); }
-        src.freeItem(k, s.get(fr + 2), (s.get(fr + 5) as any));
+        src.freeItem(k, (s.get(fr + 2) - 1), (s.get(fr + 5) as any));
         s.set(fr + 1, ((s.get(fr + 7) as any) !== 0) ? 9 : 10); continue;
       }
       case 9: {
@@ -303,7 +303,7 @@ function unmapperThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
       case 11: {
         frameRetval(k);
         s.set(fr + 1, 12);
-        return frameCall(k, k.prog.base(frame_gpu_release$frames) + frame_gpu_release$FN.waitJobs, s.get(fr + 2), s.get(fr + 8), s.get(fr + 9));
+        return frameCall(k, k.prog.base(frame_gpu_release$frames) + frame_gpu_release$FN.waitJobs, (s.get(fr + 2) - 1), s.get(fr + 8), s.get(fr + 9));
       }
       case 12: {
         frameRetval(k);
@@ -351,6 +351,7 @@ export const frames: FrameModule = {
   names: ['submit', 'gpuiInvalidate', 'remapWorker', 'unmapperThread'],
   params: [5, 1, 1, 1],
   width: 10,
+  values: ['ir.r.r', 'rirrrr.', 'ir.', 'irrrrr..'],
   fns: [submit$frames, gpuiInvalidate$frames, remapWorker$frames, unmapperThread$frames],
   deps: () => [frame_engine$frames, frame_resv$frames, frame_mapping$frames, frame_gpu_dynamic$frames, frame_fence$frames, frame_gpu_release$frames],
 };

@@ -6,7 +6,7 @@
  * frame-gpu-dynamic.ts. `npm run frames` compiles this file to frame-gpu-invalidate.frames.ts.
  */
 import { sched, waitEq, waitGt, type FrameProc } from '../sim/frame-ops.ts';
-import { addr, structAlloc, type Ref } from '../sim/struct.ts';
+import { addr, structAlloc, type ImpIdx, type Ref } from '../sim/struct.ts';
 import { dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from '../kernel/frame-fence.ts';
 import { DMA_BIDIRECTIONAL, tableName, type DmaBufAttachment, type SgTable } from '../kernel/frame-dma-buf.ts';
 import { dmaBufMapAttachment, dmaBufUnmapAttachment } from '../kernel/frame-mapping.ts';
@@ -18,7 +18,7 @@ import { buffer, devEvent, ensureMapped, FENCE_TEARDOWN, importer, newFence, use
 import { waitJobs } from './frame-gpu-release.ts';
 
 /** Queues a job of the importer's engine (a transfer through `table`, or none) signalling `f`. */
-export function* submit(k: DriverCtx, imp: number, table: Ref<SgTable>, write: boolean, f: Ref<DmaFence>, deps: boolean): FrameProc {
+export function* submit(k: DriverCtx, imp: ImpIdx, table: Ref<SgTable>, write: boolean, f: Ref<DmaFence>, deps: boolean): FrameProc {
   const j = newJob(k, k.env.gpui[imp]!.jobs, table, write, f, f);
   if (deps) setKernelDeps(k, buffer(k), j);
   yield* submitJob(k, k.env.gpui[imp]!.engine as Ref<DmaEngine>, j);
@@ -29,7 +29,7 @@ export function* submit(k: DriverCtx, imp: number, table: Ref<SgTable>, write: b
  * attachment of this device has no buffer object of the driver's.
  */
 export function* gpuiInvalidate(k: DriverCtx, a: Ref<DmaBufAttachment>): FrameProc {
-  const imp = a.dev;
+  const imp: ImpIdx = a.dev;
   const st = importer(k, imp);
   if (a.importerPriv !== st) return;
   if (st.table !== 0) st.tableNotified = true;
@@ -70,14 +70,14 @@ export function* gpuiInvalidate(k: DriverCtx, a: Ref<DmaBufAttachment>): FramePr
 }
 
 /** A fresh unmapper work item (a full pool is a model bug). */
-export function newItem(k: DriverCtx, imp: number): Ref<UnmapItem> {
+export function newItem(k: DriverCtx, imp: ImpIdx): Ref<UnmapItem> {
   const item = structAlloc(k.s, k.env.gpui[imp]!.items) as Ref<UnmapItem>;
   if (item === 0) throw new Error(`model bug: unmap item pool ${k.env.gpui[imp]!.items.name} is full`);
   return item;
 }
 
 /** eager-remap: the worker the callback wakes maps again at once (B19). */
-export function* remapWorker(k: DriverCtx, imp: number): FrameProc {
+export function* remapWorker(k: DriverCtx, imp: ImpIdx): FrameProc {
   const st = importer(k, imp);
   for (;;) {
     yield waitEq(addr(st.remapPending), 1);
@@ -99,7 +99,7 @@ export function* remapWorker(k: DriverCtx, imp: number): FrameProc {
 }
 
 /** The deferred unmapper: R40 under the resv once the teardown and every job retired. */
-export function* unmapperThread(k: DriverCtx, imp: number): FrameProc {
+export function* unmapperThread(k: DriverCtx, imp: ImpIdx): FrameProc {
   const st = importer(k, imp);
   const buf = buffer(k);
   for (;;) {
@@ -131,7 +131,7 @@ export function* unmapperThread(k: DriverCtx, imp: number): FrameProc {
 }
 
 /** Gives a fetched work item back to its pool: nothing reads it after the fetch, and a kept one would split states by history. */
-export function freeItem(k: DriverCtx, imp: number, item: Ref<UnmapItem>): void {
+export function freeItem(k: DriverCtx, imp: ImpIdx, item: Ref<UnmapItem>): void {
   const pool = k.env.gpui[imp]!.items;
   k.s.free(pool, (item - pool.base) / pool.width);
 }

@@ -29,7 +29,7 @@ function waitJobs$frames(ctx: FrameRunCtx<never>, fr: number): number {
         s.set(fr + 1, (s.get(fr + 5) <= s.get(fr + 4)) ? 2 : 3); continue;
       }
       case 2: {
-        s.set(fr + 6, fenceAt(k, s.get(fr + 2), s.get(fr + 5)));
+        s.set(fr + 6, fenceAt(k, (s.get(fr + 2) - 1), s.get(fr + 5)));
         s.set(fr + 1, (s.get(fr + 5) > 0 && s.get((s.get(fr + 6) as any) + 11) === FENCE_JOB) ? 4 : 5); continue;
       }
       case 3: {
@@ -59,7 +59,7 @@ function doRelease$frames(ctx: FrameRunCtx<never>, fr: number): number {
   for (;;) {
     switch (s.get(fr + 1)) {
       case 0: {
-        s.set(fr + 3, importer(k, s.get(fr + 2)));
+        s.set(fr + 3, importer(k, (s.get(fr + 2) - 1)));
         s.set(fr + 4, buffer(k));
         s.set(fr + 5, (s.get((s.get(fr + 3) as any) + 0) as any));
         s.set(fr + 1, ((s.get(fr + 5) as any) === 0) ? 1 : 2); continue;
@@ -69,7 +69,7 @@ function doRelease$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 2: {
         s.set(fr + 1, 3);
-        return frameCall(k, s.get(fr) - 1 + 0, s.get(fr + 2), s.get((s.get(fr + 3) as any) + 6), s.get((s.get(fr + 3) as any) + 7));
+        return frameCall(k, s.get(fr) - 1 + 0, (s.get(fr + 2) - 1), s.get((s.get(fr + 3) as any) + 6), s.get((s.get(fr + 3) as any) + 7));
       }
       case 3: {
         frameRetval(k);
@@ -98,7 +98,7 @@ function doRelease$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 8: {
         frameRetval(k);
-        s.set(fr + 1, (k.env.gpui[s.get(fr + 2)].eagerRemap) ? 9 : 10); continue;
+        s.set(fr + 1, (k.env.gpui[(s.get(fr + 2) - 1)].eagerRemap) ? 9 : 10); continue;
       }
       case 9: {
         s.set(fr + 1, 11);
@@ -109,11 +109,11 @@ function doRelease$frames(ctx: FrameRunCtx<never>, fr: number): number {
         return framePend(k, waitEq(((s.get(fr + 3) as any) + 13), 0));
       }
       case 11: {
-        devEvent(k, 'cancel remap work', s.get(fr + 2), '');
+        devEvent(k, 'cancel remap work', (s.get(fr + 2) - 1), '');
         s.set(fr + 1, 10); continue;
       }
       case 12: {
-        devEvent(k, 'flush deferred unmapper', s.get(fr + 2), '');
+        devEvent(k, 'flush deferred unmapper', (s.get(fr + 2) - 1), '');
         s.set(fr + 1, ((s.get((s.get(fr + 3) as any) + 4) !== 0)) ? 13 : 14); continue;
       }
       case 13: {
@@ -154,6 +154,7 @@ export const frames: FrameModule = {
   names: ['waitJobs', 'doRelease'],
   params: [3, 1],
   width: 7,
+  values: ['i...r', 'irrr'],
   fns: [waitJobs$frames, doRelease$frames],
   deps: () => [frame_fence$frames, frame_resv$frames, frame_mapping$frames, frame_pin$frames, frame_importer$frames],
 };

@@ -5,7 +5,7 @@
  * `npm run frames` compiles this file to frame-gpu-release.frames.ts.
  */
 import { waitEq, type FrameProc } from '../sim/frame-ops.ts';
-import { addr, type Ref } from '../sim/struct.ts';
+import { addr, type ImpIdx, type Ref } from '../sim/struct.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT } from '../kernel/frame-fence.ts';
 import { DMA_BIDIRECTIONAL, type DmaBufAttachment, type SgTable } from '../kernel/frame-dma-buf.ts';
@@ -17,7 +17,7 @@ import type { DriverCtx } from './frame-env.ts';
 import { buffer, devEvent, FENCE_JOB, fenceAt, importer } from './frame-gpu-dynamic.ts';
 
 /** Waits for importer `imp`'s job fences with seqno from..to-1 (teardown fences skipped). */
-export function* waitJobs(k: DriverCtx, imp: number, from: number, to: number): FrameProc {
+export function* waitJobs(k: DriverCtx, imp: ImpIdx, from: number, to: number): FrameProc {
   let seq = from;
   while (seq <= to) {
     const f = fenceAt(k, imp, seq);
@@ -27,7 +27,7 @@ export function* waitJobs(k: DriverCtx, imp: number, from: number, to: number): 
 }
 
 /** D-GPUI-4: wait for own jobs, unmap what it still owns, wait for the deferred unmapper, detach, put. */
-export function* doRelease(k: DriverCtx, imp: number): FrameProc<number> {
+export function* doRelease(k: DriverCtx, imp: ImpIdx): FrameProc<number> {
   const st = importer(k, imp);
   const buf = buffer(k);
   const a = st.a;

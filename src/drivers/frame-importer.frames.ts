@@ -79,7 +79,7 @@ function getAndAttach$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 3: {
         s.set(fr + 1, 4);
-        return frameCall(k, k.prog.base(frame_attach$frames) + frame_attach$FN.dmaBufDynamicAttach, (s.get(fr + 2) as any), (k.env.gpui[s.get(fr + 3)].attachment as any), k.env.gpui[s.get(fr + 3)].ops, s.get(fr + 4), s.get(fr + 3));
+        return frameCall(k, k.prog.base(frame_attach$frames) + frame_attach$FN.dmaBufDynamicAttach, (s.get(fr + 2) as any), (k.env.gpui[(s.get(fr + 3) - 1)].attachment as any), k.env.gpui[(s.get(fr + 3) - 1)].ops, (s.get(fr + 4) as any), (s.get(fr + 3) - 1));
       }
       case 4: {
         s.set(fr + 6, frameRetval(k));
@@ -133,7 +133,7 @@ function opLock$frames(ctx: FrameRunCtx<never>, fr: number): number {
     switch (s.get(fr + 1)) {
       case 0: {
         s.set(fr + 1, 1);
-        return frameCall(k, k.prog.base(frame_mutex$frames) + frame_mutex$FN.mutexLock, k.env.gpui[s.get(fr + 2)].opLock);
+        return frameCall(k, k.prog.base(frame_mutex$frames) + frame_mutex$FN.mutexLock, k.env.gpui[(s.get(fr + 2) - 1)].opLock);
       }
       case 1: {
         frameRetval(k);
@@ -152,7 +152,7 @@ function opUnlock$frames(ctx: FrameRunCtx<never>, fr: number): number {
     switch (s.get(fr + 1)) {
       case 0: {
         s.set(fr + 1, 1);
-        return frameCall(k, k.prog.base(frame_mutex$frames) + frame_mutex$FN.mutexUnlock, k.env.gpui[s.get(fr + 2)].opLock);
+        return frameCall(k, k.prog.base(frame_mutex$frames) + frame_mutex$FN.mutexUnlock, k.env.gpui[(s.get(fr + 2) - 1)].opLock);
       }
       case 1: {
         frameRetval(k);
@@ -168,6 +168,7 @@ export const frames: FrameModule = {
   names: ['dmaBufGetFd', 'getAndAttach', 'detachAndPut', 'opLock', 'opUnlock'],
   params: [1, 3, 2, 1, 1],
   width: 7,
+  values: ['r', 'rir..', 'rr', 'i', 'i'],
   fns: [dmaBufGetFd$frames, getAndAttach$frames, detachAndPut$frames, opLock$frames, opUnlock$frames],
   deps: () => [frame_attach$frames, frame_dma_buf$frames, frame_mutex$frames],
 };

@@ -5,7 +5,7 @@
  */
 import { sched, type FrameProc } from '../sim/frame-ops.ts';
 import { mutexLock, mutexUnlock } from '../sim/frame-mutex.ts';
-import type { Ref } from '../sim/struct.ts';
+import type { AnyRef, ImpIdx, Ref } from '../sim/struct.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { bufName, dmaBufPut, type DmaBuf, type DmaBufAttachment } from '../kernel/frame-dma-buf.ts';
 import { dmaBufDetach, dmaBufDynamicAttach } from '../kernel/frame-attach.ts';
@@ -26,7 +26,7 @@ export function* dmaBufGetFd(k: DriverCtx, buf: Ref<DmaBuf>): FrameProc<number> 
 }
 
 /** The start of `import`: the fd reference, then R33 with the importer's ops; a refused attach drops the reference. Returns 0 or a negative errno. */
-export function* getAndAttach(k: DriverCtx, buf: Ref<DmaBuf>, imp: number, priv: number): FrameProc<number> {
+export function* getAndAttach(k: DriverCtx, buf: Ref<DmaBuf>, imp: ImpIdx, priv: AnyRef): FrameProc<number> {
   const g = yield* dmaBufGetFd(k, buf);
   if (g < 0) return g;
   const r = yield* dmaBufDynamicAttach(k, buf, k.env.gpui[imp]!.attachment as Ref<DmaBufAttachment>, k.env.gpui[imp]!.ops, priv, imp);
@@ -41,11 +41,11 @@ export function* detachAndPut(k: DriverCtx, buf: Ref<DmaBuf>, a: Ref<DmaBufAttac
 }
 
 /** Takes importer `imp`'s op lock (contract §1: operations on one importer run one at a time). */
-export function* opLock(k: DriverCtx, imp: number): FrameProc {
+export function* opLock(k: DriverCtx, imp: ImpIdx): FrameProc {
   yield* mutexLock(k, k.env.gpui[imp]!.opLock);
 }
 
-export function* opUnlock(k: DriverCtx, imp: number): FrameProc {
+export function* opUnlock(k: DriverCtx, imp: ImpIdx): FrameProc {
   yield* mutexUnlock(k, k.env.gpui[imp]!.opLock);
 }
 

@@ -248,6 +248,7 @@ export const frames: FrameModule = {
   names: ['cleanup', 'vfioOp'],
   params: [0, 2],
   width: 5,
+  values: ['rr', '..r'],
   fns: [cleanup$frames, vfioOp$frames],
   deps: () => [frame_oracle$frames, frame_resv$frames, frame_vfio_revoke$frames, frame_mapping$frames, frame_vfio_pci$frames, frame_mutex$frames, frame_region$frames, frame_dma_buf$frames],
 };

@@ -20,7 +20,7 @@ export const FN = { krefPut: 0, krefGet: 1, vfioAttach: 2, vfioMap: 3, vfioUnmap
 
 /** the structs of the file: slot count and fields in slot order, for layouts (src/sim/struct.ts) */
 export const STRUCTS = {
-  VfioPriv: { width: 4, fields: ['revoked', 'kref', 'drained', 'cleanedUp'] },
+  VfioPriv: { width: 4, fields: ['revoked', 'kref', 'drained', 'cleanedUp'], values: '....' },
 } satisfies Record<string, StructShape>;
 
 /** checkNotRevoked (source line 84): a helper over typed views */
@@ -297,6 +297,7 @@ export const frames: FrameModule = {
   names: ['krefPut', 'krefGet', 'vfioAttach', 'vfioMap', 'vfioUnmap', 'vfioRelease', 'vfioPin', 'vfioUnpin'],
   params: [2, 0, 2, 2, 3, 1, 1, 1],
   width: 5,
+  values: ['r.r', 'r', 'rr', 'r.', 'rr.', 'r', 'r', 'r'],
   fns: [krefPut$frames, krefGet$frames, vfioAttach$frames, vfioMap$frames, vfioUnmap$frames, vfioRelease$frames, vfioPin$frames, vfioUnpin$frames],
   deps: () => [frame_completion$frames, frame_region$frames],
 };

@@ -301,6 +301,7 @@ export const frames: FrameModule = {
   names: ['setRevoked', 'waitUnmaps', 'revokeFenceWait', 'moveRevoke', 'moveUnrevoke'],
   params: [2, 0, 0, 0, 0],
   width: 5,
+  values: ['..', '.', '.', 'rr', 'rr.'],
   fns: [setRevoked$frames, waitUnmaps$frames, revokeFenceWait$frames, moveRevoke$frames, moveUnrevoke$frames],
   deps: () => [frame_completion$frames, frame_resv$frames, frame_oracle$frames, frame_mapping$frames, frame_vfio_pci$frames],
 };

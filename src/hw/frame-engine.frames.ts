@@ -5,7 +5,7 @@ import { type SgTable } from '../kernel/frame-dma-buf.ts';
 import { type DmaFence, MAX_SCHEDULE_TIMEOUT } from '../kernel/frame-fence.ts';
 import { sched, waitGt } from '../sim/frame-ops.ts';
 import { type StorePool } from '../sim/store.ts';
-import { type Ref, type StructShape, structAlloc } from '../sim/struct.ts';
+import { type AnyRef, type Ref, type StructShape, structAlloc } from '../sim/struct.ts';
 import { type HwCtx } from './frame-region.ts';
 import { FN as frame_fence$FN, frames as frame_fence$frames } from '../kernel/frame-fence.frames.ts';
 import { FN as frame_iommu$FN, frames as frame_iommu$frames } from './frame-iommu.frames.ts';
@@ -17,12 +17,12 @@ export const FN = { submitJob: 0, engineThread: 1 } as const;
 
 /** the structs of the file: slot count and fields in slot order, for layouts (src/sim/struct.ts) */
 export const STRUCTS = {
-  DmaJob: { width: 10, fields: ['table', 'write', 'fence', 'dep0', 'dep1', 'iova', 'run', 'action', 'next', 'name'] },
-  DmaEngine: { width: 6, fields: ['head', 'tail', 'queued', 'ran', 'dev', 'tracker'] },
+  DmaJob: { width: 10, fields: ['table', 'write', 'fence', 'dep0', 'dep1', 'iova', 'run', 'action', 'next', 'name'], values: 'r.rrrr..rr' },
+  DmaEngine: { width: 6, fields: ['head', 'tail', 'queued', 'ran', 'dev', 'tracker'], values: 'rr..rr' },
 } satisfies Record<string, StructShape>;
 
 /** newJob (source line 57): a helper over typed views */
-export function newJob(k: HwCtx, pool: StorePool, table: Ref<SgTable>, write: boolean, fence: Ref<DmaFence>, name: number): Ref<src.DmaJob> {
+export function newJob(k: HwCtx, pool: StorePool, table: Ref<SgTable>, write: boolean, fence: Ref<DmaFence>, name: AnyRef): Ref<src.DmaJob> {
   const j = structAlloc(k.s, pool) as Ref<src.DmaJob>;
   if (j === 0) throw new Error(`model bug: job pool ${pool.name} is full (${pool.cap})`);
   { const o$ = j + 0; k.s.set(o$, table); }
@@ -215,6 +215,7 @@ export const frames: FrameModule = {
   names: ['submitJob', 'engineThread'],
   params: [2, 1],
   width: 4,
+  values: ['rr', 'rr'],
   fns: [submitJob$frames, engineThread$frames],
   deps: () => [frame_fence$frames, frame_iommu$frames, frame_oracle$frames],
 };

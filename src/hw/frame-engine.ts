@@ -8,7 +8,7 @@
  * an IOMMU range (frame-iommu.ts).
  */
 import { invoke, sched, waitGt, type FrameProc } from '../sim/frame-ops.ts';
-import { addr, structAlloc, type Ref } from '../sim/struct.ts';
+import { addr, structAlloc, type AnyRef, type Ref } from '../sim/struct.ts';
 import type { StorePool } from '../sim/store.ts';
 import { devName } from '../kernel/frame-attach.ts';
 import type { DmaBufAttachment, SgTable } from '../kernel/frame-dma-buf.ts';
@@ -34,8 +34,8 @@ export interface DmaJob {
   /** run after the transfer: an index into the world's action table, -1 for none */
   action: number;
   next: Ref<DmaJob>;
-  /** naming data for the world's jobName */
-  name: number;
+  /** naming data for the world's jobName: an object's slot (the importers name a job by its fence) */
+  name: AnyRef;
 }
 
 export interface DmaEngine {
@@ -54,7 +54,7 @@ export function jobName(k: HwCtx, j: Ref<DmaJob>): string {
 }
 
 /** A job from `pool` (a full pool is a model bug), not yet queued. */
-export function newJob(k: HwCtx, pool: StorePool, table: Ref<SgTable>, write: boolean, fence: Ref<DmaFence>, name: number): Ref<DmaJob> {
+export function newJob(k: HwCtx, pool: StorePool, table: Ref<SgTable>, write: boolean, fence: Ref<DmaFence>, name: AnyRef): Ref<DmaJob> {
   const j = structAlloc(k.s, pool) as Ref<DmaJob>;
   if (j === 0) throw new Error(`model bug: job pool ${pool.name} is full (${pool.cap})`);
   j.table = table;

@@ -12,7 +12,7 @@ export const FN = { iommuMap: 0, iommuUnmap: 1, iovaAccess: 2 } as const;
 
 /** the structs of the file: slot count and fields in slot order, for layouts (src/sim/struct.ts) */
 export const STRUCTS = {
-  IommuMapping: { width: 5, fields: ['region', 'present', 'revokesBefore', 'dev', 'seq'] },
+  IommuMapping: { width: 5, fields: ['region', 'present', 'revokesBefore', 'dev', 'seq'], values: 'r..r.' },
 } satisfies Record<string, StructShape>;
 
 /** iovaName (source line 25): a helper over typed views */
@@ -120,6 +120,7 @@ export const frames: FrameModule = {
   names: ['iommuMap', 'iommuUnmap', 'iovaAccess'],
   params: [5, 1, 4],
   width: 7,
+  values: ['rrr.r', 'r', 'rr.r'],
   fns: [iommuMap$frames, iommuUnmap$frames, iovaAccess$frames],
   deps: () => [],
 };

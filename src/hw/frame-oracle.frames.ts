@@ -15,7 +15,7 @@ export const FN = { revokeBegan: 0, revokeFenced: 1, revokeReturned: 2, dmaAcces
 
 /** the structs of the file: slot count and fields in slot order, for layouts (src/sim/struct.ts) */
 export const STRUCTS = {
-  RevokeTracker: { width: 4, fields: ['count', 'running', 'returned', 'fenced'] },
+  RevokeTracker: { width: 4, fields: ['count', 'running', 'returned', 'fenced'], values: '....' },
 } satisfies Record<string, StructShape>;
 
 /** revokesSoFar (source line 58): a helper over typed views */
@@ -162,6 +162,7 @@ export const frames: FrameModule = {
   names: ['revokeBegan', 'revokeFenced', 'revokeReturned', 'dmaAccess'],
   params: [2, 1, 2, 4],
   width: 6,
+  values: ['r.', 'r', 'r.', 'rr.r'],
   fns: [revokeBegan$frames, revokeFenced$frames, revokeReturned$frames, dmaAccess$frames],
   deps: () => [],
 };

@@ -81,6 +81,7 @@ export const frames: FrameModule = {
   names: ['prefetchThread'],
   params: [2],
   width: 5,
+  values: ['rrr'],
   fns: [prefetchThread$frames],
   deps: () => [],
 };

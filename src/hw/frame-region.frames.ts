@@ -10,7 +10,7 @@ export const FN = { setRegionState: 0, regionMapTable: 1, regionUnmapTable: 2 } 
 
 /** the structs of the file: slot count and fields in slot order, for layouts (src/sim/struct.ts) */
 export const STRUCTS = {
-  MemRegion: { width: 3, fields: ['state', 'epoch', 'disables'] },
+  MemRegion: { width: 3, fields: ['state', 'epoch', 'disables'], values: '...' },
 } satisfies Record<string, StructShape>;
 
 /** armReads (source line 75): a helper over typed views */
@@ -148,6 +148,7 @@ export const frames: FrameModule = {
   names: ['setRegionState', 'regionMapTable', 'regionUnmapTable'],
   params: [3, 2, 2],
   width: 5,
+  values: ['r..', 'rr.', 'rr.'],
   fns: [setRegionState$frames, regionMapTable$frames, regionUnmapTable$frames],
   deps: () => [],
 };

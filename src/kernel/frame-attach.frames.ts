@@ -72,7 +72,7 @@ function dmaBufDynamicAttach$frames(ctx: FrameRunCtx<never>, fr: number): number
       case 0: {
         dmaResvAssertNotHeld(k, (s.get((s.get(fr + 2) as any) + 4) as any), src.attachFn(s.get(fr + 4)), (s.get(fr + 4) !== 0 ? 'R33' : 'R34'));
         dmaBufCheckAlive(k, (s.get(fr + 2) as any), src.attachFn(s.get(fr + 4)));
-        { const o$ = (s.get(fr + 3) as any) + 10; s.set(o$, s.get(fr + 6)); }
+        { const o$ = (s.get(fr + 3) as any) + 10; s.set(o$, (s.get(fr + 6) - 1)); }
         s.set(fr + 1, (s.get(fr + 4) !== 0 && k.env.kernel.importers[s.get(fr + 4) - 1].invalidate < 0 && !(isVersion(k, 'landed'))) ? 1 : 2); continue;
       }
       case 1: {
@@ -80,7 +80,7 @@ function dmaBufDynamicAttach$frames(ctx: FrameRunCtx<never>, fr: number): number
         return frameReturn(k, -(ERRNO.EINVAL));
       }
       case 2: {
-        initAttachment(k, (s.get(fr + 3) as any), (s.get(fr + 2) as any), s.get(fr + 4), s.get(fr + 5));
+        initAttachment(k, (s.get(fr + 3) as any), (s.get(fr + 2) as any), s.get(fr + 4), (s.get(fr + 5) as any));
         src.bufDevEvent(k, src.attachFn(s.get(fr + 4)), (s.get(fr + 2) as any), (s.get(fr + 3) as any));
         s.set(fr + 7, k.env.kernel.exporters[s.get((s.get(fr + 2) as any) + 2)].attach);
         s.set(fr + 1, (s.get(fr + 7) >= 0) ? 3 : 4); continue;
@@ -208,6 +208,7 @@ export const frames: FrameModule = {
   names: ['dmaBufDynamicAttach', 'dmaBufDetach', 'dmaBufUnsupportedInvalidateMappings'],
   params: [5, 2, 1],
   width: 9,
+  values: ['rrcri..', 'rr.', 'r'],
   fns: [dmaBufDynamicAttach$frames, dmaBufDetach$frames, dmaBufUnsupportedInvalidateMappings$frames],
   deps: () => [frame_resv$frames],
 };

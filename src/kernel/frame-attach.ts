@@ -5,7 +5,7 @@
  */
 import { invoke, type FrameProc } from '../sim/frame-ops.ts';
 import { simReport } from '../sim/frame-sim.ts';
-import type { Ref } from '../sim/struct.ts';
+import type { AnyRef, ImpContext, ImpIdx, Ref } from '../sim/struct.ts';
 import { ERRNO } from './errno.ts';
 import { bufName, dmaBufCheckAlive, dmaBufIsDynamic, type DmaBuf, type DmaBufAttachment } from './frame-dma-buf.ts';
 import { isVersion, warn, type KernelCtx } from './frame-kernel.ts';
@@ -43,7 +43,7 @@ export function invalidateOp(k: KernelCtx, a: Ref<DmaBufAttachment>): number {
  * list head under the resv: between the two is a yield point (RV10, B16). Returns 0 or a
  * negative errno; a refused attachment was never listed.
  */
-export function* dmaBufDynamicAttach(k: KernelCtx, buf: Ref<DmaBuf>, a: Ref<DmaBufAttachment>, importerOps: number, importerPriv: number, dev: number): FrameProc<number> {
+export function* dmaBufDynamicAttach(k: KernelCtx, buf: Ref<DmaBuf>, a: Ref<DmaBufAttachment>, importerOps: ImpContext, importerPriv: AnyRef, dev: ImpIdx): FrameProc<number> {
   dmaResvAssertNotHeld(k, buf.resv, attachFn(importerOps), importerOps !== 0 ? 'R33' : 'R34');
   dmaBufCheckAlive(k, buf, attachFn(importerOps));
   a.dev = dev;

@@ -14,9 +14,9 @@ export const FN = { dmaBufGet: 0, dmaBufPut: 1 } as const;
 
 /** the structs of the file: slot count and fields in slot order, for layouts (src/sim/struct.ts) */
 export const STRUCTS = {
-  DmaBufAttachment: { width: 11, fields: ['dmabuf', 'importerOps', 'importerPriv', 'next', 'peer2peer', 'onList', 'pins', 'mappings', 'pinnedOnMap', 'detached', 'dev'] },
-  DmaBuf: { width: 8, fields: ['refcount', 'released', 'ops', 'priv', 'resv', 'attachments', 'vmappingCounter', 'name'] },
-  SgTable: { width: 13, fields: ['attachment', 'dir', 'live', 'mapped', 'seq', 'region', 'epoch', 'revokesBefore', 'ready', 'spanned', 'spanFrom', 'spanTo', 'taken'] },
+  DmaBufAttachment: { width: 11, fields: ['dmabuf', 'importerOps', 'importerPriv', 'next', 'peer2peer', 'onList', 'pins', 'mappings', 'pinnedOnMap', 'detached', 'dev'], values: 'r..r.......' },
+  DmaBuf: { width: 8, fields: ['refcount', 'released', 'ops', 'priv', 'resv', 'attachments', 'vmappingCounter', 'name'], values: '....rr..' },
+  SgTable: { width: 13, fields: ['attachment', 'dir', 'live', 'mapped', 'seq', 'region', 'epoch', 'revokesBefore', 'ready', 'spanned', 'spanFrom', 'spanTo', 'taken'], values: 'r............' },
 } satisfies Record<string, StructShape>;
 
 /** dmaBufExport (source line 103): a helper over typed views */
@@ -146,6 +146,7 @@ export const frames: FrameModule = {
   names: ['dmaBufGet', 'dmaBufPut'],
   params: [1, 1],
   width: 4,
+  values: ['r', 'r.'],
   fns: [dmaBufGet$frames, dmaBufPut$frames],
   deps: () => [],
 };

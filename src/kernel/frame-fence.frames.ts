@@ -3,7 +3,7 @@ import { frameCall, framePend, frameReturn, frameRetval, type FrameModule, type 
 import { sched, waitEq } from '../sim/frame-ops.ts';
 import { simReport } from '../sim/frame-sim.ts';
 import { type StorePool } from '../sim/store.ts';
-import { type Ref, type StructShape, structAlloc } from '../sim/struct.ts';
+import { type ImpContext, type Ref, type StructShape, structAlloc } from '../sim/struct.ts';
 import { ERRNO } from './errno.ts';
 import { type KernelCtx, callbackName, fenceEvent, fenceName, isVersion, warn } from './frame-kernel.ts';
 import * as src from './frame-fence.ts';
@@ -13,12 +13,12 @@ export const FN = { dmaFenceSignal: 0, dmaFenceCheckAndSignal: 1, dmaFenceWaitTi
 
 /** the structs of the file: slot count and fields in slot order, for layouts (src/sim/struct.ts) */
 export const STRUCTS = {
-  DmaFenceCb: { width: 4, fields: ['fence', 'next', 'func', 'ran'] },
-  DmaFence: { width: 12, fields: ['context', 'seqno', 'use64', 'signaled', 'error', 'refcount', 'published', 'isContainer', 'cbHead', 'cbTail', 'owner', 'kind'] },
+  DmaFenceCb: { width: 4, fields: ['fence', 'next', 'func', 'ran'], values: 'rr..' },
+  DmaFence: { width: 12, fields: ['context', 'seqno', 'use64', 'signaled', 'error', 'refcount', 'published', 'isContainer', 'cbHead', 'cbTail', 'owner', 'kind'], values: 'c.......rrc.' },
 } satisfies Record<string, StructShape>;
 
 /** dmaFenceInit (source line 56): a helper over typed views */
-export function dmaFenceInit(k: KernelCtx, pool: StorePool, context: number, seqno: number, use64: boolean, owner: number, kind: number): Ref<src.DmaFence> {
+export function dmaFenceInit(k: KernelCtx, pool: StorePool, context: number, seqno: number, use64: boolean, owner: ImpContext, kind: number): Ref<src.DmaFence> {
   const f = structAlloc(k.s, pool) as Ref<src.DmaFence>;
   if (f === 0) throw new Error(`model bug: fence pool ${pool.name} is full (${pool.cap})`);
   { const o$ = f + 0; k.s.set(o$, context); }
@@ -318,6 +318,7 @@ export const frames: FrameModule = {
   names: ['dmaFenceSignal', 'dmaFenceCheckAndSignal', 'dmaFenceWaitTimeout', 'dmaFenceWait', 'dmaFenceRemoveCallback', 'dmaFenceAddCallback', 'dmaFencePutOp'],
   params: [1, 1, 2, 1, 2, 2, 1],
   width: 4,
+  values: ['r', 'r', 'r.', 'r.', 'rr', 'rr', 'r'],
   fns: [dmaFenceSignal$frames, dmaFenceCheckAndSignal$frames, dmaFenceWaitTimeout$frames, dmaFenceWait$frames, dmaFenceRemoveCallback$frames, dmaFenceAddCallback$frames, dmaFencePutOp$frames],
   deps: () => [],
 };

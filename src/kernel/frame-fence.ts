@@ -9,7 +9,7 @@
  */
 import { sched, waitEq, type FrameProc } from '../sim/frame-ops.ts';
 import { simReport, threadName } from '../sim/frame-sim.ts';
-import { addr, structAlloc, type Ref } from '../sim/struct.ts';
+import { addr, structAlloc, type ImpContext, type Ref } from '../sim/struct.ts';
 import type { StorePool } from '../sim/store.ts';
 import { ERRNO } from './errno.ts';
 import { callbackName, fenceEvent, fenceName, isVersion, signallingSlot, warn, type KernelCtx } from './frame-kernel.ts';
@@ -19,7 +19,7 @@ export const MAX_SCHEDULE_TIMEOUT = 0x7fffffff;
 
 /** struct dma_fence (S1): the fields the rule book models. */
 export interface DmaFence {
-  context: number;
+  context: ImpContext;
   seqno: number;
   use64: boolean;
   signaled: boolean;
@@ -31,8 +31,8 @@ export interface DmaFence {
   isContainer: boolean;
   cbHead: Ref<DmaFenceCb>;
   cbTail: Ref<DmaFenceCb>;
-  /** the owner's naming data, read by the world's fenceName (an importer, a kind of job) */
-  owner: number;
+  /** the owner's naming data, read by the world's fenceName: an importer's index + 1 (0: none), with `kind` a kind of job */
+  owner: ImpContext;
   kind: number;
 }
 
@@ -53,7 +53,7 @@ export function dmaFenceContextAlloc(k: KernelCtx, num: number): number {
 }
 
 /** R2: a PENDING fence with refcount 1, from `pool`; a full pool is a model bug. */
-export function dmaFenceInit(k: KernelCtx, pool: StorePool, context: number, seqno: number, use64: boolean, owner: number, kind: number): Ref<DmaFence> {
+export function dmaFenceInit(k: KernelCtx, pool: StorePool, context: number, seqno: number, use64: boolean, owner: ImpContext, kind: number): Ref<DmaFence> {
   const f = structAlloc(k.s, pool) as Ref<DmaFence>;
   if (f === 0) throw new Error(`model bug: fence pool ${pool.name} is full (${pool.cap})`);
   f.context = context;

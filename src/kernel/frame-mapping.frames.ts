@@ -18,7 +18,7 @@ import * as src from './frame-mapping.ts';
 /** function ids, the `fn` slot of a frame */
 export const FN = { dmaBufMapAttachment: 0, dmaBufMapAttachmentUnlocked: 1, dmaBufUnmapAttachment: 2, dmaBufUnmapAttachmentUnlocked: 3, dmaBufInvalidateMappings: 4 } as const;
 
-/** markMapped (source line 55): a helper over typed views */
+/** markMapped (source line 56): a helper over typed views */
 export function markMapped(k: KernelCtx, a: Ref<DmaBufAttachment>, sgt: Ref<SgTable>): void {
   if (!(k.s.get(sgt + 3) !== 0)) { const o$ = a + 7; k.s.set(o$, k.s.get(o$) + (1)); }
   { const o$ = sgt + 3; k.s.set(o$, (true) ? 1 : 0); }
@@ -66,7 +66,7 @@ function dmaBufMapAttachment$frames(ctx: FrameRunCtx<never>, fr: number): number
       }
       case 8: {
         s.set(fr + 9, frameRetval(k));
-        s.set(fr + 1, (s.get(fr + 9) < 0) ? 9 : 10); continue;
+        s.set(fr + 1, ((s.get(fr + 9) as any) < 0) ? 9 : 10); continue;
       }
       case 9: {
         s.set(fr + 1, ((s.get(fr + 5) !== 0) && s.get(fr + 7) >= 0) ? 11 : 12); continue;
@@ -79,7 +79,7 @@ function dmaBufMapAttachment$frames(ctx: FrameRunCtx<never>, fr: number): number
         return frameInvoke(k, s.get(fr + 7), (s.get(fr + 2) as any));
       }
       case 12: {
-        return frameReturn(k, s.get(fr + 9));
+        return frameReturn(k, (s.get(fr + 9) as any));
       }
       case 13: {
         frameRetval(k);
@@ -98,7 +98,7 @@ function dmaBufMapAttachment$frames(ctx: FrameRunCtx<never>, fr: number): number
       }
       case 17: {
         s.set(fr + 1, 19);
-        return frameInvoke(k, exporterOps(k, (s.get(fr + 2) as any)).unmap, (s.get(fr + 2) as any), s.get(fr + 9), s.get(fr + 3));
+        return frameInvoke(k, exporterOps(k, (s.get(fr + 2) as any)).unmap, (s.get(fr + 2) as any), (s.get(fr + 9) as any), s.get(fr + 3));
       }
       case 18: {
         s.set(fr + 1, 15); continue;
@@ -130,19 +130,19 @@ function dmaBufMapAttachment$frames(ctx: FrameRunCtx<never>, fr: number): number
         s.set(fr + 1, (k.out.records) ? 26 : 27); continue;
       }
       case 26: {
-        k.out.event(k.tid, 'mapped', `${attachmentName(k, (s.get(fr + 2) as any))} ${tableName(k, (s.get(fr + 9) as any))}`);
+        k.out.event(k.tid, 'mapped', `${attachmentName(k, (s.get(fr + 2) as any))} ${tableName(k, ((s.get(fr + 9) as any) as any))}`);
         s.set(fr + 1, 27); continue;
       }
       case 27: {
-        markMapped(k, (s.get(fr + 2) as any), (s.get(fr + 9) as any));
-        return frameReturn(k, s.get(fr + 9));
+        markMapped(k, (s.get(fr + 2) as any), ((s.get(fr + 9) as any) as any));
+        return frameReturn(k, (s.get(fr + 9) as any));
       }
       default: throw new Error(`model bug: dmaBufMapAttachment at program point ${s.get(fr + 1)}`);
     }
   }
 }
 
-/** dmaBufMapAttachmentUnlocked (source line 61): 4 program points, 3 locals */
+/** dmaBufMapAttachmentUnlocked (source line 62): 4 program points, 3 locals */
 function dmaBufMapAttachmentUnlocked$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -172,7 +172,7 @@ function dmaBufMapAttachmentUnlocked$frames(ctx: FrameRunCtx<never>, fr: number)
   }
 }
 
-/** dmaBufUnmapAttachment (source line 70): 12 program points, 4 locals */
+/** dmaBufUnmapAttachment (source line 71): 12 program points, 4 locals */
 function dmaBufUnmapAttachment$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -232,7 +232,7 @@ function dmaBufUnmapAttachment$frames(ctx: FrameRunCtx<never>, fr: number): numb
   }
 }
 
-/** dmaBufUnmapAttachmentUnlocked (source line 90): 4 program points, 3 locals */
+/** dmaBufUnmapAttachmentUnlocked (source line 91): 4 program points, 3 locals */
 function dmaBufUnmapAttachmentUnlocked$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -262,7 +262,7 @@ function dmaBufUnmapAttachmentUnlocked$frames(ctx: FrameRunCtx<never>, fr: numbe
   }
 }
 
-/** dmaBufInvalidateMappings (source line 113): 7 program points, 4 locals */
+/** dmaBufInvalidateMappings (source line 114): 7 program points, 4 locals */
 function dmaBufInvalidateMappings$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & KernelCtx;
   const s = k.s;
@@ -308,6 +308,7 @@ export const frames: FrameModule = {
   names: ['dmaBufMapAttachment', 'dmaBufMapAttachmentUnlocked', 'dmaBufUnmapAttachment', 'dmaBufUnmapAttachmentUnlocked', 'dmaBufInvalidateMappings'],
   params: [2, 2, 3, 3, 1],
   width: 11,
+  values: ['r.r....r.', 'r..', 'rr.r', 'rr.', 'rrr.'],
   fns: [dmaBufMapAttachment$frames, dmaBufMapAttachmentUnlocked$frames, dmaBufUnmapAttachment$frames, dmaBufUnmapAttachmentUnlocked$frames, dmaBufInvalidateMappings$frames],
   deps: () => [frame_resv$frames],
 };

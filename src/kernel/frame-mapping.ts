@@ -32,7 +32,8 @@ export function* dmaBufMapAttachment(k: KernelCtx, a: Ref<DmaBufAttachment>, dir
     if (r === -ERRNO.EBUSY) warn(k, 'R38', `pin of ${attachmentName(k, a)} returned -EBUSY`);
     if (r < 0) return r;
   }
-  const sgt = yield* invoke(k, exporterOps(k, a).map, a, dir);
+  // the table, or a negative errno
+  const sgt: Ref<SgTable> | number = yield* invoke(k, exporterOps(k, a).map, a, dir);
   if (sgt < 0) {
     if (pom && unpin >= 0) yield* invoke(k, unpin, a);
     return sgt;

@@ -116,6 +116,7 @@ export const frames: FrameModule = {
   names: ['dmaBufPin', 'dmaBufUnpin'],
   params: [1, 1],
   width: 4,
+  values: ['r.', 'r'],
   fns: [dmaBufPin$frames, dmaBufUnpin$frames],
   deps: () => [],
 };

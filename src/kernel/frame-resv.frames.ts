@@ -16,7 +16,7 @@ export const FN = { dmaResvLock: 0, dmaResvTrylock: 1, dmaResvUnlock: 2, dmaResv
 
 /** the structs of the file: slot count and fields in slot order, for layouts (src/sim/struct.ts) */
 export const STRUCTS = {
-  DmaResv: { width: 7, fields: ['lock', 'fences', 'cap', 'maxFences', 'ownerCtx', 'waiters', 'waiterCap'] },
+  DmaResv: { width: 7, fields: ['lock', 'fences', 'cap', 'maxFences', 'ownerCtx', 'waiters', 'waiterCap'], values: '....r..' },
 } satisfies Record<string, StructShape>;
 
 /** entryFence (source line 58): a helper over typed views */
@@ -374,6 +374,7 @@ export const frames: FrameModule = {
   names: ['dmaResvLock', 'dmaResvTrylock', 'dmaResvUnlock', 'dmaResvAddFence', 'dmaResvReplaceFences', 'dmaResvTestSignaled', 'dmaResvWaitTimeout'],
   params: [1, 1, 1, 3, 4, 2, 3],
   width: 8,
+  values: ['r', 'r', 'r.', 'rr.', 'rcr..r', 'r.', 'r...r.'],
   fns: [dmaResvLock$frames, dmaResvTrylock$frames, dmaResvUnlock$frames, dmaResvAddFence$frames, dmaResvReplaceFences$frames, dmaResvTestSignaled$frames, dmaResvWaitTimeout$frames],
   deps: () => [frame_fence$frames],
 };

@@ -12,7 +12,7 @@ import { lock, sched, unlock, type FrameProc } from '../sim/frame-ops.ts';
 import type { WwAcquireCtx } from './frame-ww.ts';
 import { lockAcquired, lockReleased, simBug, simReport, threadName } from '../sim/frame-sim.ts';
 import { indexAt, pushAt, removeAt } from '../sim/store-list.ts';
-import { addr, structName, type Ref } from '../sim/struct.ts';
+import { addr, structName, type ImpContext, type Ref } from '../sim/struct.ts';
 import { ERRNO } from './errno.ts';
 import { dmaFenceIsLater, dmaFencePut, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from './frame-fence.ts';
 import { fenceName, signallingSlot, warn, type KernelCtx } from './frame-kernel.ts';
@@ -207,7 +207,7 @@ export function addFenceLocked(k: KernelCtx, obj: Ref<DmaResv>, fence: Ref<DmaFe
  * R24: every slot whose fence has `context` now holds (`replacement`, `usage`); the old
  * fences' references are dropped. Caller holds the lock. One step.
  */
-export function* dmaResvReplaceFences(k: KernelCtx, obj: Ref<DmaResv>, context: number, replacement: Ref<DmaFence>, usage: number): FrameProc {
+export function* dmaResvReplaceFences(k: KernelCtx, obj: Ref<DmaResv>, context: ImpContext, replacement: Ref<DmaFence>, usage: number): FrameProc {
   dmaResvAssertHeld(k, obj, 'dma_resv_replace_fences');
   yield sched();
   resvEvent(k, 'dma_resv_replace_fences', obj, `context ${context} -> ${fenceName(k, replacement)} ${USAGE_NAMES[usage]}`);

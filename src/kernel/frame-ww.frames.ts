@@ -13,7 +13,7 @@ export const FN = { dmaResvLockCtx: 0, dmaResvLockSlow: 1 } as const;
 
 /** the structs of the file: slot count and fields in slot order, for layouts (src/sim/struct.ts) */
 export const STRUCTS = {
-  WwAcquireCtx: { width: 6, fields: ['stamp', 'done', 'contended', 'locks', 'lockCap', 'name'] },
+  WwAcquireCtx: { width: 6, fields: ['stamp', 'done', 'contended', 'locks', 'lockCap', 'name'], values: '..r...' },
 } satisfies Record<string, StructShape>;
 
 /** ctxLocks (source line 31): a helper over typed views */
@@ -171,6 +171,7 @@ export const frames: FrameModule = {
   names: ['dmaResvLockCtx', 'dmaResvLockSlow'],
   params: [3, 3],
   width: 5,
+  values: ['rr.', 'rr.'],
   fns: [dmaResvLockCtx$frames, dmaResvLockSlow$frames],
   deps: () => [],
 };

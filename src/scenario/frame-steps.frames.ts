@@ -7,7 +7,7 @@ import * as src from './frame-steps.ts';
 /** function ids, the `fn` slot of a frame */
 export const FN = { scenarioThread: 0 } as const;
 
-/** scenarioThread (source line 78): 9 program points, 3 locals */
+/** scenarioThread (source line 79): 9 program points, 3 locals */
 function scenarioThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & src.StepsCtx;
   const s = k.s;
@@ -18,12 +18,12 @@ function scenarioThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
         s.set(fr + 1, 1); continue;
       }
       case 1: {
-        s.set(fr + 1, (s.get(fr + 3) < src.stepCount(k, s.get(fr + 2))) ? 2 : 3); continue;
+        s.set(fr + 1, (s.get(fr + 3) < src.stepCount(k, (s.get(fr + 2) - 1))) ? 2 : 3); continue;
       }
       case 2: {
-        src.stepEvent(k, s.get(fr + 2), s.get(fr + 3), false, 0);
+        src.stepEvent(k, (s.get(fr + 2) - 1), s.get(fr + 3), false, 0);
         s.set(fr + 4, 0);
-        s.set(fr + 1, (src.isExporterStep(k, s.get(fr + 2), s.get(fr + 3))) ? 4 : 5); continue;
+        s.set(fr + 1, (src.isExporterStep(k, (s.get(fr + 2) - 1), s.get(fr + 3))) ? 4 : 5); continue;
       }
       case 3: {
         threadExit(k);
@@ -32,14 +32,14 @@ function scenarioThread$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 4: {
         s.set(fr + 1, 7);
-        return frameInvoke(k, k.env.scenario.exporterOp, src.stepOp(k, s.get(fr + 2), s.get(fr + 3)), src.stepArg(k, s.get(fr + 2), s.get(fr + 3)));
+        return frameInvoke(k, k.env.scenario.exporterOp, src.stepOp(k, (s.get(fr + 2) - 1), s.get(fr + 3)), src.stepArg(k, (s.get(fr + 2) - 1), s.get(fr + 3)));
       }
       case 5: {
         s.set(fr + 1, 8);
-        return frameInvoke(k, src.importerOpOf(k, s.get(fr + 2), s.get(fr + 3)), src.stepArg(k, s.get(fr + 2), s.get(fr + 3)), src.stepOp(k, s.get(fr + 2), s.get(fr + 3)), src.stepN(k, s.get(fr + 2), s.get(fr + 3)), ((src.stepWrite(k, s.get(fr + 2), s.get(fr + 3))) ? 1 : 0));
+        return frameInvoke(k, src.importerOpOf(k, (s.get(fr + 2) - 1), s.get(fr + 3)), src.stepArg(k, (s.get(fr + 2) - 1), s.get(fr + 3)), src.stepOp(k, (s.get(fr + 2) - 1), s.get(fr + 3)), src.stepN(k, (s.get(fr + 2) - 1), s.get(fr + 3)), ((src.stepWrite(k, (s.get(fr + 2) - 1), s.get(fr + 3))) ? 1 : 0));
       }
       case 6: {
-        src.stepEvent(k, s.get(fr + 2), s.get(fr + 3), true, s.get(fr + 4));
+        src.stepEvent(k, (s.get(fr + 2) - 1), s.get(fr + 3), true, s.get(fr + 4));
         s.set(fr + 3, s.get(fr + 3) + 1);
         s.set(fr + 1, 1); continue;
       }
@@ -61,6 +61,7 @@ export const frames: FrameModule = {
   names: ['scenarioThread'],
   params: [1],
   width: 5,
+  values: ['t..'],
   fns: [scenarioThread$frames],
   deps: () => [],
 };

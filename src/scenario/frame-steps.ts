@@ -5,6 +5,7 @@
  * returns to user space (P7). `npm run frames` compiles this file to frame-steps.frames.ts.
  */
 import { invoke, type FrameCtx, type FrameProc } from '../sim/frame-ops.ts';
+import type { Tid } from '../sim/struct.ts';
 import { threadExit } from '../sim/frame-sim.ts';
 import { errnoText } from '../kernel/errno.ts';
 import { fenceThreadExit } from '../kernel/frame-fence.ts';
@@ -75,7 +76,7 @@ export function importerOpOf(k: StepsCtx, t: number, i: number): number {
 }
 
 /** Scenario thread `t`: its steps in order, then the checks of a return to user space. */
-export function* scenarioThread(k: StepsCtx, t: number): FrameProc {
+export function* scenarioThread(k: StepsCtx, t: Tid): FrameProc {
   let i = 0;
   while (i < stepCount(k, t)) {
     stepEvent(k, t, i, false, 0);

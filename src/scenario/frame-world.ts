@@ -34,6 +34,8 @@ import { FN as STEPS_FN, frames as stepsFrames } from './frame-steps.frames.ts';
 import type { FrameStep, StepsEnv } from './frame-steps.ts';
 import type { Scenario } from './types.ts';
 import { frameUnits, type FrameUnits } from './frame-units.ts';
+import { FrameMembersBuilder, scenarioThreadImage, SlotValue, threadImporters, type FrameMembers } from './frame-members.ts';
+import { Prot } from '../sim/txn.ts';
 
 /** Capacities: a full pool or list is a model bug (a thrown error), never a state. */
 const TABLES = 12;
@@ -66,6 +68,8 @@ export interface FrameWorld {
   sink: FrameSink;
   /** units and lifetime footprints for persistent sets (frame-units.ts) */
   readonly units: FrameUnits;
+  /** what a renaming of identical importers maps (frame-members.ts) */
+  readonly members: FrameMembers;
 }
 
 const NO_SINK: FrameSink = { records: false, event(): void {}, report(): void {} };
@@ -128,7 +132,7 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
   const T = (f: string) => off(BUF.SgTable.fields, f);
   const F = (f: string) => off(FENCE.DmaFence.fields, f);
   const J = (f: string) => off(ENGINE.DmaJob.fields, f);
-  const fenceName = (s: Store, f: number) => `${devs[s.get(f + F('owner'))]}-${s.get(f + F('kind')) === 0 ? 'job' : 'teardown'}${s.get(f + F('seqno'))}`;
+  const fenceName = (s: Store, f: number) => `${devs[s.get(f + F('owner')) - 1]}-${s.get(f + F('kind')) === 0 ? 'job' : 'teardown'}${s.get(f + F('seqno'))}`;
   const vsw = vfioFrameSwitches(sc.kernel, sc.exporter.variant);
   const vid = (fn: number) => fnId(prog, vfioFrames, fn);
   const kernel: FrameKernel = {
@@ -163,6 +167,7 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
   deepFreeze(env);
   const guards: readonly FrameGuard[] = [];
   const span = (base: number, shape: { readonly width: number }) => ({ base, width: shape.width });
+  const prot = layout.protection();
   const units = frameUnits(sc, {
     size: layout.size, memoryLock, priv, comp, fdOpen, bufAttachments: off(BUF.DmaBuf.fields, 'attachments'),
     privFields: { revoked: off(VFIO.VfioPriv.fields, 'revoked'), kref: off(VFIO.VfioPriv.fields, 'kref'), drained: off(VFIO.VfioPriv.fields, 'drained'), cleanedUp: off(VFIO.VfioPriv.fields, 'cleanedUp') },
@@ -172,9 +177,55 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
       st: span(g.st, GPUI.GpuImporter), attached: g.st + off(GPUI.GpuImporter.fields, 'a'), attachment: span(g.attachment, BUF.DmaBufAttachment), engine: span(g.engine, ENGINE.DmaEngine),
       items: g.items, jobs: g.jobs, fences: g.fences, tables: g.tables, pendingReads: pendingReads[i]!, opLock: g.opLock,
     })),
-  }, layout.protection(), bg);
+  }, prot, bg);
+  const mb = new FrameMembersBuilder(layout, gpui.length, names.length);
+  mb.slots(memoryLock, 1, SlotValue.PLAIN);
+  mb.slots(comp, 1, SlotValue.PLAIN);
+  mb.struct(resv, RESV.DmaResv);
+  // an entry is the fence's slot * 4 + its usage (kernel/frame-resv.ts entryFence)
+  mb.list({ len: fenceSlots.len, cap: RESV_SLOTS }, SlotValue.REF4);
+  mb.slots(sim.lockdep, Math.max(1, Math.ceil((sim.classNames.length ** 2) / 32)), SlotValue.PLAIN);
+  mb.slots(slots.signalling, names.length, SlotValue.PLAIN);
+  mb.slots(slots.nextContext, 1, SlotValue.PLAIN);
+  mb.slots(slots.nextStamp, 1, SlotValue.PLAIN);
+  mb.pool(bufs, BUF.DmaBuf);
+  mb.struct(bar, REGION.MemRegion);
+  mb.struct(tracker, ORACLE.RevokeTracker);
+  mb.struct(priv, VFIO.VfioPriv);
+  mb.slots(fdOpen, 1, SlotValue.PLAIN);
+  gpui.forEach((g, i) => {
+    const own = (base: number, len: number) => mb.importerOwns(i, base, len);
+    const pool = (p: { used: number; base: number; cap: number; width: number }, shape: { readonly width: number; readonly fields: readonly string[]; readonly values?: string }) => {
+      mb.pool(p, shape);
+      own(p.used, 1);
+      own(p.base, p.cap * p.width);
+    };
+    mb.struct(g.st, GPUI.GpuImporter);
+    own(g.st, GPUI.GpuImporter.width);
+    mb.struct(g.attachment, BUF.DmaBufAttachment);
+    own(g.attachment, BUF.DmaBufAttachment.width);
+    mb.struct(g.engine, ENGINE.DmaEngine);
+    own(g.engine, ENGINE.DmaEngine.width);
+    own(g.opLock, 1);
+    pool(g.tables, BUF.SgTable);
+    pool(g.fences, FENCE.DmaFence);
+    pool(g.jobs, ENGINE.DmaJob);
+    pool(g.items, GPUI.UnmapItem);
+    mb.slots(pendingReads[i]!, 1, SlotValue.PLAIN);
+    own(pendingReads[i]!, 1);
+  });
+  frames.forEach((th, t) => {
+    mb.thread(th);
+    mb.list(sim.held[t]!, SlotValue.REF);
+    mb.threadOwns(t, sim.held[t]!.len, sim.held[t]!.cap + 1);
+    mb.threadOwns(t, slots.signalling + t, 1);
+    mb.threadOwns(t, th.sp, th.frames + th.depth * th.width - th.sp);
+  });
+  // a lock slot holds its owner's thread index + 1
+  for (const l of layout.locks) mb.slots(l, 1, SlotValue.TID);
+  const members = mb.done((i) => prot.kind[i] === Prot.CONST, frames, threadImporters(sc, bg), (imp) => scenarioThreadImage(sc, bg, imp));
   const world: FrameWorld = {
-    layout, threads: names, scenarioThreads: sc.threads.length, prog, frames, sink: NO_SINK, units,
+    layout, threads: names, scenarioThreads: sc.threads.length, prog, frames, sink: NO_SINK, units, members,
     init, ctx: (s, t) => ctxs[t]!(s), atEnd: (s) => vfioAtEnd(ctxs[0]!(s) as never),
   };
   // every context reports to the world's current sink

@@ -6,7 +6,7 @@ import { type SimCtx, simEvent } from './frame-sim.ts';
 /** function ids, the `fn` slot of a frame */
 export const FN = { complete: 0, reinitCompletion: 1, waitForCompletion: 2, waitForCompletionTimeout: 3 } as const;
 
-/** complete (source line 11): 2 program points, 1 locals */
+/** complete (source line 12): 2 program points, 1 locals */
 function complete$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & SimCtx;
   const s = k.s;
@@ -17,8 +17,8 @@ function complete$frames(ctx: FrameRunCtx<never>, fr: number): number {
         return framePend(k, sched());
       }
       case 1: {
-        simEvent(k, 'complete', s.get(fr + 2));
-        k.s.set(s.get(fr + 2), k.s.get(s.get(fr + 2)) + 1);
+        simEvent(k, 'complete', (s.get(fr + 2) as any));
+        k.s.set((s.get(fr + 2) as any), k.s.get((s.get(fr + 2) as any)) + 1);
         return frameReturn(k, 0);
       }
       default: throw new Error(`model bug: complete at program point ${s.get(fr + 1)}`);
@@ -26,7 +26,7 @@ function complete$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** reinitCompletion (source line 18): 2 program points, 1 locals */
+/** reinitCompletion (source line 19): 2 program points, 1 locals */
 function reinitCompletion$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & SimCtx;
   const s = k.s;
@@ -37,8 +37,8 @@ function reinitCompletion$frames(ctx: FrameRunCtx<never>, fr: number): number {
         return framePend(k, sched());
       }
       case 1: {
-        simEvent(k, 'reinit_completion', s.get(fr + 2));
-        k.s.set(s.get(fr + 2), 0);
+        simEvent(k, 'reinit_completion', (s.get(fr + 2) as any));
+        k.s.set((s.get(fr + 2) as any), 0);
         return frameReturn(k, 0);
       }
       default: throw new Error(`model bug: reinitCompletion at program point ${s.get(fr + 1)}`);
@@ -46,7 +46,7 @@ function reinitCompletion$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** waitForCompletion (source line 25): 2 program points, 1 locals */
+/** waitForCompletion (source line 26): 2 program points, 1 locals */
 function waitForCompletion$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & SimCtx;
   const s = k.s;
@@ -54,11 +54,11 @@ function waitForCompletion$frames(ctx: FrameRunCtx<never>, fr: number): number {
     switch (s.get(fr + 1)) {
       case 0: {
         s.set(fr + 1, 1);
-        return framePend(k, waitGt(s.get(fr + 2), 0));
+        return framePend(k, waitGt((s.get(fr + 2) as any), 0));
       }
       case 1: {
-        simEvent(k, 'wait_for_completion', s.get(fr + 2));
-        k.s.set(s.get(fr + 2), k.s.get(s.get(fr + 2)) - 1);
+        simEvent(k, 'wait_for_completion', (s.get(fr + 2) as any));
+        k.s.set((s.get(fr + 2) as any), k.s.get((s.get(fr + 2) as any)) - 1);
         return frameReturn(k, 0);
       }
       default: throw new Error(`model bug: waitForCompletion at program point ${s.get(fr + 1)}`);
@@ -66,7 +66,7 @@ function waitForCompletion$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** waitForCompletionTimeout (source line 36): 4 program points, 2 locals */
+/** waitForCompletionTimeout (source line 37): 4 program points, 2 locals */
 function waitForCompletionTimeout$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & SimCtx;
   const s = k.s;
@@ -77,11 +77,11 @@ function waitForCompletionTimeout$frames(ctx: FrameRunCtx<never>, fr: number): n
         return framePend(k, sched());
       }
       case 1: {
-        simEvent(k, 'wait_for_completion_timeout', s.get(fr + 2));
-        s.set(fr + 1, (k.s.get(s.get(fr + 2)) > 0) ? 2 : 3); continue;
+        simEvent(k, 'wait_for_completion_timeout', (s.get(fr + 2) as any));
+        s.set(fr + 1, (k.s.get((s.get(fr + 2) as any)) > 0) ? 2 : 3); continue;
       }
       case 2: {
-        k.s.set(s.get(fr + 2), k.s.get(s.get(fr + 2)) - 1);
+        k.s.set((s.get(fr + 2) as any), k.s.get((s.get(fr + 2) as any)) - 1);
         return frameReturn(k, Math.max(1, s.get(fr + 3)));
       }
       case 3: {
@@ -97,6 +97,7 @@ export const frames: FrameModule = {
   names: ['complete', 'reinitCompletion', 'waitForCompletion', 'waitForCompletionTimeout'],
   params: [1, 1, 1, 2],
   width: 4,
+  values: ['r', 'r', 'r', 'r.'],
   fns: [complete$frames, reinitCompletion$frames, waitForCompletion$frames, waitForCompletionTimeout$frames],
   deps: () => [],
 };

@@ -7,22 +7,23 @@
  */
 import { sched, waitGt, type FrameProc } from './frame-ops.ts';
 import { simEvent, type SimCtx } from './frame-sim.ts';
+import type { AnyRef } from './struct.ts';
 
-export function* complete(k: SimCtx, c: number): FrameProc {
+export function* complete(k: SimCtx, c: AnyRef): FrameProc {
   yield sched();
   simEvent(k, 'complete', c);
   k.s.set(c, k.s.get(c) + 1);
 }
 
 /** reinit_completion: re-arms the completion. */
-export function* reinitCompletion(k: SimCtx, c: number): FrameProc {
+export function* reinitCompletion(k: SimCtx, c: AnyRef): FrameProc {
   yield sched();
   simEvent(k, 'reinit_completion', c);
   k.s.set(c, 0);
 }
 
 /** wait_for_completion: blocks until completed, consumes it. */
-export function* waitForCompletion(k: SimCtx, c: number): FrameProc {
+export function* waitForCompletion(k: SimCtx, c: AnyRef): FrameProc {
   yield waitGt(c, 0);
   simEvent(k, 'wait_for_completion', c);
   k.s.set(c, k.s.get(c) - 1);
@@ -33,7 +34,7 @@ export function* waitForCompletion(k: SimCtx, c: number): FrameProc {
  * the completion is not done, it times out (the explorer's choice, rule book §0 "Time").
  * Returns the remaining time (>= 1) or 0 on timeout.
  */
-export function* waitForCompletionTimeout(k: SimCtx, c: number, timeout: number): FrameProc<number> {
+export function* waitForCompletionTimeout(k: SimCtx, c: AnyRef, timeout: number): FrameProc<number> {
   yield sched();
   simEvent(k, 'wait_for_completion_timeout', c);
   if (k.s.get(c) > 0) {

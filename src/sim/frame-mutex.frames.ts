@@ -6,25 +6,25 @@ import { type SimCtx, noteAcquired, noteReleased, simReport, threadName } from '
 /** function ids, the `fn` slot of a frame */
 export const FN = { mutexLock: 0, mutexUnlock: 1 } as const;
 
-/** mutexLock (source line 14): 4 program points, 1 locals */
+/** mutexLock (source line 15): 4 program points, 1 locals */
 function mutexLock$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & SimCtx;
   const s = k.s;
   for (;;) {
     switch (s.get(fr + 1)) {
       case 0: {
-        s.set(fr + 1, (k.s.get(s.get(fr + 2)) === k.tid + 1) ? 1 : 2); continue;
+        s.set(fr + 1, (k.s.get((s.get(fr + 2) as any)) === k.tid + 1) ? 1 : 2); continue;
       }
       case 1: {
-        simReport(k, 'deadlock', 'P8', `${threadName(k)} takes ${k.s.layout.slotName(s.get(fr + 2))} which it already holds`);
+        simReport(k, 'deadlock', 'P8', `${threadName(k)} takes ${k.s.layout.slotName((s.get(fr + 2) as any))} which it already holds`);
         s.set(fr + 1, 2); continue;
       }
       case 2: {
         s.set(fr + 1, 3);
-        return framePend(k, lock(s.get(fr + 2)));
+        return framePend(k, lock((s.get(fr + 2) as any)));
       }
       case 3: {
-        noteAcquired(k, s.get(fr + 2));
+        noteAcquired(k, (s.get(fr + 2) as any));
         return frameReturn(k, 0);
       }
       default: throw new Error(`model bug: mutexLock at program point ${s.get(fr + 1)}`);
@@ -32,25 +32,25 @@ function mutexLock$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** mutexUnlock (source line 21): 4 program points, 1 locals */
+/** mutexUnlock (source line 22): 4 program points, 1 locals */
 function mutexUnlock$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & SimCtx;
   const s = k.s;
   for (;;) {
     switch (s.get(fr + 1)) {
       case 0: {
-        s.set(fr + 1, (k.s.get(s.get(fr + 2)) !== k.tid + 1) ? 1 : 2); continue;
+        s.set(fr + 1, (k.s.get((s.get(fr + 2) as any)) !== k.tid + 1) ? 1 : 2); continue;
       }
       case 1: {
-        simReport(k, 'api-misuse', 'P7', `${threadName(k)} unlocks ${k.s.layout.slotName(s.get(fr + 2))} which it does not hold`);
+        simReport(k, 'api-misuse', 'P7', `${threadName(k)} unlocks ${k.s.layout.slotName((s.get(fr + 2) as any))} which it does not hold`);
         s.set(fr + 1, 2); continue;
       }
       case 2: {
         s.set(fr + 1, 3);
-        return framePend(k, unlock(s.get(fr + 2)));
+        return framePend(k, unlock((s.get(fr + 2) as any)));
       }
       case 3: {
-        noteReleased(k, s.get(fr + 2));
+        noteReleased(k, (s.get(fr + 2) as any));
         return frameReturn(k, 0);
       }
       default: throw new Error(`model bug: mutexUnlock at program point ${s.get(fr + 1)}`);
@@ -63,6 +63,7 @@ export const frames: FrameModule = {
   names: ['mutexLock', 'mutexUnlock'],
   params: [1, 1],
   width: 3,
+  values: ['r', 'r'],
   fns: [mutexLock$frames, mutexUnlock$frames],
   deps: () => [],
 };

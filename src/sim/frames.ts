@@ -52,6 +52,12 @@ export interface FrameModule {
   readonly params: readonly number[];
   /** frame width the module needs: 2 + the most locals of any of its functions */
   readonly width: number;
+  /**
+   * what each function's locals name, one character a local (scripts/frames-view.ts
+   * ValueKind: `r` a slot, `i` an importer index, `t` a thread index, both stored + 1,
+   * `c` an importer context, `.` plain), for the renaming of identical importers
+   */
+  readonly values: readonly string[];
   readonly fns: readonly FrameFn[];
   /**
    * The modules whose functions this one's `yield*` calls reach. A thunk, so that two
@@ -73,6 +79,8 @@ export interface FrameProgram {
   /** by function id: its name, its parameter count, its code */
   readonly names: readonly string[];
   readonly params: readonly number[];
+  /** what each function's locals name (FrameModule `values`) */
+  readonly values: readonly string[];
   readonly fns: readonly FrameFn[];
   /** the widest module's frame width: a thread's frames must be at least this wide */
   readonly width: number;
@@ -86,6 +94,7 @@ export function linkFrames(...roots: FrameModule[]): FrameProgram {
   const modules: FrameModule[] = [];
   const names: string[] = [];
   const params: number[] = [];
+  const values: string[] = [];
   const fns: FrameFn[] = [];
   const visit = (m: FrameModule) => {
     if (bases.has(m)) return;
@@ -93,6 +102,7 @@ export function linkFrames(...roots: FrameModule[]): FrameProgram {
     modules.push(m);
     names.push(...m.names);
     params.push(...m.params);
+    values.push(...m.values);
     fns.push(...m.fns);
     for (const d of m.deps()) {
       if (!d) throw new Error(`model bug: ${m.source} calls a module that is not yet evaluated`);
@@ -101,7 +111,7 @@ export function linkFrames(...roots: FrameModule[]): FrameProgram {
   };
   roots.forEach(visit);
   return {
-    modules, names, params, fns, width: Math.max(2, ...modules.map((m) => m.width)),
+    modules, names, params, values, fns, width: Math.max(2, ...modules.map((m) => m.width)),
     base(mod) {
       const b = bases.get(mod);
       if (b === undefined) throw new Error(`model bug: ${mod.source} is not linked into this program (${modules.map((m) => m.source).join(', ')})`);
@@ -140,7 +150,12 @@ export function frameCall(k: FrameRunCtx, fn: number, ...args: number[]): number
   const fr = th.frames + sp * th.width;
   s.set(fr + FRAME_FN, fn);
   s.set(fr + FRAME_PC, 0);
-  for (let i = 0; i < args.length; i++) s.set(fr + FRAME_LOCALS + i, args[i]!);
+  // an importer or thread index is stored + 1 (frames-function.ts Local)
+  const values = k.prog.values[fn]!;
+  for (let i = 0; i < args.length; i++) {
+    const v = values.charCodeAt(i);
+    s.set(fr + FRAME_LOCALS + i, v === 105 /* i */ || v === 116 /* t */ ? args[i]! + 1 : args[i]!);
+  }
   s.set(th.sp, sp + 1);
   return FRAME_CALL;
 }

@@ -19,10 +19,28 @@ import type { Protection } from './txn.ts';
 /** A reference to a struct `T` in the store: the index of its first slot, 0 for none. */
 export type Ref<T> = number & T;
 
-/** What the compiler emits for a struct: its slot count and field names in slot order. */
+/**
+ * An importer's index in its scenario. In a frame local the compiler stores it + 1, so
+ * that 0 is none in every slot (check/frame-symmetry.ts renames identical importers and
+ * must tell a local not yet set from importer 0); code reads and writes the plain index.
+ */
+export type ImpIdx = number & { readonly __importerIndex?: never };
+
+/** A thread's index in its world, stored + 1 in a frame local as `ImpIdx` is. */
+export type Tid = number & { readonly __threadIndex?: never };
+
+/** A reference to an object whose struct the code does not know (an importer's private data): a slot, as a `Ref`. */
+export type AnyRef = number & { readonly __anyRef?: never };
+
+/** A fence context that may be an importer's (importer index + 1); others are above the importers'. */
+export type ImpContext = number & { readonly __importerContext?: never };
+
+/** What the compiler emits for a struct: its slot count, field names in slot order and what each value names. */
 export interface StructShape {
   readonly width: number;
   readonly fields: readonly string[];
+  /** one ValueKind of scripts/frames-view.ts a field (`r` a Ref, `c` an ImpContext, `.` plain); absent: all plain */
+  readonly values?: string;
 }
 
 /**

@@ -432,6 +432,7 @@ export const frames: FrameModule = {
   names: ['expAttach', 'expDetach', 'expPin', 'expUnpin', 'expMap', 'expUnmap', 'expRelease', 'impInvalidate', 'bufThread'],
   params: [2, 2, 1, 1, 2, 3, 1, 1, 0],
   width: 13,
+  values: ['rr', 'rr', 'r', 'r', 'r.', 'rr.', 'r', 'r', 'r..r.......'],
   fns: [expAttach$frames, expDetach$frames, expPin$frames, expUnpin$frames, expMap$frames, expUnmap$frames, expRelease$frames, impInvalidate$frames, bufThread$frames],
   deps: () => [frame_attach$frames, frame_pin$frames, frame_mapping$frames, frame_resv$frames, frame_dma_buf$frames],
 };

@@ -192,6 +192,7 @@ export const frames: FrameModule = {
   names: ['fenceThread'],
   params: [0],
   width: 12,
+  values: ['.r........'],
   fns: [fenceThread$frames],
   deps: () => [frame_fence$frames],
 };

@@ -257,6 +257,7 @@ export const frames: FrameModule = {
   names: ['hwThread'],
   params: [0],
   width: 12,
+  values: ['.....rrrr.'],
   fns: [hwThread$frames],
   deps: () => [frame_region$frames, frame_oracle$frames, frame_engine$frames, frame_iommu$frames, frame_fence$frames],
 };

@@ -62,6 +62,7 @@ export const frames: FrameModule = {
   names: ['double', 'addIf', 'caller'],
   params: [1, 2, 1],
   width: 4,
+  values: ['.', '..', '..'],
   fns: [double$frames, addIf$frames, caller$frames],
   deps: () => [],
 };

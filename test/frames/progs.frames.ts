@@ -381,6 +381,7 @@ export const frames: FrameModule = {
   names: ['incLocked', 'racyInc', 'waiter', 'setter', 'nested', 'twoLocks', 'countdown', 'misuse', 'switcher'],
   params: [1, 1, 0, 1, 1, 1, 1, 2, 1],
   width: 6,
+  values: ['..', '...', '', '....', '..', '..', '...', '...', '....'],
   fns: [incLocked$frames, racyInc$frames, waiter$frames, setter$frames, nested$frames, twoLocks$frames, countdown$frames, misuse$frames, switcher$frames],
   deps: () => [],
 };

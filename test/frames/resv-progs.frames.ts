@@ -216,6 +216,7 @@ export const frames: FrameModule = {
   names: ['resvThread'],
   params: [0],
   width: 17,
+  values: ['..rr...........'],
   fns: [resvThread$frames],
   deps: () => [frame_resv$frames, frame_fence$frames, frame_ww$frames],
 };

@@ -113,6 +113,7 @@ export const frames: FrameModule = {
   names: ['syncThread'],
   params: [0],
   width: 6,
+  values: ['....'],
   fns: [syncThread$frames],
   deps: () => [frame_mutex$frames, frame_completion$frames],
 };

@@ -1,0 +1,339 @@
+/**
+ * Symmetry of identical importers in the data world (docs/design.md "Symmetry of the data
+ * world"): a state and its images under every renaming of identical importers are stored
+ * once, as the smallest of their fingerprints.
+ *
+ * A renaming is an importer permutation p that the scenario allows (importers of the same
+ * driver, variant and flags, whose threads run the same steps up to the renaming: the
+ * thread permutation it induces, scenario/frame-members.ts). Its image of a state moves
+ * every slot an importer or a thread owns to the same slot of its image member, and
+ * renames every value that names one: a `Ref` is mapped through the slot permutation, an
+ * importer index or context and a thread index through p. Constant slots are left out:
+ * an image keeps the initial values. The image's fingerprint is computed from the
+ * non-zero slots without writing the image (0 is none in every kind, so a zero slot is a
+ * zero slot in every image), with the store's own hash terms, so the identity's is the
+ * state's incremental hash.
+ *
+ * Soundness rests on each image being the state the renamed interleaving reaches: the
+ * model code treats identical importers alike, compares no importer index by order, and
+ * every slot has the kind of what it holds. The audit test (test/frame-symmetry.test.ts)
+ * checks on small scenarios that the successors of every state's image are the images of
+ * its successors, so that a slot with the wrong kind shows as a mismatch.
+ */
+import { hashSlots, slotHash1, slotHash2, type Store } from '../sim/store.ts';
+import { FrameOpKind } from '../sim/frame-ops.ts';
+import { SlotValue } from '../scenario/frame-members.ts';
+import type { FrameWorld } from '../scenario/frame-world.ts';
+import type { Scenario } from '../scenario/types.ts';
+
+/** What the stateful search asks of a symmetry: the representative key of a state. */
+export interface StateCanon {
+  /** renamings besides the identity */
+  readonly images: number;
+  /**
+   * Sets `out`'s hash lanes to the smallest fingerprint of `s`'s images (and, with
+   * `exact`, `out`'s slots to that image) and returns `out`.
+   */
+  key(s: Store, out: Store, exact: boolean): Store;
+}
+
+interface Renaming {
+  readonly imp: Int32Array;
+  readonly tid: Int32Array;
+  readonly slot: Int32Array;
+}
+
+const LOCAL_KIND: Record<string, SlotValue> = { r: SlotValue.REF, i: SlotValue.IMP, c: SlotValue.IMP, t: SlotValue.TID, '.': SlotValue.PLAIN };
+
+/** Every permutation of 0..n-1 that keeps each index in its class. */
+function classPermutations(cls: readonly string[]): number[][] {
+  const out: number[][] = [];
+  const cur: number[] = [];
+  const used = new Set<number>();
+  const rec = (i: number) => {
+    if (i === cls.length) { out.push([...cur]); return; }
+    for (let j = 0; j < cls.length; j++) {
+      if (used.has(j) || cls[j] !== cls[i]) continue;
+      used.add(j);
+      cur.push(j);
+      rec(i + 1);
+      cur.pop();
+      used.delete(j);
+    }
+  };
+  rec(0);
+  return out;
+}
+
+/**
+ * The symmetry of `w`, built from scenario `sc`, with `init` its initial state; null when
+ * no two importers are interchangeable.
+ */
+export function frameSymmetry(sc: Scenario, w: FrameWorld, init: Store): FrameCanon | null {
+  const cls = sc.importers.map((im) => JSON.stringify([im.driver, im.variant, im.peer2peer, im.pinned, im.speculativeReads ?? true]));
+  const renamings: Renaming[] = [];
+  for (const p of classPermutations(cls)) {
+    if (p.every((x, i) => x === i)) continue;
+    const t = w.members.threadImage(p);
+    if (t === null) continue;
+    renamings.push(renaming(w, p, t));
+  }
+  const classes = [...new Set(cls)].map((c) => cls.flatMap((x, i) => (x === c ? [i] : [])));
+  return renamings.length === 0 ? null : new FrameCanon(w, renamings, init, classes);
+}
+
+function renaming(w: FrameWorld, imp: readonly number[], tid: readonly number[]): Renaming {
+  const m = w.members;
+  const slot = Int32Array.from({ length: w.layout.size }, (_, i) => i);
+  const move = (from: readonly { base: number; len: number }[], to: readonly { base: number; len: number }[]) => {
+    from.forEach((r, k) => {
+      const d = to[k]!;
+      if (d.len !== r.len) throw new Error(`internal: member ranges of ${w.layout.slotName(r.base)} and ${w.layout.slotName(d.base)} differ in length`);
+      for (let j = 0; j < r.len; j++) slot[r.base + j] = d.base + j;
+    });
+  };
+  imp.forEach((to, i) => move(m.importers[i]!, m.importers[to]!));
+  tid.forEach((to, t) => move(m.threads[t]!, m.threads[to]!));
+  for (let i = 0; i < slot.length; i++) {
+    if (m.kinds[slot[i]!] !== m.kinds[i]) throw new Error(`internal: ${w.layout.slotName(i)} and its image ${w.layout.slotName(slot[i]!)} hold values of different kinds`);
+  }
+  return { imp: Int32Array.from(imp), tid: Int32Array.from(tid), slot };
+}
+
+/** The renamings of one world and the image fingerprints they give. */
+export class FrameCanon implements StateCanon {
+  readonly images: number;
+  /** hash lanes of the slots every image shares: the constants, and 0 in every other slot */
+  private readonly base1: number;
+  private readonly base2: number;
+  /** scratch: the non-zero slots of the state being keyed (constants aside) and their kinds */
+  private readonly nzSlot: Int32Array;
+  private readonly nzKind: Uint8Array;
+  private readonly kinds: Uint8Array;
+
+  /** a renaming's index by its importer permutation (`0,2,1`) */
+  private readonly byPerm = new Map<string, number>();
+  /** per importer: the signature of its own slots, renaming-invariant (collect) */
+  private readonly sig: Int32Array;
+
+  constructor(private readonly w: FrameWorld, private readonly renamings: readonly Renaming[], private readonly init: Store, private readonly classes: readonly (readonly number[])[]) {
+    this.images = renamings.length;
+    renamings.forEach((r, i) => this.byPerm.set(r.imp.join(','), i));
+    this.sig = new Int32Array(w.members.importers.length);
+    this.kinds = w.members.kinds;
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < this.kinds.length; i++) {
+      const v = this.kinds[i] === SlotValue.CONST ? init.slots[i]! : 0;
+      a ^= slotHash1(i, v);
+      b ^= slotHash2(i, v);
+    }
+    this.base1 = a;
+    this.base2 = b;
+    this.nzSlot = new Int32Array(this.kinds.length);
+    this.nzKind = new Uint8Array(this.kinds.length);
+    this.zero1 = Int32Array.from(this.kinds, (_, i) => slotHash1(i, 0));
+    this.zero2 = Int32Array.from(this.kinds, (_, i) => slotHash2(i, 0));
+  }
+
+  /** each slot's hash terms for the value 0, which an image replaces */
+  private readonly zero1: Int32Array;
+  private readonly zero2: Int32Array;
+
+  /** The value `v` of a slot of kind `k` under renaming `r`. */
+  private static rename(r: Renaming, k: number, v: number): number {
+    switch (k) {
+      case SlotValue.REF: return v > 0 && v < r.slot.length ? r.slot[v]! : v;
+      case SlotValue.REF4: return v > 0 && v >> 2 < r.slot.length ? (r.slot[v >> 2]! << 2) | (v & 3) : v;
+      case SlotValue.IMP: return v >= 1 && v <= r.imp.length ? r.imp[v - 1]! + 1 : v;
+      case SlotValue.TID: return v >= 1 && v <= r.tid.length ? r.tid[v - 1]! + 1 : v;
+      default: return v;
+    }
+  }
+
+  /**
+   * Collects the non-zero slots of `s` but the constants into the scratch arrays, each
+   * with its kind (a frame local's from its function's values); returns their count.
+   */
+  private collect(s: Store): number {
+    const n = this.collectSlots(s);
+    // each importer's signature: its slots at their positions, with the values that name
+    // a member made relative (its own, another's), so that a renaming permutes signatures
+    const { owner, position } = this.w.members;
+    const x = s.slots;
+    const sig = this.sig;
+    sig.fill(0);
+    for (let q = 0; q < n; q++) {
+      const i = this.nzSlot[q]!;
+      const o = owner[i]!;
+      if (o < 0) continue;
+      sig[o] ^= slotHash1(position[i]!, this.relative(this.nzKind[q]!, x[i]!, o));
+    }
+    return n;
+  }
+
+  /** Value `v` of kind `k` in a slot of importer `o`, with what names a member made relative to `o` (collisions only cost reduction). */
+  private relative(k: number, v: number, o: number): number {
+    const { owner, position } = this.w.members;
+    const size = owner.length;
+    if (k === SlotValue.REF || k === SlotValue.REF4) {
+      const at = k === SlotValue.REF4 ? v >> 2 : v;
+      if (at <= 0 || at >= size || owner[at]! < 0) return v;
+      return (owner[at] === o ? 0x10000000 : 0x20000000) ^ position[at]! ^ (k === SlotValue.REF4 ? (v & 3) << 26 : 0);
+    }
+    if (k === SlotValue.IMP && v >= 1 && v <= this.sig.length) return v - 1 === o ? 0x30000000 : 0x40000000;
+    if (k === SlotValue.TID && v >= 1 && v <= this.w.members.frames.length) {
+      const t = this.w.members.frames[v - 1]!.sp;
+      return owner[t] === o ? 0x50000000 ^ position[t]! : owner[t]! >= 0 ? 0x60000000 ^ position[t]! : v;
+    }
+    return v;
+  }
+
+  /** Collects the non-zero slots into the scratch arrays; returns their count. */
+  private collectSlots(s: Store): number {
+    const x = s.slots;
+    const { kinds, nzSlot, nzKind } = this;
+    const m = this.w.members;
+    let n = 0;
+    const fixed = m.fixed;
+    for (let q = 0; q < fixed.length; q++) {
+      const i = fixed[q]!;
+      if (x[i] === 0) continue;
+      const k = kinds[i]!;
+      nzSlot[n] = i;
+      nzKind[n++] = k === SlotValue.OP_A ? opArgKind(x[i - 1]!) : k;
+    }
+    // a free object is zeroed (Store.free): only the objects in use
+    for (const p of m.pools) {
+      const used = x[p.used]!;
+      for (let o = 0; o < p.cap; o++) {
+        if ((used & (1 << o)) === 0) continue;
+        const b = p.base + o * p.width;
+        for (let i = b; i < b + p.width; i++) {
+          if (x[i] === 0) continue;
+          const k = kinds[i]!;
+          if (k === SlotValue.CONST) continue;
+          nzSlot[n] = i;
+          nzKind[n++] = k;
+        }
+      }
+    }
+    const prog = this.w.prog;
+    for (const th of m.frames) {
+      const sp = x[th.sp]!;
+      for (let f = 0; f < sp; f++) {
+        const fr = th.frames + f * th.width;
+        const vals = prog.values[x[fr]!]!;
+        // the function id and the program point are plain
+        for (let j = 0; j < th.width; j++) {
+          if (x[fr + j] === 0) continue;
+          nzSlot[n] = fr + j;
+          nzKind[n++] = j < 2 ? SlotValue.PLAIN : LOCAL_KIND[vals[j - 2] ?? '.']!;
+        }
+      }
+    }
+    return n;
+  }
+
+  /**
+   * The renaming that sorts each class of importers by signature (-1: the identity), or
+   * -2 when two importers of a class tie or the sorting renaming is not allowed: then
+   * every renaming is tried. Either way the choice depends on the orbit only.
+   */
+  private sorted(): number {
+    const sig = this.sig;
+    const perm = new Array<number>(sig.length);
+    for (const c of this.classes) {
+      const idx = c.slice().sort((a, b) => sig[a]! - sig[b]!);
+      for (let k = 1; k < idx.length; k++) if (sig[idx[k]!] === sig[idx[k - 1]!]) return -2;
+      idx.forEach((imp, k) => { perm[imp] = c[k]!; });
+    }
+    if (perm.every((x, i) => x === i)) return -1;
+    return this.byPerm.get(perm.join(',')) ?? -2;
+  }
+
+  /** The fingerprint of image `p` of `s`, whose `n` non-zero slots were collected, as [lane 1, lane 2] unsigned. */
+  private imageHash(s: Store, p: number, n: number): [number, number] {
+    const r = this.renamings[p]!;
+    const x = s.slots;
+    let a = this.base1;
+    let b = this.base2;
+    for (let q = 0; q < n; q++) {
+      const i = this.nzSlot[q]!;
+      const j = r.slot[i]!;
+      const v = FrameCanon.rename(r, this.nzKind[q]!, x[i]!);
+      a ^= slotHash1(j, v) ^ this.zero1[j]!;
+      b ^= slotHash2(j, v) ^ this.zero2[j]!;
+    }
+    return [a >>> 0, b >>> 0];
+  }
+
+  key(s: Store, out: Store, exact: boolean): Store {
+    const n = this.collect(s);
+    const pick = this.sorted();
+    if (pick !== -2) {
+      if (pick === -1) {
+        if (exact) out.slots.set(s.slots);
+        out.h1 = s.h1;
+        out.h2 = s.h2;
+      } else {
+        const [a, b] = this.imageHash(s, pick, n);
+        out.h1 = a | 0;
+        out.h2 = b | 0;
+        if (exact) this.write(s, pick, out, n);
+      }
+      return out;
+    }
+    return this.smallest(s, out, exact, n);
+  }
+
+  /** The smallest fingerprint of all images of `s` (the tie case of `key`). */
+  private smallest(s: Store, out: Store, exact: boolean, n: number): Store {
+    const x = s.slots;
+    let best = -1;
+    let b1 = s.h1 >>> 0;
+    let b2 = s.h2 >>> 0;
+    for (let p = 0; p < this.renamings.length; p++) {
+      const r = this.renamings[p]!;
+      let a = this.base1;
+      let b = this.base2;
+      for (let q = 0; q < n; q++) {
+        const i = this.nzSlot[q]!;
+        const j = r.slot[i]!;
+        const v = FrameCanon.rename(r, this.nzKind[q]!, x[i]!);
+        a ^= slotHash1(j, v) ^ this.zero1[j]!;
+        b ^= slotHash2(j, v) ^ this.zero2[j]!;
+      }
+      const ua = a >>> 0;
+      const ub = b >>> 0;
+      if (ua < b1 || (ua === b1 && ub < b2)) { b1 = ua; b2 = ub; best = p; }
+    }
+    if (exact) this.write(s, best, out, n);
+    out.h1 = b1 | 0;
+    out.h2 = b2 | 0;
+    return out;
+  }
+
+  /** Writes image `p` of `s` into `out`'s slots (-1: `s` itself); `collect` gave `n` slots. */
+  private write(s: Store, p: number, out: Store, n: number): void {
+    if (p < 0) { out.slots.set(s.slots); return; }
+    const r = this.renamings[p]!;
+    out.slots.fill(0);
+    for (let i = 0; i < this.kinds.length; i++) if (this.kinds[i] === SlotValue.CONST) out.slots[i] = this.init.slots[i]!;
+    for (let q = 0; q < n; q++) {
+      const i = this.nzSlot[q]!;
+      out.slots[r.slot[i]!] = FrameCanon.rename(r, this.nzKind[q]!, s.slots[i]!);
+    }
+  }
+
+  /** Image `p` (an index into the renamings besides the identity) of `s`, written into `out` with its hash (the audit test). */
+  imageOf(s: Store, p: number, out: Store): void {
+    this.write(s, p, out, this.collect(s));
+    [out.h1, out.h2] = hashSlots(out.slots);
+  }
+}
+
+/** A pending op's first argument names a slot for a lock, an unlock and the waits on a slot (frame-ops.ts), nothing else. */
+function opArgKind(op: number): number {
+  return op === FrameOpKind.Lock || op === FrameOpKind.Unlock || op === FrameOpKind.WaitEq || op === FrameOpKind.WaitGt ? SlotValue.REF : SlotValue.PLAIN;
+}
