@@ -12,6 +12,7 @@ import { frameModel, type FrameModel } from '../src/check/frame-model.ts';
 import { buildFrameWorld } from '../src/scenario/frame-world.ts';
 import { SlotValue } from '../src/scenario/frame-members.ts';
 import { ExactStateSet } from '../src/check/visited.ts';
+import { checkScenario } from '../src/check/check.ts';
 import { hashSlots, Store } from '../src/sim/store.ts';
 
 /** Two identical gpu-dynamic importers of a vfio-pci buffer of `variant`, `dma` transfers each, while the reset thread revokes. */
@@ -121,3 +122,15 @@ for (const [variant, dma] of [['correct', 0], ['no-unmap-wait', 0], ['no-revoked
     if (variant === 'correct') assert.deepEqual(props(off), []);
   });
 }
+
+test('check --strategy stateful --symmetry: one state an orbit, the renamings in stats.stateful, the verdict unchanged', () => {
+  const sc = parseScenario(`${twoImporters('correct', 0)}expect: { verdict: safe }\n`, 'two.yaml');
+  const on = checkScenario(sc, { strategy: 'stateful', symmetry: true });
+  const off = checkScenario(sc, { strategy: 'stateful' });
+  assert.equal(on.verdict, 'safe');
+  assert.equal(off.verdict, 'safe');
+  assert.equal(on.stats.stateful?.renamings, 1);
+  assert.equal(off.stats.stateful?.renamings, undefined);
+  assert.deepEqual(on.stats.symmetry?.importers, [['imp0', 'imp1']]);
+  assert.ok(on.stats.stateful!.states < off.stats.stateful!.states * 0.6);
+});

@@ -16,7 +16,7 @@ test('each strategy record says what a complete search covers and what it takes'
     ['exhaustive', 'schedules', true, false, false],
     ['pct', null, false, false, false],
     ['random', null, false, false, false],
-    ['stateful', 'states', false, false, false],
+    ['stateful', 'states', false, true, false],
   ]);
   for (const n of STRATEGY_NAMES) assert.equal(strategyNamed(n), STRATEGIES[n]);
   assert.equal(strategyNamed('stateful-later'), undefined);
@@ -27,7 +27,8 @@ test('optionsProblem refuses the combinations a strategy does not take', () => {
   assert.equal(optionsProblem({}), null);
   assert.equal(optionsProblem({ strategy: 'exhaustive', count: true, shard: { index: 0, count: 2 } }), null);
   assert.equal(optionsProblem({ strategy: 'pct', shard: { index: 0, count: 2 } }), '--shard splits the dpor and exhaustive searches; for pct and random give each job its own --seed');
-  assert.equal(optionsProblem({ strategy: 'exhaustive', symmetry: true }), '--symmetry is a reduction of the dpor search');
+  assert.equal(optionsProblem({ strategy: 'exhaustive', symmetry: true }), '--symmetry is a reduction of the dpor and stateful search');
+  assert.equal(optionsProblem({ strategy: 'stateful', symmetry: true }), null);
   assert.equal(optionsProblem({ symmetry: true }), null);
   assert.match(optionsProblem({ strategy: 'random', count: true }) ?? '', /^--count counts the classes of a dpor search .*; pct and random sample$/);
   assert.match(optionsProblem({ shard: { index: 0, count: 2 } }, 2) ?? '', /do not combine/);

@@ -177,5 +177,5 @@ test('check --symmetry: two identical importers, half the classes and the same v
   }
   const wrong = cli('check', '--symmetry', '--strategy', 'exhaustive', f);
   assert.equal(wrong.status, 2);
-  assert.match(wrong.stderr, /--symmetry is a reduction of the dpor search/);
+  assert.match(wrong.stderr, /--symmetry is a reduction of the dpor and stateful search/);
 });

@@ -289,23 +289,11 @@ export class FrameCanon implements StateCanon {
 
   /** The smallest fingerprint of all images of `s` (the tie case of `key`). */
   private smallest(s: Store, out: Store, exact: boolean, n: number): Store {
-    const x = s.slots;
     let best = -1;
     let b1 = s.h1 >>> 0;
     let b2 = s.h2 >>> 0;
     for (let p = 0; p < this.renamings.length; p++) {
-      const r = this.renamings[p]!;
-      let a = this.base1;
-      let b = this.base2;
-      for (let q = 0; q < n; q++) {
-        const i = this.nzSlot[q]!;
-        const j = r.slot[i]!;
-        const v = FrameCanon.rename(r, this.nzKind[q]!, x[i]!);
-        a ^= slotHash1(j, v) ^ this.zero1[j]!;
-        b ^= slotHash2(j, v) ^ this.zero2[j]!;
-      }
-      const ua = a >>> 0;
-      const ub = b >>> 0;
+      const [ua, ub] = this.imageHash(s, p, n);
       if (ua < b1 || (ua === b1 && ub < b2)) { b1 = ua; b2 = ub; best = p; }
     }
     if (exact) this.write(s, best, out, n);

@@ -136,7 +136,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--reduce', 'look for a smaller scenario (fewer threads, importers, steps, transfers) with the same violation under every counterexample, with a larger search of each candidate (by default only under an unexpected one)')
     .option('--no-reduce', 'never look for a smaller scenario')
     .option('--count', 'explore the whole space, past every violation: a complete dpor search prints its number of equivalence classes, and every property the space holds')
-    .option('--symmetry', 'dpor: explore one execution of each orbit under renaming importers that are identical up to their id (same driver, variant and steps)')
+    .option('--symmetry', 'dpor: explore one execution of each orbit under renaming importers that are identical up to their id (same driver, variant and steps); with --strategy stateful: store one state of each orbit')
     .option('--races', 'after each dpor search, the races that added the most backtrack choices (what makes the search large)')
     .option('--exact', 'stateful: store whole states and compare them instead of 64-bit fingerprints (no omission; more memory)')
     .option('--max-states <n>', 'stateful: stop after this many states (incomplete)', intArg(1))
