@@ -134,3 +134,33 @@ test('check --strategy stateful --symmetry: one state an orbit, the renamings in
   assert.deepEqual(on.stats.symmetry?.importers, [['imp0', 'imp1']]);
   assert.ok(on.stats.stateful!.states < off.stats.stateful!.states * 0.6);
 });
+
+test('the image fingerprints and signatures kept by the write barrier equal the ones computed from the slots, along random schedules', () => {
+  for (const n of [2, 3]) {
+    const yaml = n === 2 ? twoImporters('correct', 1)
+      : twoImporters('correct', 0).replace('  - { id: imp1, driver: gpu-dynamic }\n', '  - { id: imp1, driver: gpu-dynamic }\n  - { id: imp2, driver: gpu-dynamic }\n') + '  - name: imp2-user\n    steps:\n      - import: imp2\n      - release: imp2\n';
+    const m = frameModelOf(parseScenario(yaml, `walk${n}.yaml`));
+    const canon = m.canon as FrameCanon;
+    assert.equal(canon.images, n === 2 ? 1 : 5);
+    let seed = 7;
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x80000000;
+    let steps = 0;
+    for (let run = 0; run < 40; run++) {
+      const s = new Store(m.layout);
+      m.init(s);
+      canon.attach(s);
+      for (let k = 0; k < 200; k++) {
+        const en = m.threads.map((_, t) => t).filter((t) => m.enabled!(s, t));
+        if (en.length === 0) break;
+        m.step(s, en[Math.floor(rnd() * en.length)]!, { report(): void {} });
+        steps++;
+        const fresh = new Store(m.layout);
+        fresh.copyFrom(s);
+        fresh.lanes = new Int32Array(s.lanes!.length);
+        canon.resync(fresh);
+        assert.deepEqual(Array.from(s.lanes!), Array.from(fresh.lanes), `run ${run}, step ${k}`);
+      }
+    }
+    assert.ok(steps > 500);
+  }
+});

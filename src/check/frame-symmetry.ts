@@ -20,7 +20,7 @@
  * checks on small scenarios that the successors of every state's image are the images of
  * its successors, so that a slot with the wrong kind shows as a mismatch.
  */
-import { hashSlots, slotHash1, slotHash2, type Store } from '../sim/store.ts';
+import { hashSlots, slotHash1, slotHash2, type Store, type StoreLanes } from '../sim/store.ts';
 import { FrameOpKind } from '../sim/frame-ops.ts';
 import { SlotValue } from '../scenario/frame-members.ts';
 import type { FrameWorld } from '../scenario/frame-world.ts';
@@ -30,6 +30,11 @@ import type { Scenario } from '../scenario/types.ts';
 export interface StateCanon {
   /** renamings besides the identity */
   readonly images: number;
+  /**
+   * Gives store `s` the lanes the symmetry keeps up to date on every write, computed from
+   * its slots (`copyFrom` a store that has them copies them)
+   */
+  attach(s: Store): void;
   /**
    * Sets `out`'s hash lanes to the smallest fingerprint of `s`'s images (and, with
    * `exact`, `out`'s slots to that image) and returns `out`.
@@ -43,7 +48,16 @@ interface Renaming {
   readonly slot: Int32Array;
 }
 
-const LOCAL_KIND: Record<string, SlotValue> = { r: SlotValue.REF, i: SlotValue.IMP, c: SlotValue.IMP, t: SlotValue.TID, '.': SlotValue.PLAIN };
+// the kinds as module constants: the hot loops read them without a property lookup
+const K_PLAIN = SlotValue.PLAIN;
+const K_CONST = SlotValue.CONST;
+const K_REF = SlotValue.REF;
+const K_REF4 = SlotValue.REF4;
+const K_IMP = SlotValue.IMP;
+const K_TID = SlotValue.TID;
+const K_FRAME = SlotValue.FRAME;
+const K_OP_A = SlotValue.OP_A;
+const LOCAL_KIND: Record<string, SlotValue> = { r: K_REF, i: K_IMP, c: K_IMP, t: K_TID, '.': K_PLAIN };
 
 /** Every permutation of 0..n-1 that keeps each index in its class. */
 function classPermutations(cls: readonly string[]): number[][] {
@@ -101,8 +115,12 @@ function renaming(w: FrameWorld, imp: readonly number[], tid: readonly number[])
 }
 
 /** The renamings of one world and the image fingerprints they give. */
-export class FrameCanon implements StateCanon {
+export class FrameCanon implements StateCanon, StoreLanes {
   readonly images: number;
+  /** by slot: the first slot of the frame it belongs to, -1 outside frames */
+  private readonly frameOf: Int32Array;
+  /** by slot: 1 a frame's function slot (its locals' kinds follow it), 2 a pending op's kind (its argument's follows it) */
+  private readonly dependents: Uint8Array;
   /** hash lanes of the slots every image shares: the constants, and 0 in every other slot */
   private readonly base1: number;
   private readonly base2: number;
@@ -111,20 +129,20 @@ export class FrameCanon implements StateCanon {
   private readonly nzKind: Uint8Array;
   private readonly kinds: Uint8Array;
 
-  /** a renaming's index by its importer permutation (`0,2,1`) */
-  private readonly byPerm = new Map<string, number>();
+  /** a renaming's index by its importer permutation, as a number in base n (`sorted`) */
+  private readonly byPerm = new Map<number, number>();
   /** per importer: the signature of its own slots, renaming-invariant (collect) */
   private readonly sig: Int32Array;
 
   constructor(private readonly w: FrameWorld, private readonly renamings: readonly Renaming[], private readonly init: Store, private readonly classes: readonly (readonly number[])[]) {
     this.images = renamings.length;
-    renamings.forEach((r, i) => this.byPerm.set(r.imp.join(','), i));
+    renamings.forEach((r, i) => this.byPerm.set(r.imp.reduce((code, x) => code * r.imp.length + x, 0), i));
     this.sig = new Int32Array(w.members.importers.length);
     this.kinds = w.members.kinds;
     let a = 0;
     let b = 0;
     for (let i = 0; i < this.kinds.length; i++) {
-      const v = this.kinds[i] === SlotValue.CONST ? init.slots[i]! : 0;
+      const v = this.kinds[i] === K_CONST ? init.slots[i]! : 0;
       a ^= slotHash1(i, v);
       b ^= slotHash2(i, v);
     }
@@ -134,6 +152,92 @@ export class FrameCanon implements StateCanon {
     this.nzKind = new Uint8Array(this.kinds.length);
     this.zero1 = Int32Array.from(this.kinds, (_, i) => slotHash1(i, 0));
     this.zero2 = Int32Array.from(this.kinds, (_, i) => slotHash2(i, 0));
+    this.frameOf = new Int32Array(this.kinds.length).fill(-1);
+    this.dependents = new Uint8Array(this.kinds.length);
+    for (const th of w.members.frames) {
+      for (let f = 0; f < th.depth; f++) {
+        const fr = th.frames + f * th.width;
+        this.frameOf.fill(fr, fr, fr + th.width);
+        this.dependents[fr] = 1;
+      }
+      this.dependents[th.op] = 2;
+    }
+    this.perm = new Int32Array(this.sig.length);
+    this.scratch = new Int32Array(this.sig.length);
+  }
+
+  /** scratch of `sorted`: the permutation, a class in signature order */
+  private readonly perm: Int32Array;
+  private readonly scratch: Int32Array;
+
+  /**
+   * Gives `s` the lanes this symmetry keeps (each renaming's image fingerprint, each
+   * importer's signature) and computes them; every write then updates them (`changed`),
+   * and a copy carries them.
+   */
+  attach(s: Store): void {
+    s.keeper = this;
+    s.lanes = new Int32Array(2 * this.images + this.sig.length);
+    this.resync(s);
+  }
+
+  /** Computes `s`'s lanes from its slots. */
+  resync(s: Store): void {
+    const n = this.collect(s);
+    const lanes = s.lanes!;
+    for (let p = 0; p < this.images; p++) {
+      const [a, b] = this.imageHash(s, p, n);
+      lanes[2 * p] = a | 0;
+      lanes[2 * p + 1] = b | 0;
+    }
+    lanes.set(this.sig, 2 * this.images);
+  }
+
+  /** The kind of frame or op-argument slot `i` of `x` when it depends on another slot (the frame's function, the op's kind). */
+  private kindOf(x: Int32Array, i: number): number {
+    const k = this.kinds[i]!;
+    if (k === K_OP_A) return opArgKind(x[i - 1]!);
+    if (k !== K_FRAME) return k;
+    const fr = this.frameOf[i]!;
+    const off = i - fr;
+    return off < 2 ? K_PLAIN : LOCAL_KIND[this.w.prog.values[x[fr]!]![off - 2] ?? '.']!;
+  }
+
+  /** Moves the lanes of `s` for slot `i` of kind `k` going from `old` to `v`. */
+  private account(s: Store, i: number, k: number, old: number, v: number): void {
+    const lanes = s.lanes!;
+    for (let p = 0; p < this.images; p++) {
+      const r = this.renamings[p]!;
+      const j = r.slot[i]!;
+      const ro = FrameCanon.rename(r, k, old);
+      const rv = FrameCanon.rename(r, k, v);
+      lanes[2 * p] ^= slotHash1(j, ro) ^ slotHash1(j, rv);
+      lanes[2 * p + 1] ^= slotHash2(j, ro) ^ slotHash2(j, rv);
+    }
+    const o = this.w.members.owner[i]!;
+    if (o < 0) return;
+    const pos = this.w.members.position[i]!;
+    // a zero slot has no term in a signature (collect skips it)
+    let d = 0;
+    if (old !== 0) d ^= slotHash1(pos, this.relative(k, old, o));
+    if (v !== 0) d ^= slotHash1(pos, this.relative(k, v, o));
+    lanes[2 * this.images + o] ^= d;
+  }
+
+  changed(s: Store, i: number, old: number, v: number): void {
+    const k = this.kinds[i]!;
+    if (k === K_CONST) throw new Error(`internal: constant slot ${this.w.layout.slotName(i)} written while symmetry keeps lanes`);
+    const x = s.slots;
+    const dep = this.dependents[i]!;
+    if (dep === 0) { this.account(s, i, this.kindOf(x, i), old, v); return; }
+    // the slots whose kind this one decides: taken out under the old kind, put back under the new
+    const from = dep === 1 ? i + 2 : i + 1;
+    const to = dep === 1 ? i + this.w.members.frames[0]!.width : i + 2;
+    x[i] = old;
+    for (let j = from; j < to; j++) if (x[j] !== 0) this.account(s, j, this.kindOf(x, j), x[j]!, 0);
+    x[i] = v;
+    for (let j = from; j < to; j++) if (x[j] !== 0) this.account(s, j, this.kindOf(x, j), 0, x[j]!);
+    this.account(s, i, this.kindOf(x, i), old, v);
   }
 
   /** each slot's hash terms for the value 0, which an image replaces */
@@ -143,10 +247,10 @@ export class FrameCanon implements StateCanon {
   /** The value `v` of a slot of kind `k` under renaming `r`. */
   private static rename(r: Renaming, k: number, v: number): number {
     switch (k) {
-      case SlotValue.REF: return v > 0 && v < r.slot.length ? r.slot[v]! : v;
-      case SlotValue.REF4: return v > 0 && v >> 2 < r.slot.length ? (r.slot[v >> 2]! << 2) | (v & 3) : v;
-      case SlotValue.IMP: return v >= 1 && v <= r.imp.length ? r.imp[v - 1]! + 1 : v;
-      case SlotValue.TID: return v >= 1 && v <= r.tid.length ? r.tid[v - 1]! + 1 : v;
+      case K_REF: return v > 0 && v < r.slot.length ? r.slot[v]! : v;
+      case K_REF4: return v > 0 && v >> 2 < r.slot.length ? (r.slot[v >> 2]! << 2) | (v & 3) : v;
+      case K_IMP: return v >= 1 && v <= r.imp.length ? r.imp[v - 1]! + 1 : v;
+      case K_TID: return v >= 1 && v <= r.tid.length ? r.tid[v - 1]! + 1 : v;
       default: return v;
     }
   }
@@ -176,13 +280,13 @@ export class FrameCanon implements StateCanon {
   private relative(k: number, v: number, o: number): number {
     const { owner, position } = this.w.members;
     const size = owner.length;
-    if (k === SlotValue.REF || k === SlotValue.REF4) {
-      const at = k === SlotValue.REF4 ? v >> 2 : v;
+    if (k === K_REF || k === K_REF4) {
+      const at = k === K_REF4 ? v >> 2 : v;
       if (at <= 0 || at >= size || owner[at]! < 0) return v;
-      return (owner[at] === o ? 0x10000000 : 0x20000000) ^ position[at]! ^ (k === SlotValue.REF4 ? (v & 3) << 26 : 0);
+      return (owner[at] === o ? 0x10000000 : 0x20000000) ^ position[at]! ^ (k === K_REF4 ? (v & 3) << 26 : 0);
     }
-    if (k === SlotValue.IMP && v >= 1 && v <= this.sig.length) return v - 1 === o ? 0x30000000 : 0x40000000;
-    if (k === SlotValue.TID && v >= 1 && v <= this.w.members.frames.length) {
+    if (k === K_IMP && v >= 1 && v <= this.sig.length) return v - 1 === o ? 0x30000000 : 0x40000000;
+    if (k === K_TID && v >= 1 && v <= this.w.members.frames.length) {
       const t = this.w.members.frames[v - 1]!.sp;
       return owner[t] === o ? 0x50000000 ^ position[t]! : owner[t]! >= 0 ? 0x60000000 ^ position[t]! : v;
     }
@@ -201,7 +305,7 @@ export class FrameCanon implements StateCanon {
       if (x[i] === 0) continue;
       const k = kinds[i]!;
       nzSlot[n] = i;
-      nzKind[n++] = k === SlotValue.OP_A ? opArgKind(x[i - 1]!) : k;
+      nzKind[n++] = k === K_OP_A ? opArgKind(x[i - 1]!) : k;
     }
     // a free object is zeroed (Store.free): only the objects in use
     for (const p of m.pools) {
@@ -212,7 +316,7 @@ export class FrameCanon implements StateCanon {
         for (let i = b; i < b + p.width; i++) {
           if (x[i] === 0) continue;
           const k = kinds[i]!;
-          if (k === SlotValue.CONST) continue;
+          if (k === K_CONST) continue;
           nzSlot[n] = i;
           nzKind[n++] = k;
         }
@@ -228,7 +332,7 @@ export class FrameCanon implements StateCanon {
         for (let j = 0; j < th.width; j++) {
           if (x[fr + j] === 0) continue;
           nzSlot[n] = fr + j;
-          nzKind[n++] = j < 2 ? SlotValue.PLAIN : LOCAL_KIND[vals[j - 2] ?? '.']!;
+          nzKind[n++] = j < 2 ? K_PLAIN : LOCAL_KIND[vals[j - 2] ?? '.']!;
         }
       }
     }
@@ -241,15 +345,25 @@ export class FrameCanon implements StateCanon {
    * every renaming is tried. Either way the choice depends on the orbit only.
    */
   private sorted(): number {
-    const sig = this.sig;
-    const perm = new Array<number>(sig.length);
+    const { sig, perm, scratch: idx } = this;
     for (const c of this.classes) {
-      const idx = c.slice().sort((a, b) => sig[a]! - sig[b]!);
-      for (let k = 1; k < idx.length; k++) if (sig[idx[k]!] === sig[idx[k - 1]!]) return -2;
-      idx.forEach((imp, k) => { perm[imp] = c[k]!; });
+      // insertion sort of the class by signature (classes are a few importers)
+      for (let k = 0; k < c.length; k++) {
+        const imp = c[k]!;
+        let j = k;
+        while (j > 0 && sig[idx[j - 1]!]! > sig[imp]!) { idx[j] = idx[j - 1]!; j--; }
+        idx[j] = imp;
+      }
+      for (let k = 1; k < c.length; k++) if (sig[idx[k]!] === sig[idx[k - 1]!]) return -2;
+      for (let k = 0; k < c.length; k++) perm[idx[k]!] = c[k]!;
     }
-    if (perm.every((x, i) => x === i)) return -1;
-    return this.byPerm.get(perm.join(',')) ?? -2;
+    let code = 0;
+    let identity = true;
+    for (let i = 0; i < perm.length; i++) {
+      if (perm[i] !== i) identity = false;
+      code = code * perm.length + perm[i]!;
+    }
+    return identity ? -1 : this.byPerm.get(code) ?? -2;
   }
 
   /** The fingerprint of image `p` of `s`, whose `n` non-zero slots were collected, as [lane 1, lane 2] unsigned. */
@@ -269,6 +383,29 @@ export class FrameCanon implements StateCanon {
   }
 
   key(s: Store, out: Store, exact: boolean): Store {
+    if (s.lanes === null || exact) return this.scanKey(s, out, exact);
+    const lanes = s.lanes;
+    this.sig.set(lanes.subarray(2 * this.images));
+    let pick = this.sorted();
+    let b1 = s.h1 >>> 0;
+    let b2 = s.h2 >>> 0;
+    if (pick === -2) {
+      for (let p = 0; p < this.images; p++) {
+        const ua = lanes[2 * p]! >>> 0;
+        const ub = lanes[2 * p + 1]! >>> 0;
+        if (ua < b1 || (ua === b1 && ub < b2)) { b1 = ua; b2 = ub; }
+      }
+    } else if (pick >= 0) {
+      b1 = lanes[2 * pick]! >>> 0;
+      b2 = lanes[2 * pick + 1]! >>> 0;
+    }
+    out.h1 = b1 | 0;
+    out.h2 = b2 | 0;
+    return out;
+  }
+
+  /** `key` from the slots (a store without lanes, or `exact`, which writes the image). */
+  private scanKey(s: Store, out: Store, exact: boolean): Store {
     const n = this.collect(s);
     const pick = this.sorted();
     if (pick !== -2) {
@@ -307,7 +444,7 @@ export class FrameCanon implements StateCanon {
     if (p < 0) { out.slots.set(s.slots); return; }
     const r = this.renamings[p]!;
     out.slots.fill(0);
-    for (let i = 0; i < this.kinds.length; i++) if (this.kinds[i] === SlotValue.CONST) out.slots[i] = this.init.slots[i]!;
+    for (let i = 0; i < this.kinds.length; i++) if (this.kinds[i] === K_CONST) out.slots[i] = this.init.slots[i]!;
     for (let q = 0; q < n; q++) {
       const i = this.nzSlot[q]!;
       out.slots[r.slot[i]!] = FrameCanon.rename(r, this.nzKind[q]!, s.slots[i]!);
@@ -323,5 +460,5 @@ export class FrameCanon implements StateCanon {
 
 /** A pending op's first argument names a slot for a lock, an unlock and the waits on a slot (frame-ops.ts), nothing else. */
 function opArgKind(op: number): number {
-  return op === FrameOpKind.Lock || op === FrameOpKind.Unlock || op === FrameOpKind.WaitEq || op === FrameOpKind.WaitGt ? SlotValue.REF : SlotValue.PLAIN;
+  return op === FrameOpKind.Lock || op === FrameOpKind.Unlock || op === FrameOpKind.WaitEq || op === FrameOpKind.WaitGt ? K_REF : K_PLAIN;
 }

@@ -232,6 +232,8 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
   const flush = (len: number): boolean => log.flush(schedule, len);
 
   model.init(stack[0]!);
+  // a symmetry keeps its image fingerprints in every stack store (they copy with the slots)
+  own?.attach(stack[0]!);
   offset[0] = firstThread(stack[0]!);
   // a shared set may hold it already (another worker stored it): the root is expanded anyway
   if (visited.add(key(stack[0]!))) states++;
@@ -251,7 +253,10 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
     nextThread[depth] = tried + 1;
     const t = order === 0 ? tried : (offset[depth]! + tried) % nthreads;
     let nxt = stack[depth + 1];
-    if (!nxt) stack[depth + 1] = nxt = new Store(layout);
+    if (!nxt) {
+      stack[depth + 1] = nxt = new Store(layout);
+      own?.attach(nxt);
+    }
     if (!clean) nxt.copyFrom(cur);
     let enabled: boolean;
     if (monitor !== null) {

@@ -30,6 +30,16 @@ export interface StoreBarrier {
   waitRead(i: number): void;
 }
 
+/**
+ * Keeps hashes derived from a state up to date on every write: the fingerprints of the
+ * state's images under a symmetry (check/frame-symmetry.ts), held in the store's `lanes`
+ * so that a copy carries them.
+ */
+export interface StoreLanes {
+  /** slot `i` of `s` changed from `old` to `v` (already stored) */
+  changed(s: Store, i: number, old: number, v: number): void;
+}
+
 /** A named run of slots; `base` is the index of its first slot. */
 export interface StoreField {
   readonly name: string;
@@ -149,6 +159,10 @@ export class Store {
   /** checks the running transaction's accesses when attached (the search attaches it around a step) */
   tx: StoreBarrier | null = null;
 
+  /** derived hashes and the keeper that updates them on every write (a symmetry's image fingerprints), or null */
+  lanes: Int32Array | null = null;
+  keeper: StoreLanes | null = null;
+
   /** The read barrier: reports the read to the transaction monitor, if any. */
   get(i: number): number {
     if (this.tx !== null) this.tx.read(i);
@@ -172,6 +186,7 @@ export class Store {
     this.slots[i] = v;
     this.h1 ^= slotHash1(i, old) ^ slotHash1(i, v);
     this.h2 ^= slotHash2(i, old) ^ slotHash2(i, v);
+    if (this.keeper !== null) this.keeper.changed(this, i, old, v);
   }
 
   /** Copies another state of the same layout, hash included (O(size), one memcpy). */
@@ -179,6 +194,7 @@ export class Store {
     this.slots.set(o.slots);
     this.h1 = o.h1;
     this.h2 = o.h2;
+    if (this.lanes !== null && o.lanes !== null) this.lanes.set(o.lanes);
   }
 
   /** Whether the incremental hash equals the full hash of the contents (tests, model-bug checks). */
