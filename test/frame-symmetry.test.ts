@@ -3,6 +3,10 @@
 // states it reaches, a mutant whose slot kind is wrong caught by it, and the same
 // verdicts and property sets with and without symmetry.
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { parseScenario } from '../src/scenario/load.ts';
 import { frameModelOf } from '../src/check/stateful-run.ts';
@@ -123,15 +127,17 @@ for (const [variant, dma] of [['correct', 0], ['no-unmap-wait', 0], ['no-revoked
   });
 }
 
-test('check --strategy stateful --symmetry: one state an orbit, the renamings in stats.stateful, the verdict unchanged', () => {
+test('check: the stateful search stores one state an orbit by default (the renamings in stats.stateful), every state with symmetry false, the verdict unchanged', () => {
   const sc = parseScenario(`${twoImporters('correct', 0)}expect: { verdict: safe }\n`, 'two.yaml');
-  const on = checkScenario(sc, { strategy: 'stateful', symmetry: true });
-  const off = checkScenario(sc, { strategy: 'stateful' });
+  const on = checkScenario(sc, {});
+  const off = checkScenario(sc, { symmetry: false });
+  assert.equal(checkScenario(sc, { strategy: 'stateful', symmetry: true }).stats.stateful?.states, on.stats.stateful?.states);
   assert.equal(on.verdict, 'safe');
   assert.equal(off.verdict, 'safe');
   assert.equal(on.stats.stateful?.renamings, 1);
   assert.equal(off.stats.stateful?.renamings, undefined);
   assert.deepEqual(on.stats.symmetry?.importers, [['imp0', 'imp1']]);
+  assert.equal(off.stats.symmetry, undefined);
   assert.ok(on.stats.stateful!.states < off.stats.stateful!.states * 0.6);
 });
 
@@ -163,4 +169,19 @@ test('the image fingerprints and signatures kept by the write barrier equal the 
     }
     assert.ok(steps > 500);
   }
+});
+
+test('the CLI: check FILE names the identical importers on its line, --no-symmetry stores every state', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sym-'));
+  const f = join(dir, 'two.yaml');
+  writeFileSync(f, `${twoImporters('correct', 0)}expect: { verdict: safe }\n`);
+  const cli = (...a: string[]) => spawnSync(process.execPath, ['bin/dmabuf-lab.cjs', 'check', '--workers', '1', ...a, f], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const on = cli();
+  assert.equal(on.status, 0, on.stderr);
+  assert.match(on.stdout, /safe \(expected safe\) +\d+ states, \d+ transitions, symmetry: imp0 = imp1/);
+  const off = cli('--no-symmetry', '--json');
+  assert.equal(off.status, 0, off.stderr);
+  const r = JSON.parse(off.stdout).results[0];
+  assert.equal(r.stats.stateful.renamings, undefined);
+  assert.ok(r.stats.stateful.states > 2 * Number(/(\d+) states/.exec(on.stdout)![1]) * 0.9);
 });

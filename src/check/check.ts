@@ -74,7 +74,7 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
   let hit: Found | null = null;
   let graceUsed = 0;
   let firstOther: Found | null = null;
-  const symmetric = opts.symmetry === true && strategy.symmetry;
+  const symmetric = strategy.symmetry && (opts.symmetry ?? strategy.symmetryByDefault);
   const build = (symmetry = false) => {
     const rt = buildWorld(sc, { symmetry }).rt;
     if (opts.races && names.length === 0) names = rt.threads.map((t) => t.name);
@@ -176,7 +176,8 @@ export function checkScenario(sc: Scenario, opts: CheckOptions = {}): ScenarioRe
       ...(audit.sampledFrom >= 0 ? { auditSample: { from: audit.sampledFrom, rate: audit.sample } } : {}),
       ...(isStateful(stats) ? { stateful: { states: stats.states, transitions: stats.transitions, omissionProbability: stats.omissionProbability, exact: opts.exact === true, workers: stats.workers, ...(stats.renamings > 0 ? { renamings: stats.renamings } : {}) } } : {}),
       // one world more: the pre-pass may have ended the check before the search built any
-      ...(symmetric ? { symmetry: { importers: build(true).symmetry?.names.map((c) => [...c]) ?? [], images: stats.symmetric } } : {}),
+      // asked for, or found (a default stateful search with renamings): not a line per scenario without identical importers
+      ...(symmetric && (opts.symmetry === true || (isStateful(stats) && stats.renamings > 0)) ? { symmetry: { importers: build(true).symmetry?.names.map((c) => [...c]) ?? [], images: stats.symmetric } } : {}),
     },
   };
 }

@@ -46,7 +46,9 @@ export interface CheckOptions {
   /**
    * dpor: explore one execution of each orbit under renaming identical importers
    * (sim/symmetry.ts); `stats.symmetry` names the identical importers and counts the
-   * prefixes dropped as images
+   * prefixes dropped as images. The stateful search stores one state of each orbit
+   * (check/frame-symmetry.ts) unless this is false (`--no-symmetry`); undefined: the
+   * strategy's default (on for stateful, off for dpor)
    */
   readonly symmetry?: boolean;
   /** count the races that add backtrack choices (`stats.races`, dpor only) */

@@ -53,6 +53,8 @@ export interface SearchStrategy {
   readonly shardable: boolean;
   /** `--symmetry` reduces it */
   readonly symmetry: boolean;
+  /** the reduction is on unless `--no-symmetry` (the stateful search: its renamings are audited, test/frame-symmetry.test.ts) */
+  readonly symmetryByDefault: boolean;
   /** the audit's redundant count tests its reduction (a class explored twice is a bug) */
   readonly audited: boolean;
   /** what splitting it gives, as `--help` and the README say it */
@@ -65,7 +67,7 @@ const always = () => true;
 
 function systematic(name: 'dpor' | 'exhaustive', covers: 'classes' | 'schedules', shards: string): SearchStrategy {
   return {
-    name, covers, shardable: true, symmetry: name === 'dpor', audited: name === 'dpor', shards, supports: always,
+    name, covers, shardable: true, symmetry: name === 'dpor', symmetryByDefault: false, audited: name === 'dpor', shards, supports: always,
     run: (build, symmetric, r, onExecution) => explore(() => build(symmetric), {
       strategy: name, maxExecutions: r.maxExecutions, preemptions: r.preemptions, deadline: r.deadline,
       shard: r.shard, cancelled: r.cancelled, onRace: name === 'dpor' ? r.onRace : undefined,
@@ -75,7 +77,7 @@ function systematic(name: 'dpor' | 'exhaustive', covers: 'classes' | 'schedules'
 
 function sampling(name: 'pct' | 'random'): SearchStrategy {
   return {
-    name, covers: null, shardable: false, symmetry: false, audited: false, supports: always,
+    name, covers: null, shardable: false, symmetry: false, symmetryByDefault: false, audited: false, supports: always,
     shards: 'never split: each job samples on its own (give each its own --seed)',
     run: (build, _symmetric, r, onExecution) => sample(() => build(false), { strategy: name, runs: r.runs, seed: r.seed, depth: r.depth, deadline: r.deadline }, onExecution),
   };
@@ -87,7 +89,7 @@ export const STRATEGIES: Readonly<Record<StrategyName, SearchStrategy>> = {
   pct: sampling('pct'),
   random: sampling('random'),
   stateful: {
-    name: 'stateful', covers: 'states', shardable: false, symmetry: true, audited: false, supports: framePorted,
+    name: 'stateful', covers: 'states', shardable: false, symmetry: true, symmetryByDefault: true, audited: false, supports: framePorted,
     shards: `never split into shards (prefix shards revisit each other's states); workers no scenario needs join one search past ${HANDOVER_AFTER.toLocaleString('en-US')} states, sharing its visited set`,
     run: (_build, symmetric, r, onExecution) => statefulRun(r.scenario, { ...r, symmetry: symmetric }, onExecution),
   },

@@ -227,7 +227,7 @@ export async function cmdCheck(paths: string[], flags: CheckFlags): Promise<numb
     // an unexpected counterexample is reduced by default, briefly; --reduce: every one, thoroughly
     reduce: flags.shrink === false ? false : flags.reduce ?? 'unexpected', reduceBudget: flags.reduce ? CHECK_DEFAULTS.reduceBudget : CHECK_DEFAULTS.quickReduceBudget,
     ...(flags.count ? { count: true } : {}),
-    ...(flags.symmetry ? { symmetry: true } : {}),
+    ...(flags.symmetry !== undefined ? { symmetry: flags.symmetry } : {}),
     ...(flags.exact ? { exact: true } : {}),
     ...(flags.maxStates !== undefined ? { maxStates: flags.maxStates } : {}),
   };
