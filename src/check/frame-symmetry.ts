@@ -1,18 +1,21 @@
 /**
  * Symmetry of identical importers in the data world (docs/design.md "Symmetry of the data
  * world"): a state and its images under every renaming of identical importers are stored
- * once, as the smallest of their fingerprints.
+ * once, as the fingerprint of one representative image.
  *
  * A renaming is an importer permutation p that the scenario allows (importers of the same
  * driver, variant and flags, whose threads run the same steps up to the renaming: the
- * thread permutation it induces, scenario/frame-members.ts). Its image of a state moves
+ * thread permutation it induces: frame-renaming.ts, scenario/frame-members.ts). Its image of a state moves
  * every slot an importer or a thread owns to the same slot of its image member, and
  * renames every value that names one: a `Ref` is mapped through the slot permutation, an
  * importer index or context and a thread index through p. Constant slots are left out:
  * an image keeps the initial values. The image's fingerprint is computed from the
  * non-zero slots without writing the image (0 is none in every kind, so a zero slot is a
  * zero slot in every image), with the store's own hash terms, so the identity's is the
- * state's incremental hash.
+ * state's incremental hash; the search's stores keep every image's fingerprint up to date
+ * on each write instead (`attach`, `changed`), so a key costs O(renamings). The
+ * representative sorts each class of importers by a signature their renaming permutes;
+ * a tie takes the smallest fingerprint of all images.
  *
  * Soundness rests on each image being the state the renamed interleaving reaches: the
  * model code treats identical importers alike, compares no importer index by order, and
@@ -21,10 +24,10 @@
  * its successors, so that a slot with the wrong kind shows as a mismatch.
  */
 import { hashSlots, slotHash1, slotHash2, type Store, type StoreLanes } from '../sim/store.ts';
-import { FrameOpKind } from '../sim/frame-ops.ts';
 import { SlotValue } from '../scenario/frame-members.ts';
 import type { FrameWorld } from '../scenario/frame-world.ts';
 import type { Scenario } from '../scenario/types.ts';
+import { opArgKind, renameValue, scenarioRenamings, type Renaming } from './frame-renaming.ts';
 
 /** What the stateful search asks of a symmetry: the representative key of a state. */
 export interface StateCanon {
@@ -36,16 +39,10 @@ export interface StateCanon {
    */
   attach(s: Store): void;
   /**
-   * Sets `out`'s hash lanes to the smallest fingerprint of `s`'s images (and, with
-   * `exact`, `out`'s slots to that image) and returns `out`.
+   * Sets `out`'s hash lanes to the fingerprint of the representative of `s`'s orbit
+   * (and, with `exact`, `out`'s slots to it) and returns `out`.
    */
   key(s: Store, out: Store, exact: boolean): Store;
-}
-
-interface Renaming {
-  readonly imp: Int32Array;
-  readonly tid: Int32Array;
-  readonly slot: Int32Array;
 }
 
 // the kinds as module constants: the hot loops read them without a property lookup
@@ -59,59 +56,13 @@ const K_FRAME = SlotValue.FRAME;
 const K_OP_A = SlotValue.OP_A;
 const LOCAL_KIND: Record<string, SlotValue> = { r: K_REF, i: K_IMP, c: K_IMP, t: K_TID, '.': K_PLAIN };
 
-/** Every permutation of 0..n-1 that keeps each index in its class. */
-function classPermutations(cls: readonly string[]): number[][] {
-  const out: number[][] = [];
-  const cur: number[] = [];
-  const used = new Set<number>();
-  const rec = (i: number) => {
-    if (i === cls.length) { out.push([...cur]); return; }
-    for (let j = 0; j < cls.length; j++) {
-      if (used.has(j) || cls[j] !== cls[i]) continue;
-      used.add(j);
-      cur.push(j);
-      rec(i + 1);
-      cur.pop();
-      used.delete(j);
-    }
-  };
-  rec(0);
-  return out;
-}
-
 /**
  * The symmetry of `w`, built from scenario `sc`, with `init` its initial state; null when
  * no two importers are interchangeable.
  */
 export function frameSymmetry(sc: Scenario, w: FrameWorld, init: Store): FrameCanon | null {
-  const cls = sc.importers.map((im) => JSON.stringify([im.driver, im.variant, im.peer2peer, im.pinned, im.speculativeReads ?? true]));
-  const renamings: Renaming[] = [];
-  for (const p of classPermutations(cls)) {
-    if (p.every((x, i) => x === i)) continue;
-    const t = w.members.threadImage(p);
-    if (t === null) continue;
-    renamings.push(renaming(w, p, t));
-  }
-  const classes = [...new Set(cls)].map((c) => cls.flatMap((x, i) => (x === c ? [i] : [])));
+  const { renamings, classes } = scenarioRenamings(sc, w);
   return renamings.length === 0 ? null : new FrameCanon(w, renamings, init, classes);
-}
-
-function renaming(w: FrameWorld, imp: readonly number[], tid: readonly number[]): Renaming {
-  const m = w.members;
-  const slot = Int32Array.from({ length: w.layout.size }, (_, i) => i);
-  const move = (from: readonly { base: number; len: number }[], to: readonly { base: number; len: number }[]) => {
-    from.forEach((r, k) => {
-      const d = to[k]!;
-      if (d.len !== r.len) throw new Error(`internal: member ranges of ${w.layout.slotName(r.base)} and ${w.layout.slotName(d.base)} differ in length`);
-      for (let j = 0; j < r.len; j++) slot[r.base + j] = d.base + j;
-    });
-  };
-  imp.forEach((to, i) => move(m.importers[i]!, m.importers[to]!));
-  tid.forEach((to, t) => move(m.threads[t]!, m.threads[to]!));
-  for (let i = 0; i < slot.length; i++) {
-    if (m.kinds[slot[i]!] !== m.kinds[i]) throw new Error(`internal: ${w.layout.slotName(i)} and its image ${w.layout.slotName(slot[i]!)} hold values of different kinds`);
-  }
-  return { imp: Int32Array.from(imp), tid: Int32Array.from(tid), slot };
 }
 
 /** The renamings of one world and the image fingerprints they give. */
@@ -209,8 +160,8 @@ export class FrameCanon implements StateCanon, StoreLanes {
     for (let p = 0; p < this.images; p++) {
       const r = this.renamings[p]!;
       const j = r.slot[i]!;
-      const ro = FrameCanon.rename(r, k, old);
-      const rv = FrameCanon.rename(r, k, v);
+      const ro = renameValue(r, k, old);
+      const rv = renameValue(r, k, v);
       lanes[2 * p] ^= slotHash1(j, ro) ^ slotHash1(j, rv);
       lanes[2 * p + 1] ^= slotHash2(j, ro) ^ slotHash2(j, rv);
     }
@@ -243,17 +194,6 @@ export class FrameCanon implements StateCanon, StoreLanes {
   /** each slot's hash terms for the value 0, which an image replaces */
   private readonly zero1: Int32Array;
   private readonly zero2: Int32Array;
-
-  /** The value `v` of a slot of kind `k` under renaming `r`. */
-  private static rename(r: Renaming, k: number, v: number): number {
-    switch (k) {
-      case K_REF: return v > 0 && v < r.slot.length ? r.slot[v]! : v;
-      case K_REF4: return v > 0 && v >> 2 < r.slot.length ? (r.slot[v >> 2]! << 2) | (v & 3) : v;
-      case K_IMP: return v >= 1 && v <= r.imp.length ? r.imp[v - 1]! + 1 : v;
-      case K_TID: return v >= 1 && v <= r.tid.length ? r.tid[v - 1]! + 1 : v;
-      default: return v;
-    }
-  }
 
   /**
    * Collects the non-zero slots of `s` but the constants into the scratch arrays, each
@@ -375,7 +315,7 @@ export class FrameCanon implements StateCanon, StoreLanes {
     for (let q = 0; q < n; q++) {
       const i = this.nzSlot[q]!;
       const j = r.slot[i]!;
-      const v = FrameCanon.rename(r, this.nzKind[q]!, x[i]!);
+      const v = renameValue(r, this.nzKind[q]!, x[i]!);
       a ^= slotHash1(j, v) ^ this.zero1[j]!;
       b ^= slotHash2(j, v) ^ this.zero2[j]!;
     }
@@ -447,7 +387,7 @@ export class FrameCanon implements StateCanon, StoreLanes {
     for (let i = 0; i < this.kinds.length; i++) if (this.kinds[i] === K_CONST) out.slots[i] = this.init.slots[i]!;
     for (let q = 0; q < n; q++) {
       const i = this.nzSlot[q]!;
-      out.slots[r.slot[i]!] = FrameCanon.rename(r, this.nzKind[q]!, s.slots[i]!);
+      out.slots[r.slot[i]!] = renameValue(r, this.nzKind[q]!, s.slots[i]!);
     }
   }
 
@@ -456,9 +396,4 @@ export class FrameCanon implements StateCanon, StoreLanes {
     this.write(s, p, out, this.collect(s));
     [out.h1, out.h2] = hashSlots(out.slots);
   }
-}
-
-/** A pending op's first argument names a slot for a lock, an unlock and the waits on a slot (frame-ops.ts), nothing else. */
-function opArgKind(op: number): number {
-  return op === FrameOpKind.Lock || op === FrameOpKind.Unlock || op === FrameOpKind.WaitEq || op === FrameOpKind.WaitGt ? K_REF : K_PLAIN;
 }
