@@ -24,7 +24,7 @@
  * its successors, so that a slot with the wrong kind shows as a mismatch.
  */
 import { hashSlots, slotHash1, slotHash2, type Store, type StoreLanes } from '../sim/store.ts';
-import { SlotValue } from '../scenario/frame-members.ts';
+import { SlotValue, VALUE_SLOT } from '../scenario/frame-members.ts';
 import type { FrameWorld } from '../scenario/frame-world.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { opArgKind, renameValue, scenarioRenamings, type Renaming } from './frame-renaming.ts';
@@ -54,7 +54,7 @@ const K_IMP = SlotValue.IMP;
 const K_TID = SlotValue.TID;
 const K_FRAME = SlotValue.FRAME;
 const K_OP_A = SlotValue.OP_A;
-const LOCAL_KIND: Record<string, SlotValue> = { r: K_REF, i: K_IMP, c: K_IMP, t: K_TID, '.': K_PLAIN };
+const KIND_OF_VALUE = VALUE_SLOT;
 
 /**
  * The symmetry of `w`, built from scenario `sc`, with `init` its initial state; null when
@@ -79,6 +79,9 @@ export class FrameCanon implements StateCanon, StoreLanes {
   private readonly nzSlot: Int32Array;
   private readonly nzKind: Uint8Array;
   private readonly kinds: Uint8Array;
+  /** the members' owner and position tables (frame-members.ts), read on every write */
+  private readonly owner: Int8Array;
+  private readonly position: Int32Array;
 
   /** a renaming's index by its importer permutation, as a number in base n (`sorted`) */
   private readonly byPerm = new Map<number, number>();
@@ -90,6 +93,8 @@ export class FrameCanon implements StateCanon, StoreLanes {
     renamings.forEach((r, i) => this.byPerm.set(r.imp.reduce((code, x) => code * r.imp.length + x, 0), i));
     this.sig = new Int32Array(w.members.importers.length);
     this.kinds = w.members.kinds;
+    this.owner = w.members.owner;
+    this.position = w.members.position;
     let a = 0;
     let b = 0;
     for (let i = 0; i < this.kinds.length; i++) {
@@ -151,7 +156,8 @@ export class FrameCanon implements StateCanon, StoreLanes {
     if (k !== K_FRAME) return k;
     const fr = this.frameOf[i]!;
     const off = i - fr;
-    return off < 2 ? K_PLAIN : LOCAL_KIND[this.w.prog.values[x[fr]!]![off - 2] ?? '.']!;
+    // the function id and the program point are plain
+    return off < 2 ? K_PLAIN : KIND_OF_VALUE[this.w.prog.values[x[fr]!]![off - 2] ?? '.']!;
   }
 
   /** Moves the lanes of `s` for slot `i` of kind `k` going from `old` to `v`. */
@@ -165,9 +171,9 @@ export class FrameCanon implements StateCanon, StoreLanes {
       lanes[2 * p] ^= slotHash1(j, ro) ^ slotHash1(j, rv);
       lanes[2 * p + 1] ^= slotHash2(j, ro) ^ slotHash2(j, rv);
     }
-    const o = this.w.members.owner[i]!;
+    const o = this.owner[i]!;
     if (o < 0) return;
-    const pos = this.w.members.position[i]!;
+    const pos = this.position[i]!;
     // a zero slot has no term in a signature (collect skips it)
     let d = 0;
     if (old !== 0) d ^= slotHash1(pos, this.relative(k, old, o));
@@ -203,7 +209,7 @@ export class FrameCanon implements StateCanon, StoreLanes {
     const n = this.collectSlots(s);
     // each importer's signature: its slots at their positions, with the values that name
     // a member made relative (its own, another's), so that a renaming permutes signatures
-    const { owner, position } = this.w.members;
+    const { owner, position } = this;
     const x = s.slots;
     const sig = this.sig;
     sig.fill(0);
@@ -218,7 +224,7 @@ export class FrameCanon implements StateCanon, StoreLanes {
 
   /** Value `v` of kind `k` in a slot of importer `o`, with what names a member made relative to `o` (collisions only cost reduction). */
   private relative(k: number, v: number, o: number): number {
-    const { owner, position } = this.w.members;
+    const { owner, position } = this;
     const size = owner.length;
     if (k === K_REF || k === K_REF4) {
       const at = k === K_REF4 ? v >> 2 : v;
@@ -243,9 +249,8 @@ export class FrameCanon implements StateCanon, StoreLanes {
     for (let q = 0; q < fixed.length; q++) {
       const i = fixed[q]!;
       if (x[i] === 0) continue;
-      const k = kinds[i]!;
       nzSlot[n] = i;
-      nzKind[n++] = k === K_OP_A ? opArgKind(x[i - 1]!) : k;
+      nzKind[n++] = this.kindOf(x, i);
     }
     // a free object is zeroed (Store.free): only the objects in use
     for (const p of m.pools) {
@@ -262,18 +267,13 @@ export class FrameCanon implements StateCanon, StoreLanes {
         }
       }
     }
-    const prog = this.w.prog;
+    // the frames in use (a popped frame is zeroed)
     for (const th of m.frames) {
-      const sp = x[th.sp]!;
-      for (let f = 0; f < sp; f++) {
-        const fr = th.frames + f * th.width;
-        const vals = prog.values[x[fr]!]!;
-        // the function id and the program point are plain
-        for (let j = 0; j < th.width; j++) {
-          if (x[fr + j] === 0) continue;
-          nzSlot[n] = fr + j;
-          nzKind[n++] = j < 2 ? K_PLAIN : LOCAL_KIND[vals[j - 2] ?? '.']!;
-        }
+      const end = th.frames + x[th.sp]! * th.width;
+      for (let i = th.frames; i < end; i++) {
+        if (x[i] === 0) continue;
+        nzSlot[n] = i;
+        nzKind[n++] = this.kindOf(x, i);
       }
     }
     return n;

@@ -34,6 +34,12 @@ export const enum SlotValue {
   REF4 = 8,
 }
 
+/**
+ * The slot kind of a value kind the compiler emits (scripts/frames-view.ts ValueKind): a
+ * struct field's or a frame local's. An importer index and an importer context rename alike.
+ */
+export const VALUE_SLOT: Readonly<Record<string, SlotValue>> = { r: SlotValue.REF, i: SlotValue.IMP, c: SlotValue.IMP, t: SlotValue.TID, '.': SlotValue.PLAIN };
+
 /** `len` slots from `base`. */
 export interface SlotRange {
   readonly base: number;
@@ -94,7 +100,7 @@ export class FrameMembersBuilder {
   /** A struct at `ref`: each field by the value kind the compiler emitted (`r` a Ref, `c` a context). */
   struct(ref: number, shape: StructShape): void {
     const v = shape.values ?? '';
-    for (let f = 0; f < shape.width; f++) this.kinds[ref + f] = v[f] === 'r' ? SlotValue.REF : v[f] === 'c' ? SlotValue.IMP : SlotValue.PLAIN;
+    for (let f = 0; f < shape.width; f++) this.kinds[ref + f] = VALUE_SLOT[v[f] ?? '.']!;
   }
 
   /** A pool of `shape`: its bitmap, then each object. */

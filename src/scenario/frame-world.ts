@@ -184,7 +184,7 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
   mb.struct(resv, RESV.DmaResv);
   // an entry is the fence's slot * 4 + its usage (kernel/frame-resv.ts entryFence)
   mb.list({ len: fenceSlots.len, cap: RESV_SLOTS }, SlotValue.REF4);
-  mb.slots(sim.lockdep, Math.max(1, Math.ceil((sim.classNames.length ** 2) / 32)), SlotValue.PLAIN);
+  mb.slots(sim.lockdep, sim.lockdepSlots, SlotValue.PLAIN);
   mb.slots(slots.signalling, names.length, SlotValue.PLAIN);
   mb.slots(slots.nextContext, 1, SlotValue.PLAIN);
   mb.slots(slots.nextStamp, 1, SlotValue.PLAIN);
@@ -312,7 +312,7 @@ function declareProtections(layout: StoreLayout, w: {
 }): void {
   const constant = { constant: true } as const;
   const underResv = { lock: w.resv };
-  layout.protect(w.sim.lockdep, Math.max(1, Math.ceil((w.sim.classNames.length ** 2) / 32)), { ghost: true });
+  layout.protect(w.sim.lockdep, w.sim.lockdepSlots, { ghost: true });
   protectFields(layout, w.resv, RESV.DmaResv, ['fences', 'cap', 'waiters', 'waiterCap'], constant);
   protectFields(layout, w.resv, RESV.DmaResv, ['maxFences', 'ownerCtx'], underResv);
   layout.protect(w.fenceSlots, RESV_SLOTS + 1, underResv);

@@ -25,6 +25,8 @@ export interface FrameSim {
   readonly classNames: readonly string[];
   /** first slot of lockdep's edge bits: bit a * n + b (n classes) is an edge a -> b */
   readonly lockdep: number;
+  /** how many slots the edge bits take */
+  readonly lockdepSlots: number;
 }
 
 /** What a model's `k.env` carries for the runtime services. */
@@ -70,8 +72,9 @@ export class FrameSimBuilder {
     const index = new Map(classNames.map((c, i) => [c, i]));
     const lockClass = new Map([...this.classOf].map(([slot, c]) => [slot, index.get(c)!]));
     const bits = classNames.length * classNames.length;
-    const lockdep = this.layout.field('lockdep.edges', Math.max(1, Math.ceil(bits / 32)));
-    return { threadNames: this.threadNames, held: this.held, lockClass, classNames, lockdep };
+    const lockdepSlots = Math.max(1, Math.ceil(bits / 32));
+    const lockdep = this.layout.field('lockdep.edges', lockdepSlots);
+    return { threadNames: this.threadNames, held: this.held, lockClass, classNames, lockdep, lockdepSlots };
   }
 }
 
