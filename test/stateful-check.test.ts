@@ -24,8 +24,8 @@ const ported = bundled.filter(framePorted);
 
 const props = (vs: readonly { property: string }[]) => [...new Set(vs.map((v) => v.property))].sort();
 
-test('stateful: the data world models 22 bundled scenarios, the rest go to dpor', () => {
-  assert.equal(ported.length, 22);
+test('stateful: the data world models 26 bundled scenarios (vfio-pci with gpu-dynamic and iommufd importers), the rest go to dpor', () => {
+  assert.equal(ported.length, 26);
   const other = bundled.find((s) => !framePorted(s))!;
   assert.equal(checkScenario(other, { strategy: 'stateful', prepass: 0 }).stats.strategy, 'dpor');
 });
@@ -47,8 +47,29 @@ for (const sc of ported) {
   });
 }
 
+test('stateful: importers of two drivers in one world (gpu-dynamic, iommufd no-unpin with a transfer) have dpor\'s verdict and property set', () => {
+  const sc = parseScenario(`name: mixed
+exporter: { driver: vfio-pci }
+importers:
+  - { id: gpu0, driver: gpu-dynamic }
+  - { id: iommu0, driver: iommufd, variant: no-unpin }
+threads:
+  - { name: reset, steps: [revoke] }
+  - { name: gpu0-user, steps: [{ import: gpu0 }, { release: gpu0 }] }
+  - { name: iommu0-user, steps: [{ import: iommu0 }, { dma: { importer: iommu0, count: 1 } }, { release: iommu0 }] }
+`, 'mixed.yaml');
+  assert.ok(framePorted(sc));
+  const st = checkScenario(sc, { strategy: 'stateful', count: true, shrink: false, reduce: false });
+  const dp = checkScenario(sc, { strategy: 'dpor', count: true, shrink: false, reduce: false });
+  assert.equal(st.stats.strategy, 'stateful');
+  assert.ok(st.complete && dp.complete);
+  assert.equal(st.verdict, 'violation');
+  assert.deepEqual(st.violations, ['leak']);
+  assert.deepEqual(st.violations, dp.violations);
+});
+
 test('stateful: fused transactions and persistent sets keep every property set of the fine search', () => {
-  for (const name of ['b1-vfio-revoke-no-wait', 'b1-vfio-revoke-fixed', 'b8-vfio-unrevoke-race', 'b14-vfio-no-revoked-check', 'b19-unrevoke-eager-remap', 'vfio-close-after-revoke-as-merged']) {
+  for (const name of ['b1-vfio-revoke-no-wait', 'b1-vfio-revoke-fixed', 'b8-vfio-unrevoke-race', 'b14-vfio-no-revoked-check', 'b19-unrevoke-eager-remap', 'vfio-close-after-revoke-as-merged', 'b6-iommufd-unpin-fixed']) {
     const sc = ported.find((s) => s.name === name)!;
     const fine = statefulSearch(frameModel(buildFrameWorld(sc), { fuse: false }), { stopAtFirst: false, reduction: false });
     const fused = statefulSearch(frameModel(buildFrameWorld(sc)), { stopAtFirst: false, reduction: false });
@@ -92,5 +113,5 @@ test('stateful: driver state kept outside the store is refused (compiler) or thr
   assert.ok(r.errors.some((e) => /frame-gpu-invalidate\.ts:\d+:\d+: .*`hidden`/.test(e)), r.errors.join('\n'));
   const w = buildFrameWorld(ported[0]!);
   const k = w.ctx(new Store(w.layout), 0);
-  assert.throws(() => { (k.env.gpui[0] as { noFence: boolean }).noFence = true; }, TypeError);
+  assert.throws(() => { (k.env.imps[0] as { noFence: boolean }).noFence = true; }, TypeError);
 });

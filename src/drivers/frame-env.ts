@@ -35,31 +35,49 @@ export interface VfioFrameEnv {
   readonly fdOpen: number;
 }
 
-/** gpu-dynamic's switches (gpu-dynamic.ts GpuiSwitches) and its per-importer objects. */
-export interface GpuiFrameEnv {
-  readonly noFence: boolean;
-  readonly remapInCallback: boolean;
-  readonly pinnedIgnoresInvalidate: boolean;
-  readonly eagerRemap: boolean;
-  /** the importer's own state object (GpuImporter) */
+/**
+ * One importer of the data world, whatever its driver: the objects every importer has
+ * (state, attachment, engine, op lock, pools), its driver's switches, and the objects of
+ * drivers that have them (a pool of capacity 0, slot 0 when the driver has none).
+ */
+export interface ImporterFrameEnv {
+  /** the importer's own state object (GpuImporter, IommufdImporter) */
   readonly st: number;
   readonly attachment: number;
   readonly engine: number;
   readonly opLock: number;
-  /** its sg tables, fences, engine jobs and unmapper work items */
+  /** its sg tables, fences, engine jobs, gpu-dynamic's unmapper work items, iommufd's IOVA ranges */
   readonly tables: StorePool;
   readonly fences: StorePool;
   readonly jobs: StorePool;
   readonly items: StorePool;
+  readonly iovas: StorePool;
+  /** iommufd's iopt_pages mutex */
+  readonly pagesMutex: number;
   /** the importer ops index its attachments take (FrameKernel.importers + 1) */
   readonly ops: number;
   readonly context: number;
   readonly pinned: boolean;
+  /** gpu-dynamic's switches (gpu-dynamic.ts GpuiSwitches) */
+  readonly noFence: boolean;
+  readonly remapInCallback: boolean;
+  readonly pinnedIgnoresInvalidate: boolean;
+  readonly eagerRemap: boolean;
+  /** iommufd's switches (iommufd.ts IommufdSwitches), `pins` resolved for the version (D-IOMMUFD-1) */
+  readonly pins: boolean;
+  readonly noUnpin: boolean;
+  readonly unpinUnlocked: boolean;
 }
+
+/** What an importer's fence is for (DmaFence.kind), by its name: `gpu0-job1`, `gpu0-teardown2`, `iommu0-wr1`. */
+export const FENCE_KINDS = ['job', 'teardown', 'wr'] as const;
+export const FENCE_JOB = 0;
+export const FENCE_TEARDOWN = 1;
+export const FENCE_WR = 2;
 
 export interface DriverFrameEnv extends FrameHwEnv {
   readonly vfio: VfioFrameEnv;
-  readonly gpui: readonly GpuiFrameEnv[];
+  readonly imps: readonly ImporterFrameEnv[];
 }
 
 export type DriverCtx = FrameCtx<DriverFrameEnv>;

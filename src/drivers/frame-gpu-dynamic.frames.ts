@@ -3,14 +3,13 @@ import { frameCall, frameReturn, frameRetval, type FrameModule, type FrameRunCtx
 import { newJob } from '../hw/frame-engine.frames.ts';
 import { judgeSubmission } from '../hw/frame-oracle.ts';
 import { ERRNO } from '../kernel/errno.ts';
-import { devName } from '../kernel/frame-attach.ts';
-import { DMA_BIDIRECTIONAL, type DmaBufAttachment, type SgTable } from '../kernel/frame-dma-buf.ts';
+import { DMA_BIDIRECTIONAL, type SgTable } from '../kernel/frame-dma-buf.ts';
 import { dmaFenceInit } from '../kernel/frame-fence.frames.ts';
 import { type DmaFence } from '../kernel/frame-fence.ts';
 import { dmaResvReserveFences } from '../kernel/frame-resv.frames.ts';
 import { READ, WRITE } from '../kernel/frame-resv.ts';
 import { type ImpIdx, type Ref, type StructShape } from '../sim/struct.ts';
-import { type DriverCtx, OP_DMA, OP_IMPORT, OP_RELEASE, OP_REMAP } from './frame-env.ts';
+import { type DriverCtx, FENCE_JOB, OP_DMA, OP_IMPORT, OP_RELEASE, OP_REMAP } from './frame-env.ts';
 import { setKernelDeps } from './frame-importer.frames.ts';
 import { FN as frame_engine$FN, frames as frame_engine$frames } from '../hw/frame-engine.frames.ts';
 import { FN as frame_mapping$FN, frames as frame_mapping$frames } from '../kernel/frame-mapping.frames.ts';
@@ -29,26 +28,21 @@ export const STRUCTS = {
   GpuImporter: { width: 14, fields: ['a', 'table', 'valid', 'tableNotified', 'pinned', 'closing', 'jobFrom', 'fences', 'remapPending', 'remapRunning', 'head', 'tail', 'queued', 'pending'], values: 'rr........rr..' },
 } satisfies Record<string, StructShape>;
 
-/** newFence (source line 80): a helper over typed views */
+/** newFence (source line 77): a helper over typed views */
 export function newFence(k: DriverCtx, imp: ImpIdx, kind: number): Ref<DmaFence> {
   const st = src.importer(k, imp);
   { const o$ = st + 7; k.s.set(o$, k.s.get(o$) + (1)); }
-  return dmaFenceInit(k, k.env.gpui[imp]!.fences, k.env.gpui[imp]!.context, k.s.get(st + 7), false, imp + 1, kind);
+  return dmaFenceInit(k, k.env.imps[imp]!.fences, k.env.imps[imp]!.context, k.s.get(st + 7), false, imp + 1, kind);
 }
 
-/** useTable (source line 91): a helper over typed views */
+/** useTable (source line 88): a helper over typed views */
 export function useTable(k: DriverCtx, st: Ref<src.GpuImporter>, t: Ref<SgTable>): void {
   { const o$ = st + 1; k.s.set(o$, t); }
   { const o$ = st + 2; k.s.set(o$, (true) ? 1 : 0); }
   { const o$ = st + 3; k.s.set(o$, (false) ? 1 : 0); }
 }
 
-/** gpuiFenceName (source line 179): a helper over typed views */
-export function gpuiFenceName(k: DriverCtx, f: Ref<DmaFence>): string {
-  return `${devName(k, k.env.gpui[k.s.get(f + 10) - 1]!.attachment as Ref<DmaBufAttachment>)}-${k.s.get(f + 11) === src.FENCE_JOB ? 'job' : 'teardown'}${k.s.get(f + 1)}`;
-}
-
-/** ensureMapped (source line 98): 6 program points, 3 locals */
+/** ensureMapped (source line 95): 6 program points, 3 locals */
 function ensureMapped$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & DriverCtx;
   const s = k.s;
@@ -81,7 +75,7 @@ function ensureMapped$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** doImport (source line 107): 14 program points, 6 locals */
+/** doImport (source line 104): 14 program points, 6 locals */
 function doImport$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & DriverCtx;
   const s = k.s;
@@ -107,14 +101,14 @@ function doImport$frames(ctx: FrameRunCtx<never>, fr: number): number {
         return frameReturn(k, s.get(fr + 5));
       }
       case 5: {
-        { const o$ = (s.get(fr + 3) as any) + 0; s.set(o$, (k.env.gpui[(s.get(fr + 2) - 1)].attachment as any)); }
+        { const o$ = (s.get(fr + 3) as any) + 0; s.set(o$, (k.env.imps[(s.get(fr + 2) - 1)].attachment as any)); }
         { const o$ = (s.get(fr + 3) as any) + 5; s.set(o$, ((false) ? 1 : 0)); }
         s.set(fr + 1, 6);
         return frameCall(k, k.prog.base(frame_resv$frames) + frame_resv$FN.dmaResvLock, (s.get((s.get(fr + 4) as any) + 4) as any));
       }
       case 6: {
         frameRetval(k);
-        s.set(fr + 1, (k.env.gpui[(s.get(fr + 2) - 1)].pinned) ? 7 : 8); continue;
+        s.set(fr + 1, (k.env.imps[(s.get(fr + 2) - 1)].pinned) ? 7 : 8); continue;
       }
       case 7: {
         s.set(fr + 1, 9);
@@ -149,7 +143,7 @@ function doImport$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** doDma (source line 127): 16 program points, 10 locals */
+/** doDma (source line 124): 16 program points, 10 locals */
 function doDma$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & DriverCtx;
   const s = k.s;
@@ -194,10 +188,10 @@ function doDma$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 9: {
         judgeSubmission(k, (s.get((s.get(fr + 5) as any) + 0) as any), (s.get((s.get(fr + 5) as any) + 1) as any), (s.get((s.get(fr + 5) as any) + 3) !== 0));
-        s.set(fr + 10, newFence(k, (s.get(fr + 2) - 1), src.FENCE_JOB));
-        s.set(fr + 11, newJob(k, k.env.gpui[(s.get(fr + 2) - 1)].jobs, (s.get((s.get(fr + 5) as any) + 1) as any), (s.get(fr + 4) !== 0), (s.get(fr + 10) as any), (s.get(fr + 10) as any)));
+        s.set(fr + 10, newFence(k, (s.get(fr + 2) - 1), FENCE_JOB));
+        s.set(fr + 11, newJob(k, k.env.imps[(s.get(fr + 2) - 1)].jobs, (s.get((s.get(fr + 5) as any) + 1) as any), (s.get(fr + 4) !== 0), (s.get(fr + 10) as any), (s.get(fr + 10) as any)));
         setKernelDeps(k, (s.get(fr + 6) as any), (s.get(fr + 11) as any));
-        s.set(fr + 1, (!(k.env.gpui[(s.get(fr + 2) - 1)].noFence)) ? 11 : 12); continue;
+        s.set(fr + 1, (!(k.env.imps[(s.get(fr + 2) - 1)].noFence)) ? 11 : 12); continue;
       }
       case 10: {
         frameRetval(k);
@@ -212,7 +206,7 @@ function doDma$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 12: {
         s.set(fr + 1, 14);
-        return frameCall(k, k.prog.base(frame_engine$frames) + frame_engine$FN.submitJob, (k.env.gpui[(s.get(fr + 2) - 1)].engine as any), (s.get(fr + 11) as any));
+        return frameCall(k, k.prog.base(frame_engine$frames) + frame_engine$FN.submitJob, (k.env.imps[(s.get(fr + 2) - 1)].engine as any), (s.get(fr + 11) as any));
       }
       case 13: {
         frameRetval(k);
@@ -232,7 +226,7 @@ function doDma$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** doRemap (source line 158): 6 program points, 2 locals */
+/** doRemap (source line 155): 6 program points, 2 locals */
 function doRemap$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & DriverCtx;
   const s = k.s;
@@ -267,7 +261,7 @@ function doRemap$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** gpuiOp (source line 167): 18 program points, 5 locals */
+/** gpuiOp (source line 164): 18 program points, 5 locals */
 function gpuiOp$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & DriverCtx;
   const s = k.s;

@@ -20,10 +20,7 @@ import { newJob, submitJob, type DmaEngine } from '../hw/frame-engine.ts';
 import { judgeSubmission } from '../hw/frame-oracle.ts';
 import { getAndAttach, opLock, opUnlock, setKernelDeps } from './frame-importer.ts';
 import { doRelease } from './frame-gpu-release.ts';
-import { OP_DMA, OP_IMPORT, OP_RELEASE, OP_REMAP, type DriverCtx } from './frame-env.ts';
-
-export const FENCE_JOB = 0;
-export const FENCE_TEARDOWN = 1;
+import { FENCE_JOB, OP_DMA, OP_IMPORT, OP_RELEASE, OP_REMAP, type DriverCtx } from './frame-env.ts';
 
 /** One importer's state (gpu-dynamic.ts GpuImporter, remap work and unmapper). */
 export interface GpuImporter {
@@ -63,7 +60,7 @@ export interface UnmapItem {
 }
 
 export function importer(k: DriverCtx, imp: ImpIdx): Ref<GpuImporter> {
-  return k.env.gpui[imp]!.st as Ref<GpuImporter>;
+  return k.env.imps[imp]!.st as Ref<GpuImporter>;
 }
 
 export function buffer(k: DriverCtx): Ref<DmaBuf> {
@@ -72,7 +69,7 @@ export function buffer(k: DriverCtx): Ref<DmaBuf> {
 
 /** Importer `imp`'s fence with seqno `seq`. */
 export function fenceAt(k: DriverCtx, imp: ImpIdx, seq: number): Ref<DmaFence> {
-  const pool = k.env.gpui[imp]!.fences;
+  const pool = k.env.imps[imp]!.fences;
   return (pool.base + (seq - 1) * pool.width) as Ref<DmaFence>;
 }
 
@@ -80,11 +77,11 @@ export function fenceAt(k: DriverCtx, imp: ImpIdx, seq: number): Ref<DmaFence> {
 export function newFence(k: DriverCtx, imp: ImpIdx, kind: number): Ref<DmaFence> {
   const st = importer(k, imp);
   st.fences++;
-  return dmaFenceInit(k, k.env.gpui[imp]!.fences, k.env.gpui[imp]!.context, st.fences, false, imp + 1, kind);
+  return dmaFenceInit(k, k.env.imps[imp]!.fences, k.env.imps[imp]!.context, st.fences, false, imp + 1, kind);
 }
 
 export function devEvent(k: DriverCtx, label: string, imp: ImpIdx, suffix: string): void {
-  if (k.out.records) k.out.event(k.tid, label, `${devName(k, k.env.gpui[imp]!.attachment as Ref<DmaBufAttachment>)}${suffix}`);
+  if (k.out.records) k.out.event(k.tid, label, `${devName(k, k.env.imps[imp]!.attachment as Ref<DmaBufAttachment>)}${suffix}`);
 }
 
 /** The importer's new mapping. */
@@ -110,10 +107,10 @@ export function* doImport(k: DriverCtx, imp: ImpIdx): FrameProc<number> {
   if (st.a !== 0) return -ERRNO.EBUSY;
   const g = yield* getAndAttach(k, buf, imp, st);
   if (g < 0) return g;
-  st.a = k.env.gpui[imp]!.attachment as Ref<DmaBufAttachment>;
+  st.a = k.env.imps[imp]!.attachment as Ref<DmaBufAttachment>;
   st.closing = false;
   yield* dmaResvLock(k, buf.resv);
-  if (k.env.gpui[imp]!.pinned) {
+  if (k.env.imps[imp]!.pinned) {
     /** D-GPUI-5: a scanout-style pin before the first map */
     const p = yield* dmaBufPin(k, st.a);
     if (p === 0) st.pinned = true;
@@ -142,13 +139,13 @@ export function* doDma(k: DriverCtx, imp: ImpIdx, count: number, write: boolean)
     }
     judgeSubmission(k, st.a, st.table, st.tableNotified);
     const f = newFence(k, imp, FENCE_JOB);
-    const j = newJob(k, k.env.gpui[imp]!.jobs, st.table, write, f, f);
+    const j = newJob(k, k.env.imps[imp]!.jobs, st.table, write, f, f);
     setKernelDeps(k, buf, j);
-    if (!k.env.gpui[imp]!.noFence) {
+    if (!k.env.imps[imp]!.noFence) {
       dmaResvReserveFences(k, buf.resv, 1);
       yield* dmaResvAddFence(k, buf.resv, f, write ? WRITE : READ);
     }
-    yield* submitJob(k, k.env.gpui[imp]!.engine as Ref<DmaEngine>, j);
+    yield* submitJob(k, k.env.imps[imp]!.engine as Ref<DmaEngine>, j);
     yield* dmaResvUnlock(k, buf.resv);
   }
   return ret;
@@ -174,9 +171,3 @@ export function* gpuiOp(k: DriverCtx, imp: ImpIdx, op: number, count: number, wr
   yield* opUnlock(k, imp);
   return r;
 }
-
-/** A job fence's name for events (FrameKernel.fenceName): `gpu0-job1`. */
-export function gpuiFenceName(k: DriverCtx, f: Ref<DmaFence>): string {
-  return `${devName(k, k.env.gpui[f.owner - 1]!.attachment as Ref<DmaBufAttachment>)}-${f.kind === FENCE_JOB ? 'job' : 'teardown'}${f.seqno}`;
-}
-

@@ -6,9 +6,9 @@ import { MAX_SCHEDULE_TIMEOUT } from '../kernel/frame-fence.ts';
 import { dmaResvReserveFences } from '../kernel/frame-resv.frames.ts';
 import { BOOKKEEP } from '../kernel/frame-resv.ts';
 import { sched, waitEq, waitGt } from '../sim/frame-ops.ts';
-import { type DriverCtx } from './frame-env.ts';
+import { type DriverCtx, FENCE_TEARDOWN } from './frame-env.ts';
 import { newFence, useTable } from './frame-gpu-dynamic.frames.ts';
-import { FENCE_TEARDOWN, buffer, devEvent, importer } from './frame-gpu-dynamic.ts';
+import { buffer, devEvent, importer } from './frame-gpu-dynamic.ts';
 import { setKernelDeps } from './frame-importer.frames.ts';
 import { FN as frame_engine$FN, frames as frame_engine$frames } from '../hw/frame-engine.frames.ts';
 import { FN as frame_fence$FN, frames as frame_fence$frames } from '../kernel/frame-fence.frames.ts';
@@ -28,7 +28,7 @@ function submit$frames(ctx: FrameRunCtx<never>, fr: number): number {
   for (;;) {
     switch (s.get(fr + 1)) {
       case 0: {
-        s.set(fr + 7, newJob(k, k.env.gpui[(s.get(fr + 2) - 1)].jobs, (s.get(fr + 3) as any), (s.get(fr + 4) !== 0), (s.get(fr + 5) as any), (s.get(fr + 5) as any)));
+        s.set(fr + 7, newJob(k, k.env.imps[(s.get(fr + 2) - 1)].jobs, (s.get(fr + 3) as any), (s.get(fr + 4) !== 0), (s.get(fr + 5) as any), (s.get(fr + 5) as any)));
         s.set(fr + 1, ((s.get(fr + 6) !== 0)) ? 1 : 2); continue;
       }
       case 1: {
@@ -37,7 +37,7 @@ function submit$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 2: {
         s.set(fr + 1, 3);
-        return frameCall(k, k.prog.base(frame_engine$frames) + frame_engine$FN.submitJob, (k.env.gpui[(s.get(fr + 2) - 1)].engine as any), (s.get(fr + 7) as any));
+        return frameCall(k, k.prog.base(frame_engine$frames) + frame_engine$FN.submitJob, (k.env.imps[(s.get(fr + 2) - 1)].engine as any), (s.get(fr + 7) as any));
       }
       case 3: {
         frameRetval(k);
@@ -70,7 +70,7 @@ function gpuiInvalidate$frames(ctx: FrameRunCtx<never>, fr: number): number {
         s.set(fr + 1, 4); continue;
       }
       case 4: {
-        s.set(fr + 1, (k.env.gpui[(s.get(fr + 3) - 1)].eagerRemap && !((s.get((s.get(fr + 4) as any) + 5) !== 0))) ? 5 : 6); continue;
+        s.set(fr + 1, (k.env.imps[(s.get(fr + 3) - 1)].eagerRemap && !((s.get((s.get(fr + 4) as any) + 5) !== 0))) ? 5 : 6); continue;
       }
       case 5: {
         s.set(fr + 1, 7);
@@ -88,7 +88,7 @@ function gpuiInvalidate$frames(ctx: FrameRunCtx<never>, fr: number): number {
         return frameReturn(k, 0);
       }
       case 9: {
-        s.set(fr + 1, (k.env.gpui[(s.get(fr + 3) - 1)].pinnedIgnoresInvalidate && (s.get((s.get(fr + 4) as any) + 4) !== 0)) ? 10 : 11); continue;
+        s.set(fr + 1, (k.env.imps[(s.get(fr + 3) - 1)].pinnedIgnoresInvalidate && (s.get((s.get(fr + 4) as any) + 4) !== 0)) ? 10 : 11); continue;
       }
       case 10: {
         return frameReturn(k, 0);
@@ -97,7 +97,7 @@ function gpuiInvalidate$frames(ctx: FrameRunCtx<never>, fr: number): number {
         { const o$ = (s.get(fr + 4) as any) + 2; s.set(o$, ((false) ? 1 : 0)); }
         s.set(fr + 5, (s.get((s.get(fr + 4) as any) + 1) as any));
         s.set(fr + 6, (0 as any));
-        s.set(fr + 1, (!(k.env.gpui[(s.get(fr + 3) - 1)].noFence)) ? 12 : 13); continue;
+        s.set(fr + 1, (!(k.env.imps[(s.get(fr + 3) - 1)].noFence)) ? 12 : 13); continue;
       }
       case 12: {
         dmaResvReserveFences(k, (s.get(buffer(k) + 4) as any), 1);
@@ -146,7 +146,7 @@ function gpuiInvalidate$frames(ctx: FrameRunCtx<never>, fr: number): number {
         { const o$ = (s.get(fr + 4) as any) + 11; s.set(o$, (s.get(fr + 7) as any)); }
         { const o$ = (s.get(fr + 4) as any) + 12; s.set(o$, s.get(o$) + (1)); }
         { const o$ = (s.get(fr + 4) as any) + 13; s.set(o$, s.get(o$) + (1)); }
-        s.set(fr + 1, (k.env.gpui[(s.get(fr + 3) - 1)].remapInCallback) ? 22 : 23); continue;
+        s.set(fr + 1, (k.env.imps[(s.get(fr + 3) - 1)].remapInCallback) ? 22 : 23); continue;
       }
       case 22: {
         s.set(fr + 1, 24);

@@ -13,15 +13,15 @@ import { dmaBufMapAttachment, dmaBufUnmapAttachment } from '../kernel/frame-mapp
 import { BOOKKEEP, dmaResvAddFence, dmaResvLock, dmaResvReserveFences, dmaResvUnlock } from '../kernel/frame-resv.ts';
 import { newJob, submitJob, type DmaEngine } from '../hw/frame-engine.ts';
 import { setKernelDeps } from './frame-importer.ts';
-import type { DriverCtx } from './frame-env.ts';
-import { buffer, devEvent, ensureMapped, FENCE_TEARDOWN, importer, newFence, useTable, type UnmapItem } from './frame-gpu-dynamic.ts';
+import { FENCE_TEARDOWN, type DriverCtx } from './frame-env.ts';
+import { buffer, devEvent, ensureMapped, importer, newFence, useTable, type UnmapItem } from './frame-gpu-dynamic.ts';
 import { waitJobs } from './frame-gpu-release.ts';
 
 /** Queues a job of the importer's engine (a transfer through `table`, or none) signalling `f`. */
 export function* submit(k: DriverCtx, imp: ImpIdx, table: Ref<SgTable>, write: boolean, f: Ref<DmaFence>, deps: boolean): FrameProc {
-  const j = newJob(k, k.env.gpui[imp]!.jobs, table, write, f, f);
+  const j = newJob(k, k.env.imps[imp]!.jobs, table, write, f, f);
   if (deps) setKernelDeps(k, buffer(k), j);
-  yield* submitJob(k, k.env.gpui[imp]!.engine as Ref<DmaEngine>, j);
+  yield* submitJob(k, k.env.imps[imp]!.engine as Ref<DmaEngine>, j);
 }
 
 /**
@@ -33,17 +33,17 @@ export function* gpuiInvalidate(k: DriverCtx, a: Ref<DmaBufAttachment>): FramePr
   const st = importer(k, imp);
   if (a.importerPriv !== st) return;
   if (st.table !== 0) st.tableNotified = true;
-  if (k.env.gpui[imp]!.eagerRemap && !st.closing) {
+  if (k.env.imps[imp]!.eagerRemap && !st.closing) {
     yield sched();
     devEvent(k, 'queue remap work', imp, '');
     st.remapPending = true;
   }
   if (st.table === 0) return;
-  if (k.env.gpui[imp]!.pinnedIgnoresInvalidate && st.pinned) return;
+  if (k.env.imps[imp]!.pinnedIgnoresInvalidate && st.pinned) return;
   st.valid = false;
   const table = st.table;
   let u = 0 as Ref<DmaFence>;
-  if (!k.env.gpui[imp]!.noFence) {
+  if (!k.env.imps[imp]!.noFence) {
     dmaResvReserveFences(k, buffer(k).resv, 1);
     u = newFence(k, imp, FENCE_TEARDOWN);
     yield* dmaResvAddFence(k, buffer(k).resv, u, BOOKKEEP);
@@ -62,7 +62,7 @@ export function* gpuiInvalidate(k: DriverCtx, a: Ref<DmaBufAttachment>): FramePr
   st.tail = item;
   st.queued++;
   st.pending++;
-  if (k.env.gpui[imp]!.remapInCallback) {
+  if (k.env.imps[imp]!.remapInCallback) {
     /** R38 from inside the callback: the table points at the placement being left */
     const r = yield* dmaBufMapAttachment(k, a, DMA_BIDIRECTIONAL);
     if (r > 0) useTable(k, st, r as Ref<SgTable>);
@@ -71,8 +71,8 @@ export function* gpuiInvalidate(k: DriverCtx, a: Ref<DmaBufAttachment>): FramePr
 
 /** A fresh unmapper work item (a full pool is a model bug). */
 export function newItem(k: DriverCtx, imp: ImpIdx): Ref<UnmapItem> {
-  const item = structAlloc(k.s, k.env.gpui[imp]!.items) as Ref<UnmapItem>;
-  if (item === 0) throw new Error(`model bug: unmap item pool ${k.env.gpui[imp]!.items.name} is full`);
+  const item = structAlloc(k.s, k.env.imps[imp]!.items) as Ref<UnmapItem>;
+  if (item === 0) throw new Error(`model bug: unmap item pool ${k.env.imps[imp]!.items.name} is full`);
   return item;
 }
 
@@ -132,6 +132,6 @@ export function* unmapperThread(k: DriverCtx, imp: ImpIdx): FrameProc {
 
 /** Gives a fetched work item back to its pool: nothing reads it after the fetch, and a kept one would split states by history. */
 export function freeItem(k: DriverCtx, imp: ImpIdx, item: Ref<UnmapItem>): void {
-  const pool = k.env.gpui[imp]!.items;
+  const pool = k.env.imps[imp]!.items;
   k.s.free(pool, (item - pool.base) / pool.width);
 }

@@ -4,8 +4,8 @@ import { ERRNO } from '../kernel/errno.ts';
 import { DMA_BIDIRECTIONAL } from '../kernel/frame-dma-buf.ts';
 import { MAX_SCHEDULE_TIMEOUT } from '../kernel/frame-fence.ts';
 import { waitEq } from '../sim/frame-ops.ts';
-import { type DriverCtx } from './frame-env.ts';
-import { FENCE_JOB, buffer, devEvent, fenceAt, importer } from './frame-gpu-dynamic.ts';
+import { type DriverCtx, FENCE_JOB } from './frame-env.ts';
+import { buffer, devEvent, fenceAt, importer } from './frame-gpu-dynamic.ts';
 import { FN as frame_fence$FN, frames as frame_fence$frames } from '../kernel/frame-fence.frames.ts';
 import { FN as frame_mapping$FN, frames as frame_mapping$frames } from '../kernel/frame-mapping.frames.ts';
 import { FN as frame_pin$FN, frames as frame_pin$frames } from '../kernel/frame-pin.frames.ts';
@@ -98,7 +98,7 @@ function doRelease$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 8: {
         frameRetval(k);
-        s.set(fr + 1, (k.env.gpui[(s.get(fr + 2) - 1)].eagerRemap) ? 9 : 10); continue;
+        s.set(fr + 1, (k.env.imps[(s.get(fr + 2) - 1)].eagerRemap) ? 9 : 10); continue;
       }
       case 9: {
         s.set(fr + 1, 11);

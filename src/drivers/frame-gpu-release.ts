@@ -13,8 +13,8 @@ import { dmaBufUnmapAttachment } from '../kernel/frame-mapping.ts';
 import { dmaBufUnpin } from '../kernel/frame-pin.ts';
 import { dmaResvLock, dmaResvUnlock } from '../kernel/frame-resv.ts';
 import { detachAndPut } from './frame-importer.ts';
-import type { DriverCtx } from './frame-env.ts';
-import { buffer, devEvent, FENCE_JOB, fenceAt, importer } from './frame-gpu-dynamic.ts';
+import { FENCE_JOB, type DriverCtx } from './frame-env.ts';
+import { buffer, devEvent, fenceAt, importer } from './frame-gpu-dynamic.ts';
 
 /** Waits for importer `imp`'s job fences with seqno from..to-1 (teardown fences skipped). */
 export function* waitJobs(k: DriverCtx, imp: ImpIdx, from: number, to: number): FrameProc {
@@ -43,7 +43,7 @@ export function* doRelease(k: DriverCtx, imp: ImpIdx): FrameProc<number> {
   }
   st.valid = false;
   yield* dmaResvUnlock(k, buf.resv);
-  if (k.env.gpui[imp]!.eagerRemap) {
+  if (k.env.imps[imp]!.eagerRemap) {
     yield waitEq(addr(st.remapRunning), 0);
     devEvent(k, 'cancel remap work', imp, '');
   }

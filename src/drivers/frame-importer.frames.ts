@@ -79,7 +79,7 @@ function getAndAttach$frames(ctx: FrameRunCtx<never>, fr: number): number {
       }
       case 3: {
         s.set(fr + 1, 4);
-        return frameCall(k, k.prog.base(frame_attach$frames) + frame_attach$FN.dmaBufDynamicAttach, (s.get(fr + 2) as any), (k.env.gpui[(s.get(fr + 3) - 1)].attachment as any), k.env.gpui[(s.get(fr + 3) - 1)].ops, (s.get(fr + 4) as any), (s.get(fr + 3) - 1));
+        return frameCall(k, k.prog.base(frame_attach$frames) + frame_attach$FN.dmaBufDynamicAttach, (s.get(fr + 2) as any), (k.env.imps[(s.get(fr + 3) - 1)].attachment as any), k.env.imps[(s.get(fr + 3) - 1)].ops, (s.get(fr + 4) as any), (s.get(fr + 3) - 1));
       }
       case 4: {
         s.set(fr + 6, frameRetval(k));
@@ -133,7 +133,7 @@ function opLock$frames(ctx: FrameRunCtx<never>, fr: number): number {
     switch (s.get(fr + 1)) {
       case 0: {
         s.set(fr + 1, 1);
-        return frameCall(k, k.prog.base(frame_mutex$frames) + frame_mutex$FN.mutexLock, k.env.gpui[(s.get(fr + 2) - 1)].opLock);
+        return frameCall(k, k.prog.base(frame_mutex$frames) + frame_mutex$FN.mutexLock, k.env.imps[(s.get(fr + 2) - 1)].opLock);
       }
       case 1: {
         frameRetval(k);
@@ -152,7 +152,7 @@ function opUnlock$frames(ctx: FrameRunCtx<never>, fr: number): number {
     switch (s.get(fr + 1)) {
       case 0: {
         s.set(fr + 1, 1);
-        return frameCall(k, k.prog.base(frame_mutex$frames) + frame_mutex$FN.mutexUnlock, k.env.gpui[(s.get(fr + 2) - 1)].opLock);
+        return frameCall(k, k.prog.base(frame_mutex$frames) + frame_mutex$FN.mutexUnlock, k.env.imps[(s.get(fr + 2) - 1)].opLock);
       }
       case 1: {
         frameRetval(k);

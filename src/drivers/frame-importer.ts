@@ -29,7 +29,7 @@ export function* dmaBufGetFd(k: DriverCtx, buf: Ref<DmaBuf>): FrameProc<number> 
 export function* getAndAttach(k: DriverCtx, buf: Ref<DmaBuf>, imp: ImpIdx, priv: AnyRef): FrameProc<number> {
   const g = yield* dmaBufGetFd(k, buf);
   if (g < 0) return g;
-  const r = yield* dmaBufDynamicAttach(k, buf, k.env.gpui[imp]!.attachment as Ref<DmaBufAttachment>, k.env.gpui[imp]!.ops, priv, imp);
+  const r = yield* dmaBufDynamicAttach(k, buf, k.env.imps[imp]!.attachment as Ref<DmaBufAttachment>, k.env.imps[imp]!.ops, priv, imp);
   if (r < 0) yield* dmaBufPut(k, buf);
   return r;
 }
@@ -42,11 +42,11 @@ export function* detachAndPut(k: DriverCtx, buf: Ref<DmaBuf>, a: Ref<DmaBufAttac
 
 /** Takes importer `imp`'s op lock (contract §1: operations on one importer run one at a time). */
 export function* opLock(k: DriverCtx, imp: ImpIdx): FrameProc {
-  yield* mutexLock(k, k.env.gpui[imp]!.opLock);
+  yield* mutexLock(k, k.env.imps[imp]!.opLock);
 }
 
 export function* opUnlock(k: DriverCtx, imp: ImpIdx): FrameProc {
-  yield* mutexUnlock(k, k.env.gpui[imp]!.opLock);
+  yield* mutexUnlock(k, k.env.imps[imp]!.opLock);
 }
 
 /** The KERNEL fences of `buf`'s resv as job `j`'s dependencies (R42; the engine waits for two at most). */

@@ -24,8 +24,8 @@ export const STRUCTS = {
 } satisfies Record<string, StructShape>;
 
 /** checkNotRevoked (source line 84): a helper over typed views */
-export function checkNotRevoked(k: DriverCtx, a: Ref<DmaBufAttachment>): void {
-  if ((k.s.get(src.priv(k) + 0) !== 0)) simReport(k, 'access-after-revoke', 'P4', `vfio-pci map_dma_buf for ${devName(k, a)} succeeds while the buffer is revoked`);
+export function checkNotRevoked(k: DriverCtx, a: Ref<DmaBufAttachment>, what: string): void {
+  if ((k.s.get(src.priv(k) + 0) !== 0)) simReport(k, 'access-after-revoke', 'P4', `vfio-pci ${what} for ${devName(k, a)} succeeds while the buffer is revoked`);
 }
 
 /** revocableV2 (source line 89): a helper over typed views */
@@ -35,7 +35,7 @@ export function revocableV2(k: DriverCtx, a: Ref<DmaBufAttachment>): boolean {
 
 /** newBarTable (source line 105): a helper over typed views */
 export function newBarTable(k: DriverCtx, a: Ref<DmaBufAttachment>, dir: number): Ref<SgTable> {
-  const pool = k.env.gpui[k.s.get(a + 10)]!.tables;
+  const pool = k.env.imps[k.s.get(a + 10)]!.tables;
   const t = structAlloc(k.s, pool) as Ref<SgTable>;
   if (t === 0) throw new Error(`model bug: table pool ${pool.name} is full (${pool.cap})`);
   { const o$ = t + 0; k.s.set(o$, a); }
@@ -47,7 +47,15 @@ export function newBarTable(k: DriverCtx, a: Ref<DmaBufAttachment>, dir: number)
   return t;
 }
 
-/** checkRevocable (source line 147): a helper over typed views */
+/** vfioPrivateMap (source line 130): a helper over typed views */
+export function vfioPrivateMap(k: DriverCtx, a: Ref<DmaBufAttachment>): number {
+  src.callEvent(k, 'vfio_pci_dma_buf_iommufd_map', a);
+  if ((k.s.get(src.priv(k) + 0) !== 0) && !k.env.vfio.sw.noRevokedCheck) return -ERRNO.ENODEV;
+  checkNotRevoked(k, a, 'iommufd private map');
+  return src.bar(k);
+}
+
+/** checkRevocable (source line 158): a helper over typed views */
 export function checkRevocable(k: DriverCtx, buf: Ref<DmaBuf>, begins: boolean): void {
   if (!isVersion(k, 'v3') && !isVersion(k, 'landed')) return;
   let a = (k.s.get(buf + 5) as any);
@@ -59,12 +67,12 @@ export function checkRevocable(k: DriverCtx, buf: Ref<DmaBuf>, begins: boolean):
   }
 }
 
-/** vfioAttached (source line 159): a helper over typed views */
+/** vfioAttached (source line 170): a helper over typed views */
 export function vfioAttached(k: DriverCtx, buf: Ref<DmaBuf>, a: Ref<DmaBufAttachment>): void {
   checkRevocable(k, buf, false);
 }
 
-/** vfioAtEnd (source line 164): a helper over typed views */
+/** vfioAtEnd (source line 175): a helper over typed views */
 export function vfioAtEnd(k: DriverCtx): void {
   const p = src.priv(k);
   if (isVersion(k, 'landed') && !(k.s.get(p + 0) !== 0) && k.s.get(p + 1) !== 1) simReport(k, 'leak', 'P6', `vfio-pci kref of BAR0 dma-buf is ${k.s.get(p + 1)} at the end, expected 1`);
@@ -188,7 +196,7 @@ function vfioMap$frames(ctx: FrameRunCtx<never>, fr: number): number {
         return frameReturn(k, -(ERRNO.ENODEV));
       }
       case 2: {
-        checkNotRevoked(k, (s.get(fr + 2) as any));
+        checkNotRevoked(k, (s.get(fr + 2) as any), 'map_dma_buf');
         s.set(fr + 1, (isVersion(k, 'landed')) ? 3 : 4); continue;
       }
       case 3: {
@@ -211,7 +219,7 @@ function vfioMap$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** vfioUnmap (source line 127): 5 program points, 3 locals */
+/** vfioUnmap (source line 138): 5 program points, 3 locals */
 function vfioUnmap$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & DriverCtx;
   const s = k.s;
@@ -241,7 +249,7 @@ function vfioUnmap$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** vfioRelease (source line 132): 3 program points, 1 locals */
+/** vfioRelease (source line 143): 3 program points, 1 locals */
 function vfioRelease$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & DriverCtx;
   const s = k.s;
@@ -262,7 +270,7 @@ function vfioRelease$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** vfioPin (source line 137): 1 program points, 1 locals */
+/** vfioPin (source line 148): 1 program points, 1 locals */
 function vfioPin$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & DriverCtx;
   const s = k.s;
@@ -277,7 +285,7 @@ function vfioPin$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** vfioUnpin (source line 142): 1 program points, 1 locals */
+/** vfioUnpin (source line 153): 1 program points, 1 locals */
 function vfioUnpin$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & DriverCtx;
   const s = k.s;

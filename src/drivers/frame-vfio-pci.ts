@@ -80,9 +80,9 @@ export function* krefGet(k: DriverCtx): FrameProc {
   p.kref++;
 }
 
-/** P4: a map that succeeds while `revoked` is set. */
-export function checkNotRevoked(k: DriverCtx, a: Ref<DmaBufAttachment>): void {
-  if (priv(k).revoked) simReport(k, 'access-after-revoke', 'P4', `vfio-pci map_dma_buf for ${devName(k, a)} succeeds while the buffer is revoked`);
+/** P4: a map (`what`: map_dma_buf, iommufd private map) that succeeds while `revoked` is set. */
+export function checkNotRevoked(k: DriverCtx, a: Ref<DmaBufAttachment>, what: string): void {
+  if (priv(k).revoked) simReport(k, 'access-after-revoke', 'P4', `vfio-pci ${what} for ${devName(k, a)} succeeds while the buffer is revoked`);
 }
 
 /** R45 as the seed's inline dma_buf_attachment_is_revoke computed it (R45 `[v2]`). */
@@ -103,7 +103,7 @@ export function* vfioAttach(k: DriverCtx, buf: Ref<DmaBuf>, a: Ref<DmaBufAttachm
 
 /** A new table of `a`'s device onto the BAR (its name counts the device's tables). */
 export function newBarTable(k: DriverCtx, a: Ref<DmaBufAttachment>, dir: number): Ref<SgTable> {
-  const pool = k.env.gpui[a.dev]!.tables;
+  const pool = k.env.imps[a.dev]!.tables;
   const t = structAlloc(k.s, pool) as Ref<SgTable>;
   if (t === 0) throw new Error(`model bug: table pool ${pool.name} is full (${pool.cap})`);
   t.attachment = a;
@@ -118,9 +118,20 @@ export function newBarTable(k: DriverCtx, a: Ref<DmaBufAttachment>, dir: number)
 /** D-VFIO-3, resv held: -ENODEV while revoked; `[landed]` kref += 1. */
 export function* vfioMap(k: DriverCtx, a: Ref<DmaBufAttachment>, dir: number): FrameProc<number> {
   if (priv(k).revoked && !k.env.vfio.sw.noRevokedCheck) return -ERRNO.ENODEV;
-  checkNotRevoked(k, a);
+  checkNotRevoked(k, a, 'map_dma_buf');
   if (isVersion(k, 'landed')) yield* krefGet(k);
   return yield* regionMapTable(k, bar(k), newBarTable(k, a, dir));
+}
+
+/**
+ * D-VFIO-5, resv held: the private map iommufd calls instead of R38. Returns the BAR
+ * (its physical range), or -ENODEV while revoked.
+ */
+export function vfioPrivateMap(k: DriverCtx, a: Ref<DmaBufAttachment>): number {
+  callEvent(k, 'vfio_pci_dma_buf_iommufd_map', a);
+  if (priv(k).revoked && !k.env.vfio.sw.noRevokedCheck) return -ERRNO.ENODEV;
+  checkNotRevoked(k, a, 'iommufd private map');
+  return bar(k);
 }
 
 /** D-VFIO-4, resv held: `[landed]` kref -= 1, completing at 0. */

@@ -32,6 +32,11 @@ const VARIANTS: readonly Variant<IommufdSwitches>[] = [
   { name: 'no-pin', description: 'the pre-series importer: never pins (linux v6.19 iommufd/pages.c)', switches: { noUnpin: false, unpinUnlocked: false, noPin: true } },
 ];
 
+/** The switches of `variant`, as the data world's model reads them (frame-iommufd.ts). */
+export function iommufdSwitches(variant: string): Readonly<IommufdSwitches> {
+  return variantSwitches(VARIANTS, variant);
+}
+
 function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): ImporterInstance {
   const { k, rt } = env;
   const sw = variantSwitches(VARIANTS, cfg.variant);

@@ -40,7 +40,7 @@ export interface UnitObjects {
   readonly tracker: { readonly base: number; readonly width: number };
   readonly importers: readonly {
     readonly st: { readonly base: number; readonly width: number };
-    /** GpuImporter.a: whether the importer is attached */
+    /** the state's `a`: whether the importer is attached */
     readonly attached: number;
     readonly attachment: { readonly base: number; readonly width: number };
     readonly engine: { readonly base: number; readonly width: number };
@@ -48,8 +48,11 @@ export interface UnitObjects {
     readonly jobs: StorePool;
     readonly fences: StorePool;
     readonly tables: StorePool;
+    /** iommufd's IOVA ranges (the device's translation, as tables are) and pages mutex (0 for none) */
+    readonly iovas: StorePool;
     readonly pendingReads: number;
     readonly opLock: number;
+    readonly pagesMutex: number;
   }[];
 }
 
@@ -101,6 +104,8 @@ export function frameUnits(sc: Scenario, o: UnitObjects, prot: ProtectionTable, 
     pool(g.jobs, imp(i, ENGINE));
     pool(g.fences, imp(i, FENCES));
     pool(g.tables, imp(i, TABLES));
+    pool(g.iovas, imp(i, TABLES));
+    if (g.pagesMutex !== 0) of[g.pagesMutex] = imp(i, ST);
     of[g.pendingReads] = imp(i, READS);
     of[g.attached] = imp(i, ATTACHED);
     of[g.opLock] = imp(i, ATTACHED);

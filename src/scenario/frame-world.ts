@@ -3,15 +3,14 @@
  * the ported models keep (kernel, hardware, driver state, thread control state), the
  * context each thread runs in, and the initial state, so that the stateful search copies
  * and hashes one typed array. Built for scenarios whose drivers are ported
- * (`framePorted`): a vfio-pci exporter and gpu-dynamic importers, exporter and importer
- * steps. Thread ids are the generator world's (world.ts): the scenario threads in file
+ * (`framePorted`): a vfio-pci exporter and importers of the drivers frame-importers.ts
+ * declares (gpu-dynamic, iommufd), exporter and importer steps. Thread ids are the generator world's (world.ts): the scenario threads in file
  * order, then each importer's background threads, so a schedule means the same in both.
  */
 import type { FrameGuard, FrameSink } from '../sim/frame-ops.ts';
 import { FrameSimBuilder, type FrameSim } from '../sim/frame-sim.ts';
 import { frameContexts, frameFinished, frameStart, frameStep, frameThread, fnId, linkFrames, type FrameProgram, type FrameRunCtx, type FrameThread } from '../sim/frames.ts';
 import { Store, StoreLayout } from '../sim/store.ts';
-import type { Protection } from '../sim/txn.ts';
 import { storeList } from '../sim/store-list.ts';
 import { structAt, structPool } from '../sim/struct.ts';
 import { frameKernelSlots, type FrameKernel } from '../kernel/frame-kernel.ts';
@@ -22,32 +21,33 @@ import { STRUCTS as REGION } from '../hw/frame-region.frames.ts';
 import { STRUCTS as ORACLE } from '../hw/frame-oracle.frames.ts';
 import { FN as ENGINE_FN, frames as engineFrames, STRUCTS as ENGINE } from '../hw/frame-engine.frames.ts';
 import { FN as PREFETCH_FN, frames as prefetchFrames } from '../hw/frame-prefetch.frames.ts';
-import { DRIVER_LABELS, EXP_OPS, IMP_OPS, type GpuiFrameEnv, type VfioFrameEnv } from '../drivers/frame-env.ts';
+import { STRUCTS as IOMMU } from '../hw/frame-iommu.frames.ts';
+import { DRIVER_LABELS, EXP_OPS, FENCE_KINDS, IMP_OPS, type VfioFrameEnv } from '../drivers/frame-env.ts';
 import { FN as VFIO_FN, frames as vfioFrames, STRUCTS as VFIO, vfioAtEnd, vfioAttached } from '../drivers/frame-vfio-pci.frames.ts';
-import { FN as GPUI_FN, frames as gpuiFrames, STRUCTS as GPUI } from '../drivers/frame-gpu-dynamic.frames.ts';
+import { frames as gpuiFrames, STRUCTS as GPUI } from '../drivers/frame-gpu-dynamic.frames.ts';
 import { FN as INVAL_FN, frames as invalFrames } from '../drivers/frame-gpu-invalidate.frames.ts';
+import { frames as iommufdOpsFrames } from '../drivers/frame-iommufd-ops.frames.ts';
 import { FN as VOPS_FN, frames as vopsFrames } from '../drivers/frame-vfio-ops.frames.ts';
 import { vfioFrameSwitches } from '../drivers/vfio-pci.ts';
-import { gpuiSwitches } from '../drivers/gpu-dynamic.ts';
 import { REVOKE_TRIGGERS } from '../drivers/types.ts';
 import { FN as STEPS_FN, frames as stepsFrames } from './frame-steps.frames.ts';
 import type { FrameStep, StepsEnv } from './frame-steps.ts';
 import type { Scenario } from './types.ts';
 import { frameUnits, type FrameUnits } from './frame-units.ts';
 import { FrameMembersBuilder, scenarioThreadImage, SlotValue, threadImporters, type FrameMembers } from './frame-members.ts';
+import {
+  backgroundThreads, importerEnvs, importerMutexes, importerOpFns, importerOpsTables, importerPeer2peer, importerPorted, importerState,
+  protectFields, protectImporters,
+} from './frame-importers.ts';
 import { Prot } from '../sim/txn.ts';
 
-/** Capacities: a full pool or list is a model bug (a thrown error), never a state. */
-const TABLES = 12;
-const FENCES = 24;
-const JOBS = 24;
-const ITEMS = 8;
+/** Capacities: a full pool or list is a model bug (a thrown error), never a state (importers' pools: frame-importers.ts). */
 const RESV_SLOTS = 16;
 const DEPTH = 10;
 
 /** Whether the data world models every driver and step of `sc` (else the generator world runs it). */
 export function framePorted(sc: Scenario): boolean {
-  return sc.exporter.driver === 'vfio-pci' && sc.importers.every((im) => im.driver === 'gpu-dynamic')
+  return sc.exporter.driver === 'vfio-pci' && sc.importers.every((im) => importerPorted(im.driver))
     && sc.threads.every((t) => t.steps.every((s) => s.kind === 'exporter' ? s.op !== 'evict' && s.op !== 'unplug' : s.kind === 'importer'));
 }
 
@@ -79,18 +79,12 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
   const layout = new StoreLayout();
   const devs = sc.importers.map((im) => im.id);
   const names = sc.threads.map((t) => t.name);
-  const bg: { name: string; imp: number; kind: 'engine' | 'unmapper' | 'remap' | 'prefetch' }[] = [];
-  sc.importers.forEach((im, imp) => {
-    const sw = gpuiSwitches(im.variant);
-    bg.push({ name: `${im.id}-engine`, imp, kind: 'engine' }, { name: `${im.id}-unmapper`, imp, kind: 'unmapper' });
-    if (sw.eagerRemap) bg.push({ name: `${im.id}-remap`, imp, kind: 'remap' });
-    if (im.speculativeReads ?? true) bg.push({ name: `${im.id}-prefetch`, imp, kind: 'prefetch' });
-  });
+  const bg = backgroundThreads(sc.importers);
   names.push(...bg.map((b) => b.name));
 
   const b = new FrameSimBuilder(layout, names);
   const memoryLock = b.mutex('memory_lock');
-  const opLocks = devs.map((d) => b.mutex(`${d}.ops`, 'importer-ops'));
+  const locks = importerMutexes(b, sc.importers);
   const comp = b.completion('vfio.comp');
   const resv = structAt(layout, 'vfio-buf.resv', RESV.DmaResv, ['lock']);
   b.lockClass(resv, 'reservation_ww_class');
@@ -102,29 +96,19 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
   const tracker = structAt(layout, 'vfio-buf', ORACLE.RevokeTracker);
   const priv = structAt(layout, 'vfio', VFIO.VfioPriv);
   const fdOpen = layout.field('vfio-buf.fd_open');
-  const gpui: GpuiFrameEnv[] = sc.importers.map((im, imp) => {
-    const sw = gpuiSwitches(im.variant);
-    return {
-      ...sw, pinned: im.pinned, ops: imp + 1, context: imp + 1,
-      st: structAt(layout, im.id, GPUI.GpuImporter),
-      attachment: structAt(layout, `${im.id}-attach`, BUF.DmaBufAttachment),
-      engine: structAt(layout, `${im.id}.engine`, ENGINE.DmaEngine),
-      opLock: opLocks[imp]!,
-      tables: structPool(layout, `${im.id}.tables`, TABLES, BUF.SgTable),
-      fences: structPool(layout, `${im.id}.fences`, FENCES, FENCE.DmaFence),
-      jobs: structPool(layout, `${im.id}.jobs`, JOBS, ENGINE.DmaJob),
-      items: structPool(layout, `${im.id}.items`, ITEMS, GPUI.UnmapItem),
-    };
-  });
+  const imps = importerEnvs(layout, sc.importers, sc.kernel, locks);
   const pendingReads = devs.map((d) => layout.field(`${d}.pending_reads`));
-  const bgThread = (imp: number, kind: string) => sc.threads.length + bg.findIndex((x) => x.imp === imp && x.kind === kind);
+  const bgThread = (imp: number, kind: string) => {
+    const i = bg.findIndex((x) => x.imp === imp && x.kind === kind);
+    return i < 0 ? -1 : sc.threads.length + i;
+  };
   const exporterThreads = sc.threads.flatMap((t, i) => (t.steps.some((st) => st.kind === 'exporter') ? [i] : []));
   declareProtections(layout, {
-    sim, resv, fenceSlots: fenceSlots.len, bufs: bufs.base, priv, memoryLock, gpui, comp,
+    sim, resv, fenceSlots: fenceSlots.len, bufs: bufs.base, priv, memoryLock, comp,
     compWaiter: exporterThreads.length === 1 ? exporterThreads[0]! : -1,
-    unmappers: gpui.map((_, i) => bgThread(i, 'unmapper')), engines: gpui.map((_, i) => bgThread(i, 'engine')),
   });
-  const prog = linkFrames(stepsFrames, vfioFrames, vopsFrames, gpuiFrames, invalFrames, engineFrames, prefetchFrames);
+  protectImporters(layout, sc.importers, imps, resv, bgThread);
+  const prog = linkFrames(stepsFrames, vfioFrames, vopsFrames, gpuiFrames, invalFrames, iommufdOpsFrames, engineFrames, prefetchFrames);
   const frames = names.map((n, t) => frameThread(layout, n, DEPTH, prog.width, { local: t }));
 
   const off = (fields: readonly string[], f: string) => fields.indexOf(f);
@@ -132,7 +116,7 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
   const T = (f: string) => off(BUF.SgTable.fields, f);
   const F = (f: string) => off(FENCE.DmaFence.fields, f);
   const J = (f: string) => off(ENGINE.DmaJob.fields, f);
-  const fenceName = (s: Store, f: number) => `${devs[s.get(f + F('owner')) - 1]}-${s.get(f + F('kind')) === 0 ? 'job' : 'teardown'}${s.get(f + F('seqno'))}`;
+  const fenceName = (s: Store, f: number) => `${devs[s.get(f + F('owner')) - 1]}-${FENCE_KINDS[s.get(f + F('kind'))]}${s.get(f + F('seqno'))}`;
   const vsw = vfioFrameSwitches(sc.kernel, sc.exporter.variant);
   const vid = (fn: number) => fnId(prog, vfioFrames, fn);
   const kernel: FrameKernel = {
@@ -143,14 +127,14 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
       pin: vsw.pin === 0 ? -1 : vid(VFIO_FN.vfioPin), unpin: vsw.pin === 0 ? -1 : vid(VFIO_FN.vfioUnpin),
       attached: (k, buf, a) => vfioAttached(k as never, buf as never, a as never),
     }],
-    importers: sc.importers.map((im) => ({ allowPeer2peer: im.peer2peer, invalidate: fnId(prog, invalFrames, INVAL_FN.gpuiInvalidate), unsupported: false })),
+    importers: importerOpsTables(prog, sc.importers),
     bufName: () => 'vfio-buf',
     devName: (s, a) => devs[s.get(a + A('dev'))]!,
     attachmentName: (s, a) => `${devs[s.get(a + A('dev'))]}-attach`,
     tableName: (s, t) => `${devs[s.get(s.get(t + T('attachment')) + A('dev'))]}-sgt${s.get(t + T('seq'))}`,
     labels: DRIVER_LABELS, contexts: [], ctxName: () => '', wwGuard: -1,
   };
-  const deviceTables = gpui.map((g) => Array.from({ length: g.tables.cap }, (_, i) => g.tables.base + i * g.tables.width));
+  const deviceTables = imps.map((g) => Array.from({ length: g.tables.cap }, (_, i) => g.tables.base + i * g.tables.width));
   // the buffer is the first object of its pool: dmaBufExport takes the lowest free one
   const vfio: VfioFrameEnv = { sw: vsw, buf: bufs.base, priv, bar, tracker, memoryLock, comp, fdOpen };
   const steps: FrameStep[][] = sc.threads.map((t) => t.steps.map((s): FrameStep => {
@@ -159,9 +143,9 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
     return { text: s.text, exporter: false, op: IMP_OPS.indexOf(s.op), arg: devs.indexOf(s.importer), count: s.count, write: s.write };
   }));
   const env: StepsEnv = {
-    sim, kernel, vfio, gpui,
+    sim, kernel, vfio, imps,
     hw: { tables: deviceTables.flat(), deviceTables, regions: [bar], pendingReads, actions: [], jobName: (s, j) => fenceName(s, s.get(j + J('fence'))) },
-    scenario: { steps, exporterOp: fnId(prog, vopsFrames, VOPS_FN.vfioOp), importerOps: sc.importers.map(() => fnId(prog, gpuiFrames, GPUI_FN.gpuiOp)) },
+    scenario: { steps, exporterOp: fnId(prog, vopsFrames, VOPS_FN.vfioOp), importerOps: importerOpFns(prog, sc.importers) },
   };
   // the env is tables, never state: frozen, so that model code cannot keep state outside the store
   deepFreeze(env);
@@ -173,12 +157,13 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
     privFields: { revoked: off(VFIO.VfioPriv.fields, 'revoked'), kref: off(VFIO.VfioPriv.fields, 'kref'), drained: off(VFIO.VfioPriv.fields, 'drained'), cleanedUp: off(VFIO.VfioPriv.fields, 'cleanedUp') },
     resv: span(resv, RESV.DmaResv), fenceSlots: { base: fenceSlots.len, len: RESV_SLOTS + 1 }, buf: bufs,
     attachmentLinks: [A('next'), A('onList')], bar: span(bar, REGION.MemRegion), tracker: span(tracker, ORACLE.RevokeTracker),
-    importers: gpui.map((g, i) => ({
-      st: span(g.st, GPUI.GpuImporter), attached: g.st + off(GPUI.GpuImporter.fields, 'a'), attachment: span(g.attachment, BUF.DmaBufAttachment), engine: span(g.engine, ENGINE.DmaEngine),
-      items: g.items, jobs: g.jobs, fences: g.fences, tables: g.tables, pendingReads: pendingReads[i]!, opLock: g.opLock,
+    importers: imps.map((g, i) => ({
+      st: span(g.st, importerState(sc.importers[i]!)), attached: g.st + off(importerState(sc.importers[i]!).fields, 'a'), attachment: span(g.attachment, BUF.DmaBufAttachment),
+      engine: span(g.engine, ENGINE.DmaEngine), items: g.items, jobs: g.jobs, fences: g.fences, tables: g.tables, iovas: g.iovas,
+      pendingReads: pendingReads[i]!, opLock: g.opLock, pagesMutex: g.pagesMutex,
     })),
   }, prot, bg);
-  const mb = new FrameMembersBuilder(layout, gpui.length, names.length);
+  const mb = new FrameMembersBuilder(layout, imps.length, names.length);
   mb.slots(memoryLock, 1, SlotValue.PLAIN);
   mb.slots(comp, 1, SlotValue.PLAIN);
   mb.struct(resv, RESV.DmaResv);
@@ -193,24 +178,27 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
   mb.struct(tracker, ORACLE.RevokeTracker);
   mb.struct(priv, VFIO.VfioPriv);
   mb.slots(fdOpen, 1, SlotValue.PLAIN);
-  gpui.forEach((g, i) => {
+  imps.forEach((g, i) => {
     const own = (base: number, len: number) => mb.importerOwns(i, base, len);
     const pool = (p: { used: number; base: number; cap: number; width: number }, shape: { readonly width: number; readonly fields: readonly string[]; readonly values?: string }) => {
       mb.pool(p, shape);
       own(p.used, 1);
       own(p.base, p.cap * p.width);
     };
-    mb.struct(g.st, GPUI.GpuImporter);
-    own(g.st, GPUI.GpuImporter.width);
+    const state = importerState(sc.importers[i]!);
+    mb.struct(g.st, state);
+    own(g.st, state.width);
     mb.struct(g.attachment, BUF.DmaBufAttachment);
     own(g.attachment, BUF.DmaBufAttachment.width);
     mb.struct(g.engine, ENGINE.DmaEngine);
     own(g.engine, ENGINE.DmaEngine.width);
     own(g.opLock, 1);
+    if (g.pagesMutex !== 0) own(g.pagesMutex, 1);
     pool(g.tables, BUF.SgTable);
     pool(g.fences, FENCE.DmaFence);
     pool(g.jobs, ENGINE.DmaJob);
     pool(g.items, GPUI.UnmapItem);
+    pool(g.iovas, IOMMU.IommuMapping);
     mb.slots(pendingReads[i]!, 1, SlotValue.PLAIN);
     own(pendingReads[i]!, 1);
   });
@@ -245,20 +233,20 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
     if (buf !== vfio.buf) throw new Error(`internal: vfio-buf exported at ${buf}, not at its pool's first object ${vfio.buf}`);
     s.set(priv + off(VFIO.VfioPriv.fields, 'kref'), 1);
     s.set(fdOpen, 1);
-    gpui.forEach((g, imp) => {
+    imps.forEach((g, imp) => {
       // what every attach of the importer's one attachment object writes, set once (constant slots)
       s.set(g.attachment + A('dev'), imp);
       s.set(g.attachment + A('dmabuf'), buf);
       s.set(g.attachment + A('importerOps'), g.ops);
       s.set(g.attachment + A('importerPriv'), g.st);
-      s.set(g.attachment + A('peer2peer'), sc.importers[imp]!.peer2peer ? 1 : 0);
+      s.set(g.attachment + A('peer2peer'), importerPeer2peer(sc.importers[imp]!) ? 1 : 0);
       s.set(g.engine + off(ENGINE.DmaEngine.fields, 'dev'), g.attachment);
       s.set(g.engine + off(ENGINE.DmaEngine.fields, 'tracker'), tracker);
     });
     sc.threads.forEach((_, t) => frameStart(ctxs[t]!(s), stepsFrames, STEPS_FN.scenarioThread, [t]));
     bg.forEach((x, i) => {
       const k = ctxs[sc.threads.length + i]!(s);
-      const g = gpui[x.imp]!;
+      const g = imps[x.imp]!;
       if (x.kind === 'engine') frameStart(k, engineFrames, ENGINE_FN.engineThread, [g.engine]);
       else if (x.kind === 'unmapper') frameStart(k, invalFrames, INVAL_FN.unmapperThread, [x.imp]);
       else if (x.kind === 'remap') frameStart(k, invalFrames, INVAL_FN.remapWorker, [x.imp]);
@@ -275,15 +263,6 @@ function deepFreeze(o: object): void {
   if (Object.isFrozen(o)) return;
   Object.freeze(o);
   for (const v of Object.values(o)) if (typeof v === 'object' && v !== null) deepFreeze(v);
-}
-
-/** The fields of `shape` named in `names`, at object `ref`, declared `p`. */
-function protectFields(layout: StoreLayout, ref: number, shape: { readonly fields: readonly string[] }, names: readonly string[], p: Protection): void {
-  for (const n of names) {
-    const i = shape.fields.indexOf(n);
-    if (i < 0) throw new Error(`internal: no field ${n}`);
-    layout.protect(ref + i, 1, p);
-  }
 }
 
 /**
@@ -307,8 +286,7 @@ function protectFields(layout: StoreLayout, ref: number, shape: { readonly field
  *     a cycle (the acquire that closes it reports it on every order).
  */
 function declareProtections(layout: StoreLayout, w: {
-  sim: FrameSim; resv: number; fenceSlots: number; bufs: number; priv: number; memoryLock: number; gpui: readonly GpuiFrameEnv[];
-  comp: number; compWaiter: number; unmappers: readonly number[]; engines: readonly number[];
+  sim: FrameSim; resv: number; fenceSlots: number; bufs: number; priv: number; memoryLock: number; comp: number; compWaiter: number;
 }): void {
   const constant = { constant: true } as const;
   const underResv = { lock: w.resv };
@@ -319,14 +297,6 @@ function declareProtections(layout: StoreLayout, w: {
   protectFields(layout, w.bufs, BUF.DmaBuf, ['ops', 'priv', 'resv', 'name'], constant);
   protectFields(layout, w.priv, VFIO.VfioPriv, ['drained', 'cleanedUp'], { lock: w.memoryLock });
   if (w.compWaiter >= 0) layout.protect(w.comp, 1, { counter: w.compWaiter });
-  w.gpui.forEach((g, i) => {
-    protectFields(layout, g.st, GPUI.GpuImporter, ['queued'], { counter: w.unmappers[i]! });
-    protectFields(layout, g.engine, ENGINE.DmaEngine, ['queued'], { counter: w.engines[i]! });
-    for (let f = 0; f < g.fences.cap; f++) protectFields(layout, g.fences.base + f * g.fences.width, FENCE.DmaFence, ['signaled'], { once: true });
-    protectFields(layout, g.attachment, BUF.DmaBufAttachment, ['dmabuf', 'importerOps', 'importerPriv', 'peer2peer', 'dev'], constant);
-    protectFields(layout, g.engine, ENGINE.DmaEngine, ['dev', 'tracker'], constant);
-    protectFields(layout, g.st, GPUI.GpuImporter, ['table', 'valid', 'tableNotified', 'closing'], underResv);
-  });
 }
 
 /** Whether thread `t` may end where it is: a scenario thread that returned, or any background thread. */

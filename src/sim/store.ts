@@ -95,7 +95,7 @@ export class StoreLayout {
 
   /** Reserves a pool of `cap` objects of `width` slots (a bitmap slot, then the objects), all protected by `p`. */
   pool(name: string, cap: number, width: number, p?: Protection): StorePool {
-    if (cap < 1 || cap > 31) throw new Error(`pool ${name}: capacity ${cap} is outside 1..31`);
+    if (cap < 0 || cap > 31) throw new Error(`pool ${name}: capacity ${cap} is outside 0..31`);
     const used = this.field(`${name}.used`, 1, p);
     const base = this.field(`${name}[]`, cap * width, p);
     return { name, used, base, cap, width };
