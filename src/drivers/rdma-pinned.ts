@@ -8,7 +8,7 @@ import { local, type Proc } from '../sim/op.ts';
 import type { DmaBufAttachment, DmaBufAttachOps, SgTable } from '../kernel/dma-buf.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { MAX_SCHEDULE_TIMEOUT } from '../kernel/fence.ts';
-import { isVersion, type Kernel } from '../kernel/kernel.ts';
+import type { Kernel, KernelVersion } from '../kernel/kernel.ts';
 import { dmaBufMapAttachment, dmaBufPin, dmaBufUnmapAttachment, dmaBufUnpin } from '../kernel/mapping.ts';
 import { dmaResvLock, dmaResvUnlock, dmaResvWaitTimeout, DmaResvUsage } from '../kernel/resv.ts';
 import { engineThread, prefetchThread } from '../hw/engine.ts';
@@ -35,9 +35,14 @@ const VARIANTS: readonly Variant<PinnedSwitches>[] = [
  * stub in every version (seed: Christian König 2026-01-19 10:56 asked to drop it; seed:
  * Jason Gunthorpe 2026-01-19 16:44 proposed the sentinel).
  */
-function callbackForm(k: Kernel, sw: PinnedSwitches): CallbackForm {
-  if (sw.keepsStub || isVersion(k, 'pre', 'v2')) return 'stub';
-  return isVersion(k, 'v3') ? 'sentinel' : 'absent';
+function callbackForm(version: KernelVersion, sw: PinnedSwitches): CallbackForm {
+  if (sw.keepsStub || version === 'pre' || version === 'v2') return 'stub';
+  return version === 'v3' ? 'sentinel' : 'absent';
+}
+
+/** The callback of `variant` in `version`, as the data world's model reads it (frame-rdma-pinned.ts). */
+export function pinnedCallbackForm(version: KernelVersion, variant: string): CallbackForm {
+  return callbackForm(version, variantSwitches(VARIANTS, variant));
 }
 
 function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): ImporterInstance {
@@ -45,7 +50,7 @@ function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): Imp
   const b = importerBase(env, cfg.id, exp);
   const { buf, dev } = b;
   const st = { a: null as DmaBufAttachment | null, table: null as SgTable | null, revoked: false, notified: new Set<SgTable>() };
-  const form = callbackForm(k, variantSwitches(VARIANTS, cfg.variant));
+  const form = callbackForm(k.version, variantSwitches(VARIANTS, cfg.variant));
 
   /**
    * The stub / sentinel: logs (a rate-limited message, no WARN) and changes nothing. The

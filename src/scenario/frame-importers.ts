@@ -20,8 +20,11 @@ import { FN as GPUI_FN, frames as gpuiFrames, STRUCTS as GPUI } from '../drivers
 import { FN as INVAL_FN, frames as invalFrames } from '../drivers/frame-gpu-invalidate.frames.ts';
 import { FN as IOMMUFD_FN, frames as iommufdFrames, STRUCTS as IOMMUFD } from '../drivers/frame-iommufd.frames.ts';
 import { FN as IOMMUFD_OPS_FN, frames as iommufdOpsFrames } from '../drivers/frame-iommufd-ops.frames.ts';
+import { FN as PINNED_FN, frames as pinnedFrames, STRUCTS as PINNED } from '../drivers/frame-rdma-pinned.frames.ts';
+import { FN as PINNED_OPS_FN, frames as pinnedOpsFrames } from '../drivers/frame-rdma-pinned-ops.frames.ts';
 import { gpuiSwitches } from '../drivers/gpu-dynamic.ts';
 import { iommufdSwitches } from '../drivers/iommufd.ts';
+import { pinnedCallbackForm } from '../drivers/rdma-pinned.ts';
 import type { ImporterSpec } from './types.ts';
 
 /** Capacities: a full pool is a model bug (a thrown error), never a state. */
@@ -38,6 +41,9 @@ export interface BgThread {
   readonly kind: 'engine' | 'unmapper' | 'remap' | 'prefetch';
 }
 
+const NO_GPU = { noFence: false, remapInCallback: false, pinnedIgnoresInvalidate: false, eagerRemap: false };
+const NO_IOMMUFD = { pins: false, noUnpin: false, unpinUnlocked: false };
+
 interface ImporterPort {
   /** its state object's struct */
   readonly state: StructShape;
@@ -46,6 +52,8 @@ interface ImporterPort {
   readonly op: number;
   readonly invalidateModule: FrameModule;
   readonly invalidate: number;
+  /** whether it has the callback in `version` (else none: -1), and whether it is the v3 sentinel (R45 takes it for none) */
+  callback?(im: ImporterSpec, version: KernelVersion): { readonly present: boolean; readonly unsupported: boolean };
   /** its background threads, in the order its generator `create` starts them */
   background(im: ImporterSpec): BgThread['kind'][];
   /** whether its attachments allow peer-to-peer (its ops' allowPeer2peer) */
@@ -53,16 +61,13 @@ interface ImporterPort {
   readonly caps: { readonly tables: number; readonly items: number; readonly iovas: number };
   readonly pagesMutex: boolean;
   /** its switches, resolved for `version` */
-  switches(im: ImporterSpec, version: KernelVersion): Pick<ImporterFrameEnv, 'noFence' | 'remapInCallback' | 'pinnedIgnoresInvalidate' | 'eagerRemap' | 'pins' | 'noUnpin' | 'unpinUnlocked'>;
+  switches(im: ImporterSpec, version: KernelVersion): Pick<ImporterFrameEnv, keyof typeof NO_GPU | keyof typeof NO_IOMMUFD | 'logsInvalidate'>;
   /**
    * Protections of its state's fields: guarded by the buffer's resv (`resv`), counters
    * consumed by its unmapper thread (`unmapper`, -1 if none).
    */
   protect(layout: StoreLayout, g: ImporterFrameEnv, resv: number, unmapper: number): void;
 }
-
-const NO_GPU = { noFence: false, remapInCallback: false, pinnedIgnoresInvalidate: false, eagerRemap: false };
-const NO_IOMMUFD = { pins: false, noUnpin: false, unpinUnlocked: false };
 
 const PORTS: Readonly<Record<string, ImporterPort>> = {
   'gpu-dynamic': {
@@ -71,7 +76,7 @@ const PORTS: Readonly<Record<string, ImporterPort>> = {
     peer2peer: (im) => im.peer2peer,
     caps: { tables: TABLES, items: ITEMS, iovas: 0 },
     pagesMutex: false,
-    switches: (im) => ({ ...gpuiSwitches(im.variant), ...NO_IOMMUFD }),
+    switches: (im) => ({ ...gpuiSwitches(im.variant), ...NO_IOMMUFD, logsInvalidate: false }),
     protect(layout, g, resv, unmapper) {
       // the unmapper alone consumes the queue; the callback only increments it
       protectFields(layout, g.st, GPUI.GpuImporter, ['queued'], { counter: unmapper });
@@ -87,12 +92,26 @@ const PORTS: Readonly<Record<string, ImporterPort>> = {
     switches: (im, version) => {
       const sw = iommufdSwitches(im.variant);
       // D-IOMMUFD-1: `[v2,landed]` pin after attach (the patch was dropped in v3)
-      return { ...NO_GPU, pins: !sw.noPin && (version === 'v2' || version === 'landed'), noUnpin: sw.noUnpin, unpinUnlocked: sw.unpinUnlocked };
+      return { ...NO_GPU, pins: !sw.noPin && (version === 'v2' || version === 'landed'), noUnpin: sw.noUnpin, unpinUnlocked: sw.unpinUnlocked, logsInvalidate: false };
     },
     protect(layout, g) {
       // read and written under the iopt_pages mutex only (the range itself is read without it: doDma)
       protectFields(layout, g.st, IOMMUFD.IommufdImporter, ['revoked'], { lock: g.pagesMutex });
     },
+  },
+  'rdma-pinned': {
+    state: PINNED.RdmaPinnedImporter, opModule: pinnedOpsFrames, op: PINNED_OPS_FN.rdmaPinnedOp, invalidateModule: pinnedFrames, invalidate: PINNED_FN.rdmaPinnedLogOnly,
+    callback: (im, version) => {
+      const form = pinnedCallbackForm(version, im.variant);
+      return { present: form !== 'absent', unsupported: form === 'sentinel' };
+    },
+    background: (im) => ['engine', ...(im.speculativeReads ?? true ? ['prefetch' as const] : [])],
+    peer2peer: () => true,
+    caps: { tables: TABLES, items: 0, iovas: 0 },
+    pagesMutex: false,
+    switches: (im, version) => ({ ...NO_GPU, ...NO_IOMMUFD, logsInvalidate: pinnedCallbackForm(version, im.variant) !== 'absent' }),
+    // its fields are read without a lock the model declares (the table and the observer's bit by the posts)
+    protect() {},
   },
 };
 
@@ -140,10 +159,11 @@ export function importerEnvs(layout: StoreLayout, importers: readonly ImporterSp
 }
 
 /** The kernel's table entry of each importer's ops: peer-to-peer and its invalidate callback's function id. */
-export function importerOpsTables(prog: FrameProgram, importers: readonly ImporterSpec[]): { allowPeer2peer: boolean; invalidate: number; unsupported: boolean }[] {
+export function importerOpsTables(prog: FrameProgram, importers: readonly ImporterSpec[], version: KernelVersion): { allowPeer2peer: boolean; invalidate: number; unsupported: boolean }[] {
   return importers.map((im) => {
     const p = port(im);
-    return { allowPeer2peer: p.peer2peer(im), invalidate: fnId(prog, p.invalidateModule, p.invalidate), unsupported: false };
+    const cb = p.callback?.(im, version) ?? { present: true, unsupported: false };
+    return { allowPeer2peer: p.peer2peer(im), invalidate: cb.present ? fnId(prog, p.invalidateModule, p.invalidate) : -1, unsupported: cb.unsupported };
   });
 }
 

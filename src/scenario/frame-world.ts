@@ -4,7 +4,7 @@
  * context each thread runs in, and the initial state, so that the stateful search copies
  * and hashes one typed array. Built for scenarios whose drivers are ported
  * (`framePorted`): a vfio-pci exporter and importers of the drivers frame-importers.ts
- * declares (gpu-dynamic, iommufd), exporter and importer steps. Thread ids are the generator world's (world.ts): the scenario threads in file
+ * declares (gpu-dynamic, iommufd, rdma-pinned), exporter and importer steps. Thread ids are the generator world's (world.ts): the scenario threads in file
  * order, then each importer's background threads, so a schedule means the same in both.
  */
 import type { FrameGuard, FrameSink } from '../sim/frame-ops.ts';
@@ -27,6 +27,7 @@ import { FN as VFIO_FN, frames as vfioFrames, STRUCTS as VFIO, vfioAtEnd, vfioAt
 import { frames as gpuiFrames, STRUCTS as GPUI } from '../drivers/frame-gpu-dynamic.frames.ts';
 import { FN as INVAL_FN, frames as invalFrames } from '../drivers/frame-gpu-invalidate.frames.ts';
 import { frames as iommufdOpsFrames } from '../drivers/frame-iommufd-ops.frames.ts';
+import { frames as pinnedOpsFrames } from '../drivers/frame-rdma-pinned-ops.frames.ts';
 import { FN as VOPS_FN, frames as vopsFrames } from '../drivers/frame-vfio-ops.frames.ts';
 import { vfioFrameSwitches } from '../drivers/vfio-pci.ts';
 import { REVOKE_TRIGGERS } from '../drivers/types.ts';
@@ -108,7 +109,7 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
     compWaiter: exporterThreads.length === 1 ? exporterThreads[0]! : -1,
   });
   protectImporters(layout, sc.importers, imps, resv, bgThread);
-  const prog = linkFrames(stepsFrames, vfioFrames, vopsFrames, gpuiFrames, invalFrames, iommufdOpsFrames, engineFrames, prefetchFrames);
+  const prog = linkFrames(stepsFrames, vfioFrames, vopsFrames, gpuiFrames, invalFrames, iommufdOpsFrames, pinnedOpsFrames, engineFrames, prefetchFrames);
   const frames = names.map((n, t) => frameThread(layout, n, DEPTH, prog.width, { local: t }));
 
   const off = (fields: readonly string[], f: string) => fields.indexOf(f);
@@ -127,7 +128,7 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
       pin: vsw.pin === 0 ? -1 : vid(VFIO_FN.vfioPin), unpin: vsw.pin === 0 ? -1 : vid(VFIO_FN.vfioUnpin),
       attached: (k, buf, a) => vfioAttached(k as never, buf as never, a as never),
     }],
-    importers: importerOpsTables(prog, sc.importers),
+    importers: importerOpsTables(prog, sc.importers, sc.kernel),
     bufName: () => 'vfio-buf',
     devName: (s, a) => devs[s.get(a + A('dev'))]!,
     attachmentName: (s, a) => `${devs[s.get(a + A('dev'))]}-attach`,
