@@ -81,7 +81,7 @@ function audit(m: FrameModel, canon: FrameCanon, states: readonly Int32Array[]):
 for (const [variant, dma, limit, driver, imv] of [
   ['correct', 0, 4000, 'gpu-dynamic', 'correct'], ['correct', 1, 1500, 'gpu-dynamic', 'correct'], ['no-unmap-wait', 1, 1500, 'gpu-dynamic', 'correct'],
   ['no-revoked-check', 0, 1500, 'gpu-dynamic', 'correct'], ['correct', 1, 3000, 'iommufd', 'correct'], ['correct', 1, 1500, 'iommufd', 'as-merged'],
-  ['accepts-non-revocable', 1, 2000, 'rdma-pinned', 'correct'],
+  ['accepts-non-revocable', 1, 2000, 'rdma-pinned', 'correct'], ['correct', 1, 2000, 'rdma-odp', 'correct'], ['correct', 1, 1500, 'rdma-odp', 'zap-no-unmap'],
 ] as const) {
   test(`audit: every renaming of ${variant} x 2 ${driver} ${imv} importers (${dma} transfer${dma === 1 ? '' : 's'}) maps successors to successors on the first ${limit} states`, () => {
     const sc = parseScenario(twoImporters(variant, dma, driver, imv), `${variant}.yaml`);
@@ -153,6 +153,7 @@ test('the image fingerprints and signatures kept by the write barrier equal the 
     [2, twoImporters('correct', 1)],
     [2, twoImporters('correct', 1, 'iommufd')],
     [2, twoImporters('accepts-non-revocable', 1, 'rdma-pinned')],
+    [2, twoImporters('correct', 1, 'rdma-odp')],
     [3, twoImporters('correct', 0).replace(imp1, `${imp1}${imp1.replace('imp1', 'imp2')}`) + '  - name: imp2-user\n    steps:\n      - import: imp2\n      - release: imp2\n'],
   ] as const) {
     const m = frameModelOf(parseScenario(yaml, `walk${n}.yaml`));

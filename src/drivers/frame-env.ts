@@ -36,12 +36,12 @@ export interface VfioFrameEnv {
 }
 
 /**
- * One importer of the data world, whatever its driver (gpu-dynamic, iommufd, rdma-pinned): the objects every importer has
+ * One importer of the data world, whatever its driver (gpu-dynamic, iommufd, rdma-pinned, rdma-odp): the objects every importer has
  * (state, attachment, engine, op lock, pools), its driver's switches, and the objects of
  * drivers that have them (a pool of capacity 0, slot 0 when the driver has none).
  */
 export interface ImporterFrameEnv {
-  /** the importer's own state object (GpuImporter, IommufdImporter, RdmaPinnedImporter) */
+  /** the importer's own state object (GpuImporter, IommufdImporter, RdmaPinnedImporter, OdpImporter) */
   readonly st: number;
   readonly attachment: number;
   readonly engine: number;
@@ -69,6 +69,11 @@ export interface ImporterFrameEnv {
   readonly unpinUnlocked: boolean;
   /** rdma-pinned: it has a (log-only) callback in this version (rdma-pinned.ts callbackForm) */
   readonly logsInvalidate: boolean;
+  /** rdma-odp's switches (rdma-odp.ts OdpSwitches) */
+  readonly ignoresInvalidate: boolean;
+  readonly noUnmap: boolean;
+  /** rdma-odp: the function id of a work request's transfer (DmaJob.run), -1 for other drivers */
+  readonly workRequest: number;
 }
 
 /** What an importer's fence is for (DmaFence.kind), by its name: `gpu0-job1`, `gpu0-teardown2`, `iommu0-wr1`. */

@@ -49,6 +49,11 @@ interface OdpState {
   faults: number;
 }
 
+/** The switches of `variant`, as the data world's model reads them (frame-rdma-odp.ts). */
+export function odpSwitches(variant: string): Readonly<OdpSwitches> {
+  return variantSwitches(VARIANTS, variant);
+}
+
 function create(env: DriverEnv, cfg: ImporterConfig, exp: ExporterInstance): ImporterInstance {
   const { k, rt } = env;
   const sw = variantSwitches(VARIANTS, cfg.variant);

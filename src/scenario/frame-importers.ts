@@ -25,6 +25,9 @@ import { FN as PINNED_OPS_FN, frames as pinnedOpsFrames } from '../drivers/frame
 import { gpuiSwitches } from '../drivers/gpu-dynamic.ts';
 import { iommufdSwitches } from '../drivers/iommufd.ts';
 import { pinnedCallbackForm } from '../drivers/rdma-pinned.ts';
+import { odpSwitches } from '../drivers/rdma-odp.ts';
+import { FN as ODP_FN, frames as odpFrames, STRUCTS as ODP } from '../drivers/frame-rdma-odp.frames.ts';
+import { FN as ODP_OPS_FN, frames as odpOpsFrames } from '../drivers/frame-rdma-odp-ops.frames.ts';
 import type { ImporterSpec } from './types.ts';
 
 /** Capacities: a full pool is a model bug (a thrown error), never a state. */
@@ -38,11 +41,12 @@ const IOVAS = 4;
 export interface BgThread {
   readonly name: string;
   readonly imp: number;
-  readonly kind: 'engine' | 'unmapper' | 'remap' | 'prefetch';
+  readonly kind: 'engine' | 'unmapper' | 'remap' | 'prefetch' | 'pagefault';
 }
 
 const NO_GPU = { noFence: false, remapInCallback: false, pinnedIgnoresInvalidate: false, eagerRemap: false };
 const NO_IOMMUFD = { pins: false, noUnpin: false, unpinUnlocked: false };
+const NO_ODP = { ignoresInvalidate: false, noUnmap: false };
 
 interface ImporterPort {
   /** its state object's struct */
@@ -61,7 +65,9 @@ interface ImporterPort {
   readonly caps: { readonly tables: number; readonly items: number; readonly iovas: number };
   readonly pagesMutex: boolean;
   /** its switches, resolved for `version` */
-  switches(im: ImporterSpec, version: KernelVersion): Pick<ImporterFrameEnv, keyof typeof NO_GPU | keyof typeof NO_IOMMUFD | 'logsInvalidate'>;
+  switches(im: ImporterSpec, version: KernelVersion): Pick<ImporterFrameEnv, keyof typeof NO_GPU | keyof typeof NO_IOMMUFD | keyof typeof NO_ODP | 'logsInvalidate'>;
+  /** the function id its engine jobs run (DmaJob.run), if they run driver code */
+  jobRun?: { readonly module: FrameModule; readonly fn: number };
   /**
    * Protections of its state's fields: guarded by the buffer's resv (`resv`), counters
    * consumed by its unmapper thread (`unmapper`, -1 if none).
@@ -76,7 +82,7 @@ const PORTS: Readonly<Record<string, ImporterPort>> = {
     peer2peer: (im) => im.peer2peer,
     caps: { tables: TABLES, items: ITEMS, iovas: 0 },
     pagesMutex: false,
-    switches: (im) => ({ ...gpuiSwitches(im.variant), ...NO_IOMMUFD, logsInvalidate: false }),
+    switches: (im) => ({ ...gpuiSwitches(im.variant), ...NO_IOMMUFD, ...NO_ODP, logsInvalidate: false }),
     protect(layout, g, resv, unmapper) {
       // the unmapper alone consumes the queue; the callback only increments it
       protectFields(layout, g.st, GPUI.GpuImporter, ['queued'], { counter: unmapper });
@@ -92,7 +98,7 @@ const PORTS: Readonly<Record<string, ImporterPort>> = {
     switches: (im, version) => {
       const sw = iommufdSwitches(im.variant);
       // D-IOMMUFD-1: `[v2,landed]` pin after attach (the patch was dropped in v3)
-      return { ...NO_GPU, pins: !sw.noPin && (version === 'v2' || version === 'landed'), noUnpin: sw.noUnpin, unpinUnlocked: sw.unpinUnlocked, logsInvalidate: false };
+      return { ...NO_GPU, ...NO_ODP, pins: !sw.noPin && (version === 'v2' || version === 'landed'), noUnpin: sw.noUnpin, unpinUnlocked: sw.unpinUnlocked, logsInvalidate: false };
     },
     protect(layout, g) {
       // read and written under the iopt_pages mutex only (the range itself is read without it: doDma)
@@ -109,9 +115,22 @@ const PORTS: Readonly<Record<string, ImporterPort>> = {
     peer2peer: () => true,
     caps: { tables: TABLES, items: 0, iovas: 0 },
     pagesMutex: false,
-    switches: (im, version) => ({ ...NO_GPU, ...NO_IOMMUFD, logsInvalidate: pinnedCallbackForm(version, im.variant) !== 'absent' }),
+    switches: (im, version) => ({ ...NO_GPU, ...NO_IOMMUFD, ...NO_ODP, logsInvalidate: pinnedCallbackForm(version, im.variant) !== 'absent' }),
     // its fields are read without a lock the model declares (the table and the observer's bit by the posts)
     protect() {},
+  },
+  'rdma-odp': {
+    state: ODP.OdpImporter, opModule: odpOpsFrames, op: ODP_OPS_FN.odpOp, invalidateModule: odpFrames, invalidate: ODP_FN.odpInvalidate,
+    background: (im) => ['engine', 'pagefault', ...(im.speculativeReads ?? true ? ['prefetch' as const] : [])],
+    peer2peer: () => true,
+    caps: { tables: TABLES, items: 0, iovas: 0 },
+    pagesMutex: false,
+    switches: (im) => ({ ...NO_GPU, ...NO_IOMMUFD, ...odpSwitches(im.variant), logsInvalidate: false }),
+    jobRun: { module: odpOpsFrames, fn: ODP_OPS_FN.odpWorkRequest },
+    protect(layout, g, resv) {
+      // the table and the closing flag are read and written under the resv only (the NIC reads the mkey's fields)
+      protectFields(layout, g.st, ODP.OdpImporter, ['table', 'closing'], { lock: resv });
+    },
   },
 };
 
@@ -140,11 +159,11 @@ export function importerMutexes(b: FrameSimBuilder, importers: readonly Importer
 }
 
 /** Each importer's objects in `layout` and its switches (the env `k.env.imps`). */
-export function importerEnvs(layout: StoreLayout, importers: readonly ImporterSpec[], version: KernelVersion, locks: ReturnType<typeof importerMutexes>): ImporterFrameEnv[] {
+export function importerEnvs(layout: StoreLayout, prog: FrameProgram, importers: readonly ImporterSpec[], version: KernelVersion, locks: ReturnType<typeof importerMutexes>): ImporterFrameEnv[] {
   return importers.map((im, imp) => {
     const p = port(im);
     return {
-      ...p.switches(im, version), pinned: im.pinned, ops: imp + 1, context: imp + 1,
+      ...p.switches(im, version), workRequest: p.jobRun ? fnId(prog, p.jobRun.module, p.jobRun.fn) : -1, pinned: im.pinned, ops: imp + 1, context: imp + 1,
       st: structAt(layout, im.id, p.state),
       attachment: structAt(layout, `${im.id}-attach`, BUF.DmaBufAttachment),
       engine: structAt(layout, `${im.id}.engine`, ENGINE.DmaEngine),
@@ -170,6 +189,11 @@ export function importerOpsTables(prog: FrameProgram, importers: readonly Import
 /** The function id of each importer's op dispatcher (frame-steps.ts invokes it). */
 export function importerOpFns(prog: FrameProgram, importers: readonly ImporterSpec[]): number[] {
   return importers.map((im) => fnId(prog, port(im).opModule, port(im).op));
+}
+
+/** Whether importer `im`'s engine jobs run driver code (frame-units.ts: the engine then writes the importer's state). */
+export function importerEngineRuns(im: ImporterSpec): boolean {
+  return port(im).jobRun !== undefined;
 }
 
 /** Importer `imp`'s state struct. */

@@ -53,6 +53,8 @@ export interface UnitObjects {
     readonly pendingReads: number;
     readonly opLock: number;
     readonly pagesMutex: number;
+    /** its engine runs driver code for a job (rdma-odp's work requests), which writes the importer's state */
+    readonly engineRuns: boolean;
   }[];
 }
 
@@ -142,9 +144,10 @@ export function frameUnits(sc: Scenario, o: UnitObjects, prot: ProtectionTable, 
   }
   for (const b of bgOwners) {
     const i = b.imp;
-    const [r, w] = b.kind === 'engine' ? [bit(BAR, TRACKER) | own(i, ST, TABLES), own(i, ENGINE, FENCES)]
+    const [r, w] = b.kind === 'engine' ? [bit(BAR, TRACKER) | own(i, ST, TABLES), own(i, ENGINE, FENCES) | (o.importers[i]!.engineRuns ? own(i, ST) : 0)]
       : b.kind === 'unmapper' ? [bit(BAR, BUF, TRACKER) | every(FENCES) | own(i, ATTACHED), bit(RESV, KREF) | own(i, ST, FENCES, TABLES, READS)]
         : b.kind === 'prefetch' ? [bit(BAR, TRACKER) | own(i, ST), own(i, TABLES, READS)]
+          // the remap worker and the page-fault worker: a map under the resv
           : [bit(REVOKED, BAR, TRACKER) | every(FENCES) | own(i, ATTACHED), bit(RESV, KREF) | own(i, ST, TABLES, READS)];
     lifeReads.push(r);
     lifeWrites.push(w);

@@ -4,7 +4,7 @@
  * context each thread runs in, and the initial state, so that the stateful search copies
  * and hashes one typed array. Built for scenarios whose drivers are ported
  * (`framePorted`): a vfio-pci exporter and importers of the drivers frame-importers.ts
- * declares (gpu-dynamic, iommufd, rdma-pinned), exporter and importer steps. Thread ids are the generator world's (world.ts): the scenario threads in file
+ * declares (gpu-dynamic, iommufd, rdma-pinned, rdma-odp), exporter and importer steps. Thread ids are the generator world's (world.ts): the scenario threads in file
  * order, then each importer's background threads, so a schedule means the same in both.
  */
 import type { FrameGuard, FrameSink } from '../sim/frame-ops.ts';
@@ -28,6 +28,8 @@ import { frames as gpuiFrames, STRUCTS as GPUI } from '../drivers/frame-gpu-dyna
 import { FN as INVAL_FN, frames as invalFrames } from '../drivers/frame-gpu-invalidate.frames.ts';
 import { frames as iommufdOpsFrames } from '../drivers/frame-iommufd-ops.frames.ts';
 import { frames as pinnedOpsFrames } from '../drivers/frame-rdma-pinned-ops.frames.ts';
+import { frames as odpOpsFrames } from '../drivers/frame-rdma-odp-ops.frames.ts';
+import { FN as ODP_FN, frames as odpFrames } from '../drivers/frame-rdma-odp.frames.ts';
 import { FN as VOPS_FN, frames as vopsFrames } from '../drivers/frame-vfio-ops.frames.ts';
 import { vfioFrameSwitches } from '../drivers/vfio-pci.ts';
 import { REVOKE_TRIGGERS } from '../drivers/types.ts';
@@ -37,7 +39,7 @@ import type { Scenario } from './types.ts';
 import { frameUnits, type FrameUnits } from './frame-units.ts';
 import { FrameMembersBuilder, scenarioThreadImage, SlotValue, threadImporters, type FrameMembers } from './frame-members.ts';
 import {
-  backgroundThreads, importerEnvs, importerMutexes, importerOpFns, importerOpsTables, importerPeer2peer, importerPorted, importerState,
+  backgroundThreads, importerEngineRuns, importerEnvs, importerMutexes, importerOpFns, importerOpsTables, importerPeer2peer, importerPorted, importerState,
   protectFields, protectImporters,
 } from './frame-importers.ts';
 import { Prot } from '../sim/txn.ts';
@@ -97,7 +99,8 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
   const tracker = structAt(layout, 'vfio-buf', ORACLE.RevokeTracker);
   const priv = structAt(layout, 'vfio', VFIO.VfioPriv);
   const fdOpen = layout.field('vfio-buf.fd_open');
-  const imps = importerEnvs(layout, sc.importers, sc.kernel, locks);
+  const prog = linkFrames(stepsFrames, vfioFrames, vopsFrames, gpuiFrames, invalFrames, iommufdOpsFrames, pinnedOpsFrames, odpOpsFrames, engineFrames, prefetchFrames);
+  const imps = importerEnvs(layout, prog, sc.importers, sc.kernel, locks);
   const pendingReads = devs.map((d) => layout.field(`${d}.pending_reads`));
   const bgThread = (imp: number, kind: string) => {
     const i = bg.findIndex((x) => x.imp === imp && x.kind === kind);
@@ -109,7 +112,6 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
     compWaiter: exporterThreads.length === 1 ? exporterThreads[0]! : -1,
   });
   protectImporters(layout, sc.importers, imps, resv, bgThread);
-  const prog = linkFrames(stepsFrames, vfioFrames, vopsFrames, gpuiFrames, invalFrames, iommufdOpsFrames, pinnedOpsFrames, engineFrames, prefetchFrames);
   const frames = names.map((n, t) => frameThread(layout, n, DEPTH, prog.width, { local: t }));
 
   const off = (fields: readonly string[], f: string) => fields.indexOf(f);
@@ -161,7 +163,7 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
     importers: imps.map((g, i) => ({
       st: span(g.st, importerState(sc.importers[i]!)), attached: g.st + off(importerState(sc.importers[i]!).fields, 'a'), attachment: span(g.attachment, BUF.DmaBufAttachment),
       engine: span(g.engine, ENGINE.DmaEngine), items: g.items, jobs: g.jobs, fences: g.fences, tables: g.tables, iovas: g.iovas,
-      pendingReads: pendingReads[i]!, opLock: g.opLock, pagesMutex: g.pagesMutex,
+      pendingReads: pendingReads[i]!, opLock: g.opLock, pagesMutex: g.pagesMutex, engineRuns: importerEngineRuns(sc.importers[i]!),
     })),
   }, prot, bg);
   const mb = new FrameMembersBuilder(layout, imps.length, names.length);
@@ -251,6 +253,7 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
       if (x.kind === 'engine') frameStart(k, engineFrames, ENGINE_FN.engineThread, [g.engine]);
       else if (x.kind === 'unmapper') frameStart(k, invalFrames, INVAL_FN.unmapperThread, [x.imp]);
       else if (x.kind === 'remap') frameStart(k, invalFrames, INVAL_FN.remapWorker, [x.imp]);
+      else if (x.kind === 'pagefault') frameStart(k, odpFrames, ODP_FN.faultWorker, [x.imp]);
       else frameStart(k, prefetchFrames, PREFETCH_FN.prefetchThread, [g.attachment, tracker]);
     });
     // the start order of the generator world: each thread to its first yield, in thread order
