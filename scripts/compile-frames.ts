@@ -29,7 +29,7 @@ export const FRAME_SOURCES = [
   'src/hw/frame-region.ts', 'src/hw/frame-oracle.ts', 'src/hw/frame-prefetch.ts', 'src/hw/frame-iommu.ts', 'src/hw/frame-engine.ts',
   'test/frames/progs.ts', 'test/frames/sync-progs.ts', 'test/frames/fence-progs.ts', 'test/frames/resv-progs.ts', 'test/frames/invoke-progs.ts', 'test/frames/buf-progs.ts', 'test/frames/hw-progs.ts', 'bench/stateful/revoke-frames.ts',
   'src/drivers/frame-vfio-pci.ts', 'src/drivers/frame-vfio-revoke.ts', 'src/drivers/frame-vfio-ops.ts', 'src/drivers/frame-importer.ts', 'src/drivers/frame-gpu-dynamic.ts',
-  'src/drivers/frame-gpu-invalidate.ts', 'src/drivers/frame-gpu-release.ts', 'src/drivers/frame-iommufd.ts', 'src/drivers/frame-iommufd-ops.ts', 'src/drivers/frame-rdma-pinned.ts', 'src/drivers/frame-rdma-pinned-ops.ts', 'src/drivers/frame-rdma-odp.ts', 'src/drivers/frame-rdma-odp-ops.ts', 'src/scenario/frame-steps.ts',
+  'src/drivers/frame-gpu-invalidate.ts', 'src/drivers/frame-gpu-release.ts', 'src/drivers/frame-iommufd.ts', 'src/drivers/frame-iommufd-ops.ts', 'src/drivers/frame-rdma-pinned.ts', 'src/drivers/frame-rdma-pinned-ops.ts', 'src/drivers/frame-rdma-odp.ts', 'src/drivers/frame-rdma-odp-ops.ts', 'src/drivers/frame-static.ts', 'src/scenario/frame-steps.ts',
 ];
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -24,8 +24,8 @@ const ported = bundled.filter(framePorted);
 
 const props = (vs: readonly { property: string }[]) => [...new Set(vs.map((v) => v.property))].sort();
 
-test('stateful: the data world models 37 bundled scenarios (vfio-pci with gpu-dynamic, iommufd, rdma-pinned and rdma-odp importers), the rest go to dpor', () => {
-  assert.equal(ported.length, 37);
+test('stateful: the data world models 38 bundled scenarios (vfio-pci with gpu-dynamic, iommufd, rdma-pinned, rdma-odp and static importers), the rest go to dpor', () => {
+  assert.equal(ported.length, 38);
   const other = bundled.find((s) => !framePorted(s))!;
   assert.equal(checkScenario(other, { strategy: 'stateful', prepass: 0 }).stats.strategy, 'dpor');
 });

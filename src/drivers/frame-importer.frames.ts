@@ -3,6 +3,7 @@ import { frameCall, framePend, frameReturn, frameRetval, type FrameModule, type 
 import { type DmaJob } from '../hw/frame-engine.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { type DmaBuf, bufName } from '../kernel/frame-dma-buf.ts';
+import { MAX_SCHEDULE_TIMEOUT } from '../kernel/frame-fence.ts';
 import { entryFence, entryUsage, fenceCount } from '../kernel/frame-resv.frames.ts';
 import { KERNEL } from '../kernel/frame-resv.ts';
 import { sched } from '../sim/frame-ops.ts';
@@ -10,12 +11,13 @@ import { type Ref } from '../sim/struct.ts';
 import { type DriverCtx } from './frame-env.ts';
 import { FN as frame_attach$FN, frames as frame_attach$frames } from '../kernel/frame-attach.frames.ts';
 import { FN as frame_dma_buf$FN, frames as frame_dma_buf$frames } from '../kernel/frame-dma-buf.frames.ts';
+import { FN as frame_fence$FN, frames as frame_fence$frames } from '../kernel/frame-fence.frames.ts';
 import { FN as frame_mutex$FN, frames as frame_mutex$frames } from '../sim/frame-mutex.frames.ts';
 
 /** function ids, the `fn` slot of a frame */
-export const FN = { dmaBufGetFd: 0, getAndAttach: 1, detachAndPut: 2, opLock: 3, opUnlock: 4 } as const;
+export const FN = { dmaBufGetFd: 0, getAndAttach: 1, detachAndPut: 2, opLock: 3, opUnlock: 4, waitFences: 5 } as const;
 
-/** setKernelDeps (source line 53): a helper over typed views */
+/** setKernelDeps (source line 54): a helper over typed views */
 export function setKernelDeps(k: DriverCtx, buf: Ref<DmaBuf>, j: Ref<DmaJob>): void {
   const n = fenceCount(k, (k.s.get(buf + 4) as any));
   let deps = 0;
@@ -28,7 +30,7 @@ export function setKernelDeps(k: DriverCtx, buf: Ref<DmaBuf>, j: Ref<DmaJob>): v
   }
 }
 
-/** dmaBufGetFd (source line 20): 6 program points, 1 locals */
+/** dmaBufGetFd (source line 21): 6 program points, 1 locals */
 function dmaBufGetFd$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & DriverCtx;
   const s = k.s;
@@ -60,7 +62,7 @@ function dmaBufGetFd$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** getAndAttach (source line 29): 8 program points, 5 locals */
+/** getAndAttach (source line 30): 8 program points, 5 locals */
 function getAndAttach$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & DriverCtx;
   const s = k.s;
@@ -101,7 +103,7 @@ function getAndAttach$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** detachAndPut (source line 38): 3 program points, 2 locals */
+/** detachAndPut (source line 39): 3 program points, 2 locals */
 function detachAndPut$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & DriverCtx;
   const s = k.s;
@@ -125,7 +127,7 @@ function detachAndPut$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** opLock (source line 44): 2 program points, 1 locals */
+/** opLock (source line 45): 2 program points, 1 locals */
 function opLock$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & DriverCtx;
   const s = k.s;
@@ -144,7 +146,7 @@ function opLock$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** opUnlock (source line 48): 2 program points, 1 locals */
+/** opUnlock (source line 49): 2 program points, 1 locals */
 function opUnlock$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & DriverCtx;
   const s = k.s;
@@ -163,12 +165,48 @@ function opUnlock$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
+/** waitFences (source line 67): 7 program points, 4 locals */
+function waitFences$frames(ctx: FrameRunCtx<never>, fr: number): number {
+  const k = ctx as unknown as FrameRunCtx & DriverCtx;
+  const s = k.s;
+  for (;;) {
+    switch (s.get(fr + 1)) {
+      case 0: {
+        s.set(fr + 5, s.get(fr + 3));
+        s.set(fr + 1, 1); continue;
+      }
+      case 1: {
+        s.set(fr + 1, (s.get(fr + 5) <= s.get(fr + 4)) ? 2 : 3); continue;
+      }
+      case 2: {
+        s.set(fr + 1, (s.get(fr + 5) > 0) ? 4 : 5); continue;
+      }
+      case 3: {
+        return frameReturn(k, 0);
+      }
+      case 4: {
+        s.set(fr + 1, 6);
+        return frameCall(k, k.prog.base(frame_fence$frames) + frame_fence$FN.dmaFenceWaitTimeout, ((k.env.imps[(s.get(fr + 2) - 1)].fences.base + (s.get(fr + 5) - 1) * k.env.imps[(s.get(fr + 2) - 1)].fences.width) as any), MAX_SCHEDULE_TIMEOUT);
+      }
+      case 5: {
+        s.set(fr + 5, s.get(fr + 5) + 1);
+        s.set(fr + 1, 1); continue;
+      }
+      case 6: {
+        frameRetval(k);
+        s.set(fr + 1, 5); continue;
+      }
+      default: throw new Error(`model bug: waitFences at program point ${s.get(fr + 1)}`);
+    }
+  }
+}
+
 export const frames: FrameModule = {
   source: 'src/drivers/frame-importer.ts',
-  names: ['dmaBufGetFd', 'getAndAttach', 'detachAndPut', 'opLock', 'opUnlock'],
-  params: [1, 3, 2, 1, 1],
+  names: ['dmaBufGetFd', 'getAndAttach', 'detachAndPut', 'opLock', 'opUnlock', 'waitFences'],
+  params: [1, 3, 2, 1, 1, 3],
   width: 7,
-  values: ['r', 'rir..', 'rr', 'i', 'i'],
-  fns: [dmaBufGetFd$frames, getAndAttach$frames, detachAndPut$frames, opLock$frames, opUnlock$frames],
-  deps: () => [frame_attach$frames, frame_dma_buf$frames, frame_mutex$frames],
+  values: ['r', 'rir..', 'rr', 'i', 'i', 'i...'],
+  fns: [dmaBufGetFd$frames, getAndAttach$frames, detachAndPut$frames, opLock$frames, opUnlock$frames, waitFences$frames],
+  deps: () => [frame_attach$frames, frame_dma_buf$frames, frame_mutex$frames, frame_fence$frames],
 };

@@ -10,6 +10,7 @@ import { ERRNO } from '../kernel/errno.ts';
 import { bufName, dmaBufPut, type DmaBuf, type DmaBufAttachment } from '../kernel/frame-dma-buf.ts';
 import { dmaBufDetach, dmaBufDynamicAttach } from '../kernel/frame-attach.ts';
 import { entryFence, entryUsage, fenceCount, KERNEL } from '../kernel/frame-resv.ts';
+import { dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from '../kernel/frame-fence.ts';
 import type { DmaJob } from '../hw/frame-engine.ts';
 import type { DriverCtx } from './frame-env.ts';
 
@@ -59,5 +60,14 @@ export function setKernelDeps(k: DriverCtx, buf: Ref<DmaBuf>, j: Ref<DmaJob>): v
     else if (deps === 1) j.dep1 = entryFence(k, buf.resv, i);
     else throw new Error('model bug: a job waits for more than two KERNEL fences');
     deps++;
+  }
+}
+
+/** Waits for importer `imp`'s fences with seqno from..to (common.ts waitOwnJobs: a seqno range of its own pool; 0 is none). */
+export function* waitFences(k: DriverCtx, imp: ImpIdx, from: number, to: number): FrameProc {
+  let seq = from;
+  while (seq <= to) {
+    if (seq > 0) yield* dmaFenceWaitTimeout(k, (k.env.imps[imp]!.fences.base + (seq - 1) * k.env.imps[imp]!.fences.width) as Ref<DmaFence>, MAX_SCHEDULE_TIMEOUT);
+    seq++;
   }
 }

@@ -6,13 +6,11 @@ import { ERRNO } from '../kernel/errno.ts';
 import { devName } from '../kernel/frame-attach.ts';
 import { DMA_BIDIRECTIONAL, tableName } from '../kernel/frame-dma-buf.ts';
 import { dmaFenceInit } from '../kernel/frame-fence.frames.ts';
-import { MAX_SCHEDULE_TIMEOUT } from '../kernel/frame-fence.ts';
 import { sched } from '../sim/frame-ops.ts';
 import { type DriverCtx, FENCE_WR, OP_DMA, OP_IMPORT, OP_RELEASE } from './frame-env.ts';
 import { pinnedImporter } from './frame-rdma-pinned.ts';
 import { buffer } from './frame-vfio-pci.ts';
 import { FN as frame_engine$FN, frames as frame_engine$frames } from '../hw/frame-engine.frames.ts';
-import { FN as frame_fence$FN, frames as frame_fence$frames } from '../kernel/frame-fence.frames.ts';
 import { FN as frame_mapping$FN, frames as frame_mapping$frames } from '../kernel/frame-mapping.frames.ts';
 import { FN as frame_pin$FN, frames as frame_pin$frames } from '../kernel/frame-pin.frames.ts';
 import { FN as frame_resv$FN, frames as frame_resv$frames } from '../kernel/frame-resv.frames.ts';
@@ -86,7 +84,7 @@ function doDma$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** doRelease (source line 46): 18 program points, 5 locals */
+/** doRelease (source line 46): 13 program points, 4 locals */
 function doRelease$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & DriverCtx;
   const s = k.s;
@@ -102,67 +100,50 @@ function doRelease$frames(ctx: FrameRunCtx<never>, fr: number): number {
         return frameReturn(k, -(ERRNO.ENOENT));
       }
       case 2: {
-        s.set(fr + 6, s.get((s.get(fr + 3) as any) + 4));
-        s.set(fr + 1, 3); continue;
+        s.set(fr + 1, 3);
+        return frameCall(k, k.prog.base(frame_importer$frames) + frame_importer$FN.waitFences, (s.get(fr + 2) - 1), s.get((s.get(fr + 3) as any) + 4), s.get((s.get(fr + 3) as any) + 5));
       }
       case 3: {
-        s.set(fr + 1, (s.get(fr + 6) <= s.get((s.get(fr + 3) as any) + 5)) ? 4 : 5); continue;
-      }
-      case 4: {
-        s.set(fr + 1, (s.get(fr + 6) > 0) ? 6 : 7); continue;
-      }
-      case 5: {
+        frameRetval(k);
         { const o$ = (s.get(fr + 3) as any) + 4; s.set(o$, s.get((s.get(fr + 3) as any) + 5) + 1); }
-        s.set(fr + 1, 9);
+        s.set(fr + 1, 4);
         return frameCall(k, k.prog.base(frame_resv$frames) + frame_resv$FN.dmaResvLock, (s.get((s.get(fr + 4) as any) + 4) as any));
       }
+      case 4: {
+        frameRetval(k);
+        s.set(fr + 1, (!((s.get((s.get(fr + 3) as any) + 2) !== 0))) ? 5 : 6); continue;
+      }
+      case 5: {
+        s.set(fr + 1, ((s.get((s.get(fr + 3) as any) + 1) as any) !== 0) ? 7 : 8); continue;
+      }
       case 6: {
-        s.set(fr + 1, 8);
-        return frameCall(k, k.prog.base(frame_fence$frames) + frame_fence$FN.dmaFenceWaitTimeout, ((k.env.imps[(s.get(fr + 2) - 1)].fences.base + (s.get(fr + 6) - 1) * k.env.imps[(s.get(fr + 2) - 1)].fences.width) as any), MAX_SCHEDULE_TIMEOUT);
+        { const o$ = (s.get(fr + 3) as any) + 1; s.set(o$, (0 as any)); }
+        s.set(fr + 1, 11);
+        return frameCall(k, k.prog.base(frame_resv$frames) + frame_resv$FN.dmaResvUnlock, (s.get((s.get(fr + 4) as any) + 4) as any));
       }
       case 7: {
-        s.set(fr + 6, s.get(fr + 6) + 1);
-        s.set(fr + 1, 3); continue;
+        s.set(fr + 1, 9);
+        return frameCall(k, k.prog.base(frame_mapping$frames) + frame_mapping$FN.dmaBufUnmapAttachment, (s.get(fr + 5) as any), (s.get((s.get(fr + 3) as any) + 1) as any), DMA_BIDIRECTIONAL);
       }
       case 8: {
-        frameRetval(k);
-        s.set(fr + 1, 7); continue;
+        s.set(fr + 1, 10);
+        return frameCall(k, k.prog.base(frame_pin$frames) + frame_pin$FN.dmaBufUnpin, (s.get(fr + 5) as any));
       }
       case 9: {
         frameRetval(k);
-        s.set(fr + 1, (!((s.get((s.get(fr + 3) as any) + 2) !== 0))) ? 10 : 11); continue;
+        s.set(fr + 1, 8); continue;
       }
       case 10: {
-        s.set(fr + 1, ((s.get((s.get(fr + 3) as any) + 1) as any) !== 0) ? 12 : 13); continue;
-      }
-      case 11: {
-        { const o$ = (s.get(fr + 3) as any) + 1; s.set(o$, (0 as any)); }
-        s.set(fr + 1, 16);
-        return frameCall(k, k.prog.base(frame_resv$frames) + frame_resv$FN.dmaResvUnlock, (s.get((s.get(fr + 4) as any) + 4) as any));
-      }
-      case 12: {
-        s.set(fr + 1, 14);
-        return frameCall(k, k.prog.base(frame_mapping$frames) + frame_mapping$FN.dmaBufUnmapAttachment, (s.get(fr + 5) as any), (s.get((s.get(fr + 3) as any) + 1) as any), DMA_BIDIRECTIONAL);
-      }
-      case 13: {
-        s.set(fr + 1, 15);
-        return frameCall(k, k.prog.base(frame_pin$frames) + frame_pin$FN.dmaBufUnpin, (s.get(fr + 5) as any));
-      }
-      case 14: {
-        frameRetval(k);
-        s.set(fr + 1, 13); continue;
-      }
-      case 15: {
         frameRetval(k);
         { const o$ = (s.get(fr + 3) as any) + 2; s.set(o$, ((true) ? 1 : 0)); }
-        s.set(fr + 1, 11); continue;
+        s.set(fr + 1, 6); continue;
       }
-      case 16: {
+      case 11: {
         frameRetval(k);
-        s.set(fr + 1, 17);
+        s.set(fr + 1, 12);
         return frameCall(k, k.prog.base(frame_importer$frames) + frame_importer$FN.detachAndPut, (s.get(fr + 4) as any), (s.get(fr + 5) as any));
       }
-      case 17: {
+      case 12: {
         frameRetval(k);
         { const o$ = (s.get(fr + 3) as any) + 0; s.set(o$, (0 as any)); }
         { const o$ = (s.get(fr + 3) as any) + 2; s.set(o$, ((false) ? 1 : 0)); }
@@ -173,7 +154,7 @@ function doRelease$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** rdmaPinnedOp (source line 72): 14 program points, 5 locals */
+/** rdmaPinnedOp (source line 68): 14 program points, 5 locals */
 function rdmaPinnedOp$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & DriverCtx;
   const s = k.s;
@@ -242,7 +223,7 @@ export const frames: FrameModule = {
   names: ['doDma', 'doRelease', 'rdmaPinnedOp'],
   params: [3, 1, 4],
   width: 9,
-  values: ['i..r.rr', 'irrr.', 'i....'],
+  values: ['i..r.rr', 'irrr', 'i....'],
   fns: [doDma$frames, doRelease$frames, rdmaPinnedOp$frames],
-  deps: () => [frame_engine$frames, frame_fence$frames, frame_resv$frames, frame_mapping$frames, frame_pin$frames, frame_importer$frames, frame_rdma_pinned$frames],
+  deps: () => [frame_engine$frames, frame_importer$frames, frame_resv$frames, frame_mapping$frames, frame_pin$frames, frame_rdma_pinned$frames],
 };

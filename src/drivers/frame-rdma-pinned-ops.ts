@@ -7,7 +7,7 @@
 import { sched, type FrameProc } from '../sim/frame-ops.ts';
 import type { ImpIdx, Ref } from '../sim/struct.ts';
 import { ERRNO } from '../kernel/errno.ts';
-import { dmaFenceInit, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from '../kernel/frame-fence.ts';
+import { dmaFenceInit, type DmaFence } from '../kernel/frame-fence.ts';
 import { DMA_BIDIRECTIONAL, tableName, type DmaBufAttachment, type SgTable } from '../kernel/frame-dma-buf.ts';
 import { devName } from '../kernel/frame-attach.ts';
 import { dmaBufUnmapAttachment } from '../kernel/frame-mapping.ts';
@@ -15,7 +15,7 @@ import { dmaBufUnpin } from '../kernel/frame-pin.ts';
 import { dmaResvLock, dmaResvUnlock } from '../kernel/frame-resv.ts';
 import { newJob, submitJob, type DmaEngine } from '../hw/frame-engine.ts';
 import { judgeSubmission } from '../hw/frame-oracle.ts';
-import { detachAndPut, opLock, opUnlock } from './frame-importer.ts';
+import { detachAndPut, opLock, opUnlock, waitFences } from './frame-importer.ts';
 import { buffer } from './frame-vfio-pci.ts';
 import { doImport, pinnedImporter } from './frame-rdma-pinned.ts';
 import { FENCE_WR, OP_DMA, OP_IMPORT, OP_RELEASE, type DriverCtx } from './frame-env.ts';
@@ -48,11 +48,7 @@ export function* doRelease(k: DriverCtx, imp: ImpIdx): FrameProc<number> {
   const buf = buffer(k);
   const a = st.a;
   if (a === 0) return -ERRNO.ENOENT;
-  let seq = st.jobFrom;
-  while (seq <= st.fences) {
-    if (seq > 0) yield* dmaFenceWaitTimeout(k, (k.env.imps[imp]!.fences.base + (seq - 1) * k.env.imps[imp]!.fences.width) as Ref<DmaFence>, MAX_SCHEDULE_TIMEOUT);
-    seq++;
-  }
+  yield* waitFences(k, imp, st.jobFrom, st.fences);
   st.jobFrom = st.fences + 1;
   yield* dmaResvLock(k, buf.resv);
   if (!st.revoked) {

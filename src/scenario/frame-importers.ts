@@ -28,6 +28,7 @@ import { pinnedCallbackForm } from '../drivers/rdma-pinned.ts';
 import { odpSwitches } from '../drivers/rdma-odp.ts';
 import { FN as ODP_FN, frames as odpFrames, STRUCTS as ODP } from '../drivers/frame-rdma-odp.frames.ts';
 import { FN as ODP_OPS_FN, frames as odpOpsFrames } from '../drivers/frame-rdma-odp-ops.frames.ts';
+import { FN as STATIC_FN, frames as staticFrames, STRUCTS as STATIC } from '../drivers/frame-static.frames.ts';
 import type { ImporterSpec } from './types.ts';
 
 /** Capacities: a full pool is a model bug (a thrown error), never a state. */
@@ -56,6 +57,8 @@ interface ImporterPort {
   readonly op: number;
   readonly invalidateModule: FrameModule;
   readonly invalidate: number;
+  /** it attaches without importer ops (R34: a static attachment), so it has no callback either */
+  readonly static?: boolean;
   /** whether it has the callback in `version` (else none: -1), and whether it is the v3 sentinel (R45 takes it for none) */
   callback?(im: ImporterSpec, version: KernelVersion): { readonly present: boolean; readonly unsupported: boolean };
   /** its background threads, in the order its generator `create` starts them */
@@ -132,6 +135,17 @@ const PORTS: Readonly<Record<string, ImporterPort>> = {
       protectFields(layout, g.st, ODP.OdpImporter, ['table', 'closing'], { lock: resv });
     },
   },
+  static: {
+    state: STATIC.StaticImporter, opModule: staticFrames, op: STATIC_FN.staticOp, invalidateModule: staticFrames, invalidate: -1, static: true,
+    callback: () => ({ present: false, unsupported: false }),
+    // S21: off by default for a static importer; `speculative-reads: true` turns it on
+    background: (im) => ['engine', ...(im.speculativeReads === true ? ['prefetch' as const] : [])],
+    peer2peer: () => false,
+    caps: { tables: TABLES, items: 0, iovas: 0 },
+    pagesMutex: false,
+    switches: () => ({ ...NO_GPU, ...NO_IOMMUFD, ...NO_ODP, logsInvalidate: false }),
+    protect() {},
+  },
 };
 
 function port(im: ImporterSpec): ImporterPort {
@@ -163,7 +177,7 @@ export function importerEnvs(layout: StoreLayout, prog: FrameProgram, importers:
   return importers.map((im, imp) => {
     const p = port(im);
     return {
-      ...p.switches(im, version), workRequest: p.jobRun ? fnId(prog, p.jobRun.module, p.jobRun.fn) : -1, pinned: im.pinned, ops: imp + 1, context: imp + 1,
+      ...p.switches(im, version), workRequest: p.jobRun ? fnId(prog, p.jobRun.module, p.jobRun.fn) : -1, pinned: im.pinned, ops: p.static ? 0 : imp + 1, context: imp + 1,
       st: structAt(layout, im.id, p.state),
       attachment: structAt(layout, `${im.id}-attach`, BUF.DmaBufAttachment),
       engine: structAt(layout, `${im.id}.engine`, ENGINE.DmaEngine),

@@ -4,7 +4,7 @@
  * context each thread runs in, and the initial state, so that the stateful search copies
  * and hashes one typed array. Built for scenarios whose drivers are ported
  * (`framePorted`): a vfio-pci exporter and importers of the drivers frame-importers.ts
- * declares (gpu-dynamic, iommufd, rdma-pinned, rdma-odp), exporter and importer steps. Thread ids are the generator world's (world.ts): the scenario threads in file
+ * declares (gpu-dynamic, iommufd, rdma-pinned, rdma-odp, static), exporter and importer steps. Thread ids are the generator world's (world.ts): the scenario threads in file
  * order, then each importer's background threads, so a schedule means the same in both.
  */
 import type { FrameGuard, FrameSink } from '../sim/frame-ops.ts';
@@ -29,6 +29,7 @@ import { FN as INVAL_FN, frames as invalFrames } from '../drivers/frame-gpu-inva
 import { frames as iommufdOpsFrames } from '../drivers/frame-iommufd-ops.frames.ts';
 import { frames as pinnedOpsFrames } from '../drivers/frame-rdma-pinned-ops.frames.ts';
 import { frames as odpOpsFrames } from '../drivers/frame-rdma-odp-ops.frames.ts';
+import { frames as staticFrames } from '../drivers/frame-static.frames.ts';
 import { FN as ODP_FN, frames as odpFrames } from '../drivers/frame-rdma-odp.frames.ts';
 import { FN as VOPS_FN, frames as vopsFrames } from '../drivers/frame-vfio-ops.frames.ts';
 import { vfioFrameSwitches } from '../drivers/vfio-pci.ts';
@@ -99,7 +100,7 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
   const tracker = structAt(layout, 'vfio-buf', ORACLE.RevokeTracker);
   const priv = structAt(layout, 'vfio', VFIO.VfioPriv);
   const fdOpen = layout.field('vfio-buf.fd_open');
-  const prog = linkFrames(stepsFrames, vfioFrames, vopsFrames, gpuiFrames, invalFrames, iommufdOpsFrames, pinnedOpsFrames, odpOpsFrames, engineFrames, prefetchFrames);
+  const prog = linkFrames(stepsFrames, vfioFrames, vopsFrames, gpuiFrames, invalFrames, iommufdOpsFrames, pinnedOpsFrames, odpOpsFrames, staticFrames, engineFrames, prefetchFrames);
   const imps = importerEnvs(layout, prog, sc.importers, sc.kernel, locks);
   const pendingReads = devs.map((d) => layout.field(`${d}.pending_reads`));
   const bgThread = (imp: number, kind: string) => {
