@@ -120,6 +120,7 @@ export class FrameCanon implements StateCanon, StoreLanes {
     }
     this.perm = new Int32Array(this.sig.length);
     this.scratch = new Int32Array(this.sig.length);
+    this.fnKinds = w.prog.values.map((v) => Uint8Array.from(v, (c) => KIND_OF_VALUE[c]!));
   }
 
   /** scratch of `sorted`: the permutation, a class in signature order */
@@ -157,17 +158,33 @@ export class FrameCanon implements StateCanon, StoreLanes {
     const fr = this.frameOf[i]!;
     const off = i - fr;
     // the function id and the program point are plain
-    return off < 2 ? K_PLAIN : KIND_OF_VALUE[this.w.prog.values[x[fr]!]![off - 2] ?? '.']!;
+    if (off < 2) return K_PLAIN;
+    const fk = this.fnKinds[x[fr]!]!;
+    return off - 2 < fk.length ? fk[off - 2]! : K_PLAIN;
   }
 
-  /** Moves the lanes of `s` for slot `i` of kind `k` going from `old` to `v`. */
-  private account(s: Store, i: number, k: number, old: number, v: number): void {
+  /** by function id, each local's slot kind (the compiler's value kinds, looked up once) */
+  private readonly fnKinds: readonly Uint8Array[];
+
+  /**
+   * Moves the lanes of `s` for slot `i` of kind `k` going from `old` to `v`; `d1`, `d2`
+   * are the store's own hash deltas of the write, which an image shares when it keeps the
+   * slot and its values in place (most writes: plain values, and the slots of members no
+   * renaming moves), so that only moved or renamed terms are hashed again.
+   */
+  private account(s: Store, i: number, k: number, old: number, v: number, d1: number, d2: number): void {
     const lanes = s.lanes!;
+    const plain = k === K_PLAIN;
     for (let p = 0; p < this.images; p++) {
       const r = this.renamings[p]!;
       const j = r.slot[i]!;
-      const ro = renameValue(r, k, old);
-      const rv = renameValue(r, k, v);
+      const ro = plain ? old : renameValue(r, k, old);
+      const rv = plain ? v : renameValue(r, k, v);
+      if (j === i && ro === old && rv === v) {
+        lanes[2 * p] ^= d1;
+        lanes[2 * p + 1] ^= d2;
+        continue;
+      }
       lanes[2 * p] ^= slotHash1(j, ro) ^ slotHash1(j, rv);
       lanes[2 * p + 1] ^= slotHash2(j, ro) ^ slotHash2(j, rv);
     }
@@ -181,20 +198,20 @@ export class FrameCanon implements StateCanon, StoreLanes {
     lanes[2 * this.images + o] ^= d;
   }
 
-  changed(s: Store, i: number, old: number, v: number): void {
+  changed(s: Store, i: number, old: number, v: number, d1: number, d2: number): void {
     const k = this.kinds[i]!;
     if (k === K_CONST) throw new Error(`internal: constant slot ${this.w.layout.slotName(i)} written while symmetry keeps lanes`);
     const x = s.slots;
     const dep = this.dependents[i]!;
-    if (dep === 0) { this.account(s, i, this.kindOf(x, i), old, v); return; }
+    if (dep === 0) { this.account(s, i, this.kindOf(x, i), old, v, d1, d2); return; }
     // the slots whose kind this one decides: taken out under the old kind, put back under the new
     const from = dep === 1 ? i + 2 : i + 1;
     const to = dep === 1 ? i + this.w.members.frames[0]!.width : i + 2;
     x[i] = old;
-    for (let j = from; j < to; j++) if (x[j] !== 0) this.account(s, j, this.kindOf(x, j), x[j]!, 0);
+    for (let j = from; j < to; j++) if (x[j] !== 0) this.account(s, j, this.kindOf(x, j), x[j]!, 0, slotHash1(j, x[j]!) ^ slotHash1(j, 0), slotHash2(j, x[j]!) ^ slotHash2(j, 0));
     x[i] = v;
-    for (let j = from; j < to; j++) if (x[j] !== 0) this.account(s, j, this.kindOf(x, j), 0, x[j]!);
-    this.account(s, i, this.kindOf(x, i), old, v);
+    for (let j = from; j < to; j++) if (x[j] !== 0) this.account(s, j, this.kindOf(x, j), 0, x[j]!, slotHash1(j, x[j]!) ^ slotHash1(j, 0), slotHash2(j, x[j]!) ^ slotHash2(j, 0));
+    this.account(s, i, this.kindOf(x, i), old, v, d1, d2);
   }
 
   /** each slot's hash terms for the value 0, which an image replaces */

@@ -180,9 +180,11 @@ export function frameReturn(k: FrameRunCtx, v: number): number {
   const { s, th } = k;
   const sp = s.get(th.sp) - 1;
   const fr = th.frames + sp * th.width;
-  // the frame is the thread's own (no barrier needs to see a read of it): only slots in use are written
+  // the frame is the thread's own (no barrier needs to see a read of it): only slots in use
+  // are written, the locals before the function id, whose change would make a symmetry's
+  // lanes take every local out and back in under another function's kinds
   const slots = s.slots;
-  for (let i = 0; i < th.width; i++) if (slots[fr + i] !== 0) s.set(fr + i, 0);
+  for (let i = th.width - 1; i >= 0; i--) if (slots[fr + i] !== 0) s.set(fr + i, 0);
   s.set(th.sp, sp);
   s.set(th.ret, v);
   return FRAME_RET;

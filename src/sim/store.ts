@@ -36,8 +36,8 @@ export interface StoreBarrier {
  * so that a copy carries them.
  */
 export interface StoreLanes {
-  /** slot `i` of `s` changed from `old` to `v` (already stored) */
-  changed(s: Store, i: number, old: number, v: number): void;
+  /** slot `i` of `s` changed from `old` to `v` (already stored); `d1`, `d2` moved the store's own hash lanes */
+  changed(s: Store, i: number, old: number, v: number, d1: number, d2: number): void;
 }
 
 /** A named run of slots; `base` is the index of its first slot. */
@@ -184,9 +184,11 @@ export class Store {
     if (this.tx !== null) this.tx.write(i, old, v);
     if (old === v) return;
     this.slots[i] = v;
-    this.h1 ^= slotHash1(i, old) ^ slotHash1(i, v);
-    this.h2 ^= slotHash2(i, old) ^ slotHash2(i, v);
-    if (this.keeper !== null) this.keeper.changed(this, i, old, v);
+    const d1 = slotHash1(i, old) ^ slotHash1(i, v);
+    const d2 = slotHash2(i, old) ^ slotHash2(i, v);
+    this.h1 ^= d1;
+    this.h2 ^= d2;
+    if (this.keeper !== null) this.keeper.changed(this, i, old, v, d1, d2);
   }
 
   /** Copies another state of the same layout, hash included (O(size), one memcpy). */
