@@ -108,7 +108,7 @@ export interface Helpers {
  * is taken for dead (`watch`).
  */
 export function startHelpers(
-  script: URL, args: unknown, count: number, table: SharedFingerprintSet, sync: SharedArrayBuffer, opts: ParallelOptions, silentMs = SILENT_MS,
+  script: URL, args: unknown, count: number, table: SharedFingerprintSet, sync: SharedArrayBuffer, opts: ParallelOptions, silentMs = SILENT_MS, board?: SharedArrayBuffer,
 ): Helpers {
   // stop flag, posted count, then one heartbeat a helper (stateful-parallel.ts WorkerInput)
   const buffer = new SharedArrayBuffer(4 * (2 + count));
@@ -118,7 +118,7 @@ export function startHelpers(
   for (let i = 0; i < count; i++) {
     const { port1, port2 } = new MessageChannel();
     ports.push(port1);
-    const input: WorkerInput = { args, opts, table: table.buffer, control: buffer, index: i + 1, port: port2, sync };
+    const input: WorkerInput = { args, opts, table: table.buffer, control: buffer, index: i + 1, port: port2, sync, ...(board ? { board } : {}) };
     const w = new Worker(script, { workerData: input, transferList: [port2] });
     // serveStatefulWorker posts every error of the model and the search; a worker that dies
     // otherwise stops beating, which `watch` turns into an error

@@ -25,6 +25,7 @@ import { parentPort, Worker, workerData, type MessagePort, type WorkerOptions } 
 import { ModelBugError, statefulSearch, type StatefulModel, type StatefulOptions, type StatefulResult, type StateViolation } from './stateful.ts';
 import { SharedFingerprintSet } from './visited.ts';
 import { GrowingSharedSet, helperSide } from './growing-visited.ts';
+import { WorkBoard } from './work-board.ts';
 
 /** The options a parallel search takes: those of one worker's search that can be posted. */
 export type ParallelOptions = Omit<StatefulOptions, 'visited' | 'order' | 'cancelled' | 'onTerminal' | 'exact'>;
@@ -49,6 +50,8 @@ export interface WorkerInput {
   readonly port?: MessagePort;
   /** with `port`: the resize barrier of a table that grows (growing-visited.ts); resized tables come in on `port` */
   readonly sync?: SharedArrayBuffer;
+  /** with `port`: the work board the helpers and the caller share (work-board.ts) */
+  readonly board?: SharedArrayBuffer;
 }
 
 export type WorkerOutput =
@@ -81,8 +84,17 @@ export function serveStatefulWorker(make: (args: never) => StatefulModel): void 
     };
     // a helper posts each violation as it meets it and goes on: its caller replays it and decides, as for its own
     const stopAt = d.port ? (v: StateViolation) => { port.postMessage({ violation: v } satisfies WorkerOutput); return false; } : undefined;
-    const result = statefulSearch(make(d.args as never), { ...d.opts, visited, order: d.index, cancelled, ...(stopAt ? { stopAt } : {}) });
+    const board = d.board ? new WorkBoard(d.board) : null;
+    const stopping = () => Atomics.load(ctl, 0) !== 0;
+    const work = board && {
+      wanted: () => board.wanted(),
+      donate: board.donate.bind(board),
+      idle: () => board.idle(() => { beat(); growing?.poll(); }, stopping),
+    };
+    const result = statefulSearch(make(d.args as never), { ...d.opts, visited, order: d.index, cancelled, ...(stopAt ? { stopAt } : {}), ...(work ? { work } : {}) });
     if (result.violations.length > 0 && (d.opts.stopAtFirst ?? true)) Atomics.store(ctl, 0, 1);
+    // a searcher that stops incomplete stops the others: they could wait for it on the board for ever
+    if (!result.complete) Atomics.store(ctl, 0, 1);
     out = { result };
   } catch (e) {
     Atomics.store(ctl, 0, 1);

@@ -18,6 +18,7 @@ import { frameSymmetry } from './frame-symmetry.ts';
 import { runSchedule } from './replay.ts';
 import { statefulSearch, type StateViolation } from './stateful.ts';
 import { HandoverVisited, startHelpers, type Helpers } from './stateful-handover.ts';
+import { WorkBoard } from './work-board.ts';
 import { ExactStateSet, FingerprintSet, type VisitedSet } from './visited.ts';
 import type { ExploreStats } from './explore.ts';
 
@@ -51,6 +52,9 @@ export interface StatefulHelpers {
 
 /** A search that ends within this many states never starts its helpers (about half a second). */
 export const HANDOVER_AFTER = 20_000;
+
+/** The longest schedule of a stack entry the work board hands over (deeper entries stay with their search). */
+const MAX_SCHEDULE = 1 << 14;
 
 /** The stateful model of a scenario: what the search and its helpers explore. */
 export function frameModelOf(sc: Scenario): FrameModel {
@@ -115,6 +119,8 @@ export function statefulRun(sc: Scenario, o: StatefulRunOptions, onExecution: (r
   const visited: VisitedSet = handover ?? (o.exact ? new ExactStateSet(model.layout.size) : new FingerprintSet());
   let polls = 0;
   let crew: Helpers | null = null;
+  /** the work board the search shares with its helpers once they start (work-board.ts) */
+  let board: WorkBoard | null = null;
   /** a violation a helper met: replayed and judged as this search's own (the first of each kind) */
   const fromHelper = (v: StateViolation): void => {
     if (hit || seen.has(violationKey(v))) return;
@@ -131,12 +137,25 @@ export function statefulRun(sc: Scenario, o: StatefulRunOptions, onExecution: (r
       if ((++polls & 7) === 0) o.onStates?.(visited.size);
       if (h && crew === null && visited.size >= (h.after ?? HANDOVER_AFTER)) {
         const opts = { stopAtFirst: false, reduction: false, symmetry, ...(o.maxStates !== undefined ? { maxStates: o.maxStates } : {}) };
-        crew = handover!.handOver(o.maxStates ?? 0, (table, sync) => startHelpers(new URL(h.script), sc, h.count, table, sync, opts, h.silentMs));
+        board = WorkBoard.create(model.layout.size, MAX_SCHEDULE, 1 + h.count);
+        const b = board.buffer;
+        crew = handover!.handOver(o.maxStates ?? 0, (table, sync) => startHelpers(new URL(h.script), sc, h.count, table, sync, opts, h.silentMs, b));
       }
       handover?.poll();
       crew?.drain(fromHelper);
       // a helper raises the flag itself when its search met a model bug
       return hit || stopped() || (crew?.stopping() ?? false);
+    },
+    work: {
+      wanted: () => board !== null && board.wanted(),
+      donate: (slots, schedule, len, tried, offset, anyRan) => board !== null && board.donate(slots, schedule, len, tried, offset, anyRan),
+      // before the helpers start, an empty stack is the end; after, this search waits for work with them
+      idle: () => (board === null || crew === null ? null : board.idle(() => {
+        handover!.poll();
+        crew!.drain(fromHelper);
+        crew!.watch();
+        if ((++polls & 31) === 0) o.onStates?.(visited.size);
+      }, () => hit || stopped() || crew!.stopping())),
     },
   });
   if (crew === null) {

@@ -15,12 +15,13 @@
  * while some thread is not finished is a deadlock.
  */
 import type { PropertyId } from '../sim/violation.ts';
-import { Store, type StoreLayout } from '../sim/store.ts';
+import { hashSlots, Store, type StoreLayout } from '../sim/store.ts';
 import { TxnMonitor } from '../sim/txn.ts';
 import { canonicalise, type SymmetryGroup } from './state-symmetry.ts';
 import { ExactStateSet, FingerprintSet, type VisitedSet } from './visited.ts';
 import { porSearch } from './stateful-por.ts';
 import type { StateCanon } from './frame-symmetry.ts';
+import type { StackEntry } from './work-board.ts';
 
 export interface ViolationSink {
   report(property: PropertyId, rule: string, message: string): void;
@@ -108,6 +109,17 @@ export interface StatefulOptions {
   order?: number;
   /** polled every 1,024 transitions: true stops the search, incomplete */
   cancelled?: () => boolean;
+  /**
+   * Work stealing with the other threads of one search (work-board.ts, stateful-handover.ts):
+   * polled every 1,024 transitions, the shallowest entry of the stack with threads left is
+   * handed over when another thread waits; when the stack is empty the search takes an entry
+   * handed over to it, and ends when `idle` returns null (every thread idle, or stopped).
+   */
+  work?: {
+    wanted(): boolean;
+    donate(slots: Int32Array, schedule: readonly number[], len: number, tried: number, offset: number, anyRan: boolean): boolean;
+    idle(): StackEntry | null;
+  };
   /** explore persistent sets when the model gives footprints (default true; stateful-por.ts) */
   reduction?: boolean;
   /** called on each new distinct violation: whether the search ends there (default: `stopAtFirst`) */
@@ -222,7 +234,10 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
   const offset: number[] = [0];
   const anyRan: boolean[] = [false];
   const schedule: number[] = [];
+  /** the depth of the entry this search started from: 0, or the length of a handed-over entry's schedule */
+  let base = 0;
   let depth = 0;
+  const work = opts.work;
   let maxDepth = 0;
   let states = 0;
   let transitions = 0;
@@ -241,54 +256,95 @@ export function statefulSearch(model: StatefulModel, opts: StatefulOptions = {})
   stopped = flush(0);
 
   let clean = false;
-  while (!stopped && depth >= 0) {
-    const cur = stack[depth]!;
-    const tried = nextThread[depth]!;
-    if (tried >= nthreads) {
-      if (!anyRan[depth]) stopped = terminal(cur, depth);
-      depth--;
+  // the depth-first search from the root, then from each entry handed over to this one
+  for (;;) {
+    while (!stopped && depth >= base) {
+      const cur = stack[depth]!;
+      const tried = nextThread[depth]!;
+      if (tried >= nthreads) {
+        if (!anyRan[depth]) stopped = terminal(cur, depth);
+        depth--;
+        clean = false;
+        continue;
+      }
+      nextThread[depth] = tried + 1;
+      const t = (offset[depth]! + tried) % nthreads;
+      let nxt = stack[depth + 1];
+      if (!nxt) {
+        stack[depth + 1] = nxt = new Store(layout);
+        own?.attach(nxt);
+      }
+      if (!clean) nxt.copyFrom(cur);
+      let enabled: boolean;
+      if (monitor !== null) {
+        monitor.begin(t, nxt.slots);
+        nxt.tx = monitor;
+        try { enabled = model.step(nxt, t, sink); } finally { nxt.tx = null; }
+        if (monitor.breach !== null) {
+          throw new ModelBugError(`model bug: ${model.threads[t]} breaks a transaction condition: it ${monitor.breach} (schedule ${[...schedule.slice(0, depth), t].join(',')})`);
+        }
+      } else enabled = model.step(nxt, t, sink);
+      if (!enabled) {
+        if (nxt.h1 !== cur.h1 || nxt.h2 !== cur.h2 || pending.length > 0) {
+          throw new ModelBugError(`model bug: ${model.threads[t]} is disabled but its transaction ${pending.length > 0 ? 'reported a violation' : 'wrote the store'}`);
+        }
+        clean = true;
+        continue;
+      }
       clean = false;
-      continue;
-    }
-    nextThread[depth] = tried + 1;
-    const t = order === 0 ? tried : (offset[depth]! + tried) % nthreads;
-    let nxt = stack[depth + 1];
-    if (!nxt) {
-      stack[depth + 1] = nxt = new Store(layout);
-      own?.attach(nxt);
-    }
-    if (!clean) nxt.copyFrom(cur);
-    let enabled: boolean;
-    if (monitor !== null) {
-      monitor.begin(t, nxt.slots);
-      nxt.tx = monitor;
-      try { enabled = model.step(nxt, t, sink); } finally { nxt.tx = null; }
-      if (monitor.breach !== null) {
-        throw new ModelBugError(`model bug: ${model.threads[t]} breaks a transaction condition: it ${monitor.breach} (schedule ${[...schedule.slice(0, depth), t].join(',')})`);
+      anyRan[depth] = true;
+      if ((++transitions & 1023) === 0) {
+        if (opts.cancelled?.()) { stopped = true; break; }
+        if (work?.wanted()) handOver();
       }
-    } else enabled = model.step(nxt, t, sink);
-    if (!enabled) {
-      if (nxt.h1 !== cur.h1 || nxt.h2 !== cur.h2 || pending.length > 0) {
-        throw new ModelBugError(`model bug: ${model.threads[t]} is disabled but its transaction ${pending.length > 0 ? 'reported a violation' : 'wrote the store'}`);
-      }
-      clean = true;
-      continue;
+      schedule[depth] = t;
+      if (flush(depth + 1)) { stopped = true; break; }
+      if (!visited.add(key(nxt))) continue;
+      states++;
+      model.invariant?.(nxt, sink);
+      if (flush(depth + 1)) { stopped = true; break; }
+      depth++;
+      nextThread[depth] = 0;
+      offset[depth] = firstThread(nxt);
+      anyRan[depth] = false;
+      if (depth > maxDepth) maxDepth = depth;
+      if (opts.maxStates !== undefined && visited.size >= opts.maxStates) { stopped = true; break; }
     }
+    if (stopped || work === undefined) break;
+    const entry = work.idle();
+    // null: every thread is idle (the end), or the search was stopped
+    if (entry === null) { stopped = opts.cancelled?.() ?? false; break; }
+    takeOver(entry);
+  }
+
+  /** Hands the shallowest entry with threads left over to a waiting search: its threads are that search's now. */
+  function handOver(): void {
+    for (let d = base; d < depth; d++) {
+      if (nextThread[d]! >= nthreads) continue;
+      if (work!.donate(stack[d]!.slots, schedule, d, nextThread[d]!, offset[d]!, anyRan[d]!)) {
+        nextThread[d] = nthreads;
+        // its terminal check, if no thread of it ran yet, went with it
+        anyRan[d] = true;
+      }
+      return;
+    }
+  }
+
+  /** Starts from an entry handed over: its state (already stored by the donor), schedule and thread loop. */
+  function takeOver(e: StackEntry): void {
+    base = depth = e.prefix.length;
+    for (let i = 0; i < base; i++) schedule[i] = e.prefix[i]!;
+    let st = stack[base];
+    if (!st) stack[base] = st = new Store(layout);
+    st.slots.set(e.slots);
+    [st.h1, st.h2] = hashSlots(st.slots);
+    // a symmetry's lanes, from the slots
+    own?.attach(st);
+    nextThread[base] = e.tried;
+    offset[base] = e.offset;
+    anyRan[base] = e.anyRan;
+    if (base > maxDepth) maxDepth = base;
     clean = false;
-    anyRan[depth] = true;
-    if ((++transitions & 1023) === 0 && opts.cancelled?.()) { stopped = true; break; }
-    schedule[depth] = t;
-    if (flush(depth + 1)) { stopped = true; break; }
-    if (!visited.add(key(nxt))) continue;
-    states++;
-    model.invariant?.(nxt, sink);
-    if (flush(depth + 1)) { stopped = true; break; }
-    depth++;
-    nextThread[depth] = 0;
-    if (order !== 0) offset[depth] = firstThread(nxt);
-    anyRan[depth] = false;
-    if (depth > maxDepth) maxDepth = depth;
-    if (opts.maxStates !== undefined && visited.size >= opts.maxStates) { stopped = true; break; }
   }
 
   function terminal(s: Store, d: number): boolean {
