@@ -90,7 +90,7 @@ export const STRATEGIES: Readonly<Record<StrategyName, SearchStrategy>> = {
   random: sampling('random'),
   stateful: {
     name: 'stateful', covers: 'states', shardable: false, symmetry: true, symmetryByDefault: true, audited: false, supports: framePorted,
-    shards: `never split into shards (prefix shards revisit each other's states); workers no scenario needs join one search past ${HANDOVER_AFTER.toLocaleString('en-US')} states, sharing its visited set`,
+    shards: `never split into shards (prefix shards revisit each other's states); workers no scenario needs join one search past ${HANDOVER_AFTER.toLocaleString('en-US')} states, sharing its visited set and stealing unexplored stack entries from each other`,
     run: (_build, symmetric, r, onExecution) => statefulRun(r.scenario, { ...r, symmetry: symmetric }, onExecution),
   },
 };
