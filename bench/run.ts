@@ -77,10 +77,11 @@ function measure(sc: Scenario, opts: CheckOptions = {}): Row {
 
 /** Spin end to end per scale, when spin is installed (the script builds and runs pan). */
 function spinFigures(): Map<string, number> | string {
-  const which = spawnSync('sh', ['-c', 'command -v spin'], { encoding: 'utf8' });
-  if (which.status !== 0) return 'spin not found: install it with `apt-get install -y spin` (Debian) to get the Spin column';
   const out = resolve('bench', 'results', 'spin');
+  // the figures of an earlier run need no spin on this machine
   const reuse = process.env.BENCH_SPIN_REUSE === '1' && existsSync(join(out, 'results.csv'));
+  const which = spawnSync('sh', ['-c', 'command -v spin'], { encoding: 'utf8' });
+  if (!reuse && which.status !== 0) return 'spin not found: install it with `apt-get install -y spin` (Debian) to get the Spin column';
   const run = reuse ? { status: 0, stderr: '', stdout: '' } : spawnSync('bash', [join(SHARED, 'spin', 'run.sh'), '--reps', '3'], { env: { ...process.env, OUT_DIR: out }, encoding: 'utf8' });
   if (run.status !== 0) return `the Spin script failed (exit ${run.status}): ${(run.stderr || run.stdout).trim().split('\n').pop()}`;
   const rows = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
