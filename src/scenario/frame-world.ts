@@ -273,7 +273,8 @@ function deepFreeze(o: object): void {
 /**
  * How the world's slots are protected, for the transactions found from fine steps
  * (sim/fusion.ts); every declaration is checked on every access of the search. Slots not
- * named here are shared: each access of one is a non-mover.
+ * named here or by the importers' declarations (frame-importers.ts protectImporters, which
+ * declares the importer items below) are shared: each access of one is a non-mover.
  *   - constant: what is set up before the first step (a buffer's ops, a list's room, an
  *     importer's attachment object's buffer and device, an engine's device);
  *   - guarded by the buffer's reservation lock: the fence list, the importer's table, its
