@@ -81,3 +81,30 @@ export function renameValue(r: Renaming, k: number, v: number): number {
 export function opArgKind(op: number): number {
   return op === FrameOpKind.Lock || op === FrameOpKind.Unlock || op === FrameOpKind.WaitEq || op === FrameOpKind.WaitGt ? SlotValue.REF : SlotValue.PLAIN;
 }
+
+// module-local copies: read on every write of a search (an imported enum member is a property read under tsx)
+const V_REF = SlotValue.REF;
+const V_REF4 = SlotValue.REF4;
+const V_IMP = SlotValue.IMP;
+const V_TID = SlotValue.TID;
+
+/**
+ * Value `v` of kind `k` in a slot of importer `o`, with what names a member made relative
+ * to `o` (its own, another's), so that a renaming permutes importer signatures; `owner`
+ * and `position` are frame-members.ts's tables, `threadSp` each thread's stack-pointer
+ * slot. Collisions only cost reduction.
+ */
+export function relativeValue(owner: Int8Array, position: Int32Array, importers: number, threadSp: Int32Array, k: number, v: number, o: number): number {
+  const size = owner.length;
+  if (k === V_REF || k === V_REF4) {
+    const at = k === V_REF4 ? v >> 2 : v;
+    if (at <= 0 || at >= size || owner[at]! < 0) return v;
+    return (owner[at] === o ? 0x10000000 : 0x20000000) ^ position[at]! ^ (k === V_REF4 ? (v & 3) << 26 : 0);
+  }
+  if (k === V_IMP && v >= 1 && v <= importers) return v - 1 === o ? 0x30000000 : 0x40000000;
+  if (k === V_TID && v >= 1 && v <= threadSp.length) {
+    const t = threadSp[v - 1]!;
+    return owner[t] === o ? 0x50000000 ^ position[t]! : owner[t]! >= 0 ? 0x60000000 ^ position[t]! : v;
+  }
+  return v;
+}

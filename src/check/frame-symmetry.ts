@@ -27,7 +27,7 @@ import { hashSlots, slotHash1, slotHash2, type Store, type StoreLanes } from '..
 import { SlotValue, VALUE_SLOT } from '../scenario/frame-members.ts';
 import type { FrameWorld } from '../scenario/frame-world.ts';
 import type { Scenario } from '../scenario/types.ts';
-import { opArgKind, renameValue, scenarioRenamings, type Renaming } from './frame-renaming.ts';
+import { opArgKind, relativeValue, renameValue, scenarioRenamings, type Renaming } from './frame-renaming.ts';
 
 /** What the stateful search asks of a symmetry: the representative key of a state. */
 export interface StateCanon {
@@ -48,10 +48,6 @@ export interface StateCanon {
 // the kinds as module constants: the hot loops read them without a property lookup
 const K_PLAIN = SlotValue.PLAIN;
 const K_CONST = SlotValue.CONST;
-const K_REF = SlotValue.REF;
-const K_REF4 = SlotValue.REF4;
-const K_IMP = SlotValue.IMP;
-const K_TID = SlotValue.TID;
 const K_FRAME = SlotValue.FRAME;
 const K_OP_A = SlotValue.OP_A;
 const KIND_OF_VALUE = VALUE_SLOT;
@@ -82,6 +78,9 @@ export class FrameCanon implements StateCanon, StoreLanes {
   /** the members' owner and position tables (frame-members.ts), read on every write */
   private readonly owner: Int8Array;
   private readonly position: Int32Array;
+  /** each thread's stack-pointer slot, which says who owns the thread */
+  private readonly threadSp: Int32Array;
+  private readonly rel = (k: number, v: number, o: number) => relativeValue(this.owner, this.position, this.sig.length, this.threadSp, k, v, o);
 
   /** a renaming's index by its importer permutation, as a number in base n (`sorted`) */
   private readonly byPerm = new Map<number, number>();
@@ -95,6 +94,7 @@ export class FrameCanon implements StateCanon, StoreLanes {
     this.kinds = w.members.kinds;
     this.owner = w.members.owner;
     this.position = w.members.position;
+    this.threadSp = Int32Array.from(w.members.frames, (th) => th.sp);
     let a = 0;
     let b = 0;
     for (let i = 0; i < this.kinds.length; i++) {
@@ -193,8 +193,8 @@ export class FrameCanon implements StateCanon, StoreLanes {
     const pos = this.position[i]!;
     // a zero slot has no term in a signature (collect skips it)
     let d = 0;
-    if (old !== 0) d ^= slotHash1(pos, this.relative(k, old, o));
-    if (v !== 0) d ^= slotHash1(pos, this.relative(k, v, o));
+    if (old !== 0) d ^= slotHash1(pos, this.rel(k, old, o));
+    if (v !== 0) d ^= slotHash1(pos, this.rel(k, v, o));
     lanes[2 * this.images + o] ^= d;
   }
 
@@ -234,26 +234,9 @@ export class FrameCanon implements StateCanon, StoreLanes {
       const i = this.nzSlot[q]!;
       const o = owner[i]!;
       if (o < 0) continue;
-      sig[o] ^= slotHash1(position[i]!, this.relative(this.nzKind[q]!, x[i]!, o));
+      sig[o] ^= slotHash1(position[i]!, this.rel(this.nzKind[q]!, x[i]!, o));
     }
     return n;
-  }
-
-  /** Value `v` of kind `k` in a slot of importer `o`, with what names a member made relative to `o` (collisions only cost reduction). */
-  private relative(k: number, v: number, o: number): number {
-    const { owner, position } = this;
-    const size = owner.length;
-    if (k === K_REF || k === K_REF4) {
-      const at = k === K_REF4 ? v >> 2 : v;
-      if (at <= 0 || at >= size || owner[at]! < 0) return v;
-      return (owner[at] === o ? 0x10000000 : 0x20000000) ^ position[at]! ^ (k === K_REF4 ? (v & 3) << 26 : 0);
-    }
-    if (k === K_IMP && v >= 1 && v <= this.sig.length) return v - 1 === o ? 0x30000000 : 0x40000000;
-    if (k === K_TID && v >= 1 && v <= this.w.members.frames.length) {
-      const t = this.w.members.frames[v - 1]!.sp;
-      return owner[t] === o ? 0x50000000 ^ position[t]! : owner[t]! >= 0 ? 0x60000000 ^ position[t]! : v;
-    }
-    return v;
   }
 
   /** Collects the non-zero slots into the scratch arrays; returns their count. */
