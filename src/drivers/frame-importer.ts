@@ -7,12 +7,13 @@ import { sched, type FrameProc } from '../sim/frame-ops.ts';
 import { mutexLock, mutexUnlock } from '../sim/frame-mutex.ts';
 import type { AnyRef, ImpIdx, Ref } from '../sim/struct.ts';
 import { ERRNO } from '../kernel/errno.ts';
-import { bufName, dmaBufPut, type DmaBuf, type DmaBufAttachment } from '../kernel/frame-dma-buf.ts';
+import { bufName, dmaBufPut, type DmaBuf, type DmaBufAttachment, type SgTable } from '../kernel/frame-dma-buf.ts';
 import { dmaBufDetach, dmaBufDynamicAttach } from '../kernel/frame-attach.ts';
 import { entryFence, entryUsage, fenceCount, KERNEL } from '../kernel/frame-resv.ts';
-import { dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from '../kernel/frame-fence.ts';
-import type { DmaJob } from '../hw/frame-engine.ts';
-import type { DriverCtx } from './frame-env.ts';
+import { dmaFenceInit, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from '../kernel/frame-fence.ts';
+import { newJob, submitJob, type DmaEngine, type DmaJob } from '../hw/frame-engine.ts';
+import type { IommuMapping } from '../hw/frame-iommu.ts';
+import { FENCE_WR, type DriverCtx } from './frame-env.ts';
 
 /**
  * The fd part of `import` (R31 dma_buf_get on the exporter's fd): the fd lookup and the
@@ -70,4 +71,18 @@ export function* waitFences(k: DriverCtx, imp: ImpIdx, from: number, to: number)
     if (seq > 0) yield* dmaFenceWaitTimeout(k, (k.env.imps[imp]!.fences.base + (seq - 1) * k.env.imps[imp]!.fences.width) as Ref<DmaFence>, MAX_SCHEDULE_TIMEOUT);
     seq++;
   }
+}
+
+/**
+ * Queues one transfer of importer `imp` whose fence it keeps to itself (common.ts
+ * submitPrivate: iommufd, rdma and static importers publish none in the resv): the fence
+ * `DEV-wr<seqno>` from its pool, a job through `table`, through `iova` (0 for none) or
+ * running function id `run` (-1 for none), then the doorbell (one step).
+ */
+export function* submitPrivate(k: DriverCtx, imp: ImpIdx, seqno: number, table: Ref<SgTable>, iova: Ref<IommuMapping>, run: number, write: boolean): FrameProc {
+  const f: Ref<DmaFence> = dmaFenceInit(k, k.env.imps[imp]!.fences, k.env.imps[imp]!.context, seqno, false, imp + 1, FENCE_WR);
+  const j = newJob(k, k.env.imps[imp]!.jobs, table, write, f, f);
+  j.iova = iova;
+  j.run = run;
+  yield* submitJob(k, k.env.imps[imp]!.engine as Ref<DmaEngine>, j);
 }

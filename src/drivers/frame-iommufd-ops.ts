@@ -7,16 +7,14 @@ import type { FrameProc } from '../sim/frame-ops.ts';
 import { mutexLock, mutexUnlock } from '../sim/frame-mutex.ts';
 import type { ImpIdx, Ref } from '../sim/struct.ts';
 import { ERRNO } from '../kernel/errno.ts';
-import { dmaFenceInit, type DmaFence } from '../kernel/frame-fence.ts';
 import type { DmaBuf, DmaBufAttachment, SgTable } from '../kernel/frame-dma-buf.ts';
 import { dmaBufUnpin } from '../kernel/frame-pin.ts';
 import { dmaResvLock, dmaResvUnlock } from '../kernel/frame-resv.ts';
-import { newJob, submitJob, type DmaEngine } from '../hw/frame-engine.ts';
 import { iommuUnmap } from '../hw/frame-iommu.ts';
-import { detachAndPut, opLock, opUnlock } from './frame-importer.ts';
+import { detachAndPut, opLock, opUnlock, submitPrivate } from './frame-importer.ts';
 import { buffer } from './frame-vfio-pci.ts';
 import { doImport, iommufdImporter } from './frame-iommufd.ts';
-import { FENCE_WR, OP_DMA, OP_IMPORT, OP_RELEASE, type DriverCtx } from './frame-env.ts';
+import { OP_DMA, OP_IMPORT, OP_RELEASE, type DriverCtx } from './frame-env.ts';
 
 /** Device DMA through the IOVA (common.ts submitPrivate): its fences stay private; an unmapped range faults. */
 export function* doDma(k: DriverCtx, imp: ImpIdx, count: number, write: boolean): FrameProc<number> {
@@ -26,10 +24,7 @@ export function* doDma(k: DriverCtx, imp: ImpIdx, count: number, write: boolean)
   while (i < count) {
     i++;
     st.fences++;
-    const f: Ref<DmaFence> = dmaFenceInit(k, k.env.imps[imp]!.fences, k.env.imps[imp]!.context, st.fences, false, imp + 1, FENCE_WR);
-    const j = newJob(k, k.env.imps[imp]!.jobs, 0 as Ref<SgTable>, write, f, f);
-    j.iova = st.iova;
-    yield* submitJob(k, k.env.imps[imp]!.engine as Ref<DmaEngine>, j);
+    yield* submitPrivate(k, imp, st.fences, 0 as Ref<SgTable>, st.iova, -1, write);
   }
   return 0;
 }

@@ -9,16 +9,16 @@
 import { sched, waitEq, type FrameProc } from '../sim/frame-ops.ts';
 import { addr, type ImpIdx, type Ref } from '../sim/struct.ts';
 import { ERRNO } from '../kernel/errno.ts';
-import { dmaFenceInit, type DmaFence } from '../kernel/frame-fence.ts';
 import { DMA_BIDIRECTIONAL, type DmaBufAttachment, type SgTable } from '../kernel/frame-dma-buf.ts';
 import { dmaBufUnmapAttachment } from '../kernel/frame-mapping.ts';
 import { dmaResvLock, dmaResvUnlock } from '../kernel/frame-resv.ts';
-import { newJob, submitJob, type DmaEngine, type DmaJob } from '../hw/frame-engine.ts';
+import type { DmaJob } from '../hw/frame-engine.ts';
 import { judgeAccess, judgeSubmission } from '../hw/frame-oracle.ts';
-import { detachAndPut, opLock, opUnlock } from './frame-importer.ts';
+import type { IommuMapping } from '../hw/frame-iommu.ts';
+import { detachAndPut, opLock, opUnlock, submitPrivate } from './frame-importer.ts';
 import { buffer, tracker } from './frame-vfio-pci.ts';
 import { doImport, odpEvent, odpImporter, prefetch } from './frame-rdma-odp.ts';
-import { FENCE_WR, OP_DMA, OP_IMPORT, OP_RELEASE, OP_REMAP, type DriverCtx } from './frame-env.ts';
+import { OP_DMA, OP_IMPORT, OP_RELEASE, OP_REMAP, type DriverCtx } from './frame-env.ts';
 
 /** One NIC access through the mkey (one step): faults (no access, returns 0) when zapped, else 1. */
 export function* nicAccess(k: DriverCtx, imp: ImpIdx, write: boolean): FrameProc<number> {
@@ -56,10 +56,7 @@ export function* doDma(k: DriverCtx, imp: ImpIdx, count: number, write: boolean)
     odpEvent(k, 'post work request', imp, '');
     if (st.mkeyTable !== 0) judgeSubmission(k, st.a, st.mkeyTable, st.mkeyNotified && st.xlat);
     st.fences++;
-    const f: Ref<DmaFence> = dmaFenceInit(k, k.env.imps[imp]!.fences, k.env.imps[imp]!.context, st.fences, false, imp + 1, FENCE_WR);
-    const j = newJob(k, k.env.imps[imp]!.jobs, 0 as Ref<SgTable>, write, f, f);
-    j.run = k.env.imps[imp]!.workRequest;
-    yield* submitJob(k, k.env.imps[imp]!.engine as Ref<DmaEngine>, j);
+    yield* submitPrivate(k, imp, st.fences, 0 as Ref<SgTable>, 0 as Ref<IommuMapping>, k.env.imps[imp]!.workRequest, write);
   }
   return 0;
 }

@@ -7,18 +7,17 @@
 import { sched, type FrameProc } from '../sim/frame-ops.ts';
 import type { ImpIdx, Ref } from '../sim/struct.ts';
 import { ERRNO } from '../kernel/errno.ts';
-import { dmaFenceInit, type DmaFence } from '../kernel/frame-fence.ts';
 import { DMA_BIDIRECTIONAL, tableName, type DmaBufAttachment, type SgTable } from '../kernel/frame-dma-buf.ts';
 import { devName } from '../kernel/frame-attach.ts';
 import { dmaBufUnmapAttachment } from '../kernel/frame-mapping.ts';
 import { dmaBufUnpin } from '../kernel/frame-pin.ts';
 import { dmaResvLock, dmaResvUnlock } from '../kernel/frame-resv.ts';
-import { newJob, submitJob, type DmaEngine } from '../hw/frame-engine.ts';
 import { judgeSubmission } from '../hw/frame-oracle.ts';
-import { detachAndPut, opLock, opUnlock, waitFences } from './frame-importer.ts';
+import type { IommuMapping } from '../hw/frame-iommu.ts';
+import { detachAndPut, opLock, opUnlock, submitPrivate, waitFences } from './frame-importer.ts';
 import { buffer } from './frame-vfio-pci.ts';
 import { doImport, pinnedImporter } from './frame-rdma-pinned.ts';
-import { FENCE_WR, OP_DMA, OP_IMPORT, OP_RELEASE, type DriverCtx } from './frame-env.ts';
+import { OP_DMA, OP_IMPORT, OP_RELEASE, type DriverCtx } from './frame-env.ts';
 
 /** Work requests: the NIC DMAs through the table; its fences stay private (no fence in the resv). */
 export function* doDma(k: DriverCtx, imp: ImpIdx, count: number, write: boolean): FrameProc<number> {
@@ -35,9 +34,7 @@ export function* doDma(k: DriverCtx, imp: ImpIdx, count: number, write: boolean)
       judgeSubmission(k, st.a, st.table, st.tableNotified);
     }
     st.fences++;
-    const f: Ref<DmaFence> = dmaFenceInit(k, k.env.imps[imp]!.fences, k.env.imps[imp]!.context, st.fences, false, imp + 1, FENCE_WR);
-    const j = newJob(k, k.env.imps[imp]!.jobs, st.table, write, f, f);
-    yield* submitJob(k, k.env.imps[imp]!.engine as Ref<DmaEngine>, j);
+    yield* submitPrivate(k, imp, st.fences, st.table, 0 as Ref<IommuMapping>, -1, write);
   }
   return 0;
 }

@@ -10,13 +10,12 @@
 import type { FrameProc } from '../sim/frame-ops.ts';
 import type { ImpIdx, Ref } from '../sim/struct.ts';
 import { ERRNO } from '../kernel/errno.ts';
-import { dmaFenceInit, type DmaFence } from '../kernel/frame-fence.ts';
 import { DMA_BIDIRECTIONAL, type DmaBufAttachment, type SgTable } from '../kernel/frame-dma-buf.ts';
 import { dmaBufMapAttachmentUnlocked, dmaBufUnmapAttachmentUnlocked } from '../kernel/frame-mapping.ts';
-import { newJob, submitJob, type DmaEngine } from '../hw/frame-engine.ts';
-import { detachAndPut, getAndAttach, opLock, opUnlock, waitFences } from './frame-importer.ts';
+import type { IommuMapping } from '../hw/frame-iommu.ts';
+import { detachAndPut, getAndAttach, opLock, opUnlock, submitPrivate, waitFences } from './frame-importer.ts';
 import { buffer } from './frame-vfio-pci.ts';
-import { FENCE_WR, OP_DMA, OP_IMPORT, OP_RELEASE, type DriverCtx } from './frame-env.ts';
+import { OP_DMA, OP_IMPORT, OP_RELEASE, type DriverCtx } from './frame-env.ts';
 
 /** One importer's state (static.ts `st` and its job list). */
 export interface StaticImporter {
@@ -58,9 +57,7 @@ export function* doDma(k: DriverCtx, imp: ImpIdx, count: number, write: boolean)
   while (i < count) {
     i++;
     st.fences++;
-    const f: Ref<DmaFence> = dmaFenceInit(k, k.env.imps[imp]!.fences, k.env.imps[imp]!.context, st.fences, false, imp + 1, FENCE_WR);
-    const j = newJob(k, k.env.imps[imp]!.jobs, st.table, write, f, f);
-    yield* submitJob(k, k.env.imps[imp]!.engine as Ref<DmaEngine>, j);
+    yield* submitPrivate(k, imp, st.fences, st.table, 0 as Ref<IommuMapping>, -1, write);
   }
   return 0;
 }
