@@ -72,6 +72,8 @@ export interface ImporterFrameEnv {
   /** rdma-odp's switches (rdma-odp.ts OdpSwitches) */
   readonly ignoresInvalidate: boolean;
   readonly noUnmap: boolean;
+  /** by scenario op (IMP_OPS order): the function id of the driver's import, dma, remap, release; -1 for an op it lacks */
+  readonly opFns: readonly number[];
   /** rdma-odp: the function id of a work request's transfer (DmaJob.run), -1 for other drivers */
   readonly workRequest: number;
 }

@@ -9,18 +9,17 @@ import { type DmaFence } from '../kernel/frame-fence.ts';
 import { dmaResvReserveFences } from '../kernel/frame-resv.frames.ts';
 import { READ, WRITE } from '../kernel/frame-resv.ts';
 import { type ImpIdx, type Ref, type StructShape } from '../sim/struct.ts';
-import { type DriverCtx, FENCE_JOB, OP_DMA, OP_IMPORT, OP_RELEASE, OP_REMAP } from './frame-env.ts';
+import { type DriverCtx, FENCE_JOB } from './frame-env.ts';
 import { setKernelDeps } from './frame-importer.frames.ts';
 import { FN as frame_engine$FN, frames as frame_engine$frames } from '../hw/frame-engine.frames.ts';
 import { FN as frame_mapping$FN, frames as frame_mapping$frames } from '../kernel/frame-mapping.frames.ts';
 import { FN as frame_pin$FN, frames as frame_pin$frames } from '../kernel/frame-pin.frames.ts';
 import { FN as frame_resv$FN, frames as frame_resv$frames } from '../kernel/frame-resv.frames.ts';
-import { FN as frame_gpu_release$FN, frames as frame_gpu_release$frames } from './frame-gpu-release.frames.ts';
 import { FN as frame_importer$FN, frames as frame_importer$frames } from './frame-importer.frames.ts';
 import * as src from './frame-gpu-dynamic.ts';
 
 /** function ids, the `fn` slot of a frame */
-export const FN = { ensureMapped: 0, doImport: 1, doDma: 2, doRemap: 3, gpuiOp: 4 } as const;
+export const FN = { ensureMapped: 0, doImport: 1, doDma: 2, doRemap: 3 } as const;
 
 /** the structs of the file: slot count and fields in slot order, for layouts (src/sim/struct.ts) */
 export const STRUCTS = {
@@ -28,21 +27,21 @@ export const STRUCTS = {
   GpuImporter: { width: 14, fields: ['a', 'table', 'valid', 'tableNotified', 'pinned', 'closing', 'jobFrom', 'fences', 'remapPending', 'remapRunning', 'head', 'tail', 'queued', 'pending'], values: 'rr........rr..' },
 } satisfies Record<string, StructShape>;
 
-/** newFence (source line 77): a helper over typed views */
+/** newFence (source line 76): a helper over typed views */
 export function newFence(k: DriverCtx, imp: ImpIdx, kind: number): Ref<DmaFence> {
   const st = src.importer(k, imp);
   { const o$ = st + 7; k.s.set(o$, k.s.get(o$) + (1)); }
   return dmaFenceInit(k, k.env.imps[imp]!.fences, k.env.imps[imp]!.context, k.s.get(st + 7), false, imp + 1, kind);
 }
 
-/** useTable (source line 88): a helper over typed views */
+/** useTable (source line 87): a helper over typed views */
 export function useTable(k: DriverCtx, st: Ref<src.GpuImporter>, t: Ref<SgTable>): void {
   { const o$ = st + 1; k.s.set(o$, t); }
   { const o$ = st + 2; k.s.set(o$, (true) ? 1 : 0); }
   { const o$ = st + 3; k.s.set(o$, (false) ? 1 : 0); }
 }
 
-/** ensureMapped (source line 95): 6 program points, 3 locals */
+/** ensureMapped (source line 94): 6 program points, 3 locals */
 function ensureMapped$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & DriverCtx;
   const s = k.s;
@@ -75,7 +74,7 @@ function ensureMapped$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** doImport (source line 104): 14 program points, 6 locals */
+/** doImport (source line 103): 14 program points, 6 locals */
 function doImport$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & DriverCtx;
   const s = k.s;
@@ -143,7 +142,7 @@ function doImport$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** doDma (source line 124): 16 program points, 10 locals */
+/** doDma (source line 123): 16 program points, 10 locals */
 function doDma$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & DriverCtx;
   const s = k.s;
@@ -226,7 +225,7 @@ function doDma$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** doRemap (source line 155): 6 program points, 2 locals */
+/** doRemap (source line 154): 6 program points, 2 locals */
 function doRemap$frames(ctx: FrameRunCtx<never>, fr: number): number {
   const k = ctx as unknown as FrameRunCtx & DriverCtx;
   const s = k.s;
@@ -261,90 +260,12 @@ function doRemap$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** gpuiOp (source line 164): 18 program points, 5 locals */
-function gpuiOp$frames(ctx: FrameRunCtx<never>, fr: number): number {
-  const k = ctx as unknown as FrameRunCtx & DriverCtx;
-  const s = k.s;
-  for (;;) {
-    switch (s.get(fr + 1)) {
-      case 0: {
-        s.set(fr + 1, 1);
-        return frameCall(k, k.prog.base(frame_importer$frames) + frame_importer$FN.opLock, (s.get(fr + 2) - 1));
-      }
-      case 1: {
-        frameRetval(k);
-        s.set(fr + 6, 0);
-        s.set(fr + 1, (s.get(fr + 3) === OP_IMPORT) ? 2 : 3); continue;
-      }
-      case 2: {
-        s.set(fr + 1, 5);
-        return frameCall(k, s.get(fr) - 4 + 1, (s.get(fr + 2) - 1));
-      }
-      case 3: {
-        s.set(fr + 1, (s.get(fr + 3) === OP_DMA) ? 6 : 7); continue;
-      }
-      case 4: {
-        s.set(fr + 1, 17);
-        return frameCall(k, k.prog.base(frame_importer$frames) + frame_importer$FN.opUnlock, (s.get(fr + 2) - 1));
-      }
-      case 5: {
-        s.set(fr + 6, frameRetval(k));
-        s.set(fr + 1, 4); continue;
-      }
-      case 6: {
-        s.set(fr + 1, 9);
-        return frameCall(k, s.get(fr) - 4 + 2, (s.get(fr + 2) - 1), s.get(fr + 4), (((s.get(fr + 5) !== 0)) ? 1 : 0));
-      }
-      case 7: {
-        s.set(fr + 1, (s.get(fr + 3) === OP_REMAP) ? 10 : 11); continue;
-      }
-      case 8: {
-        s.set(fr + 1, 4); continue;
-      }
-      case 9: {
-        s.set(fr + 6, frameRetval(k));
-        s.set(fr + 1, 8); continue;
-      }
-      case 10: {
-        s.set(fr + 1, 13);
-        return frameCall(k, s.get(fr) - 4 + 3, (s.get(fr + 2) - 1));
-      }
-      case 11: {
-        s.set(fr + 1, (s.get(fr + 3) === OP_RELEASE) ? 14 : 15); continue;
-      }
-      case 12: {
-        s.set(fr + 1, 8); continue;
-      }
-      case 13: {
-        s.set(fr + 6, frameRetval(k));
-        s.set(fr + 1, 12); continue;
-      }
-      case 14: {
-        s.set(fr + 1, 16);
-        return frameCall(k, k.prog.base(frame_gpu_release$frames) + frame_gpu_release$FN.doRelease, (s.get(fr + 2) - 1));
-      }
-      case 15: {
-        s.set(fr + 1, 12); continue;
-      }
-      case 16: {
-        s.set(fr + 6, frameRetval(k));
-        s.set(fr + 1, 15); continue;
-      }
-      case 17: {
-        frameRetval(k);
-        return frameReturn(k, s.get(fr + 6));
-      }
-      default: throw new Error(`model bug: gpuiOp at program point ${s.get(fr + 1)}`);
-    }
-  }
-}
-
 export const frames: FrameModule = {
   source: 'src/drivers/frame-gpu-dynamic.ts',
-  names: ['ensureMapped', 'doImport', 'doDma', 'doRemap', 'gpuiOp'],
-  params: [1, 1, 3, 1, 4],
+  names: ['ensureMapped', 'doImport', 'doDma', 'doRemap'],
+  params: [1, 1, 3, 1],
   width: 12,
-  values: ['ir.', 'irr...', 'i..rr...rr', 'i.', 'i....'],
-  fns: [ensureMapped$frames, doImport$frames, doDma$frames, doRemap$frames, gpuiOp$frames],
-  deps: () => [frame_mapping$frames, frame_importer$frames, frame_resv$frames, frame_pin$frames, frame_engine$frames, frame_gpu_release$frames],
+  values: ['ir.', 'irr...', 'i..rr...rr', 'i.'],
+  fns: [ensureMapped$frames, doImport$frames, doDma$frames, doRemap$frames],
+  deps: () => [frame_mapping$frames, frame_importer$frames, frame_resv$frames, frame_pin$frames, frame_engine$frames],
 };

@@ -18,9 +18,8 @@ import { dmaBufPin } from '../kernel/frame-pin.ts';
 import { dmaResvAddFence, dmaResvLock, dmaResvReserveFences, dmaResvUnlock, READ, WRITE } from '../kernel/frame-resv.ts';
 import { newJob, submitJob, type DmaEngine } from '../hw/frame-engine.ts';
 import { judgeSubmission } from '../hw/frame-oracle.ts';
-import { getAndAttach, opLock, opUnlock, setKernelDeps } from './frame-importer.ts';
-import { doRelease } from './frame-gpu-release.ts';
-import { FENCE_JOB, OP_DMA, OP_IMPORT, OP_RELEASE, OP_REMAP, type DriverCtx } from './frame-env.ts';
+import { getAndAttach, setKernelDeps } from './frame-importer.ts';
+import { FENCE_JOB, type DriverCtx } from './frame-env.ts';
 
 /** One importer's state (gpu-dynamic.ts GpuImporter, remap work and unmapper). */
 export interface GpuImporter {
@@ -157,17 +156,5 @@ export function* doRemap(k: DriverCtx, imp: ImpIdx): FrameProc<number> {
   yield* dmaResvLock(k, buffer(k).resv);
   const r = yield* ensureMapped(k, imp);
   yield* dmaResvUnlock(k, buffer(k).resv);
-  return r;
-}
-
-/** A scenario's importer op `op` (frame-env.ts IMP_OPS) on importer `imp`, serialised on it (contract §1). */
-export function* gpuiOp(k: DriverCtx, imp: ImpIdx, op: number, count: number, write: boolean): FrameProc<number> {
-  yield* opLock(k, imp);
-  let r = 0;
-  if (op === OP_IMPORT) r = yield* doImport(k, imp);
-  else if (op === OP_DMA) r = yield* doDma(k, imp, count, write);
-  else if (op === OP_REMAP) r = yield* doRemap(k, imp);
-  else if (op === OP_RELEASE) r = yield* doRelease(k, imp);
-  yield* opUnlock(k, imp);
   return r;
 }

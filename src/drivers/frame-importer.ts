@@ -3,7 +3,7 @@
  * `import`, attach with an undo, detach and put, the per-importer op lock, and the KERNEL
  * fences a job must wait for. `npm run frames` compiles this file to frame-importer.frames.ts.
  */
-import { sched, type FrameProc } from '../sim/frame-ops.ts';
+import { invoke, sched, type FrameProc } from '../sim/frame-ops.ts';
 import { mutexLock, mutexUnlock } from '../sim/frame-mutex.ts';
 import type { AnyRef, ImpIdx, Ref } from '../sim/struct.ts';
 import { ERRNO } from '../kernel/errno.ts';
@@ -13,7 +13,7 @@ import { entryFence, entryUsage, fenceCount, KERNEL } from '../kernel/frame-resv
 import { dmaFenceInit, dmaFenceWaitTimeout, MAX_SCHEDULE_TIMEOUT, type DmaFence } from '../kernel/frame-fence.ts';
 import { newJob, submitJob, type DmaEngine, type DmaJob } from '../hw/frame-engine.ts';
 import type { IommuMapping } from '../hw/frame-iommu.ts';
-import { FENCE_WR, type DriverCtx } from './frame-env.ts';
+import { FENCE_WR, OP_DMA, type DriverCtx } from './frame-env.ts';
 
 /**
  * The fd part of `import` (R31 dma_buf_get on the exporter's fd): the fd lookup and the
@@ -85,4 +85,20 @@ export function* submitPrivate(k: DriverCtx, imp: ImpIdx, seqno: number, table: 
   j.iova = iova;
   j.run = run;
   yield* submitJob(k, k.env.imps[imp]!.engine as Ref<DmaEngine>, j);
+}
+
+/**
+ * A scenario's importer op `op` (frame-env.ts IMP_OPS) on importer `imp`: its driver's
+ * function for it (`opFns`, function ids), serialised on the importer (contract §1).
+ * Returns the op's result, or -EOPNOTSUPP without the lock for an op the driver lacks.
+ */
+export function* importerOp(k: DriverCtx, imp: ImpIdx, op: number, count: number, write: boolean): FrameProc<number> {
+  const fn = k.env.imps[imp]!.opFns[op]!;
+  if (fn < 0) return -ERRNO.EOPNOTSUPP;
+  yield* opLock(k, imp);
+  let r = 0;
+  if (op === OP_DMA) r = yield* invoke(k, fn, imp, count, write);
+  else r = yield* invoke(k, fn, imp);
+  yield* opUnlock(k, imp);
+  return r;
 }

@@ -11,10 +11,10 @@ import type { DmaBuf, DmaBufAttachment, SgTable } from '../kernel/frame-dma-buf.
 import { dmaBufUnpin } from '../kernel/frame-pin.ts';
 import { dmaResvLock, dmaResvUnlock } from '../kernel/frame-resv.ts';
 import { iommuUnmap } from '../hw/frame-iommu.ts';
-import { detachAndPut, opLock, opUnlock, submitPrivate } from './frame-importer.ts';
+import { detachAndPut, submitPrivate } from './frame-importer.ts';
 import { buffer } from './frame-vfio-pci.ts';
-import { doImport, iommufdImporter } from './frame-iommufd.ts';
-import { OP_DMA, OP_IMPORT, OP_RELEASE, type DriverCtx } from './frame-env.ts';
+import { iommufdImporter } from './frame-iommufd.ts';
+import { type DriverCtx } from './frame-env.ts';
 
 /** Device DMA through the IOVA (common.ts submitPrivate): its fences stay private; an unmapped range faults. */
 export function* doDma(k: DriverCtx, imp: ImpIdx, count: number, write: boolean): FrameProc<number> {
@@ -49,16 +49,4 @@ export function* doRelease(k: DriverCtx, imp: ImpIdx): FrameProc<number> {
   yield* detachAndPut(k, buf, a);
   st.a = 0 as Ref<DmaBufAttachment>;
   return 0;
-}
-
-/** A scenario's importer op `op` on importer `imp`, serialised on it (contract §1); iommufd has no remap. */
-export function* iommufdOp(k: DriverCtx, imp: ImpIdx, op: number, count: number, write: boolean): FrameProc<number> {
-  if (op !== OP_IMPORT && op !== OP_DMA && op !== OP_RELEASE) return -ERRNO.EOPNOTSUPP;
-  yield* opLock(k, imp);
-  let r = 0;
-  if (op === OP_IMPORT) r = yield* doImport(k, imp);
-  else if (op === OP_DMA) r = yield* doDma(k, imp, count, write);
-  else r = yield* doRelease(k, imp);
-  yield* opUnlock(k, imp);
-  return r;
 }

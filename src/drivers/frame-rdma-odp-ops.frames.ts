@@ -5,16 +5,15 @@ import { judgeSubmission } from '../hw/frame-oracle.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { DMA_BIDIRECTIONAL } from '../kernel/frame-dma-buf.ts';
 import { sched, waitEq } from '../sim/frame-ops.ts';
-import { type DriverCtx, OP_DMA, OP_IMPORT, OP_RELEASE, OP_REMAP } from './frame-env.ts';
+import { type DriverCtx } from './frame-env.ts';
 import { odpEvent, odpImporter } from './frame-rdma-odp.ts';
 import { buffer, tracker } from './frame-vfio-pci.ts';
 import { FN as frame_mapping$FN, frames as frame_mapping$frames } from '../kernel/frame-mapping.frames.ts';
 import { FN as frame_resv$FN, frames as frame_resv$frames } from '../kernel/frame-resv.frames.ts';
 import { FN as frame_importer$FN, frames as frame_importer$frames } from './frame-importer.frames.ts';
-import { FN as frame_rdma_odp$FN, frames as frame_rdma_odp$frames } from './frame-rdma-odp.frames.ts';
 
 /** function ids, the `fn` slot of a frame */
-export const FN = { nicAccess: 0, odpWorkRequest: 1, doDma: 2, doRelease: 3, odpOp: 4 } as const;
+export const FN = { nicAccess: 0, odpWorkRequest: 1, doDma: 2, doRelease: 3 } as const;
 
 /** nicAccess (source line 24): 4 program points, 3 locals */
 function nicAccess$frames(ctx: FrameRunCtx<never>, fr: number): number {
@@ -206,90 +205,12 @@ function doRelease$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** odpOp (source line 91): 18 program points, 5 locals */
-function odpOp$frames(ctx: FrameRunCtx<never>, fr: number): number {
-  const k = ctx as unknown as FrameRunCtx & DriverCtx;
-  const s = k.s;
-  for (;;) {
-    switch (s.get(fr + 1)) {
-      case 0: {
-        s.set(fr + 1, 1);
-        return frameCall(k, k.prog.base(frame_importer$frames) + frame_importer$FN.opLock, (s.get(fr + 2) - 1));
-      }
-      case 1: {
-        frameRetval(k);
-        s.set(fr + 6, 0);
-        s.set(fr + 1, (s.get(fr + 3) === OP_IMPORT) ? 2 : 3); continue;
-      }
-      case 2: {
-        s.set(fr + 1, 5);
-        return frameCall(k, k.prog.base(frame_rdma_odp$frames) + frame_rdma_odp$FN.doImport, (s.get(fr + 2) - 1));
-      }
-      case 3: {
-        s.set(fr + 1, (s.get(fr + 3) === OP_DMA) ? 6 : 7); continue;
-      }
-      case 4: {
-        s.set(fr + 1, 17);
-        return frameCall(k, k.prog.base(frame_importer$frames) + frame_importer$FN.opUnlock, (s.get(fr + 2) - 1));
-      }
-      case 5: {
-        s.set(fr + 6, frameRetval(k));
-        s.set(fr + 1, 4); continue;
-      }
-      case 6: {
-        s.set(fr + 1, 9);
-        return frameCall(k, s.get(fr) - 4 + 2, (s.get(fr + 2) - 1), s.get(fr + 4), (((s.get(fr + 5) !== 0)) ? 1 : 0));
-      }
-      case 7: {
-        s.set(fr + 1, (s.get(fr + 3) === OP_REMAP) ? 10 : 11); continue;
-      }
-      case 8: {
-        s.set(fr + 1, 4); continue;
-      }
-      case 9: {
-        s.set(fr + 6, frameRetval(k));
-        s.set(fr + 1, 8); continue;
-      }
-      case 10: {
-        s.set(fr + 1, 13);
-        return frameCall(k, k.prog.base(frame_rdma_odp$frames) + frame_rdma_odp$FN.prefetch, (s.get(fr + 2) - 1));
-      }
-      case 11: {
-        s.set(fr + 1, (s.get(fr + 3) === OP_RELEASE) ? 14 : 15); continue;
-      }
-      case 12: {
-        s.set(fr + 1, 8); continue;
-      }
-      case 13: {
-        s.set(fr + 6, frameRetval(k));
-        s.set(fr + 1, 12); continue;
-      }
-      case 14: {
-        s.set(fr + 1, 16);
-        return frameCall(k, s.get(fr) - 4 + 3, (s.get(fr + 2) - 1));
-      }
-      case 15: {
-        s.set(fr + 1, 12); continue;
-      }
-      case 16: {
-        s.set(fr + 6, frameRetval(k));
-        s.set(fr + 1, 15); continue;
-      }
-      case 17: {
-        frameRetval(k);
-        return frameReturn(k, s.get(fr + 6));
-      }
-      default: throw new Error(`model bug: odpOp at program point ${s.get(fr + 1)}`);
-    }
-  }
-}
-
 export const frames: FrameModule = {
   source: 'src/drivers/frame-rdma-odp-ops.ts',
-  names: ['nicAccess', 'odpWorkRequest', 'doDma', 'doRelease', 'odpOp'],
-  params: [2, 1, 3, 1, 4],
+  names: ['nicAccess', 'odpWorkRequest', 'doDma', 'doRelease'],
+  params: [2, 1, 3, 1],
   width: 7,
-  values: ['i.r', 'rir..', 'i..r.', 'irrr', 'i....'],
-  fns: [nicAccess$frames, odpWorkRequest$frames, doDma$frames, doRelease$frames, odpOp$frames],
-  deps: () => [frame_importer$frames, frame_resv$frames, frame_mapping$frames, frame_rdma_odp$frames],
+  values: ['i.r', 'rir..', 'i..r.', 'irrr'],
+  fns: [nicAccess$frames, odpWorkRequest$frames, doDma$frames, doRelease$frames],
+  deps: () => [frame_importer$frames, frame_resv$frames, frame_mapping$frames],
 };

@@ -15,10 +15,10 @@ import { dmaResvLock, dmaResvUnlock } from '../kernel/frame-resv.ts';
 import type { DmaJob } from '../hw/frame-engine.ts';
 import { judgeAccess, judgeSubmission } from '../hw/frame-oracle.ts';
 import type { IommuMapping } from '../hw/frame-iommu.ts';
-import { detachAndPut, opLock, opUnlock, submitPrivate } from './frame-importer.ts';
+import { detachAndPut, submitPrivate } from './frame-importer.ts';
 import { buffer, tracker } from './frame-vfio-pci.ts';
-import { doImport, odpEvent, odpImporter, prefetch } from './frame-rdma-odp.ts';
-import { OP_DMA, OP_IMPORT, OP_RELEASE, OP_REMAP, type DriverCtx } from './frame-env.ts';
+import { odpEvent, odpImporter } from './frame-rdma-odp.ts';
+import { type DriverCtx } from './frame-env.ts';
 
 /** One NIC access through the mkey (one step): faults (no access, returns 0) when zapped, else 1. */
 export function* nicAccess(k: DriverCtx, imp: ImpIdx, write: boolean): FrameProc<number> {
@@ -85,16 +85,4 @@ export function* doRelease(k: DriverCtx, imp: ImpIdx): FrameProc<number> {
   yield* detachAndPut(k, buf, a);
   st.a = 0 as Ref<DmaBufAttachment>;
   return 0;
-}
-
-/** A scenario's importer op `op` on importer `imp`, serialised on it (contract §1). */
-export function* odpOp(k: DriverCtx, imp: ImpIdx, op: number, count: number, write: boolean): FrameProc<number> {
-  yield* opLock(k, imp);
-  let r = 0;
-  if (op === OP_IMPORT) r = yield* doImport(k, imp);
-  else if (op === OP_DMA) r = yield* doDma(k, imp, count, write);
-  else if (op === OP_REMAP) r = yield* prefetch(k, imp);
-  else if (op === OP_RELEASE) r = yield* doRelease(k, imp);
-  yield* opUnlock(k, imp);
-  return r;
 }

@@ -5,17 +5,16 @@ import { ERRNO } from '../kernel/errno.ts';
 import { devName } from '../kernel/frame-attach.ts';
 import { DMA_BIDIRECTIONAL, tableName } from '../kernel/frame-dma-buf.ts';
 import { sched } from '../sim/frame-ops.ts';
-import { type DriverCtx, OP_DMA, OP_IMPORT, OP_RELEASE } from './frame-env.ts';
+import { type DriverCtx } from './frame-env.ts';
 import { pinnedImporter } from './frame-rdma-pinned.ts';
 import { buffer } from './frame-vfio-pci.ts';
 import { FN as frame_mapping$FN, frames as frame_mapping$frames } from '../kernel/frame-mapping.frames.ts';
 import { FN as frame_pin$FN, frames as frame_pin$frames } from '../kernel/frame-pin.frames.ts';
 import { FN as frame_resv$FN, frames as frame_resv$frames } from '../kernel/frame-resv.frames.ts';
 import { FN as frame_importer$FN, frames as frame_importer$frames } from './frame-importer.frames.ts';
-import { FN as frame_rdma_pinned$FN, frames as frame_rdma_pinned$frames } from './frame-rdma-pinned.frames.ts';
 
 /** function ids, the `fn` slot of a frame */
-export const FN = { doDma: 0, doRelease: 1, rdmaPinnedOp: 2 } as const;
+export const FN = { doDma: 0, doRelease: 1 } as const;
 
 /** doDma (source line 23): 14 program points, 5 locals */
 function doDma$frames(ctx: FrameRunCtx<never>, fr: number): number {
@@ -149,76 +148,12 @@ function doRelease$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** rdmaPinnedOp (source line 65): 14 program points, 5 locals */
-function rdmaPinnedOp$frames(ctx: FrameRunCtx<never>, fr: number): number {
-  const k = ctx as unknown as FrameRunCtx & DriverCtx;
-  const s = k.s;
-  for (;;) {
-    switch (s.get(fr + 1)) {
-      case 0: {
-        s.set(fr + 1, (s.get(fr + 3) !== OP_IMPORT && s.get(fr + 3) !== OP_DMA && s.get(fr + 3) !== OP_RELEASE) ? 1 : 2); continue;
-      }
-      case 1: {
-        return frameReturn(k, -(ERRNO.EOPNOTSUPP));
-      }
-      case 2: {
-        s.set(fr + 1, 3);
-        return frameCall(k, k.prog.base(frame_importer$frames) + frame_importer$FN.opLock, (s.get(fr + 2) - 1));
-      }
-      case 3: {
-        frameRetval(k);
-        s.set(fr + 6, 0);
-        s.set(fr + 1, (s.get(fr + 3) === OP_IMPORT) ? 4 : 5); continue;
-      }
-      case 4: {
-        s.set(fr + 1, 7);
-        return frameCall(k, k.prog.base(frame_rdma_pinned$frames) + frame_rdma_pinned$FN.doImport, (s.get(fr + 2) - 1));
-      }
-      case 5: {
-        s.set(fr + 1, (s.get(fr + 3) === OP_DMA) ? 8 : 9); continue;
-      }
-      case 6: {
-        s.set(fr + 1, 13);
-        return frameCall(k, k.prog.base(frame_importer$frames) + frame_importer$FN.opUnlock, (s.get(fr + 2) - 1));
-      }
-      case 7: {
-        s.set(fr + 6, frameRetval(k));
-        s.set(fr + 1, 6); continue;
-      }
-      case 8: {
-        s.set(fr + 1, 11);
-        return frameCall(k, s.get(fr) - 2 + 0, (s.get(fr + 2) - 1), s.get(fr + 4), (((s.get(fr + 5) !== 0)) ? 1 : 0));
-      }
-      case 9: {
-        s.set(fr + 1, 12);
-        return frameCall(k, s.get(fr) - 2 + 1, (s.get(fr + 2) - 1));
-      }
-      case 10: {
-        s.set(fr + 1, 6); continue;
-      }
-      case 11: {
-        s.set(fr + 6, frameRetval(k));
-        s.set(fr + 1, 10); continue;
-      }
-      case 12: {
-        s.set(fr + 6, frameRetval(k));
-        s.set(fr + 1, 10); continue;
-      }
-      case 13: {
-        frameRetval(k);
-        return frameReturn(k, s.get(fr + 6));
-      }
-      default: throw new Error(`model bug: rdmaPinnedOp at program point ${s.get(fr + 1)}`);
-    }
-  }
-}
-
 export const frames: FrameModule = {
   source: 'src/drivers/frame-rdma-pinned-ops.ts',
-  names: ['doDma', 'doRelease', 'rdmaPinnedOp'],
-  params: [3, 1, 4],
+  names: ['doDma', 'doRelease'],
+  params: [3, 1],
   width: 7,
-  values: ['i..r.', 'irrr', 'i....'],
-  fns: [doDma$frames, doRelease$frames, rdmaPinnedOp$frames],
-  deps: () => [frame_importer$frames, frame_resv$frames, frame_mapping$frames, frame_pin$frames, frame_rdma_pinned$frames],
+  values: ['i..r.', 'irrr'],
+  fns: [doDma$frames, doRelease$frames],
+  deps: () => [frame_importer$frames, frame_resv$frames, frame_mapping$frames, frame_pin$frames],
 };

@@ -14,10 +14,10 @@ import { dmaBufUnpin } from '../kernel/frame-pin.ts';
 import { dmaResvLock, dmaResvUnlock } from '../kernel/frame-resv.ts';
 import { judgeSubmission } from '../hw/frame-oracle.ts';
 import type { IommuMapping } from '../hw/frame-iommu.ts';
-import { detachAndPut, opLock, opUnlock, submitPrivate, waitFences } from './frame-importer.ts';
+import { detachAndPut, submitPrivate, waitFences } from './frame-importer.ts';
 import { buffer } from './frame-vfio-pci.ts';
-import { doImport, pinnedImporter } from './frame-rdma-pinned.ts';
-import { OP_DMA, OP_IMPORT, OP_RELEASE, type DriverCtx } from './frame-env.ts';
+import { pinnedImporter } from './frame-rdma-pinned.ts';
+import { type DriverCtx } from './frame-env.ts';
 
 /** Work requests: the NIC DMAs through the table; its fences stay private (no fence in the resv). */
 export function* doDma(k: DriverCtx, imp: ImpIdx, count: number, write: boolean): FrameProc<number> {
@@ -59,16 +59,4 @@ export function* doRelease(k: DriverCtx, imp: ImpIdx): FrameProc<number> {
   st.a = 0 as Ref<DmaBufAttachment>;
   st.revoked = false;
   return 0;
-}
-
-/** A scenario's importer op `op` on importer `imp`, serialised on it (contract §1); rdma-pinned has no remap. */
-export function* rdmaPinnedOp(k: DriverCtx, imp: ImpIdx, op: number, count: number, write: boolean): FrameProc<number> {
-  if (op !== OP_IMPORT && op !== OP_DMA && op !== OP_RELEASE) return -ERRNO.EOPNOTSUPP;
-  yield* opLock(k, imp);
-  let r = 0;
-  if (op === OP_IMPORT) r = yield* doImport(k, imp);
-  else if (op === OP_DMA) r = yield* doDma(k, imp, count, write);
-  else r = yield* doRelease(k, imp);
-  yield* opUnlock(k, imp);
-  return r;
 }

@@ -3,14 +3,14 @@ import { frameCall, frameReturn, frameRetval, type FrameModule, type FrameRunCtx
 import { ERRNO } from '../kernel/errno.ts';
 import { DMA_BIDIRECTIONAL } from '../kernel/frame-dma-buf.ts';
 import { type StructShape } from '../sim/struct.ts';
-import { type DriverCtx, OP_DMA, OP_IMPORT, OP_RELEASE } from './frame-env.ts';
+import { type DriverCtx } from './frame-env.ts';
 import { buffer } from './frame-vfio-pci.ts';
 import { FN as frame_mapping$FN, frames as frame_mapping$frames } from '../kernel/frame-mapping.frames.ts';
 import { FN as frame_importer$FN, frames as frame_importer$frames } from './frame-importer.frames.ts';
 import * as src from './frame-static.ts';
 
 /** function ids, the `fn` slot of a frame */
-export const FN = { doImport: 0, doDma: 1, doRelease: 2, staticOp: 3 } as const;
+export const FN = { doImport: 0, doDma: 1, doRelease: 2 } as const;
 
 /** the structs of the file: slot count and fields in slot order, for layouts (src/sim/struct.ts) */
 export const STRUCTS = {
@@ -153,76 +153,12 @@ function doRelease$frames(ctx: FrameRunCtx<never>, fr: number): number {
   }
 }
 
-/** staticOp (source line 80): 14 program points, 5 locals */
-function staticOp$frames(ctx: FrameRunCtx<never>, fr: number): number {
-  const k = ctx as unknown as FrameRunCtx & DriverCtx;
-  const s = k.s;
-  for (;;) {
-    switch (s.get(fr + 1)) {
-      case 0: {
-        s.set(fr + 1, (s.get(fr + 3) !== OP_IMPORT && s.get(fr + 3) !== OP_DMA && s.get(fr + 3) !== OP_RELEASE) ? 1 : 2); continue;
-      }
-      case 1: {
-        return frameReturn(k, -(ERRNO.EOPNOTSUPP));
-      }
-      case 2: {
-        s.set(fr + 1, 3);
-        return frameCall(k, k.prog.base(frame_importer$frames) + frame_importer$FN.opLock, (s.get(fr + 2) - 1));
-      }
-      case 3: {
-        frameRetval(k);
-        s.set(fr + 6, 0);
-        s.set(fr + 1, (s.get(fr + 3) === OP_IMPORT) ? 4 : 5); continue;
-      }
-      case 4: {
-        s.set(fr + 1, 7);
-        return frameCall(k, s.get(fr) - 3 + 0, (s.get(fr + 2) - 1));
-      }
-      case 5: {
-        s.set(fr + 1, (s.get(fr + 3) === OP_DMA) ? 8 : 9); continue;
-      }
-      case 6: {
-        s.set(fr + 1, 13);
-        return frameCall(k, k.prog.base(frame_importer$frames) + frame_importer$FN.opUnlock, (s.get(fr + 2) - 1));
-      }
-      case 7: {
-        s.set(fr + 6, frameRetval(k));
-        s.set(fr + 1, 6); continue;
-      }
-      case 8: {
-        s.set(fr + 1, 11);
-        return frameCall(k, s.get(fr) - 3 + 1, (s.get(fr + 2) - 1), s.get(fr + 4), (((s.get(fr + 5) !== 0)) ? 1 : 0));
-      }
-      case 9: {
-        s.set(fr + 1, 12);
-        return frameCall(k, s.get(fr) - 3 + 2, (s.get(fr + 2) - 1));
-      }
-      case 10: {
-        s.set(fr + 1, 6); continue;
-      }
-      case 11: {
-        s.set(fr + 6, frameRetval(k));
-        s.set(fr + 1, 10); continue;
-      }
-      case 12: {
-        s.set(fr + 6, frameRetval(k));
-        s.set(fr + 1, 10); continue;
-      }
-      case 13: {
-        frameRetval(k);
-        return frameReturn(k, s.get(fr + 6));
-      }
-      default: throw new Error(`model bug: staticOp at program point ${s.get(fr + 1)}`);
-    }
-  }
-}
-
 export const frames: FrameModule = {
   source: 'src/drivers/frame-static.ts',
-  names: ['doImport', 'doDma', 'doRelease', 'staticOp'],
-  params: [1, 3, 1, 4],
+  names: ['doImport', 'doDma', 'doRelease'],
+  params: [1, 3, 1],
   width: 8,
-  values: ['irr.rr', 'i..r.', 'irr', 'i....'],
-  fns: [doImport$frames, doDma$frames, doRelease$frames, staticOp$frames],
+  values: ['irr.rr', 'i..r.', 'irr'],
+  fns: [doImport$frames, doDma$frames, doRelease$frames],
   deps: () => [frame_importer$frames, frame_mapping$frames],
 };

@@ -13,9 +13,9 @@ import { ERRNO } from '../kernel/errno.ts';
 import { DMA_BIDIRECTIONAL, type DmaBufAttachment, type SgTable } from '../kernel/frame-dma-buf.ts';
 import { dmaBufMapAttachmentUnlocked, dmaBufUnmapAttachmentUnlocked } from '../kernel/frame-mapping.ts';
 import type { IommuMapping } from '../hw/frame-iommu.ts';
-import { detachAndPut, getAndAttach, opLock, opUnlock, submitPrivate, waitFences } from './frame-importer.ts';
+import { detachAndPut, getAndAttach, submitPrivate, waitFences } from './frame-importer.ts';
 import { buffer } from './frame-vfio-pci.ts';
-import { OP_DMA, OP_IMPORT, OP_RELEASE, type DriverCtx } from './frame-env.ts';
+import { type DriverCtx } from './frame-env.ts';
 
 /** One importer's state (static.ts `st` and its job list). */
 export interface StaticImporter {
@@ -74,16 +74,4 @@ export function* doRelease(k: DriverCtx, imp: ImpIdx): FrameProc<number> {
   st.a = 0 as Ref<DmaBufAttachment>;
   st.table = 0 as Ref<SgTable>;
   return 0;
-}
-
-/** A scenario's importer op `op` on importer `imp`, serialised on it (contract §1); static has no remap. */
-export function* staticOp(k: DriverCtx, imp: ImpIdx, op: number, count: number, write: boolean): FrameProc<number> {
-  if (op !== OP_IMPORT && op !== OP_DMA && op !== OP_RELEASE) return -ERRNO.EOPNOTSUPP;
-  yield* opLock(k, imp);
-  let r = 0;
-  if (op === OP_IMPORT) r = yield* doImport(k, imp);
-  else if (op === OP_DMA) r = yield* doDma(k, imp, count, write);
-  else r = yield* doRelease(k, imp);
-  yield* opUnlock(k, imp);
-  return r;
 }

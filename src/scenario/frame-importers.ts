@@ -28,6 +28,8 @@ import { pinnedCallbackForm } from '../drivers/rdma-pinned.ts';
 import { odpSwitches } from '../drivers/rdma-odp.ts';
 import { FN as ODP_FN, frames as odpFrames, STRUCTS as ODP } from '../drivers/frame-rdma-odp.frames.ts';
 import { FN as ODP_OPS_FN, frames as odpOpsFrames } from '../drivers/frame-rdma-odp-ops.frames.ts';
+import { FN as GPUI_RELEASE_FN, frames as gpuiReleaseFrames } from '../drivers/frame-gpu-release.frames.ts';
+import { FN as IMPORTER_FN, frames as importerFrames } from '../drivers/frame-importer.frames.ts';
 import { FN as STATIC_FN, frames as staticFrames, STRUCTS as STATIC } from '../drivers/frame-static.frames.ts';
 import type { ImporterSpec } from './types.ts';
 
@@ -52,9 +54,8 @@ const NO_ODP = { ignoresInvalidate: false, noUnmap: false };
 interface ImporterPort {
   /** its state object's struct */
   readonly state: StructShape;
-  /** the module and function id of its op dispatcher (`fn(k, imp, op, count, write)`) and invalidate callback */
-  readonly opModule: FrameModule;
-  readonly op: number;
+  /** its scenario ops in IMP_OPS order (import, dma, remap, release: `fn(k, imp)`, dma `fn(k, imp, count, write)`), null for one it lacks; and its invalidate callback */
+  readonly ops: readonly ({ readonly module: FrameModule; readonly fn: number } | null)[];
   readonly invalidateModule: FrameModule;
   readonly invalidate: number;
   /** it attaches without importer ops (R34: a static attachment), so it has no callback either */
@@ -80,7 +81,9 @@ interface ImporterPort {
 
 const PORTS: Readonly<Record<string, ImporterPort>> = {
   'gpu-dynamic': {
-    state: GPUI.GpuImporter, opModule: gpuiFrames, op: GPUI_FN.gpuiOp, invalidateModule: invalFrames, invalidate: INVAL_FN.gpuiInvalidate,
+    state: GPUI.GpuImporter,
+    ops: [{ module: gpuiFrames, fn: GPUI_FN.doImport }, { module: gpuiFrames, fn: GPUI_FN.doDma }, { module: gpuiFrames, fn: GPUI_FN.doRemap }, { module: gpuiReleaseFrames, fn: GPUI_RELEASE_FN.doRelease }],
+    invalidateModule: invalFrames, invalidate: INVAL_FN.gpuiInvalidate,
     background: (im) => ['engine', 'unmapper', ...(gpuiSwitches(im.variant).eagerRemap ? ['remap' as const] : []), ...(im.speculativeReads ?? true ? ['prefetch' as const] : [])],
     peer2peer: (im) => im.peer2peer,
     caps: { tables: TABLES, items: ITEMS, iovas: 0 },
@@ -93,7 +96,9 @@ const PORTS: Readonly<Record<string, ImporterPort>> = {
     },
   },
   iommufd: {
-    state: IOMMUFD.IommufdImporter, opModule: iommufdOpsFrames, op: IOMMUFD_OPS_FN.iommufdOp, invalidateModule: iommufdFrames, invalidate: IOMMUFD_FN.iommufdRevokeNotify,
+    state: IOMMUFD.IommufdImporter,
+    ops: [{ module: iommufdFrames, fn: IOMMUFD_FN.doImport }, { module: iommufdOpsFrames, fn: IOMMUFD_OPS_FN.doDma }, null, { module: iommufdOpsFrames, fn: IOMMUFD_OPS_FN.doRelease }],
+    invalidateModule: iommufdFrames, invalidate: IOMMUFD_FN.iommufdRevokeNotify,
     background: () => ['engine'],
     peer2peer: () => true,
     caps: { tables: 0, items: 0, iovas: IOVAS },
@@ -109,7 +114,9 @@ const PORTS: Readonly<Record<string, ImporterPort>> = {
     },
   },
   'rdma-pinned': {
-    state: PINNED.RdmaPinnedImporter, opModule: pinnedOpsFrames, op: PINNED_OPS_FN.rdmaPinnedOp, invalidateModule: pinnedFrames, invalidate: PINNED_FN.rdmaPinnedLogOnly,
+    state: PINNED.RdmaPinnedImporter,
+    ops: [{ module: pinnedFrames, fn: PINNED_FN.doImport }, { module: pinnedOpsFrames, fn: PINNED_OPS_FN.doDma }, null, { module: pinnedOpsFrames, fn: PINNED_OPS_FN.doRelease }],
+    invalidateModule: pinnedFrames, invalidate: PINNED_FN.rdmaPinnedLogOnly,
     callback: (im, version) => {
       const form = pinnedCallbackForm(version, im.variant);
       return { present: form !== 'absent', unsupported: form === 'sentinel' };
@@ -123,7 +130,9 @@ const PORTS: Readonly<Record<string, ImporterPort>> = {
     protect() {},
   },
   'rdma-odp': {
-    state: ODP.OdpImporter, opModule: odpOpsFrames, op: ODP_OPS_FN.odpOp, invalidateModule: odpFrames, invalidate: ODP_FN.odpInvalidate,
+    state: ODP.OdpImporter,
+    ops: [{ module: odpFrames, fn: ODP_FN.doImport }, { module: odpOpsFrames, fn: ODP_OPS_FN.doDma }, { module: odpFrames, fn: ODP_FN.prefetch }, { module: odpOpsFrames, fn: ODP_OPS_FN.doRelease }],
+    invalidateModule: odpFrames, invalidate: ODP_FN.odpInvalidate,
     background: (im) => ['engine', 'pagefault', ...(im.speculativeReads ?? true ? ['prefetch' as const] : [])],
     peer2peer: () => true,
     caps: { tables: TABLES, items: 0, iovas: 0 },
@@ -136,7 +145,9 @@ const PORTS: Readonly<Record<string, ImporterPort>> = {
     },
   },
   static: {
-    state: STATIC.StaticImporter, opModule: staticFrames, op: STATIC_FN.staticOp, invalidateModule: staticFrames, invalidate: -1, static: true,
+    state: STATIC.StaticImporter,
+    ops: [{ module: staticFrames, fn: STATIC_FN.doImport }, { module: staticFrames, fn: STATIC_FN.doDma }, null, { module: staticFrames, fn: STATIC_FN.doRelease }],
+    invalidateModule: staticFrames, invalidate: -1, static: true,
     callback: () => ({ present: false, unsupported: false }),
     // S21: off by default for a static importer; `speculative-reads: true` turns it on
     background: (im) => ['engine', ...(im.speculativeReads === true ? ['prefetch' as const] : [])],
@@ -177,7 +188,8 @@ export function importerEnvs(layout: StoreLayout, prog: FrameProgram, importers:
   return importers.map((im, imp) => {
     const p = port(im);
     return {
-      ...p.switches(im, version), workRequest: p.jobRun ? fnId(prog, p.jobRun.module, p.jobRun.fn) : -1, pinned: im.pinned, ops: p.static ? 0 : imp + 1, context: imp + 1,
+      ...p.switches(im, version), workRequest: p.jobRun ? fnId(prog, p.jobRun.module, p.jobRun.fn) : -1,
+      opFns: p.ops.map((o) => (o ? fnId(prog, o.module, o.fn) : -1)), pinned: im.pinned, ops: p.static ? 0 : imp + 1, context: imp + 1,
       st: structAt(layout, im.id, p.state),
       attachment: structAt(layout, `${im.id}-attach`, BUF.DmaBufAttachment),
       engine: structAt(layout, `${im.id}.engine`, ENGINE.DmaEngine),
@@ -202,7 +214,7 @@ export function importerOpsTables(prog: FrameProgram, importers: readonly Import
 
 /** The function id of each importer's op dispatcher (frame-steps.ts invokes it). */
 export function importerOpFns(prog: FrameProgram, importers: readonly ImporterSpec[]): number[] {
-  return importers.map((im) => fnId(prog, port(im).opModule, port(im).op));
+  return importers.map(() => fnId(prog, importerFrames, IMPORTER_FN.importerOp));
 }
 
 /** Whether importer `im`'s engine jobs run driver code (frame-units.ts: the engine then writes the importer's state). */
@@ -243,4 +255,11 @@ export function protectFields(layout: StoreLayout, ref: number, shape: { readonl
     if (i < 0) throw new Error(`internal: no field ${n}`);
     layout.protect(ref + i, 1, p);
   }
+}
+
+/** Every module the ported importers name (their ops, callbacks, threads): the roots the world links. */
+export function importerModules(): FrameModule[] {
+  return [...new Set(Object.values(PORTS).flatMap((p) => [
+    ...p.ops.flatMap((o) => (o ? [o.module] : [])), p.invalidateModule, ...(p.jobRun ? [p.jobRun.module] : []),
+  ])), importerFrames];
 }

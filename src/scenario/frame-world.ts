@@ -24,12 +24,8 @@ import { FN as PREFETCH_FN, frames as prefetchFrames } from '../hw/frame-prefetc
 import { STRUCTS as IOMMU } from '../hw/frame-iommu.frames.ts';
 import { DRIVER_LABELS, EXP_OPS, FENCE_KINDS, IMP_OPS, type VfioFrameEnv } from '../drivers/frame-env.ts';
 import { FN as VFIO_FN, frames as vfioFrames, STRUCTS as VFIO, vfioAtEnd, vfioAttached } from '../drivers/frame-vfio-pci.frames.ts';
-import { frames as gpuiFrames, STRUCTS as GPUI } from '../drivers/frame-gpu-dynamic.frames.ts';
+import { STRUCTS as GPUI } from '../drivers/frame-gpu-dynamic.frames.ts';
 import { FN as INVAL_FN, frames as invalFrames } from '../drivers/frame-gpu-invalidate.frames.ts';
-import { frames as iommufdOpsFrames } from '../drivers/frame-iommufd-ops.frames.ts';
-import { frames as pinnedOpsFrames } from '../drivers/frame-rdma-pinned-ops.frames.ts';
-import { frames as odpOpsFrames } from '../drivers/frame-rdma-odp-ops.frames.ts';
-import { frames as staticFrames } from '../drivers/frame-static.frames.ts';
 import { FN as ODP_FN, frames as odpFrames } from '../drivers/frame-rdma-odp.frames.ts';
 import { FN as VOPS_FN, frames as vopsFrames } from '../drivers/frame-vfio-ops.frames.ts';
 import { vfioFrameSwitches } from '../drivers/vfio-pci.ts';
@@ -40,7 +36,7 @@ import type { Scenario } from './types.ts';
 import { frameUnits, type FrameUnits } from './frame-units.ts';
 import { FrameMembersBuilder, scenarioThreadImage, SlotValue, threadImporters, type FrameMembers } from './frame-members.ts';
 import {
-  backgroundThreads, importerEngineRuns, importerEnvs, importerMutexes, importerOpFns, importerOpsTables, importerPeer2peer, importerPorted, importerState,
+  backgroundThreads, importerEngineRuns, importerEnvs, importerModules, importerMutexes, importerOpFns, importerOpsTables, importerPeer2peer, importerPorted, importerState,
   protectFields, protectImporters,
 } from './frame-importers.ts';
 import { Prot } from '../sim/txn.ts';
@@ -100,7 +96,7 @@ export function buildFrameWorld(sc: Scenario): FrameWorld {
   const tracker = structAt(layout, 'vfio-buf', ORACLE.RevokeTracker);
   const priv = structAt(layout, 'vfio', VFIO.VfioPriv);
   const fdOpen = layout.field('vfio-buf.fd_open');
-  const prog = linkFrames(stepsFrames, vfioFrames, vopsFrames, gpuiFrames, invalFrames, iommufdOpsFrames, pinnedOpsFrames, odpOpsFrames, staticFrames, engineFrames, prefetchFrames);
+  const prog = linkFrames(stepsFrames, vfioFrames, vopsFrames, ...importerModules(), engineFrames, prefetchFrames);
   const imps = importerEnvs(layout, prog, sc.importers, sc.kernel, locks);
   const pendingReads = devs.map((d) => layout.field(`${d}.pending_reads`));
   const bgThread = (imp: number, kind: string) => {
